@@ -1,0 +1,56 @@
+// What ffprobe says about a file, reduced to what Framewise stores on a video. Pure.
+
+export interface VideoProbe {
+  readonly durationSeconds: number;
+  readonly frameRate: number;
+  readonly width: number;
+  readonly height: number;
+  readonly codec: string;
+}
+
+/** The upload is not something we can ingest; retrying will not help, but the workflow's policy still applies. */
+export class NotAVideoError extends Error {
+  override readonly name = 'NotAVideo';
+}
+
+interface FfprobeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  duration?: string;
+  disposition?: { attached_pic?: number };
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { duration?: string; format_name?: string };
+}
+
+/** "30000/1001" → 29.97; "0/0" → NaN. */
+export function parseRate(rate: string | undefined): number {
+  if (!rate) return Number.NaN;
+  const [num, den] = rate.split('/').map(Number);
+  if (den === undefined) return num ?? Number.NaN;
+  return den === 0 ? Number.NaN : num! / den;
+}
+
+export function videoProbeFrom(output: FfprobeOutput): VideoProbe {
+  // A cover image in an audio file is a "video" stream with attached_pic: not a video.
+  const stream = output.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  if (!stream) throw new NotAVideoError('The uploaded file is not a video: it has no video stream');
+  const frameRate = [parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)].find((r) => Number.isFinite(r) && r > 0);
+  const durationSeconds = [Number(output.format?.duration), Number(stream.duration)].find((d) => Number.isFinite(d) && d > 0);
+  if (!frameRate) throw new NotAVideoError('The uploaded file is not a video: its video stream has no frame rate');
+  if (!durationSeconds) throw new NotAVideoError('The uploaded file is not a video: it has no duration');
+  if (!stream.width || !stream.height) throw new NotAVideoError('The uploaded file is not a video: its frames have no size');
+  return {
+    durationSeconds,
+    frameRate: Math.round(frameRate * 1000) / 1000,
+    width: stream.width,
+    height: stream.height,
+    codec: stream.codec_name ?? 'unknown',
+  };
+}

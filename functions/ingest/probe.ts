@@ -1,0 +1,22 @@
+// ingest-probe (Task of video-ingest): ffprobe the upload and store what it says on the video.
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { z } from 'zod';
+import { s3 } from '../lib/aws.ts';
+import { logger } from '../lib/logger.ts';
+import { taskHandler } from '../lib/task.ts';
+import { moveJob } from '../jobs/store.ts';
+import { probeVideo } from './ffprobe.ts';
+import { recordProbe } from './videos.ts';
+
+const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), bucket: z.string().min(3), key: z.string().min(1) });
+
+export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key }) => {
+  logger.appendKeys({ jobId, videoId });
+  await moveJob(jobId, 'working', { countAttempt: true });
+  const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 900 });
+  const probe = await probeVideo(url);
+  await recordProbe(videoId, probe);
+  logger.info('video probed', { ...probe });
+  return probe;
+});

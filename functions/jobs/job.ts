@@ -1,0 +1,67 @@
+// A job is one run of a workflow over one subject (a video, a det_group). Pure rules, no I/O.
+import { createHash } from 'node:crypto';
+
+export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export type JobKind = 'video-ingest';
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface Job {
+  readonly jobId: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  readonly videoId: string;
+  /** What the workflow runs on, e.g. `{ bucket, key }` of the uploaded object. */
+  readonly input: Record<string, string>;
+  /** Task attempts of the current run; reset by a requeue. */
+  readonly attempts: number;
+  readonly requeues: number;
+  readonly executionArn?: string;
+  readonly error?: JobError;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Which states a job may move to from each state; anything else is refused. */
+const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+  queued: ['working', 'succeeded', 'failed'],
+  working: ['working', 'succeeded', 'failed'],
+  succeeded: [],
+  failed: ['queued'],
+};
+
+export const canMove = (from: JobState, to: JobState): boolean => TRANSITIONS[from].includes(to);
+/** States from which a move to `to` is allowed (for conditional writes). */
+export const statesBefore = (to: JobState): JobState[] => JOB_STATES.filter((s) => canMove(s, to));
+
+/**
+ * The same upload notified twice gives the same job: the id comes from the object's key, ETag and sequencer
+ * (S3 gives each write its own sequencer, so an overwrite with equal content is a new job).
+ */
+export function ingestJobId(videoId: string, key: string, etag: string, sequencer: string): string {
+  const digest = createHash('sha1').update(`${key}\n${etag}\n${sequencer}`).digest('hex').slice(0, 16);
+  return `ingest-${videoId}-${digest}`;
+}
+
+/** Step Functions names an execution once: a requeued run gets its own name. */
+export const executionName = (jobId: string, requeues: number): string => (requeues === 0 ? jobId : `${jobId}-r${requeues}`);
+
+/**
+ * Turns what Step Functions hands a Catch (`{ Error, Cause }`) into the job's error. Lambda puts the thrown
+ * error in Cause as JSON `{ errorType, errorMessage }`; other sources give plain text.
+ */
+export function jobErrorFromCatch(caught: { Error?: string; Cause?: string } | undefined): JobError {
+  const code = caught?.Error ?? 'Error';
+  const cause = caught?.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: string; errorMessage?: string };
+    if (parsed && typeof parsed.errorMessage === 'string') return { code: parsed.errorType ?? code, message: parsed.errorMessage };
+  } catch {
+    // plain-text cause
+  }
+  return { code, message: cause || code };
+}

@@ -1,0 +1,21 @@
+// jobs-outcome (last Task of a workflow): the job succeeded, or failed with the error the Catch handed over.
+import { z } from 'zod';
+import { logger } from '../lib/logger.ts';
+import { taskHandler } from '../lib/task.ts';
+import { jobErrorFromCatch } from './job.ts';
+import { moveJob } from './store.ts';
+
+const Input = z.discriminatedUnion('outcome', [
+  z.object({ jobId: z.string().min(1), outcome: z.literal('succeeded'), result: z.unknown().optional() }),
+  z.object({ jobId: z.string().min(1), outcome: z.literal('failed'), error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }) }),
+]);
+
+export const handler = taskHandler(Input, async (input) => {
+  logger.appendKeys({ jobId: input.jobId });
+  const job =
+    input.outcome === 'succeeded'
+      ? await moveJob(input.jobId, 'succeeded')
+      : await moveJob(input.jobId, 'failed', { error: jobErrorFromCatch(input.error) });
+  logger.info('job outcome recorded', { outcome: input.outcome, recorded: Boolean(job) });
+  return { jobId: input.jobId, state: job?.state ?? 'unchanged' };
+});

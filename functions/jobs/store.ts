@@ -1,0 +1,132 @@
+// Jobs in DynamoDB: one item per job, single-item conditional writes only (no transactions).
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../lib/aws.ts';
+import { config } from '../lib/config.ts';
+import { conflict, notFound } from '../lib/errors.ts';
+import { statesBefore, type Job, type JobError, type JobState } from './job.ts';
+
+const now = () => new Date().toISOString();
+
+/** Creates the job unless it exists; returns false when it already did (a redelivered event). */
+export async function createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'attempts' | 'requeues' | 'state'>): Promise<boolean> {
+  const at = now();
+  try {
+    await dynamo().send(
+      new PutCommand({
+        TableName: config.jobsTable(),
+        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, createdAt: at, updatedAt: at },
+        ConditionExpression: 'attribute_not_exists(jobId)',
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return false;
+    throw err;
+  }
+}
+
+export async function getJob(jobId: string): Promise<Job | undefined> {
+  const out = await dynamo().send(new GetCommand({ TableName: config.jobsTable(), Key: { jobId }, ConsistentRead: true }));
+  return out.Item as Job | undefined;
+}
+
+export async function requireJob(jobId: string): Promise<Job> {
+  const job = await getJob(jobId);
+  if (!job) throw notFound('job', jobId);
+  return job;
+}
+
+/**
+ * Moves a job to `to` if its current state allows it, setting `fields`; returns the new job, or undefined
+ * when the job is already past that point (e.g. a late retry after the job was failed).
+ */
+export async function moveJob(
+  jobId: string,
+  to: JobState,
+  fields: { error?: JobError; executionArn?: string; countAttempt?: boolean; countRequeue?: boolean; resetAttempts?: boolean } = {},
+): Promise<Job | undefined> {
+  const from = statesBefore(to);
+  const names: Record<string, string> = { '#state': 'state', '#error': 'error' };
+  const values: Record<string, unknown> = { ':to': to, ':at': now() };
+  from.forEach((s, i) => (values[`:from${i}`] = s));
+  const sets = ['#state = :to', 'updatedAt = :at'];
+  if (fields.error) {
+    sets.push('#error = :error');
+    values[':error'] = fields.error;
+  }
+  if (fields.executionArn) {
+    sets.push('executionArn = :execution');
+    values[':execution'] = fields.executionArn;
+  }
+  if (fields.countAttempt || fields.countRequeue) {
+    values[':one'] = 1;
+    values[':zero'] = 0;
+  }
+  if (fields.countAttempt) sets.push('attempts = if_not_exists(attempts, :zero) + :one');
+  if (fields.resetAttempts) {
+    sets.push('attempts = :reset');
+    values[':reset'] = 0;
+  }
+  if (fields.countRequeue) sets.push('requeues = if_not_exists(requeues, :zero) + :one');
+  // An error belongs to the failed state only; any other move clears it.
+  const update = `SET ${sets.join(', ')}${fields.error ? '' : ' REMOVE #error'}`;
+  try {
+    const out = await dynamo().send(
+      new UpdateCommand({
+        TableName: config.jobsTable(),
+        Key: { jobId },
+        UpdateExpression: update,
+        ConditionExpression: `attribute_exists(jobId) AND #state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as Job;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
+}
+
+/** Sets the execution of a queued job; refuses if the job moved on in between. */
+export async function setExecution(jobId: string, executionArn: string): Promise<void> {
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: config.jobsTable(),
+      Key: { jobId },
+      UpdateExpression: 'SET executionArn = :e',
+      ConditionExpression: 'attribute_exists(jobId)',
+      ExpressionAttributeValues: { ':e': executionArn },
+    }),
+  );
+}
+
+export async function listJobs(opts: { state?: JobState; limit: number; cursor?: string }): Promise<{ jobs: Job[]; cursor?: string }> {
+  const start = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined;
+  const out = opts.state
+    ? await dynamo().send(
+        new QueryCommand({
+          TableName: config.jobsTable(),
+          IndexName: 'byState',
+          KeyConditionExpression: '#state = :s',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':s': opts.state },
+          ScanIndexForward: false,
+          Limit: opts.limit,
+          ExclusiveStartKey: start,
+        }),
+      )
+    : await dynamo().send(new ScanCommand({ TableName: config.jobsTable(), Limit: opts.limit, ExclusiveStartKey: start }));
+  const jobs = (out.Items ?? []) as Job[];
+  if (!opts.state) jobs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  return {
+    jobs,
+    ...(out.LastEvaluatedKey && { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') }),
+  };
+}
+
+export function assertRequeueable(job: Job): void {
+  if (job.state !== 'failed') throw conflict(`job ${job.jobId} is ${job.state}; only a failed job can be requeued`);
+}

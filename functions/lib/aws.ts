@@ -1,0 +1,31 @@
+// One client per service per process. Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables,
+// which the local cloud sets; in AWS they are unset and the SDK uses the regional endpoints.
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { config } from './config.ts';
+
+let s3Client: S3Client | undefined;
+let documentClient: DynamoDBDocumentClient | undefined;
+let sfnClient: SFNClient | undefined;
+let sqsClient: SQSClient | undefined;
+let secretsClient: SecretsManagerClient | undefined;
+
+export const s3 = (): S3Client =>
+  (s3Client ??= new S3Client({ region: config.region(), forcePathStyle: config.s3ForcePathStyle() }));
+export const dynamo = (): DynamoDBDocumentClient =>
+  (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region() }), {
+    marshallOptions: { removeUndefinedValues: true },
+  }));
+export const sfn = (): SFNClient => (sfnClient ??= new SFNClient({ region: config.region() }));
+export const sqs = (): SQSClient => (sqsClient ??= new SQSClient({ region: config.region() }));
+
+export async function readSecret(arn: string): Promise<string> {
+  secretsClient ??= new SecretsManagerClient({ region: config.region() });
+  const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (!out.SecretString) throw new Error(`secret ${arn} has no string value`);
+  return out.SecretString;
+}

@@ -1,0 +1,29 @@
+// Resource names and endpoints reach functions only through the environment; CDK and the local cloud both set it.
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export const config = {
+  region: () => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  mediaBucket: () => required('BUCKET_MEDIA'),
+  jobsTable: () => required('TABLE_JOBS'),
+  videoIngestStateMachineArn: () => required('STATE_MACHINE_VIDEO_INGEST_ARN'),
+  /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
+  s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',
+  presignedUrlSeconds: () => Number(process.env.PRESIGNED_URL_SECONDS ?? 3600),
+  multipartThresholdBytes: () => Number(process.env.MULTIPART_THRESHOLD_BYTES ?? 64 * 1024 * 1024),
+  multipartPartBytes: () => Number(process.env.MULTIPART_PART_BYTES ?? 16 * 1024 * 1024),
+  ffprobePath: () => required('FFPROBE_PATH'),
+  ffmpegPath: () => required('FFMPEG_PATH'),
+  /** Either a full connection string (local cloud) or a Secrets Manager secret (AWS, through RDS Proxy). */
+  databaseUrl: () => process.env.DATABASE_URL,
+  databaseSecretArn: () => process.env.DATABASE_SECRET_ARN,
+  databaseHost: () => process.env.DATABASE_HOST,
+  databaseName: () => process.env.DATABASE_NAME ?? 'framewise',
+  mongodbUri: () => process.env.MONGODB_URI,
+  mongodbSecretArn: () => process.env.MONGODB_SECRET_ARN,
+  mongodbDatabase: () => process.env.MONGODB_DATABASE ?? 'framewise',
+};

@@ -1,0 +1,101 @@
+// The HTTP stack shared by every API function: API Gateway v2 event in, JSON out, errors as
+// `{ error: { code, message, details } }`. API Gateway has already matched the route: we dispatch on routeKey.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { AppError, badRequest, notFound } from './errors.ts';
+export { parse } from './validate.ts';
+import { authenticate, requireRole, type Principal, type Role } from './auth.ts';
+import { logger } from './logger.ts';
+
+export interface HttpRequest {
+  readonly routeKey: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  readonly principal: Principal;
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export interface Route {
+  /** Roles allowed besides admin; `public` routes need no key. */
+  readonly roles: readonly Role[] | 'public';
+  readonly handle: (req: HttpRequest) => Promise<HttpResult>;
+}
+
+export type Routes = Readonly<Record<string, Route>>;
+
+export const ok = (body: unknown): HttpResult => ({ status: 200, body });
+export const created = (body: unknown): HttpResult => ({ status: 201, body });
+export const noContent = (): HttpResult => ({ status: 204 });
+
+function parseBody(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('The request body is not valid JSON');
+  }
+}
+
+const PUBLIC: Principal = { keyId: 'public', role: 'client', clientId: null };
+
+export async function dispatch(routes: Routes, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    const route = routes[event.routeKey];
+    if (!route) throw notFound('route', event.routeKey);
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
+    let principal = PUBLIC;
+    if (route.roles !== 'public') {
+      principal = await authenticate(headers.authorization);
+      requireRole(principal, route.roles);
+    }
+    logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
+    const result = await route.handle({
+      routeKey: event.routeKey,
+      params: (event.pathParameters ?? {}) as Record<string, string>,
+      query: (event.queryStringParameters ?? {}) as Record<string, string>,
+      headers,
+      body: parseBody(event),
+      principal,
+    });
+    return {
+      statusCode: result.status,
+      headers: { 'content-type': 'application/json', ...result.headers },
+      body: result.body === undefined ? '' : JSON.stringify(result.body),
+    };
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+export function errorResponse(err: unknown): APIGatewayProxyStructuredResultV2 {
+  if (err instanceof AppError) {
+    if (err.status >= 500) logger.error('request failed', { error: err });
+    return {
+      statusCode: err.status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: { code: err.code, message: err.message, details: err.details ?? null } }),
+    };
+  }
+  logger.error('request failed', { error: err as Error });
+  return {
+    statusCode: 500,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ error: { code: 'InternalError', message: 'The request could not be completed', details: null } }),
+  };
+}
+
+/** The Lambda handler for an API function: logger context, then dispatch on the route key. */
+export function httpHandler(routes: Routes) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler((event) => dispatch(routes, event));
+}

@@ -1,0 +1,29 @@
+// Applies migrations/NNNN_*.sql in order, each once, each in its own transaction.
+// The local cloud runs it at start; in AWS the deploy pipeline runs `npm run migrate` against the proxy.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+
+export async function migrate(client: pg.ClientBase, dir: string): Promise<string[]> {
+  await client.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
+  const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+  const files = (await readdir(dir)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  for (const file of files) {
+    if (done.has(file)) continue;
+    const sql = await readFile(join(dir, file), 'utf8');
+    await client.query('BEGIN');
+    try {
+      await client.query(sql);
+      await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw new Error(`migration ${file} failed: ${(err as Error).message}`);
+    }
+    applied.push(file);
+  }
+  return applied;
+}

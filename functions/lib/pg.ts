@@ -1,0 +1,54 @@
+import pg from 'pg';
+import { config } from './config.ts';
+import { readSecret } from './aws.ts';
+
+let pool: Promise<pg.Pool> | undefined;
+
+async function connectionConfig(): Promise<pg.PoolConfig> {
+  const url = config.databaseUrl();
+  if (url) return { connectionString: url };
+  const arn = config.databaseSecretArn();
+  if (!arn) throw new Error('neither DATABASE_URL nor DATABASE_SECRET_ARN is set');
+  const secret = JSON.parse(await readSecret(arn)) as { username: string; password: string; port?: number };
+  return {
+    host: config.databaseHost(),
+    port: secret.port ?? 5432,
+    user: secret.username,
+    password: secret.password,
+    database: config.databaseName(),
+    ssl: { rejectUnauthorized: true },
+  };
+}
+
+/** The process-wide pool; small, because RDS Proxy multiplexes connections across Lambda instances. */
+export function db(): Promise<pg.Pool> {
+  pool ??= connectionConfig().then((c) => new pg.Pool({ ...c, max: 4, idleTimeoutMillis: 30_000 }));
+  return pool;
+}
+
+export async function query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  return (await (await db()).query<T>(text, values)).rows;
+}
+
+/** Runs `work` in one transaction on one connection. */
+export async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await (await db()).connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function closeDb(): Promise<void> {
+  if (!pool) return;
+  const p = pool;
+  pool = undefined;
+  await (await p).end();
+}

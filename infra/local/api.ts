@@ -1,0 +1,91 @@
+// The HTTP API: turns each request into an API Gateway v2 event for the function its route names.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { apiGatewayEvent, compileRoutes, matchRoute } from './events.ts';
+import type { LocalFunctions } from './functions.ts';
+
+export interface LocalApi {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization,content-type,if-none-match',
+  'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
+  'access-control-expose-headers': 'etag',
+};
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string): void {
+  res.writeHead(status, { ...CORS, ...headers });
+  res.end(body);
+}
+
+/** Lambda's payload format 2.0: a result without `statusCode` is a 200 with the result as JSON. */
+function toResponse(result: unknown): { status: number; headers: Record<string, string>; body: Buffer } {
+  if (result && typeof result === 'object' && 'statusCode' in result) {
+    const r = result as APIGatewayProxyStructuredResultV2;
+    const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k, String(v)]));
+    if (r.cookies?.length) headers['set-cookie'] = r.cookies.join(', ');
+    const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+    return { status: r.statusCode ?? 200, headers, body };
+  }
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(typeof result === 'string' ? result : JSON.stringify(result ?? null)),
+  };
+}
+
+export async function startApi(opts: {
+  port: number;
+  routes: readonly { method: string; path: string; fn: string }[];
+  functions: LocalFunctions;
+}): Promise<LocalApi> {
+  const routes = compileRoutes(opts.routes);
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const method = req.method ?? 'GET';
+      if (method === 'OPTIONS') return send(res, 204, {}, '');
+      const match = matchRoute(routes, method, url.pathname);
+      if (!match) return send(res, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+      const event = apiGatewayEvent({
+        method,
+        rawPath: url.pathname,
+        rawQueryString: url.search.replace(/^\?/, ''),
+        headers: req.headers,
+        body: await readBody(req),
+        match,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        domainName: req.headers.host ?? '127.0.0.1',
+      });
+      try {
+        const r = toResponse(await opts.functions.invoke(match.fn, event));
+        send(res, r.status, r.headers, r.body);
+      } catch {
+        send(res, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+      }
+    })().catch(() => send(res, 500, {}, ''));
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

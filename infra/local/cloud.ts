@@ -1,0 +1,239 @@
+// The local cloud: the topology materialized on embedded services, on 127.0.0.1, with data under one folder.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import { bucketEnv, dlqName, functionArnPlaceholder, httpRoutes, queueEnv, stateMachineEnv, tableEnv, topology, type Topology } from '../topology.ts';
+import { hashApiKey, newApiKey } from '../../functions/lib/auth.ts';
+import { closeDb } from '../../functions/lib/pg.ts';
+import { startApi } from './api.ts';
+import { startDynamo } from './dynamodb.ts';
+import { LocalFunctions } from './functions.ts';
+import { startMongo } from './mongodb.ts';
+import { freePort } from './ports.ts';
+import { startPostgres } from './postgres.ts';
+import { Router } from './router.ts';
+import { startS3Sqs } from './s3sqs.ts';
+import { startStepFunctions } from './stepfunctions.ts';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '000000000000';
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface Endpoints {
+  s3: string;
+  sqs: string;
+  dynamodb: string;
+  stepfunctions: string;
+  api: string;
+  postgres: string;
+  mongodb: string;
+}
+
+export interface Credentials {
+  adminApiKey: string;
+  postgresPassword: string;
+}
+
+export interface LocalCloud {
+  readonly dir: string;
+  readonly endpoints: Endpoints;
+  readonly credentials: Credentials;
+  readonly functions: LocalFunctions;
+  readonly router: Router;
+  /** Resolves when no workflow execution is running. */
+  waitForIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const localName = (name: string): string => `${topology.app}-${name}`;
+export const localFunctionArn = (fn: string): string => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
+export const localStateMachineArn = (sm: string): string => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${localName(sm)}`;
+const localQueueUrl = (sqsEndpoint: string, queue: string): string => `${sqsEndpoint}/${ACCOUNT}/${localName(queue)}`;
+
+function binaryPath(pkg: string): string {
+  const path = (createRequire(import.meta.url)(pkg) as { path: string }).path;
+  // The ffprobe package ships its binary as 0744: make it executable for every user, as the Lambda layer does.
+  if ((statSync(path).mode & 0o111) !== 0o111) chmodSync(path, 0o755);
+  return path;
+}
+
+/** The environment every function sees locally; CDK sets the same variables in AWS. */
+export function functionEnvironment(endpoints: Endpoints, settings: Topology['settings'] = topology.settings): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
+    S3_FORCE_PATH_STYLE: 'true',
+    DATABASE_URL: endpoints.postgres,
+    MONGODB_URI: endpoints.mongodb,
+    MONGODB_DATABASE: topology.settings.mongoDatabase,
+    FFMPEG_PATH: binaryPath('@ffmpeg-installer/ffmpeg'),
+    FFPROBE_PATH: binaryPath('@ffprobe-installer/ffprobe'),
+    POWERTOOLS_SERVICE_NAME: topology.app,
+    PRESIGNED_URL_SECONDS: String(settings.presignedUrlSeconds),
+    MULTIPART_THRESHOLD_BYTES: String(settings.multipartThresholdBytes),
+    MULTIPART_PART_BYTES: String(settings.multipartPartBytes),
+  };
+  for (const b of topology.buckets) env[bucketEnv(b.name)] = localName(b.name);
+  for (const t of topology.tables) env[tableEnv(t.name)] = localName(t.name);
+  for (const q of topology.queues) env[queueEnv(q.name)] = localQueueUrl(endpoints.sqs, q.name);
+  for (const s of topology.stateMachines) env[stateMachineEnv(s.name)] = localStateMachineArn(s.name);
+  return env;
+}
+
+function loadOrCreateCredentials(dir: string): Credentials {
+  const file = join(dir, 'credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+  const credentials: Credentials = { adminApiKey: newApiKey(), postgresPassword: randomBytes(18).toString('base64url') };
+  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  return credentials;
+}
+
+async function ensureAdminKey(databaseUrl: string, key: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO api_keys (name, role, key_hash, key_prefix)
+       SELECT 'local admin', 'admin', $1::text, $2 WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1::text)`,
+      [hashApiKey(key), key.slice(0, 8)],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** ASL with every `${...}` placeholder replaced by the local ARN of the function it names. */
+export async function localDefinition(file: string, functions: readonly string[]): Promise<string> {
+  let text = await readFile(join(ROOT, file), 'utf8');
+  for (const fn of functions) text = text.replaceAll(`\${${functionArnPlaceholder(fn)}}`, localFunctionArn(fn));
+  const left = /\$\{[A-Za-z0-9]+\}/.exec(text);
+  if (left) throw new Error(`${file}: placeholder ${left[0]} names no function of its state machine`);
+  return text;
+}
+
+export interface StartOptions {
+  /** Data folder; `.local` in the project by default. */
+  dir?: string;
+  /** Scales Step Functions retry intervals and waits (tests use a small factor). */
+  retryIntervalScale?: number;
+  /** Start schedule timers (off in tests, which fire schedules explicitly). */
+  schedules?: boolean;
+  /** Visibility timeout of every queue instead of the topology's (tests watch redelivery in seconds, not minutes). */
+  queueVisibilityTimeoutSeconds?: number;
+  /** Settings that differ from the topology's (tests use small multipart parts). */
+  settings?: Partial<Topology['settings']>;
+  log?: (line: object) => void;
+}
+
+export async function startLocalCloud(options: StartOptions = {}): Promise<LocalCloud> {
+  const dir = resolve(options.dir ?? join(ROOT, '.local'));
+  mkdirSync(dir, { recursive: true });
+  const log = options.log ?? (() => undefined);
+  const credentials = loadOrCreateCredentials(dir);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: Error) => log({ level: 'ERROR', message: 'stop failed', error: err.message }));
+  };
+
+  try {
+    const functions = new LocalFunctions(ROOT, REGION, (l) => log({ ...l, kind: 'invocation' }));
+    // S3 reports writes from its first moment; the router that turns them into notifications comes later.
+    const notify: { router?: Router } = {};
+
+    const [postgres, mongo, dynamo, s3sqs] = await Promise.all([
+      freePort().then((port) =>
+        startPostgres({
+          dataDir: join(dir, 'postgres'),
+          port,
+          password: credentials.postgresPassword,
+          database: topology.settings.postgresDatabase,
+          migrationsDir: join(ROOT, 'migrations'),
+        }),
+      ),
+      freePort().then((port) => startMongo({ dataDir: join(dir, 'mongodb'), port })),
+      startDynamo({ dataDir: join(dir, 'dynamodb'), port: 0, region: REGION }),
+      startS3Sqs({ dataDir: join(dir, 's3sqs'), port: 0, region: REGION, onObject: (e) => notify.router?.onObject(e) }),
+    ]);
+    stops.push(postgres.stop, mongo.stop, dynamo.stop, s3sqs.stop);
+
+    const sfn = await startStepFunctions({
+      port: 0,
+      dataDir: join(dir, 'stepfunctions'),
+      region: REGION,
+      accountId: ACCOUNT,
+      invoke: (fn, payload) => functions.invoke(fn.replace(/^.*:function:/, '').split(':')[0]!, payload),
+      retryIntervalScale: options.retryIntervalScale ?? 1,
+      log,
+    });
+    stops.push(sfn.stop);
+
+    const api = await startApi({ port: 0, routes: httpRoutes(), functions });
+    stops.push(api.stop);
+
+    const endpoints: Endpoints = {
+      s3: s3sqs.endpoint,
+      sqs: s3sqs.endpoint,
+      dynamodb: dynamo.endpoint,
+      stepfunctions: sfn.endpoint,
+      api: api.endpoint,
+      postgres: postgres.url,
+      mongodb: mongo.uri,
+    };
+    Object.assign(process.env, functionEnvironment(endpoints, { ...topology.settings, ...options.settings }));
+    stops.push(closeDb);
+
+    // Resources, as CloudFormation would create them.
+    for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));
+    const queueArns = new Map<string, string>();
+    for (const q of topology.queues) {
+      const dlq = s3sqs.createQueue(localName(dlqName(q.name)), { MessageRetentionPeriod: String(14 * 24 * 3600) });
+      const main = s3sqs.createQueue(localName(q.name), {
+        VisibilityTimeout: String(options.queueVisibilityTimeoutSeconds ?? q.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: q.maxReceiveCount }),
+      });
+      queueArns.set(q.name, main.arn);
+    }
+    for (const t of topology.tables) await dynamo.createTable(localName(t.name), t);
+    for (const s of topology.stateMachines) {
+      await sfn.createStateMachine(localName(s.name), await localDefinition(s.definitionFile, s.functions));
+    }
+    await ensureAdminKey(postgres.url, credentials.adminApiKey);
+
+    const router = new Router({
+      sqsEndpoint: s3sqs.endpoint,
+      region: REGION,
+      functions,
+      log,
+      queues: topology.functions.flatMap((f) =>
+        f.triggers.flatMap((t) =>
+          t.kind === 'queue'
+            ? [{ fn: f.name, queueUrl: localQueueUrl(s3sqs.endpoint, t.queue), queueArn: queueArns.get(t.queue)!, batchSize: t.batchSize, maxConcurrency: t.maxConcurrency }]
+            : [],
+        ),
+      ),
+      notifications: topology.buckets.flatMap((b) =>
+        b.notifications.map((n) => ({ bucket: localName(b.name), prefix: n.prefix, queueUrl: localQueueUrl(s3sqs.endpoint, n.queue) })),
+      ),
+      schedules: topology.functions.flatMap((f) =>
+        f.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ name: t.name, fn: f.name, everySeconds: t.everySeconds }] : [])),
+      ),
+    });
+    notify.router = router;
+    router.start(options.schedules !== false);
+    stops.push(() => router.stop());
+
+    return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+// Runs the topology's functions in this process, as Lambda would: a fresh context per invocation, the
+// function's timeout enforced, one handler module loaded once (a warm container).
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { findFunction, type FunctionDef } from '../topology.ts';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface InvocationLog {
+  readonly fn: string;
+  readonly requestId: string;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+export class LocalFunctions {
+  private readonly handlers = new Map<string, Promise<Handler>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly region: string,
+    private readonly log: (line: InvocationLog) => void = () => undefined,
+  ) {}
+
+  private handler(fn: FunctionDef): Promise<Handler> {
+    let loaded = this.handlers.get(fn.name);
+    if (!loaded) {
+      loaded = import(pathToFileURL(join(this.root, fn.entry)).href).then((m: { handler?: Handler }) => {
+        if (typeof m.handler !== 'function') throw new Error(`${fn.entry} does not export a handler`);
+        return m.handler;
+      });
+      this.handlers.set(fn.name, loaded);
+    }
+    return loaded;
+  }
+
+  /** Invokes `name` with `event`; rejects with the handler's error or a timeout, as a Lambda invoke would. */
+  async invoke(name: string, event: unknown): Promise<unknown> {
+    const fn = findFunction(name);
+    const handler = await this.handler(fn);
+    const requestId = randomUUID();
+    const started = Date.now();
+    const deadline = started + fn.timeoutSeconds * 1000;
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.region}:000000000000:function:${fn.name}`,
+      memoryLimitInMB: String(fn.memoryMb),
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: `local/${requestId}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`Task timed out after ${fn.timeoutSeconds} seconds`);
+        err.name = 'Sandbox.Timedout';
+        reject(err);
+      }, fn.timeoutSeconds * 1000);
+    });
+    try {
+      const result = await Promise.race([handler(event, context), timeout]);
+      this.log({ fn: fn.name, requestId, ms: Date.now() - started });
+      return result;
+    } catch (err) {
+      this.log({ fn: fn.name, requestId, ms: Date.now() - started, error: (err as Error).message });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

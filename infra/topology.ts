@@ -1,0 +1,249 @@
+// The one declaration of Framewise. infra/cdk turns it into CloudFormation; infra/local turns it into a
+// running system on embedded services. Functions never import this file: both materializations hand
+// them resource names through the environment variables named here.
+
+export type Access = 'read' | 'write' | 'readwrite';
+
+export interface BucketDef {
+  /** Logical name; the local cloud prefixes it with `framewise-`, CDK lets CloudFormation name it. */
+  readonly name: string;
+  readonly purpose: string;
+  /** Objects under these prefixes raise S3 notifications into a queue. */
+  readonly notifications: readonly { readonly prefix: string; readonly queue: string }[];
+  /** Allow browsers to PUT presigned uploads directly (CORS). */
+  readonly browserUploads: boolean;
+}
+
+export interface TableDef {
+  readonly name: string;
+  readonly purpose: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  /** Attribute holding an epoch-seconds expiry; readers ignore expired items (the local stand-in never deletes them). */
+  readonly ttlAttribute?: string;
+  readonly indexes: readonly { readonly name: string; readonly partitionKey: string; readonly sortKey?: string }[];
+}
+
+export interface QueueDef {
+  readonly name: string;
+  readonly purpose: string;
+  /** Must exceed the timeout of the function that consumes it. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the queue's dead-letter queue `<name>-dlq`. */
+  readonly maxReceiveCount: number;
+}
+
+export type Trigger =
+  | { readonly kind: 'http'; readonly routes: readonly string[] }
+  | { readonly kind: 'queue'; readonly queue: string; readonly batchSize: number; readonly maxConcurrency: number }
+  | { readonly kind: 'schedule'; readonly name: string; readonly expression: string; readonly everySeconds: number }
+  | { readonly kind: 'task' };
+
+export interface FunctionDef {
+  readonly name: string;
+  readonly purpose: string;
+  /** Source file under functions/, exporting `handler`. */
+  readonly entry: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly layers: readonly 'ffmpeg'[];
+  readonly triggers: readonly Trigger[];
+  readonly uses: {
+    readonly buckets?: readonly { readonly name: string; readonly access: Access }[];
+    readonly tables?: readonly { readonly name: string; readonly access: Access }[];
+    readonly queues?: readonly string[]; // may send to
+    readonly stateMachines?: readonly string[]; // may start and describe executions of
+    readonly postgres?: boolean;
+    readonly mongodb?: boolean;
+  };
+}
+
+export interface StateMachineDef {
+  readonly name: string;
+  readonly purpose: string;
+  /** ASL file with `${<Function>FunctionArn}` placeholders, see {@link functionArnPlaceholder}. */
+  readonly definitionFile: string;
+  /** Functions its Task states invoke. */
+  readonly functions: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+export interface Topology {
+  readonly app: string;
+  readonly buckets: readonly BucketDef[];
+  readonly tables: readonly TableDef[];
+  readonly queues: readonly QueueDef[];
+  readonly functions: readonly FunctionDef[];
+  readonly stateMachines: readonly StateMachineDef[];
+  readonly settings: {
+    readonly lambdaRuntime: 'nodejs22.x';
+    readonly logRetentionDays: number;
+    readonly postgresDatabase: string;
+    readonly mongoDatabase: string;
+    readonly presignedUrlSeconds: number;
+    /** Uploads above this size use S3 multipart. */
+    readonly multipartThresholdBytes: number;
+    readonly multipartPartBytes: number;
+  };
+}
+
+const CATALOG_ROUTES = [
+  'GET /v1/openapi.json',
+  'GET /v1/me',
+  'POST /v1/api-keys', 'GET /v1/api-keys', 'DELETE /v1/api-keys/{id}',
+  ...['organizations', 'clients', 'detectables', 'det-groups', 'sports', 'event-types', 'leagues', 'teams',
+    'seasons', 'games', 'events', 'videos'].flatMap((r) => [
+    `GET /v1/${r}`, `POST /v1/${r}`, `GET /v1/${r}/{id}`, `PATCH /v1/${r}/{id}`, `DELETE /v1/${r}/{id}`,
+  ]),
+  'GET /v1/clients/{id}/detectables', 'PUT /v1/clients/{id}/detectables/{detectableId}', 'DELETE /v1/clients/{id}/detectables/{detectableId}',
+  'GET /v1/clients/{id}/det-groups', 'PUT /v1/clients/{id}/det-groups/{detGroupId}', 'DELETE /v1/clients/{id}/det-groups/{detGroupId}',
+  'GET /v1/clients/{id}/seasons', 'PUT /v1/clients/{id}/seasons/{seasonId}', 'DELETE /v1/clients/{id}/seasons/{seasonId}',
+  'GET /v1/games/{id}/teams', 'PUT /v1/games/{id}/teams/{teamId}', 'DELETE /v1/games/{id}/teams/{teamId}',
+  'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/complete',
+] as const;
+
+export const topology: Topology = {
+  app: 'framewise',
+  buckets: [
+    {
+      name: 'media',
+      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/)',
+      notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
+      browserUploads: true,
+    },
+  ],
+  tables: [
+    {
+      name: 'jobs',
+      purpose: 'one item per job (video ingest, ...) with its state, attempts, error and execution',
+      partitionKey: 'jobId',
+      indexes: [{ name: 'byState', partitionKey: 'state', sortKey: 'updatedAt' }],
+    },
+  ],
+  queues: [
+    {
+      name: 'video-ingest',
+      purpose: 'S3 notifications of uploaded videos',
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 3,
+    },
+  ],
+  functions: [
+    {
+      name: 'catalog-api',
+      purpose: 'catalog CRUD, API keys, video uploads and the OpenAPI document',
+      entry: 'functions/catalog/http.ts',
+      memoryMb: 512,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [{ kind: 'http', routes: CATALOG_ROUTES }],
+      uses: { buckets: [{ name: 'media', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'jobs-api',
+      purpose: 'admin view of jobs: list by state, show one, requeue a failed one',
+      entry: 'functions/jobs/http.ts',
+      memoryMb: 256,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [{ kind: 'http', routes: ['GET /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/requeue'] }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+    },
+    {
+      name: 'ingest-upload',
+      purpose: 'turns an uploaded video into a queued job and starts the video-ingest workflow',
+      entry: 'functions/ingest/upload.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'queue', queue: 'video-ingest', batchSize: 10, maxConcurrency: 2 }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+    },
+    {
+      name: 'ingest-probe',
+      purpose: 'runs ffprobe on the uploaded video and stores its duration, frame rate, size and codec',
+      entry: 'functions/ingest/probe.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 120,
+      layers: ['ffmpeg'],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'jobs-outcome',
+      purpose: 'records the end of a workflow on its job: succeeded, or failed with the error',
+      entry: 'functions/jobs/outcome.ts',
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }] },
+    },
+    {
+      name: 'jobs-sweeper',
+      purpose: 'finds jobs left working by an execution that has ended (timed out, aborted) and fails them',
+      entry: 'functions/jobs/sweeper.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'] },
+    },
+  ],
+  stateMachines: [
+    {
+      name: 'video-ingest',
+      purpose: 'probe an uploaded video and record the outcome on its job',
+      definitionFile: 'statemachines/video-ingest.asl.json',
+      functions: ['ingest-probe', 'jobs-outcome'],
+      timeoutSeconds: 3600,
+    },
+  ],
+  settings: {
+    lambdaRuntime: 'nodejs22.x',
+    logRetentionDays: 30,
+    postgresDatabase: 'framewise',
+    mongoDatabase: 'framewise',
+    presignedUrlSeconds: 3600,
+    multipartThresholdBytes: 64 * 1024 * 1024,
+    multipartPartBytes: 16 * 1024 * 1024,
+  },
+};
+
+// ---- names shared by both materializations ----
+
+const pascal = (name: string): string =>
+  name.split(/[-_]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+const envKey = (name: string): string => name.replace(/-/g, '_').toUpperCase();
+
+/** The `${...}` placeholder an ASL file uses for a function's ARN, e.g. `IngestProbeFunctionArn`. */
+export const functionArnPlaceholder = (fn: string): string => `${pascal(fn)}FunctionArn`;
+/** Environment variable with a bucket's name, e.g. `BUCKET_MEDIA`. */
+export const bucketEnv = (bucket: string): string => `BUCKET_${envKey(bucket)}`;
+/** Environment variable with a table's name, e.g. `TABLE_JOBS`. */
+export const tableEnv = (table: string): string => `TABLE_${envKey(table)}`;
+/** Environment variable with a queue's URL, e.g. `QUEUE_VIDEO_INGEST_URL`. */
+export const queueEnv = (queue: string): string => `QUEUE_${envKey(queue)}_URL`;
+/** Environment variable with a state machine's ARN, e.g. `STATE_MACHINE_VIDEO_INGEST_ARN`. */
+export const stateMachineEnv = (sm: string): string => `STATE_MACHINE_${envKey(sm)}_ARN`;
+export const dlqName = (queue: string): string => `${queue}-dlq`;
+
+export function findFunction(name: string): FunctionDef {
+  const fn = topology.functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`no function named ${name} in the topology`);
+  return fn;
+}
+
+/** Every HTTP route with the function that serves it. */
+export function httpRoutes(): { method: string; path: string; fn: string }[] {
+  return topology.functions.flatMap((f) =>
+    f.triggers.flatMap((t) =>
+      t.kind === 'http'
+        ? t.routes.map((r) => {
+            const [method, path] = r.split(' ');
+            return { method: method!, path: path!, fn: f.name };
+          })
+        : [],
+    ),
+  );
+}

@@ -1,0 +1,36 @@
+// Starts one local cloud for the integration and e2e suites, in a fresh folder, and hands its endpoints to the tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startLocalCloud, type Endpoints } from '../../infra/local/cloud.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    endpoints: Endpoints;
+    adminApiKey: string;
+    cloudDir: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = mkdtempSync(join(tmpdir(), 'framewise-test-'));
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const started = Date.now();
+  const cloud = await startLocalCloud({
+    dir,
+    retryIntervalScale: 0.05,
+    schedules: false,
+    queueVisibilityTimeoutSeconds: 2,
+    // S3's smallest part is 5 MiB: uploads over 6 MiB go multipart, so tests exercise it with small files.
+    settings: { multipartThresholdBytes: 6 * 1024 * 1024, multipartPartBytes: 5 * 1024 * 1024 },
+  });
+  console.log(`local cloud up in ${Date.now() - started} ms`);
+  project.provide('endpoints', cloud.endpoints);
+  project.provide('adminApiKey', cloud.credentials.adminApiKey);
+  project.provide('cloudDir', dir);
+  return async () => {
+    await cloud.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,60 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dlqName, functionArnPlaceholder, topology } from '../../infra/topology.ts';
+
+describe('topology', () => {
+  const fnNames = new Set(topology.functions.map((f) => f.name));
+
+  it('names every resource once', () => {
+    for (const list of [topology.buckets, topology.tables, topology.queues, topology.functions, topology.stateMachines]) {
+      const names = list.map((x) => x.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+    expect(topology.queues.map((q) => dlqName(q.name)).every((d) => !topology.queues.some((q) => q.name === d))).toBe(true);
+  });
+
+  it('points every reference at something declared', () => {
+    const queues = new Set(topology.queues.map((q) => q.name));
+    const tables = new Set(topology.tables.map((t) => t.name));
+    const buckets = new Set(topology.buckets.map((b) => b.name));
+    const machines = new Set(topology.stateMachines.map((s) => s.name));
+    for (const b of topology.buckets) for (const n of b.notifications) expect(queues).toContain(n.queue);
+    for (const f of topology.functions) {
+      expect(existsSync(f.entry), f.entry).toBe(true);
+      for (const t of f.triggers) if (t.kind === 'queue') expect(queues).toContain(t.queue);
+      for (const t of f.uses.tables ?? []) expect(tables).toContain(t.name);
+      for (const b of f.uses.buckets ?? []) expect(buckets).toContain(b.name);
+      for (const s of f.uses.stateMachines ?? []) expect(machines).toContain(s);
+    }
+    for (const s of topology.stateMachines) for (const fn of s.functions) expect(fnNames).toContain(fn);
+  });
+
+  it('gives each consumed queue a visibility timeout longer than its consumer may run, and 3 receives', () => {
+    for (const f of topology.functions) {
+      for (const t of f.triggers) {
+        if (t.kind !== 'queue') continue;
+        const q = topology.queues.find((x) => x.name === t.queue)!;
+        expect(q.visibilityTimeoutSeconds).toBeGreaterThan(f.timeoutSeconds);
+        expect(q.maxReceiveCount).toBe(3);
+      }
+    }
+  });
+
+  it('uses in each state machine exactly the placeholders of its functions', () => {
+    for (const s of topology.stateMachines) {
+      const text = readFileSync(s.definitionFile, 'utf8');
+      const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
+      expect(used).toEqual(new Set(s.functions.map(functionArnPlaceholder)));
+    }
+  });
+
+  it('retries every Task state 3 times in all', () => {
+    for (const s of topology.stateMachines) {
+      const def = JSON.parse(readFileSync(s.definitionFile, 'utf8')) as { States: Record<string, { Type: string; Retry?: { MaxAttempts: number }[] }> };
+      for (const [name, state] of Object.entries(def.States)) {
+        if (state.Type !== 'Task') continue;
+        expect(state.Retry?.[0]?.MaxAttempts, name).toBe(2);
+      }
+    }
+  });
+});
