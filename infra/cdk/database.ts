@@ -1,0 +1,91 @@
+// PostgreSQL (Aurora Serverless v2 behind an RDS Proxy) and the MongoDB connection secret.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import {
+  AuroraPostgresEngineVersion,
+  ClusterInstance,
+  Credentials,
+  DatabaseCluster,
+  DatabaseClusterEngine,
+  DatabaseProxy,
+  ProxyTarget,
+} from 'aws-cdk-lib/aws-rds';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { Topology } from '../topology.ts';
+import { logRetention } from './names.ts';
+
+export const POSTGRES_ENGINE_VERSION = AuroraPostgresEngineVersion.VER_16_8;
+/** Port of the cluster and of the RDS Proxy (a PostgreSQL proxy always listens on 5432). */
+export const POSTGRES_PORT = 5432;
+/** Aurora Serverless v2 capacity range in ACUs. */
+export const POSTGRES_CAPACITY = { min: 0.5, max: 4 } as const;
+
+export class Database extends Construct {
+  readonly cluster: DatabaseCluster;
+  readonly proxy: DatabaseProxy;
+  /** Generated master credentials (JSON: username, password, host, port, dbname, ...). */
+  readonly postgresSecret: ISecret;
+  /** `framewise/mongodb-uri`: the MongoDB connection string, see the comment where it is created. */
+  readonly mongoSecret: Secret;
+  readonly databaseName: string;
+
+  constructor(scope: Construct, id: string, props: { topology: Topology; vpc: IVpc }) {
+    super(scope, id);
+    const { topology, vpc } = props;
+    this.databaseName = topology.settings.postgresDatabase;
+
+    // Fixed identifier so that the log group below can be created (with its retention) before Aurora
+    // exports into it; otherwise RDS creates it with infinite retention or CDK needs a custom resource.
+    const clusterIdentifier = `${topology.app}-postgres`;
+    const logGroup = new LogGroup(this, 'PostgresLogs', {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: logRetention(topology),
+      // a retained log group with this fixed name would block re-creating the stack after a deletion
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.cluster = new DatabaseCluster(this, 'Postgres', {
+      clusterIdentifier,
+      engine: DatabaseClusterEngine.auroraPostgres({ version: POSTGRES_ENGINE_VERSION }),
+      credentials: Credentials.fromGeneratedSecret('framewise_admin', { secretName: `${topology.app}/postgres` }),
+      defaultDatabaseName: this.databaseName,
+      port: POSTGRES_PORT,
+      writer: ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
+      serverlessV2MinCapacity: POSTGRES_CAPACITY.min,
+      serverlessV2MaxCapacity: POSTGRES_CAPACITY.max,
+      vpc,
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED },
+      storageEncrypted: true,
+      backup: { retention: Duration.days(7) },
+      deletionProtection: true,
+      cloudwatchLogsExports: ['postgresql'],
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+    });
+    this.cluster.node.addDependency(logGroup);
+    this.postgresSecret = this.cluster.secret!;
+
+    // Functions connect through the proxy (connection pooling for Lambda); TLS required.
+    // IAM database authentication is off: functions read the secret and use its username/password.
+    this.proxy = new DatabaseProxy(this, 'Proxy', {
+      proxyTarget: ProxyTarget.fromCluster(this.cluster),
+      secrets: [this.postgresSecret],
+      vpc,
+      vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+      requireTLS: true,
+      iamAuth: false,
+    });
+
+    // MongoDB (Atlas or DocumentDB) is not created here. This secret is created with a random placeholder
+    // value; an operator replaces it with the real connection string after the first deploy:
+    //   aws secretsmanager put-secret-value --secret-id framewise/mongodb-uri --secret-string 'mongodb+srv://...'
+    // CloudFormation never overwrites that value afterwards (the generated string is only set on creation).
+    this.mongoSecret = new Secret(this, 'MongoDbUri', {
+      secretName: `${topology.app}/mongodb-uri`,
+      description: 'MongoDB connection URI for Framewise (placeholder until an operator puts the real URI)',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

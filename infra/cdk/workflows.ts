@@ -1,0 +1,75 @@
+// Step Functions: one state machine per topology entry, from its ASL file, with the `${<Fn>FunctionArn}`
+// placeholders substituted by CloudFormation (definitionSubstitutions).
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { functionArnPlaceholder, type StateMachineDef, type Topology } from '../topology.ts';
+import type { Functions } from './functions.ts';
+import { logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
+
+/** Every `${name}` placeholder in an ASL document. */
+export function aslPlaceholders(asl: string): string[] {
+  return [...new Set([...asl.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]!))];
+}
+
+/**
+ * Throws unless `substitutions` covers every placeholder of the ASL document (and names no placeholder the
+ * document lacks, which would mean the topology lists a function its state machine never invokes).
+ */
+export function checkSubstitutions(name: string, asl: string, substitutions: Record<string, unknown>): void {
+  const placeholders = aslPlaceholders(asl);
+  const missing = placeholders.filter((p) => !(p in substitutions));
+  if (missing.length > 0) {
+    throw new Error(`state machine ${name}: placeholders without a value: ${missing.map((p) => `\${${p}}`).join(', ')} ` +
+      `(list the functions in the topology's stateMachines[].functions)`);
+  }
+  const unused = Object.keys(substitutions).filter((k) => !placeholders.includes(k));
+  if (unused.length > 0) throw new Error(`state machine ${name}: functions never referenced by its ASL file: ${unused.join(', ')}`);
+}
+
+export interface TopologyStateMachine {
+  readonly def: StateMachineDef;
+  readonly stateMachine: StateMachine;
+}
+
+export class Workflows extends Construct {
+  readonly byName = new Map<string, TopologyStateMachine>();
+
+  constructor(scope: Construct, id: string, props: { topology: Topology; functions: Functions }) {
+    super(scope, id);
+    const { topology, functions } = props;
+    for (const def of topology.stateMachines) {
+      const asl = readFileSync(path.join(PROJECT_ROOT, def.definitionFile), 'utf8');
+      JSON.parse(asl); // a syntax error here beats one at deploy time
+      const invoked = def.functions.map((name) => functions.get(name));
+      const substitutions = Object.fromEntries(invoked.map((f) => [functionArnPlaceholder(f.def.name), f.fn.functionArn]));
+      checkSubstitutions(def.name, asl, substitutions);
+
+      const id = pascal(def.name);
+      const logGroup = new LogGroup(this, `${id}Logs`, {
+        // the /aws/vendedlogs/ prefix keeps CloudWatch Logs resource policies small
+        logGroupName: `/aws/vendedlogs/states/${stateMachineName(topology, def.name)}`,
+        retention: logRetention(topology),
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const stateMachine = new StateMachine(this, id, {
+        stateMachineName: stateMachineName(topology, def.name),
+        comment: def.purpose,
+        // Inline (rather than DefinitionBody.fromFile, which uploads an S3 asset) so the definition is visible
+        // in the template and in diffs; CloudFormation substitutes the ARNs.
+        definitionBody: DefinitionBody.fromString(asl),
+        definitionSubstitutions: substitutions,
+        timeout: Duration.seconds(def.timeoutSeconds),
+        tracingEnabled: true,
+        logs: { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: false },
+      });
+      // The role may invoke exactly the functions its Task states name.
+      for (const f of invoked) f.fn.grantInvoke(stateMachine);
+      Tags.of(stateMachine).add(TOPOLOGY_TAG, topologyTagValue('state-machine', def.name), { includeResourceTypes: ['AWS::StepFunctions::StateMachine'] });
+      this.byName.set(def.name, { def, stateMachine });
+    }
+  }
+}
