@@ -16,6 +16,9 @@ interface Job {
   error?: { code: string; message: string };
 }
 
+// Function logs are for operators; the demo tells its own story (`--verbose` shows them).
+if (!process.argv.includes('--verbose')) process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 const step = (text: string) => console.log(`[${elapsed()}] ${text}`);

@@ -1,9 +1,8 @@
 // Sends a file to S3 as the API's upload plan says: one presigned PUT, or presigned multipart parts.
 import { open, stat } from 'node:fs/promises';
+import type { UploadPlan } from '../functions/catalog/uploads.ts';
 
-export type UploadPlan =
-  | { method: 'PUT'; url: string; key: string; headers: Record<string, string> }
-  | { method: 'multipart'; uploadId: string; key: string; partSize: number; parts: { partNumber: number; url: string }[] };
+export type { UploadPlan };
 
 export interface CompletedPart {
   partNumber: number;

@@ -81,7 +81,7 @@ export interface Topology {
     readonly postgresDatabase: string;
     readonly mongoDatabase: string;
     readonly presignedUrlSeconds: number;
-    /** Uploads above this size use S3 multipart. */
+    /** Uploads from this size on use S3 multipart (as the AWS CLI does from 8 MiB; parts retry on their own). */
     readonly multipartThresholdBytes: number;
     readonly multipartPartBytes: number;
   };
@@ -205,8 +205,8 @@ export const topology: Topology = {
     postgresDatabase: 'framewise',
     mongoDatabase: 'framewise',
     presignedUrlSeconds: 3600,
-    multipartThresholdBytes: 64 * 1024 * 1024,
-    multipartPartBytes: 16 * 1024 * 1024,
+    multipartThresholdBytes: 8 * 1024 * 1024,
+    multipartPartBytes: 8 * 1024 * 1024,
   },
 };
 

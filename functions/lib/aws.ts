@@ -14,8 +14,14 @@ let sfnClient: SFNClient | undefined;
 let sqsClient: SQSClient | undefined;
 let secretsClient: SecretsManagerClient | undefined;
 
+// Checksums only where S3 requires them: otherwise presigned PUT and UploadPart URLs carry the checksum of
+// an empty body, and an upload of real bytes to them fails.
 export const s3 = (): S3Client =>
-  (s3Client ??= new S3Client({ region: config.region(), forcePathStyle: config.s3ForcePathStyle() }));
+  (s3Client ??= new S3Client({
+    region: config.region(),
+    forcePathStyle: config.s3ForcePathStyle(),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  }));
 export const dynamo = (): DynamoDBDocumentClient =>
   (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region() }), {
     marshallOptions: { removeUndefinedValues: true },

@@ -14,8 +14,8 @@ export const config = {
   /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
   s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',
   presignedUrlSeconds: () => Number(process.env.PRESIGNED_URL_SECONDS ?? 3600),
-  multipartThresholdBytes: () => Number(process.env.MULTIPART_THRESHOLD_BYTES ?? 64 * 1024 * 1024),
-  multipartPartBytes: () => Number(process.env.MULTIPART_PART_BYTES ?? 16 * 1024 * 1024),
+  multipartThresholdBytes: () => Number(process.env.MULTIPART_THRESHOLD_BYTES ?? 8 * 1024 * 1024),
+  multipartPartBytes: () => Number(process.env.MULTIPART_PART_BYTES ?? 8 * 1024 * 1024),
   ffprobePath: () => required('FFPROBE_PATH'),
   ffmpegPath: () => required('FFMPEG_PATH'),
   /** Either a full connection string (local cloud) or a Secrets Manager secret (AWS, through RDS Proxy). */
