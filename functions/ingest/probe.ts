@@ -1,5 +1,5 @@
 // ingest-probe (Task of video-ingest): ffprobe the upload and store what it says on the video.
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, NotFound } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
@@ -9,11 +9,21 @@ import { moveJob } from '../jobs/store.ts';
 import { probeVideo } from './ffprobe.ts';
 import { recordProbe } from './videos.ts';
 
+class UploadMissingError extends Error {
+  override readonly name = 'UploadMissing';
+}
+
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), bucket: z.string().min(3), key: z.string().min(1) });
 
 export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key }) => {
   logger.appendKeys({ jobId, videoId });
   await moveJob(jobId, 'working', { countAttempt: true });
+  await s3()
+    .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    .catch((err: unknown) => {
+      if (err instanceof NotFound) throw new UploadMissingError(`the uploaded object s3://${bucket}/${key} does not exist (deleted since?)`);
+      throw err;
+    });
   const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 900 });
   const probe = await probeVideo(url);
   await recordProbe(videoId, probe);
