@@ -26,10 +26,18 @@ export class Api {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
-      throw new ApiError(0, 'Unreachable', `cannot reach the API at ${this.baseUrl}: ${(err as Error).message}`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message;
+      throw new ApiError(0, 'Unreachable', `cannot reach the API at ${this.baseUrl}: ${(err as Error).message}${why ? ` (${why})` : ''}`);
     }
     const text = await res.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      // not the API (a proxy's or another server's page): report what answered
+      throw new ApiError(res.status, res.ok ? 'NotJson' : `HTTP${res.status}`, `${this.baseUrl}${path} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    }
     if (!res.ok) {
       const e = (parsed as { error?: { code: string; message: string; details?: unknown } } | undefined)?.error;
       throw new ApiError(res.status, e?.code ?? `HTTP${res.status}`, e?.message ?? text, e?.details);

@@ -100,6 +100,7 @@ const CATALOG_ROUTES = [
   'GET /v1/clients/{id}/seasons', 'PUT /v1/clients/{id}/seasons/{seasonId}', 'DELETE /v1/clients/{id}/seasons/{seasonId}',
   'GET /v1/games/{id}/teams', 'PUT /v1/games/{id}/teams/{teamId}', 'DELETE /v1/games/{id}/teams/{teamId}',
   'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/complete',
+  'POST /v1/videos/{id}/localizations/upload', 'POST /v1/videos/{id}/localizations/upload/complete',
 ] as const;
 
 export const topology: Topology = {
@@ -117,7 +118,10 @@ export const topology: Topology = {
       name: 'jobs',
       purpose: 'one item per job (video ingest, ...) with its state, attempts, error and execution',
       partitionKey: 'jobId',
-      indexes: [{ name: 'byState', partitionKey: 'state', sortKey: 'updatedAt' }],
+      indexes: [
+        { name: 'byState', partitionKey: 'state', sortKey: 'updatedAt' },
+        { name: 'byVideo', partitionKey: 'videoId', sortKey: 'createdAt' },
+      ],
     },
   ],
   queues: [
@@ -141,13 +145,31 @@ export const topology: Topology = {
     },
     {
       name: 'jobs-api',
-      purpose: 'admin view of jobs: list by state, show one, requeue a failed one',
+      purpose: 'jobs by state or video, re-running an ingest, requeueing failed jobs, releasing results',
       entry: 'functions/jobs/http.ts',
       memoryMb: 256,
       timeoutSeconds: 29,
       layers: [],
-      triggers: [{ kind: 'http', routes: ['GET /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/requeue'] }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      triggers: [
+        {
+          kind: 'http',
+          routes: [
+            'GET /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/requeue',
+            'POST /v1/videos/{id}/ingest', 'POST /v1/videos/{id}/release', 'POST /v1/det-groups/{id}/release',
+          ],
+        },
+      ],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+    },
+    {
+      name: 'analytics-api',
+      purpose: "a video's metrics per det_group: rollups and frame series, as each role may see them",
+      entry: 'functions/analytics/http.ts',
+      memoryMb: 512,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [{ kind: 'http', routes: ['GET /v1/videos/{id}/metrics', 'GET /v1/videos/{id}/frames'] }],
+      uses: { postgres: true, mongodb: true },
     },
     {
       name: 'ingest-upload',
@@ -168,6 +190,46 @@ export const topology: Topology = {
       layers: ['ffmpeg'],
       triggers: [{ kind: 'task' }],
       uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'ingest-localizations',
+      purpose: "validates a video's localizations and records which detectables occur in it",
+      entry: 'functions/ingest/localizations-task.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 300,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'ingest-plan',
+      purpose: 'plans the segments whose frames are extracted in parallel',
+      entry: 'functions/ingest/plan-task.ts',
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'ingest-frames',
+      purpose: "extracts one segment's frames with ffmpeg into frames/{videoId}/{frame}.jpg",
+      entry: 'functions/ingest/frames-task.ts',
+      memoryMb: 2048,
+      timeoutSeconds: 900,
+      layers: ['ffmpeg'],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'readwrite' }], tables: [{ name: 'jobs', access: 'readwrite' }] },
+    },
+    {
+      name: 'ingest-metrics',
+      purpose: 'computes the frame metrics and rollups of every det_group that applies to the video',
+      entry: 'functions/ingest/metrics-task.ts',
+      memoryMb: 2048,
+      timeoutSeconds: 900,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
     },
     {
       name: 'jobs-outcome',
@@ -193,9 +255,9 @@ export const topology: Topology = {
   stateMachines: [
     {
       name: 'video-ingest',
-      purpose: 'probe an uploaded video and record the outcome on its job',
+      purpose: 'probe, validate localizations, extract frames in parallel segments, compute metrics, record the outcome',
       definitionFile: 'statemachines/video-ingest.asl.json',
-      functions: ['ingest-probe', 'jobs-outcome'],
+      functions: ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'jobs-outcome'],
       timeoutSeconds: 3600,
     },
   ],

@@ -11,7 +11,7 @@ import type { ClientScope, RelationRepository } from './repository.ts';
 import { defineRoute, type CatalogRoute } from './route.ts';
 import * as s from './schemas.ts';
 import { relations, stores, type EntityStore } from './stores.ts';
-import { completeUpload, startUpload } from './uploads.ts';
+import { completeLocalizationsUpload, completeUpload, startLocalizationsUpload, startUpload } from './uploads.ts';
 
 // ---- entities ----
 
@@ -302,6 +302,21 @@ const uploadRoutes: CatalogRoute[] = [
     summary: 'Complete a multipart upload', description: rolesText(ANALYST),
     params: s.IdParams, body: s.UploadComplete, response: s.Video, status: 200,
     handle: ({ params, body }) => completeUpload(params.id, body),
+  }),
+  defineRoute({
+    key: 'POST /v1/videos/{id}/localizations/upload', tag: 'videos', roles: ANALYST,
+    summary: "Start the upload of a video's localizations (the detector's output)",
+    description:
+      `${rolesText(ANALYST)} Upload them before the video: its arrival starts the ingest, which reads them. ` +
+      'The same plan as a video upload: one presigned PUT or a multipart upload.',
+    params: s.IdParams, body: s.LocalizationsUploadStart, response: s.UploadPlan, status: 200,
+    handle: ({ params, body }) => startLocalizationsUpload(params.id, body),
+  }),
+  defineRoute({
+    key: 'POST /v1/videos/{id}/localizations/upload/complete', tag: 'videos', roles: ANALYST,
+    summary: 'Complete a multipart localizations upload', description: rolesText(ANALYST),
+    params: s.IdParams, body: s.UploadComplete, response: s.Video, status: 200,
+    handle: ({ params, body }) => completeLocalizationsUpload(params.id, body),
   }),
 ];
 

@@ -146,7 +146,7 @@ export const EventCreate = eventBase.openapi('EventCreate');
 export const EventPatch = eventBase.partial().openapi('EventPatch');
 export const Event = z.object({ ...meta, gameId: Id, eventTypeId: Id, time: z.number() }).openapi('Event');
 
-export const VIDEO_STATUSES = ['created', 'uploading', 'uploaded', 'probed', 'failed'] as const;
+export const VIDEO_STATUSES = ['created', 'uploading', 'uploaded', 'probed', 'ingested', 'failed'] as const;
 export const VideoCreate = z.strictObject({ gameId: Id, title: Name.nullable().optional() }).openapi('VideoCreate');
 export const VideoPatch = z
   .strictObject({
@@ -172,6 +172,11 @@ export const Video = z
     codec: z.string().nullable(),
     probedAt: Timestamp.nullable(),
     releasedAt: Timestamp.nullable(),
+    ingestFrameRate: z.number().openapi({ description: 'Frames per second extracted at ingest' }),
+    ingestThreshold: z.number().openapi({ description: 'Detections below this score are ignored' }),
+    localizationsKey: z.string().nullable(),
+    frameCount: z.number().int().nullable().openapi({ description: 'Frames extracted; frame n is at n / ingestFrameRate s' }),
+    ingestedAt: Timestamp.nullable(),
   })
   .openapi('Video');
 
@@ -242,8 +247,20 @@ export const UploadStart = z
       })
       .openapi({ example: 'video/mp4' }),
     sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES).openapi({ description: 'At most 50 GiB' }),
+    frameRate: z.number().positive().max(60).optional().openapi({ description: 'Frames per second to extract (default 5)' }),
+    threshold: z.number().min(0).max(1).optional().openapi({ description: 'Minimum detection score (default 0.5)' }),
   })
   .openapi('UploadStart');
+
+export const LocalizationsUploadStart = z
+  .strictObject({
+    sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES),
+    labelMapping: z
+      .record(z.string().regex(/^\d+$/), z.string().trim().min(1).max(200))
+      .optional()
+      .openapi({ description: "The detector's label map, class index -> label, for detections given by class" }),
+  })
+  .openapi('LocalizationsUploadStart');
 
 export const UploadPlan = z
   .discriminatedUnion('method', [

@@ -91,6 +91,11 @@ export const videoTable: TableDef = {
     codec: 'text',
     probed_at: 'timestamptz',
     released_at: 'timestamptz',
+    ingest_frame_rate: 'numeric',
+    ingest_threshold: 'numeric',
+    localizations_key: 'text',
+    frame_count: 'integer',
+    ingested_at: 'timestamptz',
   },
 };
 

@@ -6,6 +6,10 @@ export interface VideoProbe {
   readonly width: number;
   readonly height: number;
   readonly codec: string;
+  /** What frame extraction plans with: the video stream's own duration and start, and the file's start. */
+  readonly streamDurationSeconds: number;
+  readonly streamStartSeconds: number;
+  readonly fileStartSeconds: number;
 }
 
 /** The upload is not something we can ingest; retrying will not help, but the workflow's policy still applies. */
@@ -21,12 +25,13 @@ interface FfprobeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   duration?: string;
+  start_time?: string;
   disposition?: { attached_pic?: number };
 }
 
 interface FfprobeOutput {
   streams?: FfprobeStream[];
-  format?: { duration?: string; format_name?: string };
+  format?: { duration?: string; start_time?: string; format_name?: string };
 }
 
 /** "30000/1001" → 29.97; "0/0" → NaN. */
@@ -52,5 +57,10 @@ export function videoProbeFrom(output: FfprobeOutput): VideoProbe {
     width: stream.width,
     height: stream.height,
     codec: stream.codec_name ?? 'unknown',
+    streamDurationSeconds: finiteOr(Number(stream.duration), durationSeconds),
+    streamStartSeconds: finiteOr(Number(stream.start_time), 0),
+    fileStartSeconds: finiteOr(Number(output.format?.start_time), finiteOr(Number(stream.start_time), 0)),
   };
 }
+
+const finiteOr = (value: number, fallback: number): number => (Number.isFinite(value) ? value : fallback);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
-import { moveJob } from '../jobs/store.ts';
+import { finishStep, startStep } from '../jobs/store.ts';
 import { probeVideo } from './ffprobe.ts';
 import { recordProbe } from './videos.ts';
 
@@ -17,7 +17,7 @@ const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), bucket: z.
 
 export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key }) => {
   logger.appendKeys({ jobId, videoId });
-  await moveJob(jobId, 'working', { countAttempt: true });
+  await startStep(jobId, 'probe');
   await s3()
     .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
     .catch((err: unknown) => {
@@ -27,6 +27,7 @@ export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key }
   const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 900 });
   const probe = await probeVideo(url);
   await recordProbe(videoId, probe);
+  await finishStep(jobId, 'probe');
   logger.info('video probed', { ...probe });
   return probe;
 });

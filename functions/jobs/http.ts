@@ -1,22 +1,50 @@
-// jobs-api: operators follow jobs by state and requeue failed ones.
+// jobs-api: operators follow jobs by state or video, start a video's ingest again, requeue failed jobs and
+// release computed results to clients.
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { httpHandler, ok, parse, type Routes } from '../lib/http.ts';
+import { created, httpHandler, ok, parse, type Routes } from '../lib/http.ts';
+import { config } from '../lib/config.ts';
 import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
-import { JOB_STATES } from './job.ts';
-import { assertRequeueable, listJobs, moveJob, requireJob, setExecution } from './store.ts';
+import { getIngestVideo } from '../ingest/videos.ts';
+import { JOB_STATES, type Job } from './job.ts';
+import { releaseDetGroup, releaseVideo, unreleasedVideos } from './release.ts';
+import { assertRequeueable, createJob, listJobs, moveJob, requireJob, setExecution } from './store.ts';
 import { startVideoIngest } from './workflow.ts';
 
 const ListQuery = z.object({
-  state: z.enum(JOB_STATES).optional(),
+  /** `releasable`: succeeded jobs whose results wait to be released. */
+  state: z.enum([...JOB_STATES, 'releasable']).optional(),
+  videoId: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });
+const IdParams = z.object({ id: z.uuid() });
+const IngestBody = z.strictObject({ force: z.boolean().default(false) }).default({ force: false });
+
+async function listReleasable(limit: number, cursor?: string): Promise<{ jobs: Job[]; cursor?: string }> {
+  const page = await listJobs({ state: 'succeeded', limit, cursor });
+  const waiting = await unreleasedVideos([...new Set(page.jobs.map((j) => j.videoId))]);
+  // The newest succeeded run of each video stands for it.
+  const seen = new Set<string>();
+  const jobs = page.jobs.filter((j) => waiting.has(j.videoId) && !seen.has(j.videoId) && seen.add(j.videoId));
+  return { jobs, ...(page.cursor && { cursor: page.cursor }) };
+}
+
+async function startIngest(job: Job): Promise<Job> {
+  const executionArn = await startVideoIngest(job);
+  await setExecution(job.jobId, executionArn);
+  return { ...job, executionArn };
+}
 
 export const routes: Routes = {
   'GET /v1/jobs': {
     roles: ['analyst'],
-    handle: async (req) => ok(await listJobs(parse(ListQuery, req.query))),
+    handle: async (req) => {
+      const q = parse(ListQuery, req.query);
+      if (q.state === 'releasable') return ok(await listReleasable(q.limit, q.cursor));
+      return ok(await listJobs({ ...q, state: q.state }));
+    },
   },
   'GET /v1/jobs/{id}': {
     roles: ['analyst'],
@@ -29,11 +57,33 @@ export const routes: Routes = {
       assertRequeueable(job);
       const queued = await moveJob(job.jobId, 'queued', { countRequeue: true, resetAttempts: true });
       if (!queued) throw conflict(`job ${job.jobId} changed while it was being requeued; try again`);
-      const executionArn = await startVideoIngest(queued);
-      await setExecution(job.jobId, executionArn);
-      logger.info('job requeued', { jobId: job.jobId, executionArn });
-      return ok({ ...queued, executionArn });
+      logger.info('job requeued', { jobId: job.jobId });
+      return ok(await startIngest(queued));
     },
+  },
+  'POST /v1/videos/{id}/ingest': {
+    roles: ['analyst'],
+    handle: async (req) => {
+      const { id } = parse(IdParams, req.params);
+      const { force } = parse(IngestBody, req.body);
+      const video = await getIngestVideo(id);
+      if (!video.s3Key || ['created', 'uploading'].includes(video.status)) throw conflict(`video ${id} has not been uploaded`, { status: video.status });
+      if (video.status === 'ingested' && !force) throw conflict(`video ${id} is already ingested: pass { "force": true } to replace its results`);
+      const running = await listJobs({ videoId: id, limit: 20 });
+      const active = running.jobs.find((j) => j.state === 'queued' || j.state === 'working');
+      if (active) throw conflict(`video ${id} is being ingested by job ${active.jobId}`, { jobId: active.jobId });
+      const jobId = `ingest-${id}-${randomUUID().slice(0, 8)}`;
+      await createJob({ jobId, kind: 'video-ingest', videoId: id, input: { bucket: config.mediaBucket(), key: video.s3Key } });
+      return created(await startIngest(await requireJob(jobId)));
+    },
+  },
+  'POST /v1/videos/{id}/release': {
+    roles: [],
+    handle: async (req) => ok(await releaseVideo(parse(IdParams, req.params).id)),
+  },
+  'POST /v1/det-groups/{id}/release': {
+    roles: [],
+    handle: async (req) => ok(await releaseDetGroup(parse(IdParams, req.params).id)),
   },
 };
 

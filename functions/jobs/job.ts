@@ -10,6 +10,26 @@ export interface JobError {
   readonly message: string;
 }
 
+/** The steps of a video ingest, in order; each Task state of the workflow is one step. */
+export const VIDEO_INGEST_STEPS = ['probe', 'localizations', 'plan', 'frames', 'metrics'] as const;
+export type StepName = (typeof VIDEO_INGEST_STEPS)[number];
+export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
+
+export interface Step {
+  readonly state: StepState;
+  readonly attempts: number;
+  /** For steps made of parts (frames: segments): parts done and in all. */
+  readonly done?: number;
+  readonly total?: number;
+}
+
+export const initialSteps = (): Record<StepName, Step> =>
+  Object.fromEntries(VIDEO_INGEST_STEPS.map((s) => [s, { state: 'pending', attempts: 0 }])) as Record<StepName, Step>;
+
+/** Steps still working when a run fails are the ones that failed. */
+export const failedSteps = (steps: Partial<Record<StepName, Step>> | undefined): StepName[] =>
+  VIDEO_INGEST_STEPS.filter((s) => steps?.[s]?.state === 'working');
+
 export interface Job {
   readonly jobId: string;
   readonly kind: JobKind;
@@ -17,8 +37,10 @@ export interface Job {
   readonly videoId: string;
   /** What the workflow runs on, e.g. `{ bucket, key }` of the uploaded object. */
   readonly input: Record<string, string>;
-  /** Task attempts of the current run; reset by a requeue. */
+  /** Attempts of the step that ran last; reset by a requeue. */
   readonly attempts: number;
+  readonly steps: Partial<Record<StepName, Step>>;
+  readonly currentStep?: StepName;
   readonly requeues: number;
   readonly executionArn?: string;
   readonly error?: JobError;

@@ -4,18 +4,18 @@ import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from
 import { dynamo } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { conflict, notFound } from '../lib/errors.ts';
-import { statesBefore, type Job, type JobError, type JobState } from './job.ts';
+import { initialSteps, statesBefore, type Job, type JobError, type JobState, type StepName } from './job.ts';
 
 const now = () => new Date().toISOString();
 
 /** Creates the job unless it exists; returns false when it already did (a redelivered event). */
-export async function createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'attempts' | 'requeues' | 'state'>): Promise<boolean> {
+export async function createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'attempts' | 'requeues' | 'state' | 'steps'>): Promise<boolean> {
   const at = now();
   try {
     await dynamo().send(
       new PutCommand({
         TableName: config.jobsTable(),
-        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, createdAt: at, updatedAt: at },
+        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, steps: initialSteps(), createdAt: at, updatedAt: at },
         ConditionExpression: 'attribute_not_exists(jobId)',
       }),
     );
@@ -44,7 +44,7 @@ export async function requireJob(jobId: string): Promise<Job> {
 export async function moveJob(
   jobId: string,
   to: JobState,
-  fields: { error?: JobError; executionArn?: string; countAttempt?: boolean; countRequeue?: boolean; resetAttempts?: boolean } = {},
+  fields: { error?: JobError; executionArn?: string; countRequeue?: boolean; resetAttempts?: boolean } = {},
 ): Promise<Job | undefined> {
   const from = statesBefore(to);
   const names: Record<string, string> = { '#state': 'state', '#error': 'error' };
@@ -59,14 +59,14 @@ export async function moveJob(
     sets.push('executionArn = :execution');
     values[':execution'] = fields.executionArn;
   }
-  if (fields.countAttempt || fields.countRequeue) {
+  if (fields.countRequeue) {
     values[':one'] = 1;
     values[':zero'] = 0;
   }
-  if (fields.countAttempt) sets.push('attempts = if_not_exists(attempts, :zero) + :one');
   if (fields.resetAttempts) {
-    sets.push('attempts = :reset');
+    sets.push('attempts = :reset', 'steps = :steps');
     values[':reset'] = 0;
+    values[':steps'] = initialSteps();
   }
   if (fields.countRequeue) sets.push('requeues = if_not_exists(requeues, :zero) + :one');
   // An error belongs to the failed state only; any other move clears it.
@@ -90,6 +90,73 @@ export async function moveJob(
   }
 }
 
+/**
+ * A Task begins (or retries) its step: the job is working, the step is working with one more attempt, and the
+ * job's `attempts` are the step's. Returns undefined if the job has already ended (a late retry).
+ */
+export async function startStep(jobId: string, step: StepName, total?: number): Promise<Job | undefined> {
+  const values: Record<string, unknown> = { ':working': 'working', ':at': now(), ':one': 1, ':queued': 'queued' };
+  const sets = [
+    '#state = :working', 'updatedAt = :at', 'currentStep = :step',
+    'attempts = steps.#step.attempts + :one', 'steps.#step.attempts = steps.#step.attempts + :one', 'steps.#step.#state = :working',
+  ];
+  values[':step'] = step;
+  if (total !== undefined) {
+    sets.push('steps.#step.#total = :total', 'steps.#step.#done = :zero');
+    values[':total'] = total;
+    values[':zero'] = 0;
+  }
+  try {
+    const out = await dynamo().send(
+      new UpdateCommand({
+        TableName: config.jobsTable(),
+        Key: { jobId },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: '#state IN (:queued, :working)',
+        ExpressionAttributeNames: { '#state': 'state', '#step': step, ...(total !== undefined && { '#total': 'total', '#done': 'done' }) },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as Job;
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
+}
+
+/** A Task finished its step (or, with `parts`, some parts of it). */
+export async function finishStep(jobId: string, step: StepName, parts?: number): Promise<void> {
+  const names = { '#state': 'state', '#step': step };
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: config.jobsTable(),
+      Key: { jobId },
+      ...(parts === undefined
+        ? { UpdateExpression: 'SET steps.#step.#state = :done, updatedAt = :at', ExpressionAttributeValues: { ':done': 'succeeded', ':at': now() } }
+        : { UpdateExpression: 'SET updatedAt = :at ADD steps.#step.#done :n', ExpressionAttributeValues: { ':n': parts, ':at': now() } }),
+      ExpressionAttributeNames: parts === undefined ? names : { '#step': step, '#done': 'done' },
+      ConditionExpression: 'attribute_exists(jobId)',
+    }),
+  );
+}
+
+/** Marks the steps a failed run left working as failed. */
+export async function failSteps(jobId: string, steps: readonly StepName[]): Promise<void> {
+  if (steps.length === 0) return;
+  const names: Record<string, string> = { '#state': 'state' };
+  steps.forEach((s, i) => (names[`#s${i}`] = s));
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: config.jobsTable(),
+      Key: { jobId },
+      UpdateExpression: `SET ${steps.map((_, i) => `steps.#s${i}.#state = :failed`).join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':failed': 'failed' },
+    }),
+  );
+}
+
 /** Sets the execution of a queued job; refuses if the job moved on in between. */
 export async function setExecution(jobId: string, executionArn: string): Promise<void> {
   await dynamo().send(
@@ -103,9 +170,22 @@ export async function setExecution(jobId: string, executionArn: string): Promise
   );
 }
 
-export async function listJobs(opts: { state?: JobState; limit: number; cursor?: string }): Promise<{ jobs: Job[]; cursor?: string }> {
+export async function listJobs(opts: { state?: JobState; videoId?: string; limit: number; cursor?: string }): Promise<{ jobs: Job[]; cursor?: string }> {
   const start = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined;
-  const out = opts.state
+  const out = opts.videoId
+    ? await dynamo().send(
+        new QueryCommand({
+          TableName: config.jobsTable(),
+          IndexName: 'byVideo',
+          KeyConditionExpression: 'videoId = :v',
+          ...(opts.state && { FilterExpression: '#state = :s', ExpressionAttributeNames: { '#state': 'state' } }),
+          ExpressionAttributeValues: { ':v': opts.videoId, ...(opts.state && { ':s': opts.state }) },
+          ScanIndexForward: false,
+          Limit: opts.limit,
+          ExclusiveStartKey: start,
+        }),
+      )
+    : opts.state
     ? await dynamo().send(
         new QueryCommand({
           TableName: config.jobsTable(),
@@ -120,7 +200,7 @@ export async function listJobs(opts: { state?: JobState; limit: number; cursor?:
       )
     : await dynamo().send(new ScanCommand({ TableName: config.jobsTable(), Limit: opts.limit, ExclusiveStartKey: start }));
   const jobs = (out.Items ?? []) as Job[];
-  if (!opts.state) jobs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  if (!opts.state && !opts.videoId) jobs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   return {
     jobs,
     ...(out.LastEvaluatedKey && { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') }),

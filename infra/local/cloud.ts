@@ -8,6 +8,7 @@ import pg from 'pg';
 import { bucketEnv, dlqName, functionArnPlaceholder, httpRoutes, queueEnv, stateMachineEnv, tableEnv, topology, type Topology } from '../topology.ts';
 import { hashApiKey, newApiKey } from '../../functions/lib/auth.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
+import { closeMongo } from '../../functions/lib/mongo.ts';
 import { startApi } from './api.ts';
 import { startDynamo } from './dynamodb.ts';
 import { LocalFunctions } from './functions.ts';
@@ -189,7 +190,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       mongodb: mongo.uri,
     };
     Object.assign(process.env, functionEnvironment(endpoints, { ...topology.settings, ...options.settings }));
-    stops.push(closeDb);
+    stops.push(closeDb, closeMongo);
 
     // Resources, as CloudFormation would create them.
     for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));

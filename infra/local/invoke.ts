@@ -7,6 +7,7 @@ import { functionEnvironment, REGION, type Endpoints } from './cloud.ts';
 import { scheduledEvent } from './events.ts';
 import { LocalFunctions } from './functions.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
+import { closeMongo } from '../../functions/lib/mongo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const [first, second] = process.argv.slice(2);
@@ -42,4 +43,5 @@ try {
   process.exitCode = 1;
 } finally {
   await closeDb();
+  await closeMongo();
 }

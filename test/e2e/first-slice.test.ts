@@ -20,6 +20,13 @@ async function createVideo(title: string): Promise<string> {
 }
 
 async function upload(videoId: string, file: string, contentType: string): Promise<void> {
+  // A detector that saw nothing: the ingest needs localizations, even empty ones.
+  const none = Buffer.from(JSON.stringify({ video: { width: 320, height: 240 }, frames: [] }));
+  const loc = await analyst<UploadPlan>('POST', `/v1/videos/${videoId}/localizations/upload`, { sizeBytes: none.length });
+  expect(loc.status).toBe(200);
+  const locFile = join(work, `${videoId}.json`);
+  writeFileSync(locFile, none);
+  await uploadFile(loc.body, locFile);
   const sizeBytes = statSync(file).size;
   const planned = await analyst<UploadPlan>('POST', `/v1/videos/${videoId}/upload`, { filename: 'game.mp4', contentType, sizeBytes });
   expect(planned.status).toBe(200);
@@ -66,12 +73,13 @@ describe('first slice', () => {
     expect(job.state).toBe('succeeded');
     expect(job.attempts).toBe(1);
     expect(job.error).toBeUndefined();
+    for (const step of ['probe', 'localizations', 'plan', 'frames', 'metrics']) expect(job.steps[step].state, step).toBe('succeeded');
     const order = ['queued', 'working', 'succeeded'];
     expect(seen.map((s) => order.indexOf(s))).toEqual([...seen.map((s) => order.indexOf(s))].sort());
     expect(seen.at(-1)).toBe('succeeded');
 
     const video = await analyst('GET', `/v1/videos/${videoId}`);
-    expect(video.body).toMatchObject({ status: 'probed', width: 320, height: 240, codec: 'h264', frameRate: 25 });
+    expect(video.body).toMatchObject({ status: 'ingested', width: 320, height: 240, codec: 'h264', frameRate: 25, frameCount: 10 });
     expect(video.body.durationSeconds).toBeCloseTo(2, 1);
     const one = await admin('GET', `/v1/jobs/${job.jobId}`);
     expect(one.body.executionArn).toMatch(/^arn:aws:states:.*:execution:framewise-video-ingest:/);
@@ -86,7 +94,7 @@ describe('first slice', () => {
     const { job } = await followJob(videoId);
     expect(job.state).toBe('succeeded');
     const video = await analyst('GET', `/v1/videos/${videoId}`);
-    expect(video.body).toMatchObject({ status: 'probed', width: 640, height: 360, frameRate: 30, sizeBytes: statSync(file).size });
+    expect(video.body).toMatchObject({ status: 'ingested', width: 640, height: 360, frameRate: 30, sizeBytes: statSync(file).size });
   });
 
   it('fails an upload that is not a video after 3 attempts, with a clear error in the failed list', async () => {
@@ -98,6 +106,7 @@ describe('first slice', () => {
     const { job } = await followJob(videoId);
     expect(job.state).toBe('failed');
     expect(job.attempts).toBe(3);
+    expect(job.steps.probe).toMatchObject({ state: 'failed', attempts: 3 });
     expect(job.error.code).toBe('NotAVideo');
     expect(job.error.message).toMatch(/not a video/);
     const failed = await admin('GET', '/v1/jobs?state=failed');

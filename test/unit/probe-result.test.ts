@@ -19,7 +19,10 @@ describe('ffprobe output', () => {
         { codec_type: 'video', codec_name: 'h264', width: 1280, height: 720, avg_frame_rate: '30000/1001', r_frame_rate: '30000/1001' },
       ],
     });
-    expect(probe).toEqual({ durationSeconds: 120, frameRate: 29.97, width: 1280, height: 720, codec: 'h264' });
+    expect(probe).toEqual({
+      durationSeconds: 120, frameRate: 29.97, width: 1280, height: 720, codec: 'h264',
+      streamDurationSeconds: 120, streamStartSeconds: 0, fileStartSeconds: 0,
+    });
   });
 
   it('falls back to r_frame_rate and the stream duration', () => {
@@ -27,7 +30,15 @@ describe('ffprobe output', () => {
       format: {},
       streams: [{ codec_type: 'video', codec_name: 'vp9', width: 640, height: 360, avg_frame_rate: '0/0', r_frame_rate: '25/1', duration: '3.2' }],
     });
-    expect(probe).toMatchObject({ frameRate: 25, durationSeconds: 3.2 });
+    expect(probe).toMatchObject({ frameRate: 25, durationSeconds: 3.2, streamDurationSeconds: 3.2 });
+  });
+
+  it('keeps the stream and file start times that frame extraction plans with', () => {
+    const probe = videoProbeFrom({
+      format: { duration: '10.5', start_time: '0.5' },
+      streams: [{ codec_type: 'video', width: 2, height: 2, avg_frame_rate: '25/1', duration: '10', start_time: '1.0' }],
+    });
+    expect(probe).toMatchObject({ durationSeconds: 10.5, streamDurationSeconds: 10, streamStartSeconds: 1, fileStartSeconds: 0.5 });
   });
 
   it('refuses files without a usable video stream', () => {

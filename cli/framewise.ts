@@ -1,0 +1,112 @@
+// `framewise`: the command line of the pipeline (see `framewise --help`). Commander wiring only: each command
+// lives in cli/commands/ and returns its exit code (0 success, 1 failure, 2 error, 130 interrupted).
+import { Command, CommanderError, Option } from 'commander';
+import { Api } from './api.ts';
+import { ConfigError, resolveConfig } from './config.ts';
+import { finish, processOutput, type CommandContext } from './commands/common.ts';
+import { runDetectables } from './commands/detectables.ts';
+import { runIngest, DEFAULT_FRAME_RATE, DEFAULT_THRESHOLD } from './commands/ingest.ts';
+import { runJob } from './commands/job.ts';
+import { DEFAULT_MATCHED_FILE, runLabelsMatch } from './commands/labels.ts';
+import { RESOLUTIONS, runMetrics } from './commands/metrics.ts';
+import { EXIT_CODES } from './status.ts';
+
+interface GlobalOptions {
+  apiUrl?: string;
+  apiKey?: string;
+}
+
+/** Resolves the API and key, runs the command with Ctrl-C wired to its signal, and sets the exit code. */
+async function execute(cmd: Command, opts: { json?: boolean }, body: (ctx: CommandContext) => Promise<number>): Promise<void> {
+  const output = processOutput();
+  const flags = cmd.optsWithGlobals<GlobalOptions>();
+  let api: Api;
+  try {
+    const config = resolveConfig({ flags: { apiUrl: flags.apiUrl, apiKey: flags.apiKey }, env: process.env, cwd: process.cwd() });
+    api = new Api(config.apiUrl, config.apiKey);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.exitCode = finish({ kind: 'invalid', message: err.message }, output, opts);
+    return;
+  }
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT_CODES.interrupted); // a second Ctrl-C: leave now
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const code = await body({ api, output, signal: controller.signal });
+    // an interrupted upload may still hold sockets open: do not wait for them
+    if (code === EXIT_CODES.interrupted) process.exit(code);
+    process.exitCode = code;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+const program = new Command('framewise')
+  .description('Framewise pipeline client: detectables, label maps, video ingestion, jobs and metrics')
+  .option('--api-url <url>', 'the HTTP API (default: $FRAMEWISE_API_URL, else "api" in .local/endpoints.json)')
+  .option('--api-key <key>', 'the API key (default: $FRAMEWISE_API_KEY, else "adminApiKey" in .local/credentials.json)')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('detectables')
+  .description('list every detectable the API knows')
+  .option('--json', 'print JSON: [{ id, name }]')
+  .action((opts: { json?: boolean }, cmd: Command) => execute(cmd, opts, (ctx) => runDetectables(opts, ctx)));
+
+program
+  .command('labels')
+  .description("the detector's label map")
+  .command('match')
+  .description('match a label map (lines "<index> <label>") to detectables by name, case-insensitively, and write the mapping')
+  .argument('<label_mapping>', 'the label map file, e.g. label_mapping.txt')
+  .option('--out <file>', 'where to write the mapping', DEFAULT_MATCHED_FILE)
+  .action((file: string, opts: { out: string }, cmd: Command) => execute(cmd, {}, (ctx) => runLabelsMatch({ file, out: opts.out }, ctx)));
+
+program
+  .command('ingest')
+  .description('upload a video and its localizations, confirm receipt, and follow the ingest job to its end')
+  .requiredOption('--video <id>', 'the video (created in the catalog)')
+  .requiredOption('--file <path>', 'the video file, e.g. game.mp4')
+  .requiredOption('--localizations <path>', "the detector's localizations JSON")
+  .option('--label-mapping <path>', 'the label map that resolves "class" numbers in the localizations')
+  .option('--frame-rate <fps>', 'frames per second to extract (0 < fps <= 60)', String(DEFAULT_FRAME_RATE))
+  .option('--threshold <score>', 'minimum detection score counted (0..1)', String(DEFAULT_THRESHOLD))
+  .option('--no-follow', 'stop once the pipeline has received the upload')
+  .addHelpText('after', '\nEnds with "status: success" (exit 0), "status: failure" (exit 1) or "status: error" (exit 2).')
+  .action(
+    (
+      opts: { video: string; file: string; localizations: string; labelMapping?: string; frameRate: string; threshold: string; follow: boolean },
+      cmd: Command,
+    ) => execute(cmd, {}, (ctx) => runIngest(opts, ctx)),
+  );
+
+program
+  .command('job')
+  .description('show a job and follow it to its end')
+  .argument('<jobId>', 'the job id (printed by ingest, listed by GET /v1/jobs)')
+  .option('--json', 'print the final job as JSON (status on stderr)')
+  .action((jobId: string, opts: { json?: boolean }, cmd: Command) => execute(cmd, opts, (ctx) => runJob({ jobId, json: opts.json }, ctx)));
+
+program
+  .command('metrics')
+  .description("print a video's exposure rollup for a det_group")
+  .requiredOption('--video <id>', 'the video')
+  .requiredOption('--det-group <id>', 'the det_group')
+  .addOption(new Option('--resolution <seconds>', 'bucket size: 1, 10, 60 seconds or the whole video').choices(RESOLUTIONS).makeOptionMandatory())
+  .option('--json', "print the API's JSON")
+  .action((opts: { video: string; detGroup: string; resolution: string; json?: boolean }, cmd: Command) =>
+    execute(cmd, opts, (ctx) => runMetrics(opts, ctx)),
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // commander has printed the problem (or the help); a usage error is an error (2), help and --version are not
+  if (!(err instanceof CommanderError)) throw err;
+  process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.error;
+}

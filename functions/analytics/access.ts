@@ -1,0 +1,20 @@
+// Who may read a video's metrics for a det_group. Operators (admin, analyst) read everything; a client reads
+// {video, det_group} only when both are released and the det_group and the video's season are granted to it.
+import type { Principal } from '../lib/auth.ts';
+import { notFound } from '../lib/errors.ts';
+import { query } from '../lib/pg.ts';
+
+export async function assertCanReadMetrics(principal: Principal, videoId: string, detGroupId: string): Promise<void> {
+  const rows = await query<{ visible: boolean }>(
+    `SELECT ($3::text <> 'client') OR (
+              v.released_at IS NOT NULL AND dg.released_at IS NOT NULL
+              AND EXISTS (SELECT 1 FROM client_det_group cdg WHERE cdg.client_id = $4 AND cdg.det_group_id = dg.id)
+              AND EXISTS (SELECT 1 FROM client_season cs WHERE cs.client_id = $4 AND cs.season_id = g.season_id)
+            ) AS visible
+       FROM video v JOIN game g ON g.id = v.game_id, det_group dg
+      WHERE v.id = $1 AND dg.id = $2`,
+    [videoId, detGroupId, principal.role, principal.clientId],
+  );
+  // Not visible is not found: a client learns nothing about what it was not granted.
+  if (!rows[0]?.visible) throw notFound(`metrics of video ${videoId} for det_group`, detGroupId);
+}

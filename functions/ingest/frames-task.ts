@@ -1,0 +1,66 @@
+// ingest-frames (Task inside the ExtractFrames Map of video-ingest): extracts one segment's frames with ffmpeg
+// and stores them at frames/{videoId}/{frame:06d}.jpg. A retry rewrites the same keys.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { z } from 'zod';
+import { s3 } from '../lib/aws.ts';
+import { config } from '../lib/config.ts';
+import { logger } from '../lib/logger.ts';
+import { taskHandler } from '../lib/task.ts';
+import { finishStep } from '../jobs/store.ts';
+import { extractSegment, frameFileName } from './extract.ts';
+
+const Input = z.object({
+  jobId: z.string().min(1),
+  videoId: z.uuid(),
+  bucket: z.string().min(3),
+  key: z.string().min(1),
+  fps: z.string().min(1),
+  segment: z.object({
+    index: z.number().int().min(0),
+    firstFrame: z.number().int().min(0),
+    frameCount: z.number().int().min(1),
+    last: z.boolean(),
+    seekSeconds: z.number().min(0),
+  }),
+});
+
+export const frameKey = (videoId: string, frame: number): string => `frames/${videoId}/${frameFileName(frame)}`;
+
+/** Uploads run this many at a time: enough to hide S3 latency, few enough for Lambda's sockets. */
+const UPLOAD_CONCURRENCY = 16;
+
+export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key, fps, segment }, context) => {
+  logger.appendKeys({ jobId, videoId, segment: segment.index });
+  const outDir = await mkdtemp(join(tmpdir(), `frames-${segment.index}-`));
+  try {
+    // ffmpeg reads the video straight from S3, seeking with range requests.
+    const input = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 3600 });
+    const frames = await extractSegment({
+      ffmpegPath: config.ffmpegPath(),
+      input,
+      fps,
+      segment,
+      outDir,
+      timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - 60_000),
+    });
+    let next = 0;
+    const upload = async () => {
+      while (next < frames.length) {
+        const f = frames[next++]!;
+        await s3().send(
+          new PutObjectCommand({ Bucket: bucket, Key: frameKey(videoId, f.frame), Body: createReadStream(f.file), ContentType: 'image/jpeg' }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, upload));
+    await finishStep(jobId, 'frames', 1);
+    return { segment: segment.index, frames: frames.length };
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,26 @@
+// ingest-localizations (Task of video-ingest): validates the uploaded localizations early, before any frame is
+// extracted, and records which detectables occur in the video.
+import { z } from 'zod';
+import { logger } from '../lib/logger.ts';
+import { query } from '../lib/pg.ts';
+import { taskHandler } from '../lib/task.ts';
+import { finishStep, startStep } from '../jobs/store.ts';
+import { matchLabels } from './label-mapping.ts';
+import { localizationLabels } from './localizations.ts';
+import { loadLocalizations } from './sources.ts';
+import { getIngestVideo, setVideoDetectables } from './videos.ts';
+
+const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid() });
+
+export const handler = taskHandler(Input, async ({ jobId, videoId }) => {
+  logger.appendKeys({ jobId, videoId });
+  await startStep(jobId, 'localizations');
+  const video = await getIngestVideo(videoId);
+  const localizations = await loadLocalizations(video);
+  const detectables = await query<{ id: string; name: string }>('SELECT id, name FROM detectable');
+  const { matched, unmatched } = matchLabels(localizationLabels(localizations), detectables);
+  await setVideoDetectables(videoId, [...new Set(matched.map((m) => m.detectableId))]);
+  if (unmatched.length > 0) logger.warn('labels that match no detectable are ignored', { unmatched });
+  await finishStep(jobId, 'localizations');
+  return { frames: localizations.frames.length, matched: matched.map((m) => m.detectableName), unmatched };
+});

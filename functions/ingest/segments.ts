@@ -1,0 +1,187 @@
+// Plans frame extraction in parallel segments so that the union of the segments' frames is exactly what one
+// `ffmpeg -i video -vf fps=R %06d.jpg` run gives (frame n = output time n/R from the file's start). Pure.
+//
+// What the fps filter of the ffmpeg in the layer (N-47683, late 2018) does, verified on that binary:
+// - timestamps are relative to the file's start (ffmpeg subtracts the container start time);
+// - an input frame at time t lands on output slot round(t·R), rounding to nearest, ties away from zero;
+//   slot n shows the last input frame whose slot is <= n (duplicating or dropping frames as needed);
+// - end of file: the stream's end (last frame's time + its duration) is rounded the same way, and the slots
+//   before it are output: frameCount = round(R · end). A short last frame therefore counts (7.30 s at 5 fps
+//   gives 37 frames: 36.5 rounds up), and a video shorter than half an output interval gives none;
+// - a video stream starting after the file's start (audio first): the fps filter starts at the slot of its first
+//   frame, m = round(R · start), and ffmpeg's default cfr output repeats that slot's picture into slots 0..m-1.
+
+export interface FrameRate {
+  readonly num: number;
+  readonly den: number;
+}
+
+export interface PlanInput {
+  /** Duration of the video stream in seconds (ffprobe stream `duration`; the format's when the stream has none). */
+  readonly durationSeconds: number;
+  /** Start time of the video stream in seconds (ffprobe stream `start_time`). Default 0. */
+  readonly startTime?: number;
+  /** Start time of the file (ffprobe format `start_time`): what ffmpeg subtracts. Default: `startTime`. */
+  readonly fileStartTime?: number;
+  /** Output frame rate: a number (5, 0.5) or a rational string ("30000/1001"). */
+  readonly fps: number | string;
+  /** Number of segments wanted (capped at one frame per segment). */
+  readonly segments?: number;
+  /** Upper bound on frames per segment; with `segments` the larger resulting count wins. Default 1500. */
+  readonly maxFramesPerSegment?: number;
+  /** How far before a segment's first output time its run starts decoding. Default 1 s. */
+  readonly seekMarginSeconds?: number;
+}
+
+export interface Segment {
+  readonly index: number;
+  /** First output frame index of the segment. */
+  readonly firstFrame: number;
+  /** Number of output frames: [firstFrame, firstFrame + frameCount). */
+  readonly frameCount: number;
+  /** The last segment runs to the end of the video (its frame count is the one planned from the duration). */
+  readonly last: boolean;
+  /**
+   * Where the segment's ffmpeg run seeks (seconds from the file's start); 0: it reads from the start, like the
+   * whole-video run (segments starting within the first `seekMarginSeconds` after the video stream's start).
+   */
+  readonly seekSeconds: number;
+  /** Output time of the first frame, firstFrame / R, in seconds from the file's start. */
+  readonly startSeconds: number;
+}
+
+export interface SegmentPlan {
+  /** The output rate as ffmpeg is given it, "num/den". */
+  readonly fps: string;
+  readonly frameCount: number;
+  readonly segments: Segment[];
+}
+
+export const DEFAULT_MAX_FRAMES_PER_SEGMENT = 1500;
+export const DEFAULT_SEEK_MARGIN_SECONDS = 1;
+/** ffmpeg parses a decimal frame rate into a fraction with terms up to this bound (av_parse_video_rate). */
+const MAX_RATE_TERM = 1_001_000;
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** A decimal rate as ffmpeg turns it into a fraction (av_d2q, then av_reduce with terms <= max). */
+function toFraction(d: number, max: number): FrameRate {
+  const exponent = Math.max(Math.floor(Math.log2(d)), 0) // frexp's exponent - 1;
+  let num = BigInt(Math.floor(d * 2 ** (61 - exponent) + 0.5));
+  let den = 1n << BigInt(61 - exponent);
+  const big = BigInt(max);
+  const g = bigGcd(num, den);
+  num /= g;
+  den /= g;
+  let [a0n, a0d, a1n, a1d] = [0n, 1n, 1n, 0n];
+  if (num <= big && den <= big) return { num: Number(num), den: Number(den) };
+  while (den) {
+    let x = num / den;
+    const nextDen = num - den * x;
+    const [a2n, a2d] = [x * a1n + a0n, x * a1d + a0d];
+    if (a2n > big || a2d > big) {
+      if (a1n) x = (big - a0n) / a1n;
+      if (a1d) x = [x, (big - a0d) / a1d].reduce((a, b) => (a < b ? a : b));
+      if (den * (2n * x * a1d + a0d) > num * a1d) [a1n, a1d] = [x * a1n + a0n, x * a1d + a0d];
+      break;
+    }
+    [a0n, a0d, a1n, a1d] = [a1n, a1d, a2n, a2d];
+    [num, den] = [den, nextDen];
+  }
+  return { num: Number(a1n), den: Number(a1d) };
+}
+
+function bigGcd(a: bigint, b: bigint): bigint {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** 5 → 5/1, 0.5 → 1/2, "30000/1001" → 30000/1001. Throws on anything that is not a positive rate. */
+export function parseFrameRate(fps: number | string): FrameRate {
+  let num: number;
+  let den: number;
+  if (typeof fps === 'string' && /^\s*\d+\s*\/\s*\d+\s*$/.test(fps)) {
+    [num, den] = fps.split('/').map((p) => Number(p.trim())) as [number, number];
+  } else {
+    const x = typeof fps === 'number' ? fps : Number(fps.trim());
+    if (!Number.isFinite(x) || x <= 0) throw new RangeError(`invalid frame rate ${JSON.stringify(fps)}`);
+    ({ num, den } = toFraction(x, MAX_RATE_TERM));
+  }
+  if (!Number.isSafeInteger(num) || !Number.isSafeInteger(den) || num <= 0 || den <= 0 || num > MAX_RATE_TERM * 1000 || den > MAX_RATE_TERM * 1000) {
+    throw new RangeError(`invalid frame rate ${JSON.stringify(fps)}`);
+  }
+  const g = gcd(num, den);
+  return { num: num / g, den: den / g };
+}
+
+export function formatFrameRate(rate: FrameRate): string {
+  return `${rate.num}/${rate.den}`;
+}
+
+/** Seconds as integer microseconds: ffprobe prints times with 6 decimals, from the container's integer timestamps. */
+function micros(seconds: number, what: string): bigint {
+  if (!Number.isFinite(seconds)) throw new RangeError(`${what} must be a finite number of seconds, got ${seconds}`);
+  return BigInt(Math.round(seconds * 1e6));
+}
+
+/** round(n / d) to nearest, ties away from zero (AV_ROUND_NEAR_INF), for d > 0. */
+function roundDiv(n: bigint, d: bigint): bigint {
+  const q = (2n * (n < 0n ? -n : n) + d) / (2n * d);
+  return n < 0n ? -q : q;
+}
+
+function countFrames(endMicros: bigint, rate: FrameRate): number {
+  const n = roundDiv(endMicros * BigInt(rate.num), 1_000_000n * BigInt(rate.den));
+  return n > 0n ? Number(n) : 0;
+}
+
+/** How many frames `-vf fps=R` gives for a video stream ending `endSeconds` after the file's start. */
+export function frameCountAt(endSeconds: number, fps: number | string): number {
+  return countFrames(micros(endSeconds, 'end'), parseFrameRate(fps));
+}
+
+/** Output time of frame n in seconds from the file's start. */
+export function frameTime(frame: number, fps: number | string): number {
+  const rate = parseFrameRate(fps);
+  return (frame * rate.den) / rate.num;
+}
+
+export function planSegments(input: PlanInput): SegmentPlan {
+  const rate = parseFrameRate(input.fps);
+  if (!(input.durationSeconds >= 0)) throw new RangeError(`durationSeconds must be >= 0, got ${input.durationSeconds}`);
+  const startTime = input.startTime ?? 0;
+  const fileStartTime = input.fileStartTime ?? startTime;
+  const offset = micros(startTime, 'startTime') - micros(fileStartTime, 'fileStartTime');
+  if (offset < 0n) throw new RangeError(`startTime (${startTime}) is before fileStartTime (${fileStartTime})`);
+  const videoStart = Number(offset) / 1e6;
+  const end = offset + micros(input.durationSeconds, 'durationSeconds');
+  const frameCount = countFrames(end, rate);
+
+  const maxPer = input.maxFramesPerSegment ?? DEFAULT_MAX_FRAMES_PER_SEGMENT;
+  if (!Number.isInteger(maxPer) || maxPer < 1) throw new RangeError(`maxFramesPerSegment must be a positive integer, got ${maxPer}`);
+  if (input.segments !== undefined && (!Number.isInteger(input.segments) || input.segments < 1)) {
+    throw new RangeError(`segments must be a positive integer, got ${input.segments}`);
+  }
+  const margin = input.seekMarginSeconds ?? DEFAULT_SEEK_MARGIN_SECONDS;
+  if (!(margin >= 0)) throw new RangeError(`seekMarginSeconds must be >= 0, got ${margin}`);
+
+  const wanted = Math.max(input.segments ?? 1, Math.ceil(frameCount / maxPer));
+  const count = Math.min(wanted, frameCount);
+  const segments: Segment[] = [];
+  let next = 0;
+  for (let index = 0; index < count; index++) {
+    const size = Math.floor(frameCount / count) + (index < frameCount % count ? 1 : 0);
+    const startSeconds = (next * rate.den) / rate.num;
+    // Decode from a little before the first output time, so that the input frame shown at it is decoded
+    // (it is at most one input frame interval before (firstFrame + 0.5) / R); whole milliseconds for a clean -ss.
+    // A seek that would land before the video stream's first frame is no seek: such a segment runs from the start.
+    const seek = Math.floor((startSeconds - margin) * 1000) / 1000;
+    const seekSeconds = seek > videoStart ? seek : 0;
+    segments.push({ index, firstFrame: next, frameCount: size, last: index === count - 1, seekSeconds, startSeconds });
+    next += size;
+  }
+  return { fps: formatFrameRate(rate), frameCount, segments };
+}
