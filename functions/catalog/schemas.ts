@@ -82,7 +82,8 @@ const detGroupBase = z.strictObject({
   detectableIds: DetectableIds.optional(),
 });
 export const DetGroupCreate = detGroupBase.openapi('DetGroupCreate');
-export const DetGroupPatch = detGroupBase.partial().openapi('DetGroupPatch');
+// A det_group's detectables do not change: a different set is a new det_group (POST /v1/clients/{id}/det-groups/{detGroupId}/replace).
+export const DetGroupPatch = detGroupBase.omit({ detectableIds: true }).partial().openapi('DetGroupPatch');
 export const DetGroup = z
   .object({ ...meta, name: z.string(), organizationId: Id.nullable(), detectableIds: z.array(Id) })
   .openapi('DetGroup');
@@ -152,7 +153,6 @@ export const VideoPatch = z
   .strictObject({
     gameId: Id,
     title: Name.nullable(),
-    releasedAt: Timestamp.nullable().openapi({ description: 'Admin only: release the video to clients (null withdraws it)' }),
   })
   .partial()
   .openapi('VideoPatch');

@@ -50,7 +50,7 @@ export interface ExtractSegmentOptions extends CommonOptions {
   /**
    * The last segment runs to the end of the video, so its frames are the whole-video run's whatever the
    * probed duration said. By default a last segment that ends elsewhere than planned is an error
-   * (FrameCountMismatchError, which carries the frames); false accepts what the video gives.
+   * (FrameCountMismatchError); false accepts what the video gives.
    */
   readonly exactEnd?: boolean;
   /** Told when a seek landed late and the segment is decoded from the start instead. */
@@ -74,12 +74,12 @@ export class FfmpegError extends Error {
   }
 }
 
-/** ffmpeg ran, but the segment's frames are not the ones planned. */
+/** ffmpeg ran, but the segment's frames are not the ones planned (`frames`: the indices it gave). */
 export class FrameCountMismatchError extends Error {
   override readonly name = 'FrameCountMismatch';
   constructor(
     message: string,
-    readonly frames: ExtractedFrame[],
+    readonly frames: number[],
   ) {
     super(message);
   }
@@ -153,6 +153,9 @@ export function segmentArgs(
   ];
 }
 
+/** Presigned URLs are credentials while they last: errors name the object, not the signature. */
+const redact = (text: string) => text.replace(/(https?:\/\/[^\s?'"]+)\?[^\s'":]*/gi, '$1?…');
+
 /** Runs ffmpeg; rejects with the tail of its stderr when it fails, times out or is aborted. */
 export function runFfmpeg(ffmpegPath: string, args: string[], o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -178,13 +181,13 @@ export function runFfmpeg(ffmpegPath: string, args: string[], o: { timeoutMs?: n
       if (err) reject(err);
       else resolve();
     };
-    child.on('error', (err) => done(new FfmpegError(`ffmpeg could not be started (${ffmpegPath}): ${err.message}`, args, null, '')));
+    child.on('error', (err) => done(new FfmpegError(`ffmpeg could not be started (${ffmpegPath}): ${err.message}`, args.map(redact), null, '')));
     child.on('close', (code, signal) => {
-      const stderrTail = tail.trim();
-      if (why) return done(new FfmpegError(`${why}${stderrTail ? `: ${stderrTail}` : ''}`, args, code, stderrTail));
+      const stderrTail = redact(tail.trim());
+      if (why) return done(new FfmpegError(`${why}${stderrTail ? `: ${stderrTail}` : ''}`, args.map(redact), code, stderrTail));
       if (code !== 0) {
         const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
-        return done(new FfmpegError(`ffmpeg ${how}: ${stderrTail || '(no output)'}`, args, code, stderrTail));
+        return done(new FfmpegError(`ffmpeg ${how}: ${stderrTail || '(no output)'}`, args.map(redact), code, stderrTail));
       }
       done();
     });
@@ -251,11 +254,11 @@ export async function extractSegment(o: ExtractSegmentOptions): Promise<Extracte
     const actualEnd = first + frames.length;
     const what = frames.length ? `frames ${first}..${actualEnd - 1}` : 'no frame';
     if (!frames.every((f, i) => f.frame === first + i)) {
-      throw new FrameCountMismatchError(`segment from frame ${firstFrame}: ffmpeg gave non-contiguous ${what}`, frames);
+      throw new FrameCountMismatchError(`segment from frame ${firstFrame}: ffmpeg gave non-contiguous ${what}`, frames.map((f) => f.frame));
     }
     if (first !== firstFrame || (actualEnd !== expectedEnd && (!last || o.exactEnd !== false))) {
       const hint = last && first === firstFrame ? ' (the video ends elsewhere than its probed duration says)' : '';
-      throw new FrameCountMismatchError(`segment planned frames ${firstFrame}..${expectedEnd - 1} but ffmpeg gave ${what}${hint}`, frames);
+      throw new FrameCountMismatchError(`segment planned frames ${firstFrame}..${expectedEnd - 1} but ffmpeg gave ${what}${hint}`, frames.map((f) => f.frame));
     }
     return publish(frames, o.outDir);
   });

@@ -4,7 +4,7 @@ import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
 import { ingestJobId } from '../jobs/job.ts';
 import { createJob, requireJob, setExecution } from '../jobs/store.ts';
-import { startVideoIngest } from '../jobs/workflow.ts';
+import { startWorkflow } from '../jobs/workflow.ts';
 import { markUploaded, videoExists, videoIdFromKey } from './videos.ts';
 
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
@@ -28,7 +28,7 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     const job = await requireJob(jobId);
     if (!isNew && job.executionArn) continue; // already started by an earlier delivery
     await markUploaded(videoId, key, r.s3.object.size ?? 0);
-    const executionArn = await startVideoIngest(job);
+    const executionArn = await startWorkflow(job);
     await setExecution(jobId, executionArn);
     logger.info('video ingest started', { executionArn, isNew });
   }

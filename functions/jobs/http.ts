@@ -8,9 +8,9 @@ import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
 import { JOB_STATES, type Job } from './job.ts';
-import { releaseDetGroup, releaseVideo, unreleasedVideos } from './release.ts';
+import { releaseDetGroup, releaseVideo, unreleasedDetGroups, unreleasedVideos } from './release.ts';
 import { assertRequeueable, createJob, listJobs, moveJob, requireJob, setExecution } from './store.ts';
-import { startVideoIngest } from './workflow.ts';
+import { startWorkflow } from './workflow.ts';
 
 const ListQuery = z.object({
   /** `releasable`: succeeded jobs whose results wait to be released. */
@@ -22,17 +22,21 @@ const ListQuery = z.object({
 const IdParams = z.object({ id: z.uuid() });
 const IngestBody = z.strictObject({ force: z.boolean().default(false) }).default({ force: false });
 
+/** Succeeded jobs whose subject (a video, a det_group) waits to be released; the newest run stands for it. */
 async function listReleasable(limit: number, cursor?: string): Promise<{ jobs: Job[]; cursor?: string }> {
   const page = await listJobs({ state: 'succeeded', limit, cursor });
-  const waiting = await unreleasedVideos([...new Set(page.jobs.map((j) => j.videoId))]);
-  // The newest succeeded run of each video stands for it.
+  const subject = (j: Job) => j.videoId ?? j.detGroupId ?? '';
+  const [videos, detGroups] = await Promise.all([
+    unreleasedVideos(page.jobs.flatMap((j) => (j.kind === 'video-ingest' && j.videoId ? [j.videoId] : []))),
+    unreleasedDetGroups(page.jobs.flatMap((j) => (j.kind === 'det-group' && j.detGroupId ? [j.detGroupId] : []))),
+  ]);
   const seen = new Set<string>();
-  const jobs = page.jobs.filter((j) => waiting.has(j.videoId) && !seen.has(j.videoId) && seen.add(j.videoId));
+  const jobs = page.jobs.filter((j) => (videos.has(subject(j)) || detGroups.has(subject(j))) && !seen.has(subject(j)) && seen.add(subject(j)));
   return { jobs, ...(page.cursor && { cursor: page.cursor }) };
 }
 
 async function startIngest(job: Job): Promise<Job> {
-  const executionArn = await startVideoIngest(job);
+  const executionArn = await startWorkflow(job);
   await setExecution(job.jobId, executionArn);
   return { ...job, executionArn };
 }
@@ -55,7 +59,7 @@ export const routes: Routes = {
     handle: async (req) => {
       const job = await requireJob(req.params.id!);
       assertRequeueable(job);
-      const queued = await moveJob(job.jobId, 'queued', { countRequeue: true, resetAttempts: true });
+      const queued = await moveJob(job.jobId, 'queued', { countRequeue: true, resetStepsOf: job.kind });
       if (!queued) throw conflict(`job ${job.jobId} changed while it was being requeued; try again`);
       logger.info('job requeued', { jobId: job.jobId });
       return ok(await startIngest(queued));

@@ -3,16 +3,21 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export type JobKind = 'video-ingest';
+export const JOB_KINDS = ['video-ingest', 'det-group'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
   readonly code: string;
   readonly message: string;
 }
 
-/** The steps of a video ingest, in order; each Task state of the workflow is one step. */
-export const VIDEO_INGEST_STEPS = ['probe', 'localizations', 'plan', 'frames', 'metrics'] as const;
-export type StepName = (typeof VIDEO_INGEST_STEPS)[number];
+/** The steps of each kind of job, in order; each Task state of its workflow is one step. */
+export const JOB_STEPS = {
+  'video-ingest': ['probe', 'localizations', 'plan', 'frames', 'metrics'],
+  /** videos: list the videos the det_group applies to; compute: its metrics for each (parts: videos). */
+  'det-group': ['videos', 'compute'],
+} as const satisfies Record<JobKind, readonly string[]>;
+export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
 
 export interface Step {
@@ -23,18 +28,20 @@ export interface Step {
   readonly total?: number;
 }
 
-export const initialSteps = (): Record<StepName, Step> =>
-  Object.fromEntries(VIDEO_INGEST_STEPS.map((s) => [s, { state: 'pending', attempts: 0 }])) as Record<StepName, Step>;
+export const initialSteps = (kind: JobKind): Partial<Record<StepName, Step>> =>
+  Object.fromEntries(JOB_STEPS[kind].map((s) => [s, { state: 'pending', attempts: 0 }]));
 
-/** Steps still working when a run fails are the ones that failed. */
-export const failedSteps = (steps: Partial<Record<StepName, Step>> | undefined): StepName[] =>
-  VIDEO_INGEST_STEPS.filter((s) => steps?.[s]?.state === 'working');
+/** Steps still working when a run ends: the ones that failed, if it failed. */
+export const workingSteps = (job: Pick<Job, 'kind' | 'steps'>): StepName[] =>
+  JOB_STEPS[job.kind].filter((s) => job.steps?.[s]?.state === 'working');
 
 export interface Job {
   readonly jobId: string;
   readonly kind: JobKind;
   readonly state: JobState;
-  readonly videoId: string;
+  /** The subject: a video (video-ingest) or a det_group (det-group). */
+  readonly videoId?: string;
+  readonly detGroupId?: string;
   /** What the workflow runs on, e.g. `{ bucket, key }` of the uploaded object. */
   readonly input: Record<string, string>;
   /** Attempts of the step that ran last; reset by a requeue. */
@@ -68,6 +75,8 @@ export function ingestJobId(videoId: string, key: string, etag: string, sequence
   const digest = createHash('sha1').update(`${key}\n${etag}\n${sequencer}`).digest('hex').slice(0, 16);
   return `ingest-${videoId}-${digest}`;
 }
+
+export const detGroupJobId = (detGroupId: string, unique: string): string => `detgroup-${detGroupId}-${unique}`;
 
 /** Step Functions names an execution once: a requeued run gets its own name. */
 export const executionName = (jobId: string, requeues: number): string => (requeues === 0 ? jobId : `${jobId}-r${requeues}`);

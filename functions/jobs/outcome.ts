@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
-import { failedSteps, jobErrorFromCatch } from './job.ts';
-import { failSteps, moveJob } from './store.ts';
+import { jobErrorFromCatch, workingSteps } from './job.ts';
+import { endSteps, moveJob } from './store.ts';
 
 const Input = z.discriminatedUnion('outcome', [
   z.object({ jobId: z.string().min(1), outcome: z.literal('succeeded'), result: z.unknown().optional() }),
@@ -16,7 +16,7 @@ export const handler = taskHandler(Input, async (input) => {
     input.outcome === 'succeeded'
       ? await moveJob(input.jobId, 'succeeded')
       : await moveJob(input.jobId, 'failed', { error: jobErrorFromCatch(input.error) });
-  if (job?.state === 'failed') await failSteps(input.jobId, failedSteps(job.steps));
+  if (job) await endSteps(input.jobId, workingSteps(job), job.state === 'failed' ? 'failed' : 'succeeded');
   logger.info('job outcome recorded', { outcome: input.outcome, recorded: Boolean(job) });
   return { jobId: input.jobId, state: job?.state ?? 'unchanged' };
 });

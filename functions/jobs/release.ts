@@ -12,6 +12,13 @@ export async function unreleasedVideos(videoIds: readonly string[]): Promise<Set
   return new Set(rows.map((r) => r.id));
 }
 
+/** Of these det_groups, the ones not yet released. */
+export async function unreleasedDetGroups(detGroupIds: readonly string[]): Promise<Set<string>> {
+  if (detGroupIds.length === 0) return new Set();
+  const rows = await query<{ id: string }>(`SELECT id FROM det_group WHERE id = ANY ($1::uuid[]) AND released_at IS NULL`, [detGroupIds]);
+  return new Set(rows.map((r) => r.id));
+}
+
 export async function releaseVideo(videoId: string): Promise<{ videoId: string; releasedAt: string }> {
   const rows = await query<{ status: string; released_at: Date | null }>('SELECT status, released_at FROM video WHERE id = $1', [videoId]);
   const video = rows[0];

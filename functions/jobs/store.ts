@@ -4,7 +4,7 @@ import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from
 import { dynamo } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { conflict, notFound } from '../lib/errors.ts';
-import { initialSteps, statesBefore, type Job, type JobError, type JobState, type StepName } from './job.ts';
+import { initialSteps, statesBefore, type Job, type JobError, type JobKind, type JobState, type StepName } from './job.ts';
 
 const now = () => new Date().toISOString();
 
@@ -15,7 +15,7 @@ export async function createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'atte
     await dynamo().send(
       new PutCommand({
         TableName: config.jobsTable(),
-        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, steps: initialSteps(), createdAt: at, updatedAt: at },
+        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, steps: initialSteps(job.kind), createdAt: at, updatedAt: at },
         ConditionExpression: 'attribute_not_exists(jobId)',
       }),
     );
@@ -44,7 +44,7 @@ export async function requireJob(jobId: string): Promise<Job> {
 export async function moveJob(
   jobId: string,
   to: JobState,
-  fields: { error?: JobError; executionArn?: string; countRequeue?: boolean; resetAttempts?: boolean } = {},
+  fields: { error?: JobError; executionArn?: string; countRequeue?: boolean; resetStepsOf?: JobKind } = {},
 ): Promise<Job | undefined> {
   const from = statesBefore(to);
   const names: Record<string, string> = { '#state': 'state', '#error': 'error' };
@@ -63,10 +63,10 @@ export async function moveJob(
     values[':one'] = 1;
     values[':zero'] = 0;
   }
-  if (fields.resetAttempts) {
+  if (fields.resetStepsOf) {
     sets.push('attempts = :reset', 'steps = :steps');
     values[':reset'] = 0;
-    values[':steps'] = initialSteps();
+    values[':steps'] = initialSteps(fields.resetStepsOf);
   }
   if (fields.countRequeue) sets.push('requeues = if_not_exists(requeues, :zero) + :one');
   // An error belongs to the failed state only; any other move clears it.
@@ -141,8 +141,8 @@ export async function finishStep(jobId: string, step: StepName, parts?: number):
   );
 }
 
-/** Marks the steps a failed run left working as failed. */
-export async function failSteps(jobId: string, steps: readonly StepName[]): Promise<void> {
+/** Marks the steps a run left working as failed (the run failed) or succeeded (it succeeded). */
+export async function endSteps(jobId: string, steps: readonly StepName[], state: 'failed' | 'succeeded'): Promise<void> {
   if (steps.length === 0) return;
   const names: Record<string, string> = { '#state': 'state' };
   steps.forEach((s, i) => (names[`#s${i}`] = s));
@@ -150,9 +150,9 @@ export async function failSteps(jobId: string, steps: readonly StepName[]): Prom
     new UpdateCommand({
       TableName: config.jobsTable(),
       Key: { jobId },
-      UpdateExpression: `SET ${steps.map((_, i) => `steps.#s${i}.#state = :failed`).join(', ')}`,
+      UpdateExpression: `SET ${steps.map((_, i) => `steps.#s${i}.#state = :end`).join(', ')}`,
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':failed': 'failed' },
+      ExpressionAttributeValues: { ':end': state },
     }),
   );
 }

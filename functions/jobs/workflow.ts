@@ -3,18 +3,23 @@ import { sfn } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { executionName, type Job } from './job.ts';
 
-export interface VideoIngestInput {
-  readonly jobId: string;
-  readonly videoId: string;
-  readonly bucket: string;
-  readonly key: string;
+/** The workflow of each kind of job, and the input it starts with. */
+function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, string> } {
+  switch (job.kind) {
+    case 'video-ingest':
+      return {
+        stateMachineArn: config.videoIngestStateMachineArn(),
+        input: { jobId: job.jobId, videoId: job.videoId!, bucket: job.input.bucket!, key: job.input.key! },
+      };
+    case 'det-group':
+      return { stateMachineArn: config.detGroupStateMachineArn(), input: { jobId: job.jobId, detGroupId: job.detGroupId! } };
+  }
 }
 
 /** Starts the job's workflow run; a run already started under that name (a redelivery) is that run. */
-export async function startVideoIngest(job: Job): Promise<string> {
-  const stateMachineArn = config.videoIngestStateMachineArn();
+export async function startWorkflow(job: Job): Promise<string> {
+  const { stateMachineArn, input } = workflowOf(job);
   const name = executionName(job.jobId, job.requeues);
-  const input: VideoIngestInput = { jobId: job.jobId, videoId: job.videoId, bucket: job.input.bucket!, key: job.input.key! };
   try {
     const out = await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     return out.executionArn!;

@@ -11,6 +11,8 @@ export const config = {
   mediaBucket: () => required('BUCKET_MEDIA'),
   jobsTable: () => required('TABLE_JOBS'),
   videoIngestStateMachineArn: () => required('STATE_MACHINE_VIDEO_INGEST_ARN'),
+  detGroupStateMachineArn: () => required('STATE_MACHINE_DET_GROUP_ARN'),
+  detGroupQueueUrl: () => required('QUEUE_DET_GROUP_URL'),
   /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
   s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',
   presignedUrlSeconds: () => Number(process.env.PRESIGNED_URL_SECONDS ?? 3600),

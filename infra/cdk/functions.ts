@@ -131,6 +131,7 @@ export class Functions extends Construct {
       runtime: lambdaRuntime(topology),
       architecture: Architecture.X86_64,
       memorySize: def.memoryMb,
+      ...(def.reservedConcurrency !== undefined && { reservedConcurrentExecutions: def.reservedConcurrency }),
       timeout: Duration.seconds(def.timeoutSeconds),
       logGroup,
       tracing: Tracing.ACTIVE,

@@ -15,8 +15,28 @@ export interface InvocationLog {
   readonly error?: string;
 }
 
+/** Counts running invocations of one function; past its reserved concurrency, callers wait their turn. */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async enter(): Promise<void> {
+    if (this.running < this.limit) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next) next(); // the slot passes straight to the next caller
+    else this.running--;
+  }
+}
+
 export class LocalFunctions {
   private readonly handlers = new Map<string, Promise<Handler>>();
+  private readonly gates = new Map<string, Gate>();
 
   constructor(
     private readonly root: string,
@@ -36,9 +56,24 @@ export class LocalFunctions {
     return loaded;
   }
 
-  /** Invokes `name` with `event`; rejects with the handler's error or a timeout, as a Lambda invoke would. */
+  /**
+   * Invokes `name` with `event`; rejects with the handler's error or a timeout, as a Lambda invoke would.
+   * Beyond the function's reserved concurrency the call waits (where Lambda throttles and the caller retries).
+   */
   async invoke(name: string, event: unknown): Promise<unknown> {
     const fn = findFunction(name);
+    if (fn.reservedConcurrency === undefined) return this.run(fn, event);
+    let gate = this.gates.get(fn.name);
+    if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency)));
+    await gate.enter();
+    try {
+      return await this.run(fn, event);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  private async run(fn: FunctionDef, event: unknown): Promise<unknown> {
     const handler = await this.handler(fn);
     const requestId = randomUUID();
     const started = Date.now();

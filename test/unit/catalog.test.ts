@@ -48,12 +48,17 @@ describe('catalog routes', () => {
     const analystWrites = Object.keys(routes).filter((k) => !k.startsWith('GET ') && roles(k).split(',').includes('analyst'));
     for (const key of analystWrites) expect(key, key).toMatch(/^\w+ \/v1\/(games|events|videos)(\/|$)/);
     expect(analystWrites).toHaveLength(3 * 3 + 2 + 4); // POST/PATCH/DELETE of games, events, videos; PUT/DELETE game teams; 4 upload routes (video and localizations, start and complete)
-    for (const entity of ['organizations', 'clients', 'detectables', 'det-groups', 'sports', 'event-types', 'leagues', 'teams', 'seasons']) {
+    for (const entity of ['organizations', 'clients', 'detectables', 'sports', 'event-types', 'leagues', 'teams', 'seasons']) {
       for (const op of ['POST', 'PATCH', 'DELETE']) {
         expect(roles(`${op} /v1/${entity}${op === 'POST' ? '' : '/{id}'}`)).toBe('');
       }
     }
-    for (const rel of ['detectables/{detectableId}', 'det-groups/{detGroupId}', 'seasons/{seasonId}']) {
+    // det_groups are created, deleted, granted and revoked by detgroups-api; the catalog only renames them
+    expect(roles('PATCH /v1/det-groups/{id}')).toBe('');
+    for (const key of ['POST /v1/det-groups', 'DELETE /v1/det-groups/{id}', 'PUT /v1/clients/{id}/det-groups/{detGroupId}']) {
+      expect(routes[key], key).toBeUndefined();
+    }
+    for (const rel of ['detectables/{detectableId}', 'seasons/{seasonId}']) {
       expect(roles(`PUT /v1/clients/{id}/${rel}`)).toBe('');
       expect(roles(`DELETE /v1/clients/{id}/${rel}`)).toBe('');
     }
@@ -177,10 +182,10 @@ describe('catalog schemas', () => {
     expect(ok(s.DetGroupPatch, { organizationId: null })).toBe(true);
   });
 
-  it('videos: a patch may release (the route limits that to admins) but not set the status', () => {
+  it('videos: a patch neither releases (POST /v1/videos/{id}/release does) nor sets the status', () => {
     expect(ok(s.VideoCreate, { gameId: id() })).toBe(true);
-    expect(ok(s.VideoPatch, { releasedAt: '2025-01-01T00:00:00Z' })).toBe(true);
-    expect(ok(s.VideoPatch, { releasedAt: null })).toBe(true);
+    expect(ok(s.VideoPatch, { title: 'x' })).toBe(true);
+    expect(ok(s.VideoPatch, { releasedAt: '2025-01-01T00:00:00Z' })).toBe(false);
     expect(ok(s.VideoPatch, { status: 'probed' })).toBe(false);
   });
 

@@ -48,12 +48,17 @@ describe('topology', () => {
     }
   });
 
-  it('retries every Task state 3 times in all', () => {
+  it('retries every Task state 3 times in all on its own errors, and longer when Lambda throttles', () => {
+    type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number }[]; ItemProcessor?: { States: Record<string, State> } };
+    const tasks = (states: Record<string, State>): [string, State][] =>
+      Object.entries(states).flatMap(([name, st]) => (st.Type === 'Task' ? [[name, st]] : st.ItemProcessor ? tasks(st.ItemProcessor.States) : []));
     for (const s of topology.stateMachines) {
-      const def = JSON.parse(readFileSync(s.definitionFile, 'utf8')) as { States: Record<string, { Type: string; Retry?: { MaxAttempts: number }[] }> };
-      for (const [name, state] of Object.entries(def.States)) {
-        if (state.Type !== 'Task') continue;
-        expect(state.Retry?.[0]?.MaxAttempts, name).toBe(2);
+      const def = JSON.parse(readFileSync(s.definitionFile, 'utf8')) as { States: Record<string, State> };
+      const all = tasks(def.States);
+      expect(all.length).toBeGreaterThan(0);
+      for (const [name, state] of all) {
+        expect(state.Retry?.find((r) => r.ErrorEquals.includes('States.ALL'))?.MaxAttempts, name).toBe(2);
+        expect(state.Retry?.[0]?.ErrorEquals, name).toContain('Lambda.TooManyRequestsException');
       }
     }
   });
