@@ -2,6 +2,7 @@
 // away those no other det_group of the client needs, and a det_group no client holds any more goes.
 import type pg from 'pg';
 import { conflict, notFound } from '../lib/errors.ts';
+import { fromPgError } from '../catalog/dberrors.ts';
 import { query, transaction } from '../lib/pg.ts';
 
 export interface DetGroupRow {
@@ -32,10 +33,12 @@ export async function createDetGroup(input: { name: string; detectableIds: reado
   const ids = sortedUnique(input.detectableIds);
   return transaction(async (c) => {
     await assertDetectablesExist(c, ids);
-    const { rows } = await c.query<{ id: string }>('INSERT INTO det_group (name, organization_id) VALUES ($1, $2) RETURNING id', [
-      input.name,
-      input.organizationId ?? null,
-    ]);
+    // An organization that does not exist is the caller's mistake (400 InvalidReference, as in the catalog), not a 500.
+    const { rows } = await c
+      .query<{ id: string }>('INSERT INTO det_group (name, organization_id) VALUES ($1, $2) RETURNING id', [input.name, input.organizationId ?? null])
+      .catch((err: unknown) => {
+        throw fromPgError(err) ?? err;
+      });
     const id = rows[0]!.id;
     await c.query('INSERT INTO det_group_detectable (det_group_id, detectable_id) SELECT $1, unnest($2::uuid[])', [id, ids]);
     return id;

@@ -40,7 +40,7 @@ interface CommonOptions {
   readonly quality?: number;
   /** Kill ffmpeg after this long. Default 10 minutes. */
   readonly timeoutMs?: number;
-  /** ffmpeg -threads (decoder and encoder); default: ffmpeg's choice (all cores). */
+  /** Threads for ffmpeg's decoder and encoder; default: ffmpeg's choice (from the cores it sees). */
   readonly threads?: number;
   readonly signal?: AbortSignal;
 }
@@ -94,6 +94,13 @@ function inputArgs(input: string): string[] {
   return /^https?:\/\//i.test(input) ? ['-reconnect', '1', '-reconnect_delay_max', '10', '-rw_timeout', '60000000'] : [];
 }
 
+/** -threads before -i sets the decoder's threads, after it the encoder's: both. */
+function threadArgs(threads: number | undefined): string[] {
+  if (threads === undefined) return [];
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  return ['-threads', String(threads)];
+}
+
 function qualityOf(quality: number | undefined): string {
   const q = quality ?? DEFAULT_QUALITY;
   if (!Number.isInteger(q) || q < 2 || q > 31) throw new RangeError(`quality must be an integer from 2 to 31, got ${q}`);
@@ -104,10 +111,10 @@ function qualityOf(quality: number | undefined): string {
 export function wholeArgs(o: { input: string; fps: number | string; quality?: number; threads?: number }, pattern: string): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    ...inputArgs(o.input), '-i', o.input,
+    ...threadArgs(o.threads), ...inputArgs(o.input), '-i', o.input,
     '-map', '0:V:0',
     '-vf', `fps=${formatFrameRate(parseFrameRate(o.fps))}`,
-    ...(o.threads ? ['-threads', String(o.threads)] : []),
+    ...threadArgs(o.threads),
     '-q:v', qualityOf(o.quality), '-start_number', '0', pattern,
   ];
 }
@@ -132,12 +139,13 @@ export function segmentArgs(
   const fps = formatFrameRate(parseFrameRate(o.fps));
   const end = firstFrame + frameCount;
   const head = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  const tail = [...(o.threads ? ['-threads', String(o.threads)] : []), '-q:v', qualityOf(o.quality), '-frame_pts', '1', pattern];
+  const threads = threadArgs(o.threads);
+  const tail = [...threads, '-q:v', qualityOf(o.quality), '-frame_pts', '1', pattern];
   if (mode === 'start') {
     // The whole-video run, stopped after the segment's last frame (counted after the cfr padding, so no trim:
     // slots before the video stream's first frame exist only there); the caller drops the frames before a.
     return [
-      ...head, ...inputArgs(o.input), '-i', o.input, '-map', '0:V:0',
+      ...head, ...threads, ...inputArgs(o.input), '-i', o.input, '-map', '0:V:0',
       '-vf', `fps=${fps}`,
       ...(last ? [] : ['-frames:v', String(end)]),
       ...tail,
@@ -145,7 +153,7 @@ export function segmentArgs(
   }
   return [
     ...head, '-copyts', '-start_at_zero', ...(mode === 'seek' ? ['-ss', seekSeconds.toFixed(6)] : []),
-    ...inputArgs(o.input), '-i', o.input, '-map', '0:V:0',
+    ...threads, ...inputArgs(o.input), '-i', o.input, '-map', '0:V:0',
     '-vf', `fps=${fps},trim=start_pts=${firstFrame}${last ? '' : `:end_pts=${end}`}`,
     '-vsync', 'passthrough',
     ...(last ? [] : ['-frames:v', String(frameCount)]),
@@ -196,13 +204,14 @@ export function runFfmpeg(ffmpegPath: string, args: string[], o: { timeoutMs?: n
 
 const byFrame = (x: ExtractedFrame, y: ExtractedFrame) => x.frame - y.frame;
 
-/** Runs ffmpeg into a fresh directory inside outDir; returns the frames it wrote there (not yet in outDir). */
+/** Runs ffmpeg into a fresh directory inside `work`; returns the frames it wrote there (not yet in outDir). */
 async function runInto(o: CommonOptions, work: string, args: (pattern: string) => string[]): Promise<ExtractedFrame[]> {
-  await runFfmpeg(o.ffmpegPath, args(join(work, '%06d.jpg')), o);
-  return (await readdir(work))
+  const into = await mkdtemp(join(work, 'run-'));
+  await runFfmpeg(o.ffmpegPath, args(join(into, '%06d.jpg')), o);
+  return (await readdir(into))
     .flatMap((name) => {
       const m = FRAME_FILE.exec(name);
-      return m ? [{ frame: Number(m[1]), file: join(work, name) }] : [];
+      return m ? [{ frame: Number(m[1]), file: join(into, name) }] : [];
     })
     .sort(byFrame);
 }
@@ -244,9 +253,8 @@ export async function extractSegment(o: ExtractSegmentOptions): Promise<Extracte
     let frames = await run(mode);
     // A seek that lands after the frame shown at the segment's first slot shows as a missing first slot (fps
     // starts at the slot of the first frame it sees). Decode from the start instead: slower, but exact.
-    if (mode === 'seek' && frames[0]?.frame !== firstFrame && (frameCount > 0 || frames.length > 0)) {
+    if (mode === 'seek' && frames[0]?.frame !== firstFrame) {
       o.onFallback?.(`the seek to ${seekSeconds} s landed late (first frame ${frames[0]?.frame ?? 'none'}, wanted ${firstFrame}); decoding from the start`);
-      await Promise.all(frames.map((f) => rm(f.file, { force: true })));
       mode = 'scan';
       frames = await run(mode);
     }

@@ -37,6 +37,7 @@ class Gate {
 export class LocalFunctions {
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly gates = new Map<string, Gate>();
+  private readonly interceptors: ((name: string, event: unknown) => Promise<void> | void)[] = [];
 
   constructor(
     private readonly root: string,
@@ -62,6 +63,7 @@ export class LocalFunctions {
    */
   async invoke(name: string, event: unknown): Promise<unknown> {
     const fn = findFunction(name);
+    for (const intercept of this.interceptors) await intercept(fn.name, event);
     if (fn.reservedConcurrency === undefined) return this.run(fn, event);
     let gate = this.gates.get(fn.name);
     if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency)));
@@ -71,6 +73,11 @@ export class LocalFunctions {
     } finally {
       gate.leave();
     }
+  }
+
+  /** Runs `intercept` before every invocation (tests use it to act at a chosen step of a workflow). */
+  intercept(intercept: (name: string, event: unknown) => Promise<void> | void): void {
+    this.interceptors.push(intercept);
   }
 
   private async run(fn: FunctionDef, event: unknown): Promise<unknown> {
