@@ -3,7 +3,8 @@
 //   (a) reference: one plain `ffmpeg -i video -vf fps=5 %06d.jpg` run (extractWhole)
 //   (b) the pipeline with 1 segment (extractSegment)
 //   (c) the pipeline with 2 segments run concurrently, as two Map iterations would (2 cores here)
-// ROUNDS rounds (default 3), in rotating order; medians are reported. BENCH_VIDEO=path reuses a video.
+// ROUNDS rounds (default 3), in rotating order; medians of wall time (and of ffmpeg's CPU time, which other
+// load on a shared machine hardly moves) are reported. BENCH_VIDEO=path reuses a video.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,6 +28,15 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+/** CPU seconds of finished child processes (ffmpeg), from /proc: a figure other load on the machine hardly moves. */
+const childCpuSeconds = (): number => {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ (100) ticks
+  } catch {
+    return Number.NaN;
+  }
 };
 const fingerprint = (frames: ExtractedFrame[]) =>
   [...frames].sort((a, b) => a.frame - b.frame).map((f) => `${f.frame}:${createHash('md5').update(readFileSync(f.file)).digest('hex')}`).join('\n');
@@ -56,14 +66,16 @@ try {
   };
   const names = Object.keys(cases);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const prints: Record<string, string> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length]!;
       const outDir = join(dir, `out-${round}-${i}`);
-      const started = process.hrtime.bigint();
+      const [started, cpuBefore] = [process.hrtime.bigint(), childCpuSeconds()];
       const frames = await cases[name]!(outDir);
       times[name]!.push(Number(process.hrtime.bigint() - started) / 1e6);
+      cpu[name]!.push(childCpuSeconds() - cpuBefore);
       if (round === 0) prints[name] = fingerprint(frames);
       rmSync(outDir, { recursive: true, force: true });
     }
@@ -72,7 +84,7 @@ try {
 
   const m = Object.fromEntries(names.map((n) => [n, median(times[n]!)]));
   console.log(`\nmedians of ${ROUNDS} rounds:`);
-  for (const n of names) console.log(`  ${n.padEnd(52)} ${(m[n]! / 1000).toFixed(2)} s`);
+  for (const n of names) console.log(`  ${n.padEnd(52)} ${(m[n]! / 1000).toFixed(2)} s wall, ${median(cpu[n]!).toFixed(2)} s ffmpeg CPU`);
   const [ref, seg1, seg2, seg2t1] = names.map((n) => m[n]!) as [number, number, number, number];
   const identical = names.every((n) => prints[n] === prints[names[0]!]);
   console.log(`frames identical to the reference (indices and JPEG bytes): ${identical ? 'yes' : 'NO'}`);

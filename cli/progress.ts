@@ -4,10 +4,11 @@
 export const STEP_ORDER = ['probe', 'localizations', 'plan', 'frames', 'metrics'] as const;
 
 export type JobState = 'queued' | 'working' | 'succeeded' | 'failed';
-export type StepState = 'working' | 'succeeded' | 'failed';
+export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
 
 export interface StepProgress {
   readonly state: StepState;
+  readonly attempts?: number;
   readonly done?: number;
   readonly total?: number;
 }
@@ -20,13 +21,16 @@ export interface Job {
   readonly attempts: number;
   readonly error?: { readonly code: string; readonly message: string };
   readonly steps?: Readonly<Record<string, StepProgress>>;
+  /** The step that runs (or ran last). */
+  readonly currentStep?: string;
   readonly createdAt?: string;
   readonly updatedAt?: string;
 }
 
 export interface StepView {
   readonly name: string;
-  readonly state: StepState | 'pending';
+  readonly state: StepState;
+  readonly attempts?: number;
   readonly done?: number;
   readonly total?: number;
 }
@@ -40,7 +44,14 @@ export function orderedSteps(job: Job): StepView[] {
   const names = [...STEP_ORDER, ...Object.keys(steps).filter((n) => !known.includes(n))];
   return names.map((name) => {
     const s = steps[name];
-    return s ? { name, state: s.state, ...(s.done !== undefined && { done: s.done }), ...(s.total !== undefined && { total: s.total }) } : { name, state: 'pending' };
+    if (!s) return { name, state: 'pending' };
+    return {
+      name,
+      state: s.state,
+      ...(s.attempts !== undefined && { attempts: s.attempts }),
+      ...(s.done !== undefined && { done: s.done }),
+      ...(s.total !== undefined && { total: s.total }),
+    };
   });
 }
 
@@ -67,6 +78,7 @@ export function renderStep(step: StepView, opts: { bar?: boolean } = {}): string
   } else if (step.done !== undefined) {
     line += ` ${String(step.done).padStart(9)}`;
   }
+  if (step.attempts !== undefined && step.attempts > 1) line += `  (attempt ${step.attempts})`;
   return line.trimEnd();
 }
 
@@ -89,7 +101,7 @@ function lineKeys(job: Job): Map<string, string> {
   const keys = new Map<string, string>([['', `${job.state}/${job.attempts}`]]);
   for (const s of orderedSteps(job)) {
     const pct = percent(s);
-    keys.set(s.name, `${s.state}/${pct === undefined ? '' : Math.floor(pct / 10)}`);
+    keys.set(s.name, `${s.state}/${pct === undefined ? '' : Math.floor(pct / 10)}/${s.attempts ?? ''}`);
   }
   return keys;
 }

@@ -24,8 +24,8 @@ export type Outcome =
   | { readonly kind: 'invalid'; readonly message: string; readonly details?: readonly string[] }
   /** Sending a file to its presigned URL failed. */
   | { readonly kind: 'upload-failed'; readonly message: string }
-  /** Ctrl-C; `jobId` when a job exists that keeps running. */
-  | { readonly kind: 'interrupted'; readonly jobId?: string };
+  /** Ctrl-C; `jobId` when a job exists that keeps running, `uploadedVideoId` when the upload finished before its job was seen. */
+  | { readonly kind: 'interrupted'; readonly jobId?: string; readonly uploadedVideoId?: string };
 
 export interface Decision {
   /** undefined for an interruption, which has no status line. */
@@ -82,9 +82,11 @@ function jobDecision(job: Job): Decision {
   if (failed.length > 0) {
     for (const s of failed) lines.push(`  failed step: ${stepText(s)}`);
   } else {
-    // the job failed without marking a step: name the one that was running, if any
-    const running = steps.filter((s) => s.state === 'working');
+    // the job failed without marking a step: name the one it was at (currentStep), else those still running
+    const current = steps.find((s) => s.name === job.currentStep);
+    const running = current ? [current] : steps.filter((s) => s.state === 'working');
     if (running.length > 0) for (const s of running) lines.push(`  failed step: ${stepText(s)} (was running)`);
+    else if (job.currentStep) lines.push(`  failed step: ${job.currentStep} (was running)`);
     else lines.push('  failed step: (none recorded)');
   }
   if (job.error) lines.push(`  error: ${job.error.code}: ${clip(job.error.message)}`);
@@ -130,7 +132,12 @@ export function decide(outcome: Outcome): Decision {
         exitCode: EXIT_CODES.interrupted,
         lines: outcome.jobId
           ? [`interrupted: job ${outcome.jobId} keeps running on the server`, `follow it again with: framewise job ${outcome.jobId}`]
-          : ['interrupted before any job was started'],
+          : outcome.uploadedVideoId
+            ? [
+                `interrupted after the upload, before its job was seen: video ${outcome.uploadedVideoId} may still be ingested`,
+                `find its job with: GET /v1/jobs?videoId=${outcome.uploadedVideoId}, then follow it with: framewise job <jobId>`,
+              ]
+            : ['interrupted during the upload: nothing was ingested; run the command again to upload'],
       };
   }
 }

@@ -98,8 +98,8 @@ export function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T>
 }
 
 /** Turns what a command threw into its outcome. */
-export function outcomeOf(err: unknown, jobId?: string): Outcome {
-  if (err instanceof Interrupted) return { kind: 'interrupted', ...(jobId && { jobId }) };
+export function outcomeOf(err: unknown, jobId?: string, uploadedVideoId?: string): Outcome {
+  if (err instanceof Interrupted) return { kind: 'interrupted', ...(jobId && { jobId }), ...(uploadedVideoId && { uploadedVideoId }) };
   if (err instanceof ApiError) return { kind: 'api-error', status: err.status, code: err.code, message: err.message, details: err.details };
   if (err instanceof InputError) return { kind: 'invalid', message: err.message, details: err.details };
   if (err instanceof AppError) return { kind: 'invalid', message: err.message, details: detailLines(err.details) };

@@ -167,7 +167,9 @@ export function uploadProgress(output: Output, label: string, total: number, now
   let prev = 0;
   return {
     update(sent) {
-      for (const pct of crossedTenths(prev, sent, total)) {
+      // one line when one or more 10% marks were passed (a single PUT passes them all at once)
+      if (crossedTenths(prev, sent, total).length > 0) {
+        const pct = Math.min(100, Math.floor((sent / total) * 100));
         output.out(`${label}: ${pct}% (${formatBytes(Math.min(sent, total))} of ${formatBytes(total)}, ${rate(sent, now() - started)})`);
       }
       prev = Math.max(prev, sent);
@@ -250,6 +252,7 @@ export async function runIngest(opts: IngestOptions, ctx: CommandContext): Promi
   const { output, api } = ctx;
   const now = ctx.now ?? Date.now;
   let jobId: string | undefined;
+  let uploadedVideoId: string | undefined;
   try {
     const inputs = await checkIngestInputs(opts);
     const video = encodeURIComponent(opts.video.trim());
@@ -290,6 +293,7 @@ export async function runIngest(opts: IngestOptions, ctx: CommandContext): Promi
       },
       ctx,
     );
+    uploadedVideoId = videoId;
     output.out(`video: uploaded ${formatBytes(inputs.videoSize)} (${plan.method === 'PUT' ? 'single PUT' : `multipart`}); waiting for the pipeline to receive it`);
 
     const job = await awaitReceipt(videoId, known, since, ctx);
@@ -302,6 +306,6 @@ export async function runIngest(opts: IngestOptions, ctx: CommandContext): Promi
     }
     return finish(await followJob(jobId, ctx, jobDisplay(output)), output);
   } catch (err) {
-    return finish(outcomeOf(err, jobId), output);
+    return finish(outcomeOf(err, jobId, uploadedVideoId), output);
   }
 }

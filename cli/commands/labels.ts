@@ -1,6 +1,6 @@
 // `framewise labels match <label_mapping.txt> [--out FILE]`: matches the detector's label map to the API's
 // detectables by name (case-insensitively), prints what matched and what did not, and writes the mapping:
-//   { "<index>": { "label", "detectableId" }, ..., "unmatched": ["<label>", ...] }
+//   { "mapping": { "<index>": { "label", "detectableId" }, ... }, "unmatched": ["<label>", ...] }
 // Unmatched labels are a warning, not an error: their detections simply count for no detectable.
 import { readFile, writeFile } from 'node:fs/promises';
 import { matchLabels, parseLabelMapping, type LabelMatches } from '../../functions/ingest/label-mapping.ts';
@@ -18,7 +18,10 @@ export interface LabelsMatchOptions {
   readonly out?: string;
 }
 
-export type MatchedMapping = Record<string, { label: string; detectableId: string } | string[]> & { unmatched: string[] };
+export interface MatchedMapping {
+  readonly mapping: Record<string, { label: string; detectableId: string }>;
+  readonly unmatched: string[];
+}
 
 /** Reads and parses a label map file; a missing file is an InputError, a malformed one the parser's AppError. */
 export async function readLabelMapping(file: string): Promise<Map<number, string>> {
@@ -44,7 +47,7 @@ export function matchedMapping(labels: ReadonlyMap<number, string>, matches: Lab
     const m = byLabel.get(label);
     if (m) mapping[String(index)] = { label, detectableId: m.detectableId };
   }
-  return { ...mapping, unmatched: [...matches.unmatched] } as MatchedMapping;
+  return { mapping, unmatched: [...matches.unmatched] };
 }
 
 /** The matched and unmatched labels as lines, by index. */

@@ -7,7 +7,7 @@ import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { deleteDetGroupResults } from '../analytics/store.ts';
 import { requestComputation } from './computation.ts';
-import { createDetGroup, deleteDetGroup, findBySet, getDetGroup, grantToClient, revokeFromClient } from './store.ts';
+import { assertClient, createDetGroup, deleteDetGroup, findBySet, getDetGroup, grantToClient, revokeFromClient } from './store.ts';
 
 const Id = z.uuid();
 const DetectableIds = z.array(Id).min(1).max(500);
@@ -66,6 +66,7 @@ export const routes: Routes = {
     handle: async (req) => {
       const { id: clientId } = parse(IdParams, req.params);
       const body = parse(ClientDetGroup, req.body);
+      await assertClient(clientId); // before a det_group is created for it
       const result = 'detGroupId' in body ? { detGroupId: (await getDetGroup(body.detGroupId)).id, created: false, jobRequested: false } : await findOrCreate(body);
       await grantToClient(clientId, result.detGroupId);
       return created({ clientId, ...result });
@@ -93,6 +94,7 @@ export const routes: Routes = {
       const { id: clientId, detGroupId } = parse(PairParams, req.params);
       const body = parse(Replacement, req.body);
       const old = await getDetGroup(detGroupId);
+      await assertClient(clientId, detGroupId); // before the new det_group is created and granted
       const next = await findOrCreate({ name: body.name ?? old.name, detectableIds: body.detectableIds });
       if (next.detGroupId === detGroupId) throw conflict(`det_group ${detGroupId} already has exactly these detectables`);
       // Grant the new one first: the detectables both share stay with the client throughout.

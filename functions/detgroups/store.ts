@@ -61,6 +61,17 @@ async function assertClientExists(c: pg.PoolClient, clientId: string): Promise<v
   if ((await c.query('SELECT 1 FROM client WHERE id = $1', [clientId])).rowCount === 0) throw notFound('client', clientId);
 }
 
+/**
+ * 404 unless the client exists and, given a det_group, holds it. Checked before a det_group is created for the
+ * client, so that a request that ends in 404 leaves nothing behind.
+ */
+export async function assertClient(clientId: string, holding?: string): Promise<void> {
+  if ((await query('SELECT 1 FROM client WHERE id = $1', [clientId])).length === 0) throw notFound('client', clientId);
+  if (holding && (await query('SELECT 1 FROM client_det_group WHERE client_id = $1 AND det_group_id = $2', [clientId, holding])).length === 0) {
+    throw notFound(`det_group ${holding} of client`, clientId);
+  }
+}
+
 /** Grants the det_group to the client, with its detectables. Idempotent. */
 export async function grantToClient(clientId: string, detGroupId: string): Promise<void> {
   await transaction(async (c) => {

@@ -10,6 +10,9 @@
 //   gives 37 frames: 36.5 rounds up), and a video shorter than half an output interval gives none;
 // - a video stream starting after the file's start (audio first): the fps filter starts at the slot of its first
 //   frame, m = round(R · start), and ffmpeg's default cfr output repeats that slot's picture into slots 0..m-1.
+// The count needs the video stream's own end. ffprobe gives it for mp4/mov; Matroska streams have no duration
+// (the format's may include a longer audio track): a last segment that ends elsewhere than planned is caught by
+// extractSegment (exactEnd).
 
 export interface FrameRate {
   readonly num: number;

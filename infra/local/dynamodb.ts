@@ -2,9 +2,14 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import {
+  BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  ScanCommand,
+  type AttributeValue,
   type AttributeDefinition,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
@@ -34,28 +39,50 @@ export async function startDynamo(opts: { dataDir: string; port: number; region:
     endpoint,
     port,
     async createTable(name, def) {
-      const existing = await client.send(new ListTablesCommand({}));
-      if (existing.TableNames?.includes(name)) return;
       const attributes = new Set([def.partitionKey, def.sortKey, ...def.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
+      const attributeDefinitions = [...attributes]
+        .filter((a): a is string => Boolean(a))
+        .map((a): AttributeDefinition => ({ AttributeName: a, AttributeType: 'S' }));
       const keySchema = (pk: string, sk?: string): KeySchemaElement[] => [
         { AttributeName: pk, KeyType: 'HASH' },
         ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' as const }] : []),
       ];
-      await client.send(
-        new CreateTableCommand({
-          TableName: name,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [...attributes]
-            .filter((a): a is string => Boolean(a))
-            .map((a): AttributeDefinition => ({ AttributeName: a, AttributeType: 'S' })),
-          KeySchema: keySchema(def.partitionKey, def.sortKey),
-          ...(def.indexes.length > 0 && {
-            GlobalSecondaryIndexes: def.indexes.map(
-              (i): GlobalSecondaryIndex => ({ IndexName: i.name, KeySchema: keySchema(i.partitionKey, i.sortKey), Projection: { ProjectionType: 'ALL' } }),
-            ),
+      const create = () =>
+        client.send(
+          new CreateTableCommand({
+            TableName: name,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: attributeDefinitions,
+            KeySchema: keySchema(def.partitionKey, def.sortKey),
+            ...(def.indexes.length > 0 && {
+              GlobalSecondaryIndexes: def.indexes.map(
+                (i): GlobalSecondaryIndex => ({ IndexName: i.name, KeySchema: keySchema(i.partitionKey, i.sortKey), Projection: { ProjectionType: 'ALL' } }),
+              ),
+            }),
           }),
-        }),
-      );
+        );
+      const existing = await client.send(new ListTablesCommand({}));
+      if (!existing.TableNames?.includes(name)) {
+        await create();
+        return;
+      }
+      // A table kept from an earlier start must get the indexes the topology has added since, as a deploy
+      // would add them. dynalite cannot add an index to a table, so the table is rebuilt with its items.
+      const table = await client.send(new DescribeTableCommand({ TableName: name }));
+      const have = new Set(table.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName));
+      if (def.indexes.every((i) => have.has(i.name))) return;
+      const items: Record<string, AttributeValue>[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      await client.send(new DeleteTableCommand({ TableName: name }));
+      await create();
+      for (let i = 0; i < items.length; i += 25) {
+        await client.send(new BatchWriteItemCommand({ RequestItems: { [name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+      }
     },
     async stop() {
       client.destroy();

@@ -1,10 +1,13 @@
 // The framewise CLI as a user runs it: a child process against the local cloud, configured through
 // FRAMEWISE_API_URL / FRAMEWISE_API_KEY. (ingest and metrics are covered by the pipeline's own tests.)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../infra/local/ports.ts';
 import { apiClient } from '../support/api.ts';
 
@@ -52,6 +55,8 @@ beforeAll(async () => {
   bolt = byName(`Bolt Energy ${stamp}`);
 });
 
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
 describe('framewise detectables', () => {
   it('lists the detectables as a table of id and name', async () => {
     const r = await framewise(['detectables']);
@@ -93,8 +98,7 @@ describe('framewise labels match', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('status: success');
     expect(r.stderr).toMatch(new RegExp(`warning: 1 label matches no detectable \\(${unknown}\\)`));
     expect(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'))).toEqual({
-      0: { label: acme.name.toUpperCase(), detectableId: acme.id },
-      2: { label: bolt.name.toLowerCase(), detectableId: bolt.id },
+      mapping: { 0: { label: acme.name.toUpperCase(), detectableId: acme.id }, 2: { label: bolt.name.toLowerCase(), detectableId: bolt.id } },
       unmatched: [unknown],
     });
   });
@@ -106,7 +110,7 @@ describe('framewise labels match', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(JSON.parse(readFileSync(join(dir, 'label_mapping.matched.json'), 'utf8'))).toEqual({
-      7: { label: acme.name, detectableId: acme.id },
+      mapping: { 7: { label: acme.name, detectableId: acme.id } },
       unmatched: [],
     });
   });
@@ -149,5 +153,34 @@ describe('framewise errors', () => {
     const r = await framewise(['job', 'ingest-nope-0000']);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/status: error\n {2}error: NotFound \(HTTP 404\)/);
+  });
+
+  it('on Ctrl-C while following a job, says how to follow it again and exits 130', async () => {
+    // a stand-in API whose job never ends
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jobId: 'ingest-x-1', videoId: 'x', state: 'working', attempts: 1, steps: { probe: { state: 'working' } } }));
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const env = { FRAMEWISE_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, FRAMEWISE_API_KEY: 'k' };
+      const child = spawn(tsx, [entry, 'job', 'ingest-x-1'], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      const following = new Promise<void>((done) =>
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('probe')) done();
+        }),
+      );
+      await following;
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'close')) as [number | null];
+      expect(code).toBe(130);
+      expect(stdout).toMatch(/job ingest-x-1: working\n/);
+      expect(stdout).toMatch(/interrupted: job ingest-x-1 keeps running on the server\nfollow it again with: framewise job ingest-x-1\n$/);
+      expect(stdout).not.toMatch(/status:/);
+    } finally {
+      server.close();
+    }
   });
 });

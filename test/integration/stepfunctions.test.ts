@@ -26,6 +26,9 @@ const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:
 class VideoBroken extends Error {
   override name = 'VideoBroken';
 }
+class SegmentBroken extends Error {
+  override name = 'SegmentBroken';
+}
 
 // The "functions" the Task states call, and what they received.
 const calls: { fn: string; payload: unknown }[] = [];
@@ -41,9 +44,28 @@ const functions: Record<string, (payload: never) => unknown> = {
     throw new Error('plain failure');
   },
   record: (p: unknown) => ({ recorded: p }),
+  // the project's workflows: video-ingest ...
   'ingest-probe': (p: { videoId: string }) => {
     if (p.videoId === 'broken') throw new VideoBroken('moov atom not found');
-    return { durationSeconds: 12.5 };
+    return { durationSeconds: 12.5, streamDurationSeconds: 12, streamStartSeconds: 0, fileStartSeconds: 0 };
+  },
+  'ingest-localizations': () => ({ frames: 300, matched: ['Nike'], unmatched: [] }),
+  'ingest-plan': (p: { probe: { streamDurationSeconds: number } }) => ({
+    fps: '5/1',
+    frameRate: 5,
+    frameCount: p.probe.streamDurationSeconds * 5,
+    segments: [0, 1, 2].map((index) => ({ index, firstFrame: index * 20, frameCount: 20, last: index === 2, seekSeconds: index * 4 })),
+  }),
+  'ingest-frames': (p: { videoId: string; segment: { index: number; frameCount: number } }) => {
+    if (p.videoId === 'bad-frames' && p.segment.index === 1) throw new SegmentBroken('segment 1 cannot be decoded');
+    return { frames: p.segment.frameCount };
+  },
+  'ingest-metrics': () => ({ detGroups: ['dg-1'] }),
+  // ... and det-group
+  'detgroups-videos': (p: { detGroupId: string }) => ({ videos: p.detGroupId === 'dg-unused' ? [] : ['v1', 'v2', 'v3'] }),
+  'detgroups-compute': (p: { detGroupId: string; videoId: string }) => {
+    if (p.detGroupId === 'dg-broken' && p.videoId === 'v2') throw new SegmentBroken('frames of v2 are missing');
+    return { videoId: p.videoId, computed: true };
   },
   'jobs-outcome': (p: unknown) => p,
 };
@@ -350,25 +372,95 @@ describe('local Step Functions via @aws-sdk/client-sfn', () => {
     expect(JSON.parse(described.output).parallel).toEqual([16, 'done']);
   });
 
-  it("runs the project's video-ingest.asl.json, placeholders filled with function ARNs", async () => {
-    const sm = topology.stateMachines.find((m) => m.name === 'video-ingest')!;
+  /** The project's state machine with the placeholders filled as the local cloud and CDK fill them. */
+  async function projectStateMachine(name: string): Promise<string> {
+    const sm = topology.stateMachines.find((m) => m.name === name)!;
     let asl = await readFile(sm.definitionFile, 'utf8');
     for (const fn of sm.functions) asl = asl.replaceAll(`\${${functionArnPlaceholder(fn)}}`, fnArn(fn));
+    expect(asl).not.toMatch(/\$\{/);
     const stateMachineArn = await sfn.createStateMachine(sm.name, asl);
     expect(await sfn.createStateMachine(sm.name, asl)).toBe(stateMachineArn); // createStateMachine is an upsert
+    return stateMachineArn;
+  }
+  const payloadsOf = (fn: string, jobId: string) => callsOf(fn).map((c) => c.payload as { jobId: string }).filter((p) => p.jobId === jobId);
 
-    const input = (videoId: string) => JSON.stringify({ jobId: `job-${videoId}`, videoId, bucket: 'framewise-media', key: `videos/${videoId}.mp4` });
-    const ok = await client.send(new StartExecutionCommand({ stateMachineArn, name: 'job-good', input: input('good') }));
-    const bad = await client.send(new StartExecutionCommand({ stateMachineArn, name: 'job-broken', input: input('broken') }));
-    expect(await until(ok.executionArn!, ['SUCCEEDED', 'FAILED'])).toMatchObject({ status: 'SUCCEEDED' });
-    expect(await until(bad.executionArn!, ['SUCCEEDED', 'FAILED'])).toMatchObject({ status: 'FAILED', error: 'VideoIngestFailed' });
-    expect(callsOf('ingest-probe').filter((c) => (c.payload as { videoId: string }).videoId === 'broken')).toHaveLength(3);
-    expect(callsOf('jobs-outcome').map((c) => c.payload)).toEqual(
-      expect.arrayContaining([
-        { jobId: 'job-good', outcome: 'succeeded', result: { durationSeconds: 12.5 } },
-        { jobId: 'job-broken', outcome: 'failed', error: { Error: 'VideoBroken', Cause: 'moov atom not found' } },
-      ]),
+  it("runs the project's video-ingest.asl.json, placeholders filled with function ARNs", async () => {
+    const stateMachineArn = await projectStateMachine('video-ingest');
+    const input = (videoId: string) => ({ jobId: `job-${videoId}`, videoId, bucket: 'framewise-media', key: `videos/${videoId}/source` });
+    const runs = await Promise.all(
+      ['good', 'broken', 'bad-frames'].map(async (videoId) => {
+        const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, name: `job-${videoId}`, input: JSON.stringify(input(videoId)) }));
+        return until(executionArn!, ['SUCCEEDED', 'FAILED']);
+      }),
     );
+    const [good, broken, badFrames] = runs;
+
+    // success: every step once, each given what its function reads, in order; the Map runs one task per segment
+    expect(good).toMatchObject({ status: 'SUCCEEDED' });
+    const { jobId, videoId, bucket, key } = input('good');
+    const probe = { durationSeconds: 12.5, streamDurationSeconds: 12, streamStartSeconds: 0, fileStartSeconds: 0 };
+    expect(payloadsOf('ingest-probe', jobId)).toEqual([{ jobId, videoId, bucket, key }]);
+    expect(payloadsOf('ingest-localizations', jobId)).toEqual([{ jobId, videoId }]);
+    expect(payloadsOf('ingest-plan', jobId)).toEqual([{ jobId, videoId, probe }]);
+    const segments = payloadsOf('ingest-frames', jobId) as unknown as { segment: { index: number } }[];
+    expect(segments.map((p) => p.segment.index).sort()).toEqual([0, 1, 2]);
+    expect(segments[0]).toEqual({ jobId, videoId, bucket, key, fps: '5/1', segment: expect.objectContaining({ firstFrame: expect.any(Number), frameCount: 20 }) });
+    expect(payloadsOf('ingest-metrics', jobId)).toEqual([{ jobId, videoId, frameCount: 60 }]);
+    expect(payloadsOf('jobs-outcome', jobId)).toEqual([{ jobId, outcome: 'succeeded' }]);
+    const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn: good!.executionArn }));
+    const entered = events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
+    expect(entered.filter((s) => s !== 'ExtractSegment')).toEqual(['Probe', 'Localizations', 'PlanSegments', 'ExtractFrames', 'ComputeMetrics', 'RecordSuccess']);
+
+    // failure at the first step: 3 attempts, then the outcome records the error and the run fails
+    expect(broken).toMatchObject({ status: 'FAILED', error: 'VideoIngestFailed' });
+    expect(payloadsOf('ingest-probe', 'job-broken')).toHaveLength(3);
+    expect(payloadsOf('ingest-localizations', 'job-broken')).toEqual([]);
+    expect(payloadsOf('jobs-outcome', 'job-broken')).toEqual([
+      { jobId: 'job-broken', outcome: 'failed', error: { Error: 'VideoBroken', Cause: 'moov atom not found' } },
+    ]);
+
+    // failure of one segment inside the Map: that segment tries 3 times, then the Map's Catch records it
+    expect(badFrames).toMatchObject({ status: 'FAILED', error: 'VideoIngestFailed' });
+    const frames = payloadsOf('ingest-frames', 'job-bad-frames') as unknown as { segment: { index: number } }[];
+    expect(frames.filter((p) => p.segment.index === 1)).toHaveLength(3);
+    expect(payloadsOf('ingest-metrics', 'job-bad-frames')).toEqual([]);
+    expect(payloadsOf('jobs-outcome', 'job-bad-frames')).toEqual([
+      { jobId: 'job-bad-frames', outcome: 'failed', error: { Error: 'SegmentBroken', Cause: 'segment 1 cannot be decoded' } },
+    ]);
+  });
+
+  it("runs the project's det-group.asl.json: every video computed, none, or a failure recorded", async () => {
+    const stateMachineArn = await projectStateMachine('det-group');
+    const runs = await Promise.all(
+      ['dg-good', 'dg-unused', 'dg-broken'].map(async (detGroupId) => {
+        const input = { jobId: `job-${detGroupId}`, detGroupId };
+        const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, name: input.jobId, input: JSON.stringify(input) }));
+        return until(executionArn!, ['SUCCEEDED', 'FAILED']);
+      }),
+    );
+    const [good, unused, broken] = runs;
+
+    expect(good).toMatchObject({ status: 'SUCCEEDED' });
+    expect(payloadsOf('detgroups-videos', 'job-dg-good')).toEqual([{ jobId: 'job-dg-good', detGroupId: 'dg-good' }]);
+    const computed = payloadsOf('detgroups-compute', 'job-dg-good') as unknown as { videoId: string }[];
+    expect(computed.sort((a, b) => a.videoId.localeCompare(b.videoId))).toEqual(
+      ['v1', 'v2', 'v3'].map((videoId) => ({ jobId: 'job-dg-good', detGroupId: 'dg-good', videoId })),
+    );
+    expect(payloadsOf('jobs-outcome', 'job-dg-good')).toEqual([{ jobId: 'job-dg-good', outcome: 'succeeded' }]);
+    expect(JSON.parse(good!.output!)).toEqual({ jobId: 'job-dg-good', outcome: 'succeeded' }); // what jobs-outcome returned
+
+    // a det_group that applies to no video yet: an empty Map, and success
+    expect(unused).toMatchObject({ status: 'SUCCEEDED' });
+    expect(payloadsOf('detgroups-compute', 'job-dg-unused')).toEqual([]);
+    expect(payloadsOf('jobs-outcome', 'job-dg-unused')).toEqual([{ jobId: 'job-dg-unused', outcome: 'succeeded' }]);
+
+    // one video failing 3 times fails the run, with the error on the job
+    expect(broken).toMatchObject({ status: 'FAILED', error: 'DetGroupComputationFailed' });
+    const attempts = (payloadsOf('detgroups-compute', 'job-dg-broken') as unknown as { videoId: string }[]).filter((p) => p.videoId === 'v2');
+    expect(attempts).toHaveLength(3);
+    expect(payloadsOf('jobs-outcome', 'job-dg-broken')).toEqual([
+      { jobId: 'job-dg-broken', outcome: 'failed', error: { Error: 'SegmentBroken', Cause: 'frames of v2 are missing' } },
+    ]);
   });
 
   it('keeps state machines and finished executions across a restart; running ones come back ABORTED', async () => {
