@@ -14,6 +14,7 @@ import { EventWeights, computeFrameSeries, type EventWindow } from '../functions
 import { RESOLUTIONS, rollup } from '../functions/analytics/rollup.ts';
 import { parseLabelMapping } from '../functions/ingest/label-mapping.ts';
 import { parseLocalizations } from '../functions/ingest/localizations.ts';
+import { seededRandom } from '../test/support/random.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const SECONDS = 120;
@@ -23,20 +24,10 @@ const WIDTH = 1280;
 const HEIGHT = 720;
 const LABELS = ['Nike', 'Adidas', 'Puma', 'Coca Cola', 'Pepsi', 'Red Bull', 'Emirates', 'Visa', 'Heineken', 'Sony', 'Qatar Airways', 'Kia'];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Logos drift across the frame; each frame shows ~8 of them, and every 5th detection overlaps the one before. */
 function syntheticLocalizations(): unknown {
-  const rnd = mulberry32(2025);
+  const rnd = seededRandom(2025);
   const logos = LABELS.map((_, i) => ({ x: rnd() * WIDTH, y: rnd() * HEIGHT, vx: (rnd() - 0.5) * 8, vy: (rnd() - 0.5) * 4, w: 60 + rnd() * 180, h: 30 + rnd() * 90, i }));
   type Det = { label?: string; class?: number; score: number; box: number[] };
   const frames: { frame: number; time: number; detections: Det[] }[] = [];

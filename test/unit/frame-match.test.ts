@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchFrames } from '../../functions/analytics/frame-match.ts';
+import { seededRandom } from '../support/random.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** O(n·m) reference: nearest, earliest index on ties, within half an interval (+1e-9). */
 function bruteForce(extracted: number[], loc: number[], fps: number): number[] {
@@ -69,7 +60,7 @@ describe('matchFrames', () => {
   });
 
   it('agrees with a brute-force search on random inputs', () => {
-    const rnd = mulberry32(42);
+    const rnd = seededRandom(42);
     for (let round = 0; round < 300; round++) {
       const fps = [1, 2, 5, 10, 25, 29.97][round % 6]!;
       const duration = 1 + rnd() * 20;

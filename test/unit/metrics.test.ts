@@ -11,17 +11,8 @@ import {
   type MetricDetection,
   type Rect,
 } from '../../functions/analytics/metrics.ts';
+import { seededRandom } from '../support/random.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const group = new Set(['nike', 'coca cola']);
 const nike = (box: Box, score = 0.9): MetricDetection => ({ label: 'Nike', score, box });
@@ -59,7 +50,7 @@ describe('union area', () => {
   });
 
   it('equals a pixel count on random integer boxes, and stays within its bounds', () => {
-    const rnd = mulberry32(7);
+    const rnd = seededRandom(7);
     const int = (n: number) => Math.floor(rnd() * n);
     for (let round = 0; round < 400; round++) {
       const W = 20 + int(30);
@@ -83,7 +74,7 @@ describe('union area', () => {
   });
 
   it('keeps area in [max single box, min(1, sum)] for random real-valued boxes, partly outside the frame', () => {
-    const rnd = mulberry32(11);
+    const rnd = seededRandom(11);
     for (let round = 0; round < 500; round++) {
       const W = 640 + Math.floor(rnd() * 1280);
       const H = 360 + Math.floor(rnd() * 720);
@@ -213,7 +204,7 @@ describe('EventWeights', () => {
   });
 
   it('agrees with the definition on random events and times', () => {
-    const rnd = mulberry32(3);
+    const rnd = seededRandom(3);
     for (let round = 0; round < 100; round++) {
       const events: EventWindow[] = Array.from({ length: Math.floor(rnd() * 30) }, () => ({
         time: Math.round(rnd() * 600 * 10) / 10,
@@ -258,7 +249,7 @@ describe('computeFrameSeries', () => {
   });
 
   it('agrees with frameMetrics frame by frame, with a prebuilt EventWeights', () => {
-    const rnd = mulberry32(5);
+    const rnd = seededRandom(5);
     const labels = ['nike', 'Adidas', 'puma', 'Coca Cola'];
     const frames = Array.from({ length: 200 }, () => ({
       detections: Array.from({ length: Math.floor(rnd() * 6) }, () => ({

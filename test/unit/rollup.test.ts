@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKET_EPSILON, RESOLUTIONS, bucketIndex, rollup, type Bucket, type RollupFrame } from '../../functions/analytics/rollup.ts';
+import { seededRandom } from '../support/random.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const f = (time: number, count = 0, area = 0, effectiveness = 0): RollupFrame => ({ time, count, area, effectiveness });
 
@@ -86,7 +77,7 @@ describe('rollup', () => {
   });
 
   it('keeps the totals of random series at every resolution, and the video bucket is the merge of the 1 s buckets', () => {
-    const rnd = mulberry32(99);
+    const rnd = seededRandom(99);
     for (let round = 0; round < 100; round++) {
       const fps = [1, 2, 5, 10, 25][round % 5]!;
       const frames = Array.from({ length: Math.floor(rnd() * 1500) + 1 }, (_, i) => {
