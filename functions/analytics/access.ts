@@ -1,4 +1,5 @@
-// Who may read a video's metrics for a det_group. Operators (admin, analyst) read everything; a client reads
+// Who may read a video's metrics for a det_group. Nobody reads a video no ingest has completed (a failed one
+// may have left some documents). Operators (admin, analyst) read everything else; a client reads
 // {video, det_group} only when both are released and the det_group and the video's season are granted to it.
 import type { Principal } from '../lib/auth.ts';
 import { notFound } from '../lib/errors.ts';
@@ -6,11 +7,11 @@ import { query } from '../lib/pg.ts';
 
 export async function assertCanReadMetrics(principal: Principal, videoId: string, detGroupId: string): Promise<void> {
   const rows = await query<{ visible: boolean }>(
-    `SELECT ($3::text <> 'client') OR (
+    `SELECT v.ingested_at IS NOT NULL AND (($3::text <> 'client') OR (
               v.released_at IS NOT NULL AND dg.released_at IS NOT NULL
               AND EXISTS (SELECT 1 FROM client_det_group cdg WHERE cdg.client_id = $4 AND cdg.det_group_id = dg.id)
               AND EXISTS (SELECT 1 FROM client_season cs WHERE cs.client_id = $4 AND cs.season_id = g.season_id)
-            ) AS visible
+            )) AS visible
        FROM video v JOIN game g ON g.id = v.game_id, det_group dg
       WHERE v.id = $1 AND dg.id = $2`,
     [videoId, detGroupId, principal.role, principal.clientId],

@@ -14,8 +14,12 @@ export async function probeVideo(url: string): Promise<VideoProbe> {
       timeout: 90_000,
     }));
   } catch (err) {
-    const e = err as { stderr?: string; code?: number | string; killed?: boolean };
+    const e = err as { stderr?: string; code?: number | string | null; killed?: boolean; signal?: string | null };
     if (e.killed) throw new Error('ffprobe did not finish within 90 s');
+    if (e.signal) {
+      // The bundled ffprobe build is known to crash on MPEG-TS input.
+      throw new NotAVideoError(`ffprobe crashed (${e.signal}) reading the upload; if it is MPEG-TS, remux it to MP4 and upload again`);
+    }
     if (typeof e.code !== 'number') throw err; // ffprobe itself could not run: an operational error
     const reason = (e.stderr ?? '').trim().split('\n').pop()?.replace(/^.*?: /, '') || `ffprobe exited with ${e.code}`;
     throw new NotAVideoError(`The uploaded file is not a video ffprobe can read: ${reason}`);
