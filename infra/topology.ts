@@ -12,6 +12,8 @@ export interface BucketDef {
   readonly notifications: readonly { readonly prefix: string; readonly queue: string }[];
   /** Allow browsers to PUT presigned uploads directly (CORS). */
   readonly browserUploads: boolean;
+  /** Objects under these prefixes expire after `days` (S3 lifecycle; the local cloud keeps them, readers check expiry). */
+  readonly expirations?: readonly { readonly prefix: string; readonly days: number }[];
 }
 
 export interface TableDef {
@@ -114,9 +116,10 @@ export const topology: Topology = {
   buckets: [
     {
       name: 'media',
-      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/)',
+      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/)',
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
+      expirations: [{ prefix: 'cache/', days: 8 }],
     },
   ],
   tables: [
@@ -128,6 +131,13 @@ export const topology: Topology = {
         { name: 'byState', partitionKey: 'state', sortKey: 'updatedAt' },
         { name: 'byVideo', partitionKey: 'videoId', sortKey: 'createdAt' },
       ],
+    },
+    {
+      name: 'cache',
+      purpose: 'analytics response cache: compressed values by key (large ones in S3 media cache/), expiring',
+      partitionKey: 'key',
+      ttlAttribute: 'expiresAt',
+      indexes: [],
     },
   ],
   queues: [
@@ -175,13 +185,27 @@ export const topology: Topology = {
     },
     {
       name: 'analytics-api',
-      purpose: "a video's metrics per det_group: rollups and frame series, as each role may see them",
+      purpose: "metrics as each role may see them: a video's rollups and frame series; season meta and season/game metrics, cached",
       entry: 'functions/analytics/http.ts',
-      memoryMb: 512,
+      memoryMb: 1024,
       timeoutSeconds: 29,
       layers: [],
-      triggers: [{ kind: 'http', routes: ['GET /v1/videos/{id}/metrics', 'GET /v1/videos/{id}/frames'] }],
-      uses: { postgres: true, mongodb: true },
+      triggers: [
+        {
+          kind: 'http',
+          routes: [
+            'GET /v1/videos/{id}/metrics', 'GET /v1/videos/{id}/frames',
+            'GET /v1/seasons/{id}/meta', 'GET /v1/seasons/{id}/metrics', 'GET /v1/games/{id}/metrics',
+            'POST /v1/cache/touch-seasons',
+          ],
+        },
+      ],
+      uses: {
+        buckets: [{ name: 'media', access: 'readwrite' }],
+        tables: [{ name: 'cache', access: 'readwrite' }],
+        postgres: true,
+        mongodb: true,
+      },
     },
     {
       name: 'ingest-upload',

@@ -1,9 +1,15 @@
-// analytics-api: a video's metrics for one det_group, as rollups or as the frame series.
+// analytics-api: a video's metrics for one det_group, as rollups or as the frame series; a season's metadata,
+// and season and game metrics per client, served from the cache (see README "Analytics cache").
 import { z } from 'zod';
-import { httpHandler, ok, parse, type Routes } from '../lib/http.ts';
-import { notFound } from '../lib/errors.ts';
+import type { Principal } from '../lib/auth.ts';
+import { httpHandler, ok, parse, type HttpRequest, type Routes } from '../lib/http.ts';
+import { badRequest, notFound } from '../lib/errors.ts';
 import { assertCanReadMetrics } from './access.ts';
+import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
+import { serveCached } from './cached-response.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
+import { buildMetrics } from './season-metrics.ts';
+import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
 import { readFrames, readRollup } from './store.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -18,6 +24,37 @@ const FramesQuery = z.object({
 });
 
 const toResolution = (r: string): Resolution => (r === 'video' ? 'video' : (Number(r) as Resolution));
+
+const ViewQuery = z.object({ client: z.uuid().optional() });
+const SeasonMetricsQuery = ViewQuery.extend({
+  resolution: z.enum(RESOLUTIONS.map(String) as [string, ...string[]]).default('video'),
+});
+const TouchBody = z
+  .object({ teamId: z.uuid().optional(), eventTypeId: z.uuid().optional(), leagueId: z.uuid().optional(), sportId: z.uuid().optional() })
+  .strict()
+  .refine((b) => Object.values(b).some(Boolean), { message: 'name at least one of teamId, eventTypeId, leagueId, sportId' });
+
+/** Whose view: a client key always its own client (a `client` parameter is ignored); an operator the `client` it names, or none. */
+const viewerOf = (principal: Principal, client: string | undefined): string | null =>
+  principal.role === 'client' ? principal.clientId : (client ?? null);
+
+/** The season's versions for the viewer; a season the viewer may not see is not found, as if it did not exist. */
+async function visibleSeason(seasonId: string, clientId: string | null, what = `season`, id = seasonId): Promise<Versions & { clientVersion: string | null }> {
+  const v = await seasonVersions(seasonId, clientId);
+  if (!v || !v.granted || (clientId !== null && v.clientVersion === null)) throw notFound(what, id);
+  return v;
+}
+
+function metricsViewer(req: HttpRequest, client: string | undefined): string {
+  const clientId = viewerOf(req.principal, client);
+  if (!clientId) throw badRequest('An operator key reads season and game metrics as a client sees them: pass ?client=<clientId>');
+  return clientId;
+}
+
+const fragmentHeaders = (b: { fragmentsBuilt: number; fragmentsCached: number }) => ({
+  'x-cache-fragments-built': String(b.fragmentsBuilt),
+  'x-cache-fragments-cached': String(b.fragmentsCached),
+});
 
 export const routes: Routes = {
   'GET /v1/videos/{id}/metrics': {
@@ -40,6 +77,57 @@ export const routes: Routes = {
       const series = await readFrames(id, q.detGroup, q.from, q.to);
       if (!series) throw notFound(`frames of video ${id} for det_group`, q.detGroup);
       return ok({ videoId: id, detGroupId: q.detGroup, frameRate: series.frameRate, frames: series.frames });
+    },
+  },
+  'GET /v1/seasons/{id}/meta': {
+    roles: ['analyst', 'client'],
+    handle: async (req) => {
+      const { id } = parse(Params, req.params);
+      const clientId = viewerOf(req.principal, parse(ViewQuery, req.query).client);
+      const v = await visibleSeason(id, clientId);
+      const view = clientId ? 'released' : 'all';
+      return serveCached(req, seasonMetaKey(id, v.seasonVersion, view), async () => ({ payload: await seasonMeta(id, view === 'released') }));
+    },
+  },
+  'GET /v1/seasons/{id}/metrics': {
+    roles: ['analyst', 'client'],
+    handle: async (req) => {
+      const { id } = parse(Params, req.params);
+      const q = parse(SeasonMetricsQuery, req.query);
+      const clientId = metricsViewer(req, q.client);
+      const v = await visibleSeason(id, clientId);
+      const resolution = toResolution(q.resolution);
+      const key = seasonMetricsKey({ seasonId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
+      return serveCached(req, key, async () => {
+        const built = await buildMetrics({ seasonId: id, gameId: null, clientId, resolution });
+        return { payload: built.payload, headers: fragmentHeaders(built) };
+      });
+    },
+  },
+  'GET /v1/games/{id}/metrics': {
+    roles: ['analyst', 'client'],
+    handle: async (req) => {
+      const { id } = parse(Params, req.params);
+      const q = parse(SeasonMetricsQuery, req.query);
+      const clientId = metricsViewer(req, q.client);
+      const seasonId = await gameSeason(id);
+      if (!seasonId) throw notFound('game', id);
+      const v = await visibleSeason(seasonId, clientId, 'game', id);
+      const resolution = toResolution(q.resolution);
+      const key = gameMetricsKey({ gameId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
+      return serveCached(req, key, async () => {
+        const built = await buildMetrics({ seasonId, gameId: id, clientId, resolution });
+        return { payload: built.payload, headers: fragmentHeaders(built) };
+      });
+    },
+  },
+  // Team, event type, league and sport rows appear in season metadata but do not touch seasons (one team is in
+  // many seasons): after changing one, an admin touches the seasons that show it.
+  'POST /v1/cache/touch-seasons': {
+    roles: [],
+    handle: async (req) => {
+      const seasonIds = await touchSeasons(parse(TouchBody, req.body ?? {}));
+      return ok({ touched: seasonIds.length, seasonIds });
     },
   },
 };

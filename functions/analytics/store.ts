@@ -99,3 +99,17 @@ export async function readFrames(videoId: string, detGroupId: string, from = 0, 
   }
   return { frameRate: doc.frameRate, frames };
 }
+
+/** Many rollups at one resolution in one query; pairs without a document are absent from the result (keyed `video:det_group`). */
+export async function readRollups(pairs: readonly { videoId: string; detGroupId: string }[], resolution: Resolution): Promise<Map<string, { frameRate: number; buckets: Bucket[] }>> {
+  const found = new Map<string, { frameRate: number; buckets: Bucket[] }>();
+  if (pairs.length === 0) return found;
+  const db = await mongo();
+  const ids = pairs.map((p) => rollupId(p.videoId, p.detGroupId, resolution));
+  // In chunks: one reply stays a few MB however many fragments a cold season build needs.
+  for (let i = 0; i < ids.length; i += 50) {
+    const docs = await db.collection<RollupDoc>(ROLLUPS).find({ _id: { $in: ids.slice(i, i + 50) } }).toArray();
+    for (const d of docs) found.set(`${d.videoId}:${d.detGroupId}`, { frameRate: d.frameRate, buckets: d.buckets });
+  }
+  return found;
+}

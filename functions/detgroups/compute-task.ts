@@ -5,6 +5,7 @@ import { taskHandler } from '../lib/task.ts';
 import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-video.ts';
 import { finishStep } from '../jobs/store.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
+import { touchDetGroup } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), detGroupId: z.uuid(), videoId: z.uuid() });
 
@@ -13,6 +14,8 @@ export const handler = taskHandler(Input, async ({ jobId, detGroupId, videoId })
   // Still applies? The video may have been re-ingested with other localizations since the list was made.
   const detGroups = await applicableDetGroups(videoId, [detGroupId]);
   const computed = await computeVideoMetrics(await getIngestVideo(videoId), detGroups);
+  // New metrics of a det_group change what its clients see: touching it (and so them) moves their cache keys.
+  if (computed.length > 0) await touchDetGroup(detGroupId);
   await finishStep(jobId, 'compute', 1);
   return { videoId, computed: computed.length > 0 };
 });

@@ -134,3 +134,8 @@ export async function videosFor(detGroupId: string): Promise<string[]> {
   );
   return rows.map((r) => r.id);
 }
+
+/** Marks the det_group changed (its triggers touch the clients holding it). */
+export async function touchDetGroup(detGroupId: string): Promise<void> {
+  await query('UPDATE det_group SET updated_at = now() WHERE id = $1', [detGroupId]);
+}

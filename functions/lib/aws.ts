@@ -10,6 +10,8 @@ import { config } from './config.ts';
 
 let s3Client: S3Client | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
+let cacheDocumentClient: DynamoDBDocumentClient | undefined;
+let cacheS3Client: S3Client | undefined;
 let sfnClient: SFNClient | undefined;
 let sqsClient: SQSClient | undefined;
 let secretsClient: SecretsManagerClient | undefined;
@@ -26,6 +28,21 @@ export const dynamo = (): DynamoDBDocumentClient =>
   (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region() }), {
     marshallOptions: { removeUndefinedValues: true },
   }));
+/**
+ * Clients for the cache only: short connection and request timeouts and one retry, so that a cache outage
+ * costs a request milliseconds, not the SDK's default backoff (functions/lib/cache.ts treats failures as misses).
+ */
+const cacheClientOptions = () => ({
+  region: config.region(),
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 300, requestTimeout: config.cacheTimeoutMs() },
+});
+export const cacheDynamo = (): DynamoDBDocumentClient =>
+  (cacheDocumentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient(cacheClientOptions()), {
+    marshallOptions: { removeUndefinedValues: true },
+  }));
+export const cacheS3 = (): S3Client =>
+  (cacheS3Client ??= new S3Client({ ...cacheClientOptions(), forcePathStyle: config.s3ForcePathStyle(), requestChecksumCalculation: 'WHEN_REQUIRED' }));
 export const sfn = (): SFNClient => (sfnClient ??= new SFNClient({ region: config.region() }));
 export const sqs = (): SQSClient => (sqsClient ??= new SQSClient({ region: config.region() }));
 

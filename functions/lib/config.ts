@@ -10,6 +10,13 @@ export const config = {
   region: () => process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
   mediaBucket: () => required('BUCKET_MEDIA'),
   jobsTable: () => required('TABLE_JOBS'),
+  cacheTable: () => required('TABLE_CACHE'),
+  /** Milliseconds any one cache call may take before it counts as a miss. */
+  cacheTimeoutMs: () => Number(process.env.CACHE_TIMEOUT_MS ?? 1500),
+  /** Compressed values above this many bytes go to S3 (a DynamoDB item holds at most 400 KB). */
+  cacheInlineMaxBytes: () => Number(process.env.CACHE_INLINE_MAX_BYTES ?? 300 * 1024),
+  /** Per-instance memory in front of the shared cache (MiB); 0 turns it off. */
+  cacheMemoryMb: () => Number(process.env.CACHE_MEMORY_MB ?? 128),
   videoIngestStateMachineArn: () => required('STATE_MACHINE_VIDEO_INGEST_ARN'),
   detGroupStateMachineArn: () => required('STATE_MACHINE_DET_GROUP_ARN'),
   detGroupQueueUrl: () => required('QUEUE_DET_GROUP_URL'),

@@ -21,6 +21,8 @@ export interface HttpResult {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
+  /** A body already serialized (possibly compressed; say so in `content-encoding`): sent as is, base64-encoded. */
+  readonly raw?: Buffer;
 }
 
 export interface Route {
@@ -66,11 +68,9 @@ export async function dispatch(routes: Routes, event: APIGatewayProxyEventV2): P
       body: parseBody(event),
       principal,
     });
-    return {
-      statusCode: result.status,
-      headers: { 'content-type': 'application/json', ...result.headers },
-      body: result.body === undefined ? '' : JSON.stringify(result.body),
-    };
+    const out = { 'content-type': 'application/json', ...result.headers };
+    if (result.raw) return { statusCode: result.status, headers: out, body: result.raw.toString('base64'), isBase64Encoded: true };
+    return { statusCode: result.status, headers: out, body: result.body === undefined ? '' : JSON.stringify(result.body) };
   } catch (err) {
     return errorResponse(err);
   }

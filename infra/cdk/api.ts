@@ -57,8 +57,8 @@ export class Api extends Construct {
       corsPreflight: {
         allowOrigins: ['*'],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
-        allowHeaders: ['content-type', 'authorization', 'x-api-key', 'idempotency-key'],
-        exposeHeaders: ['etag', 'location'],
+        allowHeaders: ['content-type', 'authorization', 'if-none-match'],
+        exposeHeaders: ['etag', 'x-cache', 'x-cache-fragments-built', 'x-cache-fragments-cached'],
         maxAge: Duration.days(1),
       },
     });

@@ -20,7 +20,10 @@ export class Storage extends Construct {
         enforceSSL: true,
         versioned: false,
         removalPolicy: RemovalPolicy.RETAIN,
-        lifecycleRules: [{ id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+        lifecycleRules: [
+          { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+          ...(def.expirations ?? []).map((e) => ({ id: `expire-${e.prefix.replace(/\W+/g, '-')}`, prefix: e.prefix, expiration: Duration.days(e.days) })),
+        ],
         cors: def.browserUploads
           ? [
               {

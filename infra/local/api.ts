@@ -15,7 +15,7 @@ const CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers': 'authorization,content-type,if-none-match',
   'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
-  'access-control-expose-headers': 'etag',
+  'access-control-expose-headers': 'etag,x-cache,x-cache-fragments-built,x-cache-fragments-cached',
 };
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

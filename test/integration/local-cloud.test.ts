@@ -29,7 +29,7 @@ describe('local cloud resources', () => {
     for (const t of topology.tables) {
       const d = await ddb.send(new DescribeTableCommand({ TableName: `framewise-${t.name}` }));
       expect(d.Table?.KeySchema?.[0]?.AttributeName).toBe(t.partitionKey);
-      expect(d.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(t.indexes.map((i) => i.name).sort());
+      expect((d.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(t.indexes.map((i) => i.name).sort());
     }
     const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name);
     for (const s of topology.stateMachines) expect(machines).toContain(`framewise-${s.name}`);

@@ -1,0 +1,33 @@
+// Cache keys of the analytics API. Pure.
+//
+// Version 1: a response's key carries the versions (updated_at, in microseconds) of the rows whose change must
+// invalidate it; the catalog's triggers touch season.updated_at on any change of its games, videos, events and
+// game teams, and client.updated_at on any change of its grants or of a det_group it holds.
+// Version 2: fragments per {video, det_group, resolution}, keyed with the video's and the det_group's versions
+// (a re-run of the video's ingest, its release, any change of the det_group make new keys).
+// A key never needs deleting: a change makes a new key, old entries expire.
+import type { Resolution } from './rollup.ts';
+
+/** Bump when the shape of a cached payload changes: every old entry is then simply never read again. */
+export const CACHE_FORMAT = 1;
+
+export type MetaView = 'released' | 'all';
+
+function part(name: string, value: string): string {
+  if (!value || /[:@\s]/.test(value)) throw new RangeError(`cache key part ${name} must be non-empty without ':', '@' or spaces (${JSON.stringify(value)})`);
+  return value;
+}
+const versioned = (name: string, id: string, version: string) => `${part(name, id)}@${part(`${name} version`, version)}`;
+
+export const seasonMetaKey = (seasonId: string, seasonVersion: string, view: MetaView): string =>
+  `season-meta:${CACHE_FORMAT}:${versioned('season', seasonId, seasonVersion)}:${view}`;
+
+export const seasonMetricsKey = (s: { seasonId: string; seasonVersion: string; clientId: string; clientVersion: string; resolution: Resolution }): string =>
+  `season-metrics:${CACHE_FORMAT}:${versioned('season', s.seasonId, s.seasonVersion)}:client:${versioned('client', s.clientId, s.clientVersion)}:r${s.resolution}`;
+
+/** A game's versions are its season's: any change of the game, its videos, events or teams touches the season. */
+export const gameMetricsKey = (g: { gameId: string; seasonVersion: string; clientId: string; clientVersion: string; resolution: Resolution }): string =>
+  `game-metrics:${CACHE_FORMAT}:${part('game', g.gameId)}:season@${part('season version', g.seasonVersion)}:client:${versioned('client', g.clientId, g.clientVersion)}:r${g.resolution}`;
+
+export const fragmentKey = (f: { videoId: string; videoVersion: string; detGroupId: string; detGroupVersion: string; resolution: Resolution }): string =>
+  `fragment:${CACHE_FORMAT}:video:${versioned('video', f.videoId, f.videoVersion)}:dg:${versioned('det_group', f.detGroupId, f.detGroupVersion)}:r${f.resolution}`;

@@ -1,0 +1,35 @@
+// Serving a cached JSON payload: one shared-cache entry per key holding the brotli-compressed payload and its
+// hash; the response is that entry in the best encoding the request accepts, with a strong ETag, or a 304.
+import { cacheGet, cachePut } from '../lib/cache.ts';
+import { compress, decompress, ifNoneMatchHits, negotiateEncoding, payloadHash, representationEtag } from '../lib/encoding.ts';
+import type { HttpRequest, HttpResult } from '../lib/http.ts';
+
+/** Entries carry versions in their keys; the expiry only bounds how long unused ones are kept. */
+export const RESPONSE_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface Built {
+  readonly payload: unknown;
+  /** Extra response headers of a build (e.g. how many fragments it built). */
+  readonly headers?: Record<string, string>;
+}
+
+export async function serveCached(req: HttpRequest, key: string, build: () => Promise<Built>): Promise<HttpResult> {
+  let entry = await cacheGet(key);
+  const headers: Record<string, string> = { vary: 'accept-encoding', 'cache-control': 'private, no-cache', 'x-cache': entry ? 'hit' : 'miss' };
+  let json: Buffer | undefined;
+  if (!entry) {
+    const built = await build();
+    json = Buffer.from(JSON.stringify(built.payload));
+    entry = { body: compress(json, 'br'), encoding: 'br', meta: { hash: payloadHash(json) } };
+    Object.assign(headers, built.headers);
+    await cachePut(key, entry, RESPONSE_TTL_SECONDS);
+  }
+  const hash = entry.meta.hash ?? payloadHash((json ??= decompress(entry.body, entry.encoding)));
+  const encoding = negotiateEncoding(req.headers['accept-encoding']);
+  headers.etag = representationEtag(hash, encoding);
+  if (ifNoneMatchHits(req.headers['if-none-match'], hash)) return { status: 304, headers };
+  if (encoding === entry.encoding) return { status: 200, headers: { ...headers, 'content-encoding': encoding }, raw: entry.body };
+  json ??= decompress(entry.body, entry.encoding);
+  if (encoding === 'identity') return { status: 200, headers, raw: json };
+  return { status: 200, headers: { ...headers, 'content-encoding': encoding }, raw: compress(json, encoding) };
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { assembleMetrics, totalsOf } from '../../functions/analytics/assemble.ts';
+import { fragmentKey, gameMetricsKey, seasonMetaKey, seasonMetricsKey } from '../../functions/analytics/cache-keys.ts';
+import type { Bucket } from '../../functions/analytics/rollup.ts';
+import { compress, decompress, ifNoneMatchHits, negotiateEncoding, payloadHash, representationEtag } from '../../functions/lib/encoding.ts';
+
+const bucket = (start: number, frames: number, meanArea: number, maxArea: number, meanEffectiveness: number): Bucket => ({
+  start, frames, visibleFrames: Math.floor(frames / 2), exposureSeconds: frames / 10, detections: frames,
+  meanArea, maxArea, meanEffectiveness, sumEffectiveness: meanEffectiveness * frames,
+});
+
+describe('cache keys', () => {
+  const base = { seasonId: 's1', seasonVersion: '100', clientId: 'c1', clientVersion: '200', resolution: 60 as const };
+  it('carry every version, so a change of any makes a new key', () => {
+    const k = seasonMetricsKey(base);
+    expect(k).toBe('season-metrics:1:s1@100:client:c1@200:r60');
+    expect(seasonMetricsKey({ ...base, seasonVersion: '101' })).not.toBe(k);
+    expect(seasonMetricsKey({ ...base, clientVersion: '201' })).not.toBe(k);
+    expect(seasonMetricsKey({ ...base, resolution: 'video' })).not.toBe(k);
+    expect(seasonMetricsKey({ ...base, clientId: 'c2' })).not.toBe(k);
+    expect(gameMetricsKey({ ...base, gameId: 'g1' })).toBe('game-metrics:1:g1:season@100:client:c1@200:r60');
+    expect(seasonMetaKey('s1', '100', 'released')).not.toBe(seasonMetaKey('s1', '100', 'all'));
+    const f = { videoId: 'v', videoVersion: '1', detGroupId: 'd', detGroupVersion: '2', resolution: 1 as const };
+    expect(fragmentKey(f)).toBe('fragment:1:video:v@1:dg:d@2:r1');
+    expect(fragmentKey({ ...f, videoVersion: '3' })).not.toBe(fragmentKey(f));
+    expect(fragmentKey({ ...f, detGroupVersion: '3' })).not.toBe(fragmentKey(f));
+  });
+  it('refuse parts that could make two keys collide', () => {
+    expect(() => seasonMetaKey('a:b', '1', 'all')).toThrow(RangeError);
+    expect(() => seasonMetaKey('a', '1@2', 'all')).toThrow(RangeError);
+    expect(() => seasonMetaKey('', '1', 'all')).toThrow(RangeError);
+  });
+});
+
+describe('totals and assembly', () => {
+  it('sums, frame-weights the means and takes the max of maxArea', () => {
+    const t = totalsOf([bucket(0, 10, 0.1, 0.3, 0.2), bucket(60, 30, 0.2, 0.5, 0.4)]);
+    expect(t).toMatchObject({ frames: 40, visibleFrames: 5 + 15, detections: 40, maxArea: 0.5 });
+    expect(t.exposureSeconds).toBeCloseTo(4, 12);
+    expect(t.meanArea).toBeCloseTo((0.1 * 10 + 0.2 * 30) / 40, 12);
+    expect(t.meanEffectiveness).toBeCloseTo((0.2 * 10 + 0.4 * 30) / 40, 12);
+    expect(t.sumEffectiveness).toBeCloseTo(2 + 12, 12);
+    // totals of totals are the totals of all buckets
+    const a = [bucket(0, 7, 0.3, 0.4, 0.1)];
+    const b = [bucket(0, 13, 0.05, 0.9, 0.6), bucket(60, 2, 0.5, 0.6, 0.2)];
+    const nested = totalsOf([totalsOf(a), totalsOf(b)]);
+    const flat = totalsOf([...a, ...b]);
+    for (const [k, v] of Object.entries(flat)) expect(nested[k as keyof typeof nested]).toBeCloseTo(v, 12);
+    expect(totalsOf([])).toMatchObject({ frames: 0, meanArea: 0, maxArea: 0 });
+  });
+  it('assembles per det_group, per game, per video, leaving out what has no fragment', () => {
+    const games = [
+      { id: 'g1', title: 'G1', startsAt: 't1', videoIds: ['v1', 'v2'] },
+      { id: 'g2', title: 'G2', startsAt: 't2', videoIds: ['v3'] },
+    ];
+    const frag = { frameRate: 5, buckets: [bucket(0, 10, 0.1, 0.2, 0.3)] };
+    const out = assembleMetrics(games, [{ id: 'd1', name: 'D1' }, { id: 'd2', name: 'D2' }], (v, d) => (d === 'd2' && v !== 'v3' ? undefined : frag));
+    expect(out.games.map((g) => g.id)).toEqual(['g1', 'g2']);
+    expect(out.detGroups[0]!.games.map((g) => [g.gameId, g.videos.map((v) => v.videoId)])).toEqual([['g1', ['v1', 'v2']], ['g2', ['v3']]]);
+    expect(out.detGroups[0]!.totals.frames).toBe(30);
+    expect(out.detGroups[1]!.games.map((g) => g.gameId)).toEqual(['g2']);
+    expect(out.detGroups[1]!.totals.frames).toBe(10);
+  });
+});
+
+describe('content coding and ETags', () => {
+  it('prefers br, then gzip, honours q=0 and *', () => {
+    expect(negotiateEncoding('gzip, deflate, br')).toBe('br');
+    expect(negotiateEncoding('gzip')).toBe('gzip');
+    expect(negotiateEncoding('br;q=0, gzip;q=0.5')).toBe('gzip');
+    expect(negotiateEncoding('*')).toBe('br');
+    expect(negotiateEncoding('*, br;q=0')).toBe('gzip');
+    expect(negotiateEncoding(undefined)).toBe('identity');
+    expect(negotiateEncoding('identity')).toBe('identity');
+  });
+  it('round-trips br and gzip', () => {
+    const data = Buffer.from(JSON.stringify({ a: Array.from({ length: 1000 }, (_, i) => i) }));
+    for (const e of ['br', 'gzip', 'identity'] as const) expect(decompress(compress(data, e), e).equals(data)).toBe(true);
+    expect(compress(data, 'br').length).toBeLessThan(data.length / 2);
+  });
+  it('gives each representation its own strong ETag and matches any of them', () => {
+    const h = payloadHash('{"x":1}');
+    expect(h).not.toBe(payloadHash('{"x":2}'));
+    expect(representationEtag(h, 'identity')).toBe(`"${h}"`);
+    expect(representationEtag(h, 'br')).toBe(`"${h}-br"`);
+    expect(ifNoneMatchHits(`"${h}-gzip"`, h)).toBe(true);
+    expect(ifNoneMatchHits(`"other", W/"${h}"`, h)).toBe(true);
+    expect(ifNoneMatchHits('*', h)).toBe(true);
+    expect(ifNoneMatchHits('"other"', h)).toBe(false);
+    expect(ifNoneMatchHits(undefined, h)).toBe(false);
+  });
+});
