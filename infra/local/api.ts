@@ -25,7 +25,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string): void {
-  res.writeHead(status, { ...CORS, ...headers });
+  res.writeHead(status, { ...CORS, ...headers, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
 
