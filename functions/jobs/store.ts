@@ -1,6 +1,6 @@
 // Jobs in DynamoDB: one item per job, single-item conditional writes only (no transactions).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { conflict, notFound } from '../lib/errors.ts';
@@ -71,18 +71,21 @@ export async function moveJob(
   if (fields.countRequeue) sets.push('requeues = if_not_exists(requeues, :zero) + :one');
   // An error belongs to the failed state only; any other move clears it.
   const update = `SET ${sets.join(', ')}${fields.error ? '' : ' REMOVE #error'}`;
+  return updateIfAllowed(jobId, {
+    UpdateExpression: update,
+    ConditionExpression: `attribute_exists(jobId) AND #state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  });
+}
+
+/** A conditional update of one job; undefined when its condition does not hold (the job moved on). */
+async function updateIfAllowed(
+  jobId: string,
+  update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+): Promise<Job | undefined> {
   try {
-    const out = await dynamo().send(
-      new UpdateCommand({
-        TableName: config.jobsTable(),
-        Key: { jobId },
-        UpdateExpression: update,
-        ConditionExpression: `attribute_exists(jobId) AND #state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const out = await dynamo().send(new UpdateCommand({ TableName: config.jobsTable(), Key: { jobId }, ...update, ReturnValues: 'ALL_NEW' }));
     return out.Attributes as Job;
   } catch (err) {
     if (err instanceof ConditionalCheckFailedException) return undefined;
@@ -106,23 +109,12 @@ export async function startStep(jobId: string, step: StepName, total?: number): 
     values[':total'] = total;
     values[':zero'] = 0;
   }
-  try {
-    const out = await dynamo().send(
-      new UpdateCommand({
-        TableName: config.jobsTable(),
-        Key: { jobId },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: '#state IN (:queued, :working)',
-        ExpressionAttributeNames: { '#state': 'state', '#step': step, ...(total !== undefined && { '#total': 'total', '#done': 'done' }) },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes as Job;
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return undefined;
-    throw err;
-  }
+  return updateIfAllowed(jobId, {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: '#state IN (:queued, :working)',
+    ExpressionAttributeNames: { '#state': 'state', '#step': step, ...(total !== undefined && { '#total': 'total', '#done': 'done' }) },
+    ExpressionAttributeValues: values,
+  });
 }
 
 /** A Task finished its step (or, with `parts`, some parts of it). */
