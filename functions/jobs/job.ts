@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['video-ingest', 'det-group'] as const;
+export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
@@ -16,6 +16,8 @@ export const JOB_STEPS = {
   'video-ingest': ['probe', 'localizations', 'plan', 'frames', 'metrics'],
   /** videos: list the videos the det_group applies to; compute: its metrics for each (parts: videos). */
   'det-group': ['videos', 'compute'],
+  /** prepare: tables, ledger, drop indexes, plan; load: the chunks (parts: chunks); finish: verify, repair, re-index. */
+  'bulk-upload': ['prepare', 'load', 'finish'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
@@ -77,6 +79,9 @@ export function ingestJobId(videoId: string, key: string, etag: string, sequence
 }
 
 export const detGroupJobId = (detGroupId: string, unique: string): string => `detgroup-${detGroupId}-${unique}`;
+
+/** A bulk upload's job is named by its upload id (a digest of what it loads): the same upload posted twice is one job. */
+export const bulkUploadJobId = (datastack: string, uploadId: string): string => `bulk-${datastack}-${uploadId}`;
 
 /** Step Functions names an execution once: a requeued run gets its own name. */
 export const executionName = (jobId: string, requeues: number): string => (requeues === 0 ? jobId : `${jobId}-r${requeues}`);

@@ -13,6 +13,8 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
       };
     case 'det-group':
       return { stateMachineArn: config.detGroupStateMachineArn(), input: { jobId: job.jobId, detGroupId: job.detGroupId! } };
+    case 'bulk-upload':
+      return { stateMachineArn: config.bulkUploadStateMachineArn(), input: { jobId: job.jobId, ...job.input } };
   }
 }
 

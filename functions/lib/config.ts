@@ -19,6 +19,7 @@ export const config = {
   cacheMemoryMb: () => Number(process.env.CACHE_MEMORY_MB ?? 128),
   videoIngestStateMachineArn: () => required('STATE_MACHINE_VIDEO_INGEST_ARN'),
   detGroupStateMachineArn: () => required('STATE_MACHINE_DET_GROUP_ARN'),
+  bulkUploadStateMachineArn: () => required('STATE_MACHINE_BULK_UPLOAD_ARN'),
   detGroupQueueUrl: () => required('QUEUE_DET_GROUP_URL'),
   /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
   s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',

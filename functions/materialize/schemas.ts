@@ -141,6 +141,8 @@ export type ProblemCode =
   | 'WIDTH_MISMATCH'
   | 'INCOMPATIBLE_DTYPE'
   | 'LENGTH_MISMATCH'
+  /** The table exists with other columns (checked against the database, not here). */
+  | 'TABLE_MISMATCH'
   | NpyError['code'];
 
 export interface Problem {
@@ -290,9 +292,9 @@ export function validateMapping(input: ValidateInput): ValidateResult {
 // ---------------------------------------------------------------------------------------------------------------
 // DDL: the tables, and the indexes a bulk load drops before and rebuilds after.
 
-export function createTableSql(table: Pick<TablePlan, 'name' | 'columns'>): string {
+export function createTableSql(table: Pick<TablePlan, 'name' | 'columns'>, { ifNotExists = false } = {}): string {
   const cols = table.columns.map((c) => `${quoteIdent(c.name)} ${c.sqlType}${c.notNull ? ' NOT NULL' : ''}`);
-  return `CREATE TABLE ${quoteIdent(table.name)} (${cols.join(', ')})`;
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(table.name)} (${cols.join(', ')})`;
 }
 
 /** `<table>_<suffix>`, or, when that exceeds 63 characters, a truncation plus 8 hex digits of its SHA-1. */

@@ -1,0 +1,383 @@
+// Bulk upload of `.npy` column files into a datastack's tables: the S3 and PostgreSQL side of the pure core
+// (npy, chunks, decode, schemas, load, pgcopy). Used by the API (inspect), and by the three Tasks of the
+// bulk-upload workflow (prepare, load a chunk, finish).
+//
+// Storage: each datastack is a PostgreSQL schema `ds_<datastack>` (created on first use) holding its annotation
+// tables `T`, their segmentation tables `T__seg`, and `bulk_chunk_ledger`: one row per (table, upload, chunk)
+// loaded. A chunk's rows and its ledger row are written in ONE transaction, the ledger row first (its primary
+// key is the claim: a concurrent or retried load of the same chunk waits on it, then sees the conflict and
+// skips), so a chunk is in the tables exactly once or not at all.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { z } from 'zod';
+import { s3 } from '../lib/aws.ts';
+import { query, transaction } from '../lib/pg.ts';
+import { byteRanges, planChunks, type Chunk } from './chunks.ts';
+import { decodeChunk, type DecodedColumn } from './decode.ts';
+import { copyFromSql, tableChunkValues } from './load.ts';
+import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from './npy.ts';
+import { encodeCopy } from './pgcopy.ts';
+import {
+  columnMappingSchema,
+  createTableSql,
+  indexDefinitions,
+  quoteIdent,
+  SCHEMAS,
+  validateMapping,
+  type ColumnMapping,
+  type LoadPlan,
+  type NpyFileInfo,
+  type Problem,
+  type TablePlan,
+  type ValidateResult,
+} from './schemas.ts';
+
+/** A datastack name: a plain identifier short enough that `ds_<name>` is one too. */
+export const DATASTACK = /^[a-z][a-z0-9_]{0,39}$/;
+export const LEDGER_TABLE = 'bulk_chunk_ledger';
+
+/** The PostgreSQL schema of a datastack. */
+export function datastackSchema(datastack: string): string {
+  if (!DATASTACK.test(datastack)) throw new Error(`not a datastack name: ${JSON.stringify(datastack)}`);
+  return `ds_${datastack}`;
+}
+
+/** A thrown error whose name becomes the Step Functions error (and the failed job's error code). */
+export class BulkUploadError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** A mapped file as the workflow carries it from Prepare to the chunk loads. */
+export interface UploadFile {
+  name: string;
+  key: string;
+  objectSize: number;
+  header: NpyHeader;
+}
+
+export interface UploadRequest {
+  datastack: string;
+  bucket: string;
+  prefix: string;
+  table: string;
+  schema: string;
+  columnMapping: ColumnMapping;
+}
+
+/** `materialize/x` and `materialize/x/` name the same folder. */
+export const normalizePrefix = (prefix: string): string => (prefix.endsWith('/') ? prefix : `${prefix}/`);
+
+interface NpyObject {
+  name: string;
+  key: string;
+  size: number;
+  etag: string;
+}
+
+/** The `.npy` objects directly under the prefix (not in sub-folders), by name without `.npy`. */
+export async function listNpyObjects(bucket: string, prefix: string): Promise<NpyObject[]> {
+  const out: NpyObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const rest = o.Key!.slice(prefix.length);
+      if (rest.includes('/') || !rest.endsWith('.npy') || rest.length === 4) continue;
+      out.push({ name: rest.slice(0, -4), key: o.Key!, size: o.Size ?? 0, etag: o.ETag ?? '' });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Bytes [start, end) of an object, exactly (a short read is a truncated file). */
+async function readRange(bucket: string, key: string, start: number, end: number): Promise<Uint8Array> {
+  const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+  const bytes = await out.Body!.transformToByteArray();
+  if (bytes.length !== end - start) throw new NpyError('TRUNCATED', `${key}: asked for bytes [${start}, ${end}), got ${bytes.length}`);
+  return bytes;
+}
+
+/** numpy's headers are 64-byte aligned and almost always 128 bytes: one Range GET of this much usually suffices. */
+const FIRST_READ = 256;
+
+/** The header of an object, read with Range GETs of just the bytes headerBytesNeeded asks for. */
+async function readHeader(bucket: string, o: NpyObject): Promise<NpyFileInfo> {
+  try {
+    let have: Uint8Array = new Uint8Array(0);
+    let need = Math.min(o.size, FIRST_READ);
+    for (;;) {
+      if (need > o.size) throw new NpyError('INCOMPLETE_HEADER', `the object ends (${o.size} bytes) before its header does (${need} bytes)`);
+      if (need > have.length) have = Buffer.concat([have, await readRange(bucket, o.key, have.length, need)]);
+      const next = headerBytesNeeded(have);
+      if (next <= have.length) break;
+      need = next;
+    }
+    return { name: o.name, objectSize: o.size, header: readNpyHeader(have) };
+  } catch (err) {
+    if (err instanceof NpyError) return { name: o.name, error: err };
+    throw err;
+  }
+}
+
+/** A name the workflow keeps for itself. */
+function reservedTableProblem(table: string): Problem[] {
+  return table === LEDGER_TABLE ? [{ code: 'INVALID_IDENTIFIER', message: `table name '${LEDGER_TABLE}' is reserved for the upload ledger` }] : [];
+}
+
+export interface Inspection {
+  result: ValidateResult;
+  files: UploadFile[];
+  /** Identifies what is loaded: the same request over the same objects (same ETags) gives the same id. */
+  uploadId: string;
+}
+
+/** Lists the prefix, reads every header, and validates the mapping: the plan, or every problem at once. */
+export async function inspectUpload(req: UploadRequest, chunkRows: number): Promise<Inspection> {
+  const prefix = normalizePrefix(req.prefix);
+  const objects = await listNpyObjects(req.bucket, prefix);
+  const infos = await Promise.all(objects.map((o) => readHeader(req.bucket, o)));
+  let result = validateMapping({ schema: req.schema, table: req.table, columnMapping: req.columnMapping, files: infos });
+  const reserved = reservedTableProblem(req.table);
+  if (reserved.length > 0) result = { ok: false, problems: [...(result.ok ? [] : result.problems), ...reserved] };
+  const keys = new Map(objects.map((o) => [o.name, o.key]));
+  const files = result.ok ? result.plan.files.map((f) => ({ name: f.name, key: keys.get(f.name)!, objectSize: f.header.dataOffset + f.header.dataBytes, header: f.header })) : [];
+  const mapping = Object.keys(req.columnMapping)
+    .sort()
+    .map((k) => [k, req.columnMapping[k]]);
+  const mapped = objects.filter((o) => Object.hasOwn(req.columnMapping, o.name)).map((o) => [o.key, o.size, o.etag]);
+  const uploadId = createHash('sha256')
+    .update(JSON.stringify([req.datastack, req.table, req.schema, req.bucket, prefix, mapping, chunkRows, mapped]))
+    .digest('hex')
+    .slice(0, 20);
+  return { result, files, uploadId };
+}
+
+/** The load plan again, from the headers Prepare read (pure: each chunk load rebuilds it without S3). */
+export function planOf(req: Pick<UploadRequest, 'schema' | 'table' | 'columnMapping'>, files: readonly UploadFile[]): LoadPlan {
+  const result = validateMapping({ schema: req.schema, table: req.table, columnMapping: req.columnMapping, files });
+  if (!result.ok) throw new BulkUploadError('InvalidUpload', result.problems.map((p) => p.message).join('; '));
+  return result.plan;
+}
+
+/** Runs `work` in one transaction with the datastack's schema first on the search path. */
+function inDatastack<T>(datastack: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return transaction(async (client) => {
+    await client.query(`SET LOCAL search_path TO ${quoteIdent(datastackSchema(datastack))}`);
+    return work(client);
+  });
+}
+
+/** Problems with an existing table of the same name but other columns (an upload never alters a table). */
+export async function existingTableProblems(datastack: string, plan: LoadPlan): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const t of plan.tables) {
+    const rows = await query<{ column_name: string; data_type: string }>(
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+      [datastackSchema(datastack), t.name],
+    );
+    if (rows.length === 0) continue;
+    const have = rows.map((r) => `${r.column_name} ${r.data_type}`).join(', ');
+    const want = t.columns.map((c) => `${c.name} ${c.sqlType}`).join(', ');
+    if (have !== want) {
+      problems.push({ code: 'TABLE_MISMATCH', message: `table ${t.name} exists with other columns (${have}); schema '${plan.schema}' needs (${want})` });
+    }
+  }
+  return problems;
+}
+
+export interface Prepared {
+  files: UploadFile[];
+  chunks: Chunk[];
+}
+
+/**
+ * Prepare: re-reads the headers (the objects may have changed since the request), creates the schema, tables and
+ * ledger if missing, drops the tables' indexes for the load, and plans the chunks.
+ */
+export async function prepareUpload(req: UploadRequest, uploadId: string, chunkRows: number): Promise<Prepared> {
+  const inspection = await inspectUpload(req, chunkRows);
+  if (!inspection.result.ok) throw new BulkUploadError('InvalidUpload', inspection.result.problems.map((p) => p.message).join('; '));
+  if (inspection.uploadId !== uploadId) throw new BulkUploadError('UploadChanged', `the objects under ${req.prefix} changed since the upload was requested`);
+  const { plan } = inspection.result;
+  const mismatch = await existingTableProblems(req.datastack, plan);
+  if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
+  const schema = datastackSchema(req.datastack);
+  await transaction(async (client) => {
+    // Serializes concurrent prepares of one datastack (CREATE … IF NOT EXISTS races on the catalog otherwise).
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [schema]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoteIdent(LEDGER_TABLE)} (table_name text NOT NULL, upload_id text NOT NULL, chunk integer NOT NULL,
+        first_row bigint NOT NULL, rows integer NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, upload_id, chunk))`,
+    );
+    for (const t of plan.tables) {
+      await client.query(createTableSql(t, { ifNotExists: true }));
+      for (const def of indexDefinitions(SCHEMAS[plan.schema]!, t)) {
+        await client.query(
+          def.primaryKey ? `ALTER TABLE ${quoteIdent(t.name)} DROP CONSTRAINT IF EXISTS ${quoteIdent(def.name)}` : `DROP INDEX IF EXISTS ${quoteIdent(def.name)}`,
+        );
+      }
+    }
+  });
+  return { files: inspection.files, chunks: planChunks({ rows: plan.rows, chunkRows }) };
+}
+
+export interface ChunkLoad {
+  datastack: string;
+  uploadId: string;
+  bucket: string;
+  table: string;
+  schema: string;
+  columnMapping: ColumnMapping;
+  files: UploadFile[];
+  chunk: Chunk;
+}
+
+/**
+ * Loads one chunk into every table of the plan, once: reads only the chunk's byte ranges, decodes and converts
+ * exactly, then in one transaction claims the chunk in the ledger and COPYs (binary) each table. A chunk already
+ * in the ledger is skipped. Returns whether this call loaded it.
+ */
+export async function loadChunk(input: ChunkLoad): Promise<boolean> {
+  const plan = planOf(input, input.files);
+  const { chunk } = input;
+  const ledgerKey = [input.table, input.uploadId, chunk.index];
+  const done = await inDatastack(input.datastack, async (c) =>
+    c.query(`SELECT 1 FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2 AND chunk = $3`, ledgerKey),
+  );
+  if (done.rowCount) return false;
+
+  const keys = new Map(input.files.map((f) => [f.name, f.key]));
+  const decoded = new Map<string, DecodedColumn[]>(
+    await Promise.all(
+      plan.files.map(async (f): Promise<[string, DecodedColumn[]]> => {
+        const buffers = await Promise.all(
+          byteRanges(f.header, f.header.dataOffset, chunk).map((r) => readRange(input.bucket, keys.get(f.name)!, r.offset, r.offset + r.length)),
+        );
+        return [f.name, decodeChunk(f.header, buffers, chunk.rows)];
+      }),
+    ),
+  );
+  const values = plan.tables.map((t) => ({ table: t, values: tableChunkValues(t, decoded, chunk.firstRow) }));
+
+  return inDatastack(input.datastack, async (client) => {
+    const claimed = await client.query(
+      `INSERT INTO ${quoteIdent(LEDGER_TABLE)} (table_name, upload_id, chunk, first_row, rows) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [...ledgerKey, chunk.firstRow, chunk.rows],
+    );
+    if (claimed.rowCount === 0) return false; // loaded meanwhile by another attempt
+    for (const { table, values: v } of values) {
+      const copy = client.query(copyFrom(copyFromSql(table)));
+      await pipeline(Readable.from(encodeCopy(v, chunk.rows)), copy);
+      if (copy.rowCount !== chunk.rows) throw new BulkUploadError('RowCountMismatch', `${table.name}: COPY wrote ${copy.rowCount} rows of chunk ${chunk.index}, expected ${chunk.rows}`);
+    }
+    return true;
+  });
+}
+
+export interface Finished {
+  rows: number;
+  chunks: number;
+  /** Chunks the ledger lacked after the Map, loaded by Finish. */
+  reloaded: number[];
+  /** Rows in each table after the upload (all uploads into it). */
+  tables: { name: string; rows: number }[];
+}
+
+/** Rebuilds a table's indexes that are missing (a retried Finish keeps the ones already built). */
+async function rebuildIndexes(datastack: string, schemaName: string, table: TablePlan): Promise<void> {
+  for (const def of indexDefinitions(SCHEMAS[schemaName]!, table)) {
+    await inDatastack(datastack, async (client) => {
+      const exists = await client.query(
+        `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'i'`,
+        [datastackSchema(datastack), def.name],
+      );
+      if (exists.rowCount) return;
+      try {
+        await client.query(def.sql);
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') {
+          throw new BulkUploadError('DuplicateIds', `${table.name}: ids are not unique across the uploads into it, so the primary key cannot be rebuilt: ${(err as Error).message}`);
+        }
+        throw err;
+      }
+    });
+  }
+}
+
+/**
+ * Finish: every planned chunk must be in the ledger with its rows (a missing one is loaded here, in-process);
+ * each table must hold exactly the rows its ledger records; then the indexes are rebuilt.
+ */
+export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: Chunk[] }): Promise<Finished> {
+  const plan = planOf(input, input.files);
+  const ledger = await inDatastack(input.datastack, (c) =>
+    c.query<{ chunk: number; rows: number }>(`SELECT chunk, rows FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [input.table, input.uploadId]),
+  );
+  const recorded = new Map(ledger.rows.map((r) => [r.chunk, r.rows]));
+  const reloaded: number[] = [];
+  for (const chunk of input.chunks) {
+    const rows = recorded.get(chunk.index);
+    if (rows === undefined) {
+      await loadChunk({ ...input, chunk });
+      reloaded.push(chunk.index);
+    } else if (rows !== chunk.rows) {
+      throw new BulkUploadError('RowCountMismatch', `chunk ${chunk.index} is recorded with ${rows} rows, the plan has ${chunk.rows}`);
+    }
+  }
+  const tables: Finished['tables'] = [];
+  await inDatastack(input.datastack, async (client) => {
+    const expected = await client.query<{ n: string }>(`SELECT coalesce(sum(rows), 0)::text AS n FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1`, [input.table]);
+    for (const t of plan.tables) {
+      const actual = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(t.name)}`);
+      if (actual.rows[0]!.n !== expected.rows[0]!.n) {
+        throw new BulkUploadError('RowCountMismatch', `${t.name} has ${actual.rows[0]!.n} rows, its ledger records ${expected.rows[0]!.n}`);
+      }
+      tables.push({ name: t.name, rows: Number(actual.rows[0]!.n) });
+    }
+  });
+  for (const t of plan.tables) await rebuildIndexes(input.datastack, plan.schema, t);
+  return { rows: plan.rows, chunks: input.chunks.length, reloaded, tables };
+}
+
+// ---- the shapes the workflow carries (validated at each Task) ----
+
+const HeaderSchema = z.object({
+  major: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+  minor: z.literal(0),
+  dtype: z.object({
+    name: z.enum(['int32', 'int64', 'uint32', 'uint64', 'float32', 'float64', 'bool']),
+    itemSize: z.union([z.literal(1), z.literal(4), z.literal(8)]),
+    littleEndian: z.boolean(),
+    descr: z.string(),
+  }),
+  fortranOrder: z.boolean(),
+  shape: z.union([z.tuple([z.number().int().min(0)]), z.tuple([z.number().int().min(0), z.number().int().min(1)])]),
+  rows: z.number().int().min(0),
+  columns: z.number().int().min(1),
+  dataOffset: z.number().int().min(0),
+  dataBytes: z.number().int().min(0),
+});
+export const UploadFileSchema = z.object({ name: z.string().min(1), key: z.string().min(1), objectSize: z.number().int().min(0), header: HeaderSchema });
+export const ChunkSchema = z.object({ index: z.number().int().min(0), firstRow: z.number().int().min(0), rows: z.number().int().min(1) });
+/** The job input carries the mapping as JSON text (job inputs are string maps). */
+export const MappingText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as ColumnMapping;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'columnMapping is not JSON' });
+    return z.NEVER;
+  }
+}).pipe(columnMappingSchema);

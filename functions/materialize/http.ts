@@ -1,0 +1,63 @@
+// materialize-api: bulk uploads of `.npy` column files into a datastack's tables. The request is checked against
+// every file's header (Range GETs of the header bytes only) before anything is written: any problem is a 400
+// listing them all. A valid upload becomes a 'bulk-upload' job running the bulk-upload workflow.
+import { z } from 'zod';
+import { httpHandler, ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
+import { config } from '../lib/config.ts';
+import { AppError, badRequest } from '../lib/errors.ts';
+import { logger } from '../lib/logger.ts';
+import { bulkUploadJobId } from '../jobs/job.ts';
+import { createJob, requireJob, setExecution } from '../jobs/store.ts';
+import { startWorkflow } from '../jobs/workflow.ts';
+import { DATASTACK, existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
+import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
+import { columnMappingSchema } from './schemas.ts';
+
+const Params = z.object({
+  datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
+});
+const Body = z.strictObject({
+  bucket: z.string().min(1),
+  prefix: z.string().min(1),
+  table: z.string().min(1),
+  /** Checked with the mapping, so that an unknown schema is reported with every other problem. */
+  schema: z.string().min(1),
+  columnMapping: columnMappingSchema,
+  chunkRows: z.number().int().min(1).max(1_000_000).default(DEFAULT_CHUNK_ROWS),
+});
+
+const invalidUpload = (problems: unknown[]) =>
+  new AppError(400, 'InvalidUpload', `The upload cannot be loaded: ${problems.length} problem(s), nothing was written`, problems);
+
+export const routes: Routes = {
+  'POST /v1/materialize/{datastack}/bulk-upload': {
+    roles: [],
+    handle: async (req): Promise<HttpResult> => {
+      const { datastack } = parse(Params, req.params);
+      const body = parse(Body, req.body);
+      // Only buckets the topology declares (and grants this function): for now, the media bucket.
+      if (body.bucket !== config.mediaBucket()) throw badRequest(`bucket ${body.bucket} is not one Framewise reads uploads from`, { bucket: body.bucket, allowed: [config.mediaBucket()] });
+      const request = { datastack, bucket: body.bucket, prefix: normalizePrefix(body.prefix), table: body.table, schema: body.schema, columnMapping: body.columnMapping };
+      const { result, uploadId } = await inspectUpload(request, body.chunkRows);
+      if (!result.ok) throw invalidUpload(result.problems);
+      const mismatch = await existingTableProblems(datastack, result.plan);
+      if (mismatch.length > 0) throw invalidUpload(mismatch);
+
+      const jobId = bulkUploadJobId(datastack, uploadId);
+      const isNew = await createJob({
+        jobId,
+        kind: 'bulk-upload',
+        input: { ...request, columnMapping: JSON.stringify(body.columnMapping), chunkRows: String(body.chunkRows), uploadId },
+      });
+      const job = await requireJob(jobId);
+      // The same upload again is the same job; one whose run never started (a crash in between) starts now.
+      if (!isNew && job.executionArn) return ok(job);
+      const executionArn = await startWorkflow(job);
+      await setExecution(jobId, executionArn);
+      logger.info('bulk upload started', { jobId, datastack, table: body.table, rows: result.plan.rows });
+      return { status: 202, body: { ...job, executionArn } };
+    },
+  },
+};
+
+export const handler = httpHandler(routes);
