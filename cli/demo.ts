@@ -113,6 +113,14 @@ try {
       step(`what client "${client === sportswear ? 'Sportswear brands' : 'Drinks brand'}" sees for ${name}, per minute:`);
       await framewise(cloud.endpoints.api, clientKey, ['metrics', '--video', video.id, '--det-group', groups[name], '--resolution', '60']);
     }
+    const seasonView = await new Api(cloud.endpoints.api, clientKey).get<{
+      detGroups: { name: string; totals: { exposureSeconds: number; detections: number; sumEffectiveness: number } }[];
+    }>(`/v1/seasons/${season.id}/metrics?resolution=video`);
+    console.log('  season totals (GET /v1/seasons/{id}/metrics, cached):');
+    for (const g of seasonView.detGroups) {
+      const t = g.totals;
+      console.log(`    ${g.name.padEnd(12)} exposure ${t.exposureSeconds.toFixed(1)} s, ${t.detections} detections, effectiveness ${t.sumEffectiveness.toFixed(3)}`);
+    }
     const other = client === sportswear ? groups.Heineken : groups['Sportswear (Nike, Adidas, Puma)'];
     const refused = await fetch(`${cloud.endpoints.api}/v1/videos/${video.id}/metrics?detGroup=${other}&resolution=video`, { headers: { authorization: `Bearer ${clientKey}` } });
     console.log(`  (a det_group not granted to this client: HTTP ${refused.status})`);
