@@ -25,7 +25,7 @@ import { startLocalCloud } from '../infra/local/cloud.ts';
 import type { PgValues } from '../functions/materialize/decode.ts';
 import { npyHeaderText } from '../functions/materialize/npy-write.ts';
 import { encodeCopy } from '../functions/materialize/pgcopy.ts';
-import { createTableSql, indexDefinitions, quoteIdent, SCHEMAS, segmentationTableName, tableColumns, type TableRole } from '../functions/materialize/schemas.ts';
+import { createTableSql, indexDefinitions, quoteIdent, SCHEMAS, segmentationTableName, SYNAPSE_NPY_MAPPING, tableColumns, type TableRole } from '../functions/materialize/schemas.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const ROWS = Number(process.env.ROWS ?? 2_000_000);
@@ -143,15 +143,7 @@ function npyFiles(r: Rows): Record<string, Buffer> {
   };
 }
 
-const MAPPING = {
-  id: 'id',
-  presyn_coords: 'pre_pt_position',
-  center_coords: 'ctr_pt_position',
-  postsyn_coords: 'post_pt_position',
-  sizes: 'size',
-  sv_ids_ordered: ['pre_pt_supervoxel_id', 'post_pt_supervoxel_id'],
-  root_ids_ordered: ['pre_pt_root_id', 'post_pt_root_id'],
-};
+const MAPPING = SYNAPSE_NPY_MAPPING;
 
 /** The COPY/INSERT columns of each table, in tableColumns order (every column is mapped). */
 function tableValues(r: Rows, role: TableRole): PgValues[] {

@@ -381,3 +381,14 @@ export const MappingText = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 }).pipe(columnMappingSchema);
+
+/** What every task of a bulk upload's workflow is given about the upload it works on. */
+export const UploadTaskInput = z.object({
+  jobId: z.string().min(1),
+  datastack: z.string().regex(DATASTACK),
+  uploadId: z.string().min(1),
+  bucket: z.string().min(1),
+  table: z.string().min(1),
+  schema: z.string().min(1),
+  columnMapping: MappingText,
+});

@@ -3,19 +3,9 @@ import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { finishStep, startStep } from '../jobs/store.ts';
-import { ChunkSchema, DATASTACK, finishUpload, MappingText, UploadFileSchema } from './bulk.ts';
+import { ChunkSchema, finishUpload, UploadFileSchema, UploadTaskInput } from './bulk.ts';
 
-const Input = z.object({
-  jobId: z.string().min(1),
-  datastack: z.string().regex(DATASTACK),
-  uploadId: z.string().min(1),
-  bucket: z.string().min(1),
-  table: z.string().min(1),
-  schema: z.string().min(1),
-  columnMapping: MappingText,
-  files: z.array(UploadFileSchema),
-  chunks: z.array(ChunkSchema),
-});
+const Input = UploadTaskInput.extend({ files: z.array(UploadFileSchema), chunks: z.array(ChunkSchema) });
 
 export const handler = taskHandler(Input, async ({ jobId, ...input }) => {
   logger.appendKeys({ jobId, datastack: input.datastack, table: input.table });

@@ -3,19 +3,9 @@ import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { finishStep } from '../jobs/store.ts';
-import { ChunkSchema, DATASTACK, loadChunk, MappingText, UploadFileSchema } from './bulk.ts';
+import { ChunkSchema, loadChunk, UploadFileSchema, UploadTaskInput } from './bulk.ts';
 
-const Input = z.object({
-  jobId: z.string().min(1),
-  datastack: z.string().regex(DATASTACK),
-  uploadId: z.string().min(1),
-  bucket: z.string().min(1),
-  table: z.string().min(1),
-  schema: z.string().min(1),
-  columnMapping: MappingText,
-  files: z.array(UploadFileSchema).min(1),
-  chunk: ChunkSchema,
-});
+const Input = UploadTaskInput.extend({ files: z.array(UploadFileSchema).min(1), chunk: ChunkSchema });
 
 export const handler = taskHandler(Input, async ({ jobId, ...load }) => {
   logger.appendKeys({ jobId, datastack: load.datastack, table: load.table, chunk: load.chunk.index });

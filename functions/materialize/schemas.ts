@@ -101,6 +101,17 @@ export function tableColumns(schema: AnnotationSchema, role: TableRole): PgColum
   );
 }
 
+/** The column mapping of a synapse table exported as .npy files the usual way (one file per field). */
+export const SYNAPSE_NPY_MAPPING: Readonly<Record<string, string | readonly string[]>> = {
+  id: 'id',
+  presyn_coords: 'pre_pt_position',
+  center_coords: 'ctr_pt_position',
+  postsyn_coords: 'post_pt_position',
+  sizes: 'size',
+  sv_ids_ordered: ['pre_pt_supervoxel_id', 'post_pt_supervoxel_id'],
+  root_ids_ordered: ['pre_pt_root_id', 'post_pt_root_id'],
+};
+
 export const hasSegmentation = (schema: AnnotationSchema): boolean => schema.columns.some((c) => c.table === 'segmentation');
 
 /** A column of a COPY: its values come from column `arrayColumn` of file `file`. */

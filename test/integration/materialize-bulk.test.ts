@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uint64FromPg } from '../../functions/materialize/decode.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
-import { indexDefinitions, SCHEMAS } from '../../functions/materialize/schemas.ts';
+import { indexDefinitions, SCHEMAS, SYNAPSE_NPY_MAPPING } from '../../functions/materialize/schemas.ts';
 import { functionEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
@@ -42,15 +42,7 @@ const post = (i: number) => [i, 2_000_000_000 - i, 7]; // uint32 values that fit
 const sizes = Array.from({ length: N }, (_, i) => i * 0.1 - 2);
 const sv = (i: number) => [2n ** 63n + BigInt(i) * 977n, 2n ** 64n - 1n - BigInt(i)];
 const root = (i: number) => [864691135000000000n + BigInt(i), i === 3 ? 0n : 2n ** 63n - BigInt(i)];
-const MAPPING = {
-  id: 'id',
-  presyn_coords: 'pre_pt_position',
-  center_coords: 'ctr_pt_position',
-  postsyn_coords: 'post_pt_position',
-  sizes: 'size',
-  sv_ids_ordered: ['pre_pt_supervoxel_id', 'post_pt_supervoxel_id'],
-  root_ids_ordered: ['pre_pt_root_id', 'post_pt_root_id'],
-};
+const MAPPING = SYNAPSE_NPY_MAPPING;
 const PREFIX = `materialize/${STAMP}/synapses/`;
 const upload = { bucket: BUCKET, prefix: PREFIX, table: 'synapses', schema: 'synapse', columnMapping: MAPPING, chunkRows: CHUNK_ROWS };
 const range = (f: (i: number) => unknown[]) => Array.from({ length: N }, (_, i) => f(i)).flat() as never[];

@@ -10,6 +10,7 @@ import {
   SCHEMAS,
   tableColumns,
   validateMapping,
+  SYNAPSE_NPY_MAPPING,
   type NpyFileInfo,
 } from '../../functions/materialize/schemas.ts';
 import { copyFromSql } from '../../functions/materialize/load.ts';
@@ -19,15 +20,7 @@ const file = (name: string, dtype: NpyDtypeName, shape: readonly [number] | read
   return { name, objectSize: b.length - (opts.cut ?? 0), header: readNpyHeader(b) };
 };
 
-const SYNAPSE_MAPPING = {
-  id: 'id',
-  presyn_coords: 'pre_pt_position',
-  center_coords: 'ctr_pt_position',
-  postsyn_coords: 'post_pt_position',
-  sizes: 'size',
-  sv_ids_ordered: ['pre_pt_supervoxel_id', 'post_pt_supervoxel_id'],
-  root_ids_ordered: ['pre_pt_root_id', 'post_pt_root_id'],
-};
+const SYNAPSE_MAPPING = SYNAPSE_NPY_MAPPING;
 const synapseFiles = (n = 10): NpyFileInfo[] => [
   file('id', 'int64', [n]),
   file('presyn_coords', 'int32', [n, 3]),
