@@ -1,15 +1,14 @@
 // The detector side end to end: `framewise ingest` and `framewise metrics` as processes against the local
 // cloud, and the bad inputs a detector pipeline meets — each a clear status and exit code, none leaving results.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, SAMPLE_LOGOS, type SampleGame } from '../../cli/sample-game.ts';
 import { apiClient } from '../support/api.ts';
+import { runFramewise } from '../support/processes.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'framewise-cli-ingest-'));
 const admin = apiClient();
 const stamp = `${Date.now()}`;
@@ -23,20 +22,8 @@ let gameId: string;
 let detGroupId: string;
 const files = { video: join(work, 'game.mp4'), localizations: join(work, 'loc.json'), labels: join(work, 'labels.txt') };
 
-function framewise(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'cli/framewise.ts'), ...args], {
-      env: { ...process.env, FRAMEWISE_API_URL: inject('endpoints').api, FRAMEWISE_API_KEY: analystKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const framewise = (args: string[]) =>
+  runFramewise(args, { cwd: work, env: { FRAMEWISE_API_URL: inject('endpoints').api, FRAMEWISE_API_KEY: analystKey } });
 
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1);
 const newVideo = async (title: string) => (await apiClient(analystKey)('POST', '/v1/videos', { gameId, title })).body.id as string;

@@ -6,39 +6,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../infra/local/ports.ts';
 import { apiClient } from '../support/api.ts';
+import { CLI_ENTRY, ROOT, run as runProcess, TSX } from '../support/processes.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
-const entry = join(root, 'cli/framewise.ts');
 const work = mkdtempSync(join(tmpdir(), 'framewise-cli-'));
 const admin = apiClient();
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command line with only the given FRAMEWISE_* settings (none inherited from this process). */
-function run(command: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FRAMEWISE_')));
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: opts.cwd ?? work, env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (command: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) => runProcess(command, args, { cwd: work, ...opts });
 
 const asAdmin = () => ({ FRAMEWISE_API_URL: inject('endpoints').api, FRAMEWISE_API_KEY: inject('adminApiKey') });
-const framewise = (args: string[], opts: { env?: Record<string, string>; cwd?: string } = { env: asAdmin() }) => run(tsx, [entry, ...args], opts);
+const framewise = (args: string[], opts: { env?: Record<string, string>; cwd?: string } = { env: asAdmin() }) => run(TSX, [CLI_ENTRY, ...args], opts);
 
 const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 let acme: { id: string; name: string };
@@ -77,7 +57,7 @@ describe('framewise detectables', () => {
     expect(r.stderr.trim()).toBe('status: success');
 
     // cli/bin/framewise.js is what `npx framewise` runs
-    const viaBin = await run(process.execPath, [join(root, 'cli/bin/framewise.js'), 'detectables', '--json'], { env: asAdmin() });
+    const viaBin = await run(process.execPath, [join(ROOT, 'cli/bin/framewise.js'), 'detectables', '--json'], { env: asAdmin() });
     expect(viaBin.code).toBe(0);
     expect(JSON.parse(viaBin.stdout)).toEqual(parsed);
   });
@@ -164,7 +144,7 @@ describe('framewise errors', () => {
     await once(server, 'listening');
     try {
       const env = { FRAMEWISE_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, FRAMEWISE_API_KEY: 'k' };
-      const child = spawn(tsx, [entry, 'job', 'ingest-x-1'], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(TSX, [CLI_ENTRY, 'job', 'ingest-x-1'], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       const following = new Promise<void>((done) =>
         child.stdout.on('data', (d: Buffer) => {
