@@ -5,8 +5,7 @@ import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
 import { parse } from '../lib/validate.ts';
 import { detGroupJobId } from '../jobs/job.ts';
-import { createJob, requireJob, setExecution } from '../jobs/store.ts';
-import { startWorkflow } from '../jobs/workflow.ts';
+import { createAndStartJob } from '../jobs/workflow.ts';
 
 const Request = z.object({ detGroupId: z.uuid(), requestId: z.string().min(1).max(64) });
 
@@ -14,11 +13,8 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   const { detGroupId, requestId } = parse(Request, JSON.parse(record.body));
   const jobId = detGroupJobId(detGroupId, requestId);
   logger.appendKeys({ jobId, detGroupId });
-  const isNew = await createJob({ jobId, kind: 'det-group', detGroupId, input: { detGroupId } });
-  const job = await requireJob(jobId);
-  if (!isNew && job.executionArn) return;
-  await setExecution(jobId, await startWorkflow(job));
-  logger.info('det_group computation started');
+  const { started } = await createAndStartJob({ jobId, kind: 'det-group', detGroupId, input: { detGroupId } });
+  if (started) logger.info('det_group computation started');
 }
 
 export const handler = sqsHandler(handleRecord);

@@ -3,8 +3,7 @@ import type { S3Event, SQSRecord } from 'aws-lambda';
 import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
 import { ingestJobId } from '../jobs/job.ts';
-import { createJob, requireJob, setExecution } from '../jobs/store.ts';
-import { startWorkflow } from '../jobs/workflow.ts';
+import { createAndStartJob } from '../jobs/workflow.ts';
 import { markUploaded, videoExists, videoIdFromKey } from './videos.ts';
 
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
@@ -24,13 +23,11 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     if (!(await videoExists(videoId))) throw new Error(`no video ${videoId} for uploaded object ${key}`);
     const jobId = ingestJobId(videoId, key, r.s3.object.eTag ?? '', r.s3.object.sequencer ?? '');
     logger.appendKeys({ jobId });
-    const isNew = await createJob({ jobId, kind: 'video-ingest', videoId, input: { bucket: r.s3.bucket.name, key } });
-    const job = await requireJob(jobId);
-    if (!isNew && job.executionArn) continue; // already started by an earlier delivery
-    await markUploaded(videoId, key, r.s3.object.size ?? 0);
-    const executionArn = await startWorkflow(job);
-    await setExecution(jobId, executionArn);
-    logger.info('video ingest started', { executionArn, isNew });
+    // A redelivered notification finds its run started; the video is marked uploaded only before the start.
+    const { job, started } = await createAndStartJob({ jobId, kind: 'video-ingest', videoId, input: { bucket: r.s3.bucket.name, key } }, () =>
+      markUploaded(videoId, key, r.s3.object.size ?? 0),
+    );
+    if (started) logger.info('video ingest started', { executionArn: job.executionArn });
   }
 }
 

@@ -9,8 +9,8 @@ import { logger } from '../lib/logger.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
 import { JOB_STATES, type Job } from './job.ts';
 import { releaseDetGroup, releaseVideo, unreleasedDetGroups, unreleasedVideos } from './release.ts';
-import { assertRequeueable, createJob, listJobs, moveJob, requireJob, setExecution } from './store.ts';
-import { startWorkflow } from './workflow.ts';
+import { assertRequeueable, listJobs, moveJob, requireJob } from './store.ts';
+import { createAndStartJob, startJob } from './workflow.ts';
 
 const ListQuery = z.object({
   /** `releasable`: succeeded jobs whose results wait to be released. */
@@ -35,11 +35,6 @@ async function listReleasable(limit: number, cursor?: string): Promise<{ jobs: J
   return { jobs, ...(page.cursor && { cursor: page.cursor }) };
 }
 
-async function startIngest(job: Job): Promise<Job> {
-  const executionArn = await startWorkflow(job);
-  await setExecution(job.jobId, executionArn);
-  return { ...job, executionArn };
-}
 
 export const routes: Routes = {
   'GET /v1/jobs': {
@@ -62,7 +57,7 @@ export const routes: Routes = {
       const queued = await moveJob(job.jobId, 'queued', { countRequeue: true, resetStepsOf: job.kind });
       if (!queued) throw conflict(`job ${job.jobId} changed while it was being requeued; try again`);
       logger.info('job requeued', { jobId: job.jobId });
-      return ok(await startIngest(queued));
+      return ok(await startJob(queued));
     },
   },
   'POST /v1/videos/{id}/ingest': {
@@ -77,8 +72,8 @@ export const routes: Routes = {
       const active = running.jobs.find((j) => j.state === 'queued' || j.state === 'working');
       if (active) throw conflict(`video ${id} is being ingested by job ${active.jobId}`, { jobId: active.jobId });
       const jobId = `ingest-${id}-${randomUUID().slice(0, 8)}`;
-      await createJob({ jobId, kind: 'video-ingest', videoId: id, input: { bucket: config.mediaBucket(), key: video.s3Key } });
-      return created(await startIngest(await requireJob(jobId)));
+      const { job } = await createAndStartJob({ jobId, kind: 'video-ingest', videoId: id, input: { bucket: config.mediaBucket(), key: video.s3Key } });
+      return created(job);
     },
   },
   'POST /v1/videos/{id}/release': {

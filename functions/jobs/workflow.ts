@@ -2,6 +2,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { sfn } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { executionName, type Job } from './job.ts';
+import { createJob, requireJob, setExecution } from './store.ts';
 
 /** The workflow of each kind of job, and the input it starts with. */
 function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, string> } {
@@ -19,7 +20,7 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
 }
 
 /** Starts the job's workflow run; a run already started under that name (a redelivery) is that run. */
-export async function startWorkflow(job: Job): Promise<string> {
+async function startWorkflow(job: Job): Promise<string> {
   const { stateMachineArn, input } = workflowOf(job);
   const name = executionName(job.jobId, job.requeues);
   try {
@@ -29,4 +30,26 @@ export async function startWorkflow(job: Job): Promise<string> {
     if (!(err instanceof ExecutionAlreadyExists)) throw err;
     return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }
+}
+
+/** Starts the job's workflow and records the run on the job. */
+export async function startJob(job: Job): Promise<Job> {
+  const executionArn = await startWorkflow(job);
+  await setExecution(job.jobId, executionArn);
+  return { ...job, executionArn };
+}
+
+/**
+ * Creates the job unless it exists, and starts its run unless one has started already (a redelivered event or
+ * a repeated request is the same job). `beforeStart` runs only when the run is about to start.
+ */
+export async function createAndStartJob(
+  fields: Parameters<typeof createJob>[0],
+  beforeStart?: () => Promise<void>,
+): Promise<{ job: Job; started: boolean }> {
+  await createJob(fields);
+  const job = await requireJob(fields.jobId);
+  if (job.executionArn) return { job, started: false };
+  await beforeStart?.();
+  return { job: await startJob(job), started: true };
 }

@@ -7,8 +7,7 @@ import { config } from '../lib/config.ts';
 import { AppError, badRequest } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { bulkUploadJobId } from '../jobs/job.ts';
-import { createJob, requireJob, setExecution } from '../jobs/store.ts';
-import { startWorkflow } from '../jobs/workflow.ts';
+import { createAndStartJob } from '../jobs/workflow.ts';
 import { DATASTACK, existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
 import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
 import { columnMappingSchema } from './schemas.ts';
@@ -44,18 +43,15 @@ export const routes: Routes = {
       if (mismatch.length > 0) throw invalidUpload(mismatch);
 
       const jobId = bulkUploadJobId(datastack, uploadId);
-      const isNew = await createJob({
+      // The same upload again is the same job; one whose run never started (a crash in between) starts now.
+      const { job, started } = await createAndStartJob({
         jobId,
         kind: 'bulk-upload',
         input: { ...request, columnMapping: JSON.stringify(body.columnMapping), chunkRows: String(body.chunkRows), uploadId },
       });
-      const job = await requireJob(jobId);
-      // The same upload again is the same job; one whose run never started (a crash in between) starts now.
-      if (!isNew && job.executionArn) return ok(job);
-      const executionArn = await startWorkflow(job);
-      await setExecution(jobId, executionArn);
+      if (!started) return ok(job);
       logger.info('bulk upload started', { jobId, datastack, table: body.table, rows: result.plan.rows });
-      return { status: 202, body: { ...job, executionArn } };
+      return { status: 202, body: job };
     },
   },
 };
