@@ -58,7 +58,7 @@ export async function releasedVideos(seasonId: string, gameId: string | null): P
   const rows = await query<{ game_id: string; title: string; starts_at: Date; video_id: string; version: string }>(
     `SELECT g.id AS game_id, g.title, g.starts_at, v.id AS video_id, ${micros('v.updated_at')} AS version
        FROM game g JOIN video v ON v.game_id = g.id
-      WHERE g.season_id = $1 AND ($2::uuid IS NULL OR g.id = $2) AND v.status = 'ingested' AND v.released_at IS NOT NULL
+      WHERE g.season_id = $1 AND ($2::uuid IS NULL OR g.id = $2) AND v.ingested_at IS NOT NULL AND v.released_at IS NOT NULL
       ORDER BY g.starts_at, g.id, v.created_at, v.id`,
     [seasonId, gameId],
   );
@@ -84,7 +84,7 @@ export async function seasonMeta(seasonId: string, releasedOnly: boolean): Promi
                                                         'frameRate', v.ingest_frame_rate::float8, 'releasedAt', v.released_at)
                                       || CASE WHEN $2 THEN '{}'::jsonb ELSE jsonb_build_object('status', v.status) END
                                       ORDER BY v.created_at, v.id)
-                        FROM video v WHERE v.game_id = g.id AND (NOT $2 OR (v.released_at IS NOT NULL AND v.status = 'ingested'))), '[]') AS videos
+                        FROM video v WHERE v.game_id = g.id AND (NOT $2 OR (v.released_at IS NOT NULL AND v.ingested_at IS NOT NULL))), '[]') AS videos
        FROM game g WHERE g.season_id = $1 ORDER BY g.starts_at, g.id`,
     [seasonId, releasedOnly],
   );
