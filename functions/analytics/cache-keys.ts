@@ -9,7 +9,7 @@
 import type { Resolution } from './rollup.ts';
 
 /** Bump when the shape of a cached payload changes: every old entry is then simply never read again. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 export type MetaView = 'released' | 'all';
 

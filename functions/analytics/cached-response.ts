@@ -1,5 +1,5 @@
-// Serving a cached JSON payload: one shared-cache entry per key holding the brotli-compressed payload and its
-// hash; the response is that entry in the best encoding the request accepts, with a strong ETag, or a 304.
+// Serving a cached JSON payload: one shared-cache entry per key holding the compressed payload and its hash; the
+// response is that entry in the encoding the request accepts (the stored one when it can), with a strong ETag, or a 304.
 import { cacheGet, cachePut } from '../lib/cache.ts';
 import { compress, decompress, ifNoneMatchHits, negotiateEncoding, payloadHash, representationEtag } from '../lib/encoding.ts';
 import type { HttpRequest, HttpResult } from '../lib/http.ts';
@@ -8,7 +8,8 @@ import type { HttpRequest, HttpResult } from '../lib/http.ts';
 export const RESPONSE_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface Built {
-  readonly payload: unknown;
+  /** The payload's JSON text. */
+  readonly json: string;
   /** Extra response headers of a build (e.g. how many fragments it built). */
   readonly headers?: Record<string, string>;
 }
@@ -19,13 +20,13 @@ export async function serveCached(req: HttpRequest, key: string, build: () => Pr
   let json: Buffer | undefined;
   if (!entry) {
     const built = await build();
-    json = Buffer.from(JSON.stringify(built.payload));
+    json = Buffer.from(built.json);
     entry = { body: compress(json, 'br'), encoding: 'br', meta: { hash: payloadHash(json) } };
     Object.assign(headers, built.headers);
     await cachePut(key, entry, RESPONSE_TTL_SECONDS);
   }
   const hash = entry.meta.hash ?? payloadHash((json ??= decompress(entry.body, entry.encoding)));
-  const encoding = negotiateEncoding(req.headers['accept-encoding']);
+  const encoding = negotiateEncoding(req.headers['accept-encoding'], entry.encoding);
   headers.etag = representationEtag(hash, encoding);
   if (ifNoneMatchHits(req.headers['if-none-match'], hash)) return { status: 304, headers };
   if (encoding === entry.encoding) return { status: 200, headers: { ...headers, 'content-encoding': encoding }, raw: entry.body };

@@ -86,7 +86,7 @@ export const routes: Routes = {
       const clientId = viewerOf(req.principal, parse(ViewQuery, req.query).client);
       const v = await visibleSeason(id, clientId);
       const view = clientId ? 'released' : 'all';
-      return serveCached(req, seasonMetaKey(id, v.seasonVersion, view), async () => ({ payload: await seasonMeta(id, view === 'released') }));
+      return serveCached(req, seasonMetaKey(id, v.seasonVersion, view), async () => ({ json: JSON.stringify(await seasonMeta(id, view === 'released')) }));
     },
   },
   'GET /v1/seasons/{id}/metrics': {
@@ -100,7 +100,7 @@ export const routes: Routes = {
       const key = seasonMetricsKey({ seasonId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
       return serveCached(req, key, async () => {
         const built = await buildMetrics({ seasonId: id, gameId: null, clientId, resolution });
-        return { payload: built.payload, headers: fragmentHeaders(built) };
+        return { json: built.json, headers: fragmentHeaders(built) };
       });
     },
   },
@@ -117,7 +117,7 @@ export const routes: Routes = {
       const key = gameMetricsKey({ gameId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
       return serveCached(req, key, async () => {
         const built = await buildMetrics({ seasonId, gameId: id, clientId, resolution });
-        return { payload: built.payload, headers: fragmentHeaders(built) };
+        return { json: built.json, headers: fragmentHeaders(built) };
       });
     },
   },

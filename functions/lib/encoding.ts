@@ -5,8 +5,11 @@ import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSy
 
 export type Encoding = 'br' | 'gzip' | 'identity';
 
-/** The best encoding `accept-encoding` allows: br, then gzip, then identity (q=0 excludes; `*` allows any). */
-export function negotiateEncoding(acceptEncoding: string | undefined): Encoding {
+/**
+ * The encoding to answer with: `stored` (what the body is already in) when `accept-encoding` allows it, else the
+ * best one it allows: br, then gzip, then identity (q=0 excludes; `*` allows any).
+ */
+export function negotiateEncoding(acceptEncoding: string | undefined, stored?: Encoding): Encoding {
   const q = new Map<string, number>();
   for (const part of (acceptEncoding ?? '').split(',')) {
     const [name, ...params] = part.trim().toLowerCase().split(';');
@@ -15,18 +18,22 @@ export function negotiateEncoding(acceptEncoding: string | undefined): Encoding 
     const value = qp ? Number(qp.slice(2)) : 1;
     q.set(name, Number.isFinite(value) ? value : 0);
   }
-  const allowed = (name: string) => (q.get(name) ?? q.get('*') ?? 0) > 0;
+  const allowed = (name: Encoding) => name === 'identity' || (q.get(name) ?? q.get('*') ?? 0) > 0;
+  if (stored && allowed(stored)) return stored;
   if (allowed('br')) return 'br';
   if (allowed('gzip')) return 'gzip';
   return 'identity';
 }
 
-/** Brotli at quality 5: within a few percent of the best size at a fraction of quality 11's time. */
+/**
+ * Brotli at quality 4: on a 2 MB metrics response 1% larger than quality 5 in half its time (34 ms against 67 ms),
+ * and what a response rebuild costs is mostly this.
+ */
 export function compress(data: Buffer, encoding: Encoding): Buffer {
   if (encoding === 'br') {
     return brotliCompressSync(data, {
       params: {
-        [constants.BROTLI_PARAM_QUALITY]: 5,
+        [constants.BROTLI_PARAM_QUALITY]: 4,
         [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
         [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
       },

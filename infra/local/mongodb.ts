@@ -12,6 +12,8 @@ import { congodb } from '@push.rocks/smartmongo';
 export interface LocalMongo {
   readonly uri: string;
   readonly port: number;
+  /** Writes a pending snapshot now (it blocks the event loop while it serializes) and resolves when it is on disk. */
+  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startMongo(opts: { dataDir: string; port: number }): Promi
   let timer: NodeJS.Timeout | undefined;
   let writing = Promise.resolve();
   const save = () => {
+    clearTimeout(timer);
     timer = undefined;
     writing = writing.then(() => persist(storage, file));
   };
@@ -84,9 +87,12 @@ export async function startMongo(opts: { dataDir: string; port: number }): Promi
   return {
     uri: `mongodb://127.0.0.1:${opts.port}/?directConnection=true`,
     port: opts.port,
+    async flush() {
+      if (timer) save();
+      await writing;
+    },
     async stop() {
       await server.stop();
-      clearTimeout(timer);
       save();
       await writing;
     },

@@ -3,7 +3,8 @@
 // ETag / 304, br and gzip. Metrics documents are written straight into MongoDB (test/support/season-fixture.ts).
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { totalsOf } from '../../functions/analytics/assemble.ts';
+import { BUCKET_COLUMNS, roundForChart, totalsOf } from '../../functions/analytics/assemble.ts';
+import type { Bucket } from '../../functions/analytics/rollup.ts';
 import { apiClient } from '../support/api.ts';
 import { SeasonFixture } from '../support/season-fixture.ts';
 
@@ -103,8 +104,15 @@ describe('isolation between two clients', () => {
     const [dg] = r.body.detGroups;
     expect(dg.games.map((g: { gameId: string }) => g.gameId)).toEqual([ids.g1, ids.g2, ids.g3]);
     expect(dg.totals.frames).toBe(3 * SECONDS * 5);
-    const expected = totalsOf(dg.games.flatMap((g: { videos: { buckets: never[] }[] }) => g.videos.flatMap((v) => v.buckets)));
+    // from the per-video rollups at full precision
+    const videoIds: string[] = dg.games.flatMap((g: { videos: { videoId: string }[] }) => g.videos.map((v) => v.videoId));
+    const perVideo = await Promise.all(videoIds.map((v) => get(key1, `/v1/videos/${v}/metrics?detGroup=${dg.id}&resolution=60`)));
+    const buckets: Bucket[] = perVideo.flatMap((r) => r.body.buckets);
+    const expected = totalsOf(buckets);
     for (const [k, v] of Object.entries(expected)) expect(dg.totals[k], k).toBeCloseTo(v, 9);
+    // the season response's columns are the same buckets, rounded
+    const columns = dg.games.flatMap((g: { videos: { buckets: Record<string, number[]> }[] }) => g.videos.map((v) => v.buckets));
+    for (const c of BUCKET_COLUMNS) expect(columns.flatMap((col: Record<string, number[]>) => col[c]), c).toEqual(buckets.map((b) => roundForChart(b[c])));
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assembleMetrics, totalsOf } from '../../functions/analytics/assemble.ts';
-import { fragmentKey, gameMetricsKey, seasonMetaKey, seasonMetricsKey } from '../../functions/analytics/cache-keys.ts';
+import { assembleMetricsParts, BUCKET_COLUMNS, roundForChart, totalsOf, videoFragment, type Fragment } from '../../functions/analytics/assemble.ts';
+import { CACHE_FORMAT, fragmentKey, gameMetricsKey, seasonMetaKey, seasonMetricsKey } from '../../functions/analytics/cache-keys.ts';
 import type { Bucket } from '../../functions/analytics/rollup.ts';
 import { compress, decompress, ifNoneMatchHits, negotiateEncoding, payloadHash, representationEtag } from '../../functions/lib/encoding.ts';
 
@@ -13,15 +13,15 @@ describe('cache keys', () => {
   const base = { seasonId: 's1', seasonVersion: '100', clientId: 'c1', clientVersion: '200', resolution: 60 as const };
   it('carry every version, so a change of any makes a new key', () => {
     const k = seasonMetricsKey(base);
-    expect(k).toBe('season-metrics:1:s1@100:client:c1@200:r60');
+    expect(k).toBe(`season-metrics:${CACHE_FORMAT}:s1@100:client:c1@200:r60`);
     expect(seasonMetricsKey({ ...base, seasonVersion: '101' })).not.toBe(k);
     expect(seasonMetricsKey({ ...base, clientVersion: '201' })).not.toBe(k);
     expect(seasonMetricsKey({ ...base, resolution: 'video' })).not.toBe(k);
     expect(seasonMetricsKey({ ...base, clientId: 'c2' })).not.toBe(k);
-    expect(gameMetricsKey({ ...base, gameId: 'g1' })).toBe('game-metrics:1:g1:season@100:client:c1@200:r60');
+    expect(gameMetricsKey({ ...base, gameId: 'g1' })).toBe(`game-metrics:${CACHE_FORMAT}:g1:season@100:client:c1@200:r60`);
     expect(seasonMetaKey('s1', '100', 'released')).not.toBe(seasonMetaKey('s1', '100', 'all'));
     const f = { videoId: 'v', videoVersion: '1', detGroupId: 'd', detGroupVersion: '2', resolution: 1 as const };
-    expect(fragmentKey(f)).toBe('fragment:1:video:v@1:dg:d@2:r1');
+    expect(fragmentKey(f)).toBe(`fragment:${CACHE_FORMAT}:video:v@1:dg:d@2:r1`);
     expect(fragmentKey({ ...f, videoVersion: '3' })).not.toBe(fragmentKey(f));
     expect(fragmentKey({ ...f, detGroupVersion: '3' })).not.toBe(fragmentKey(f));
   });
@@ -31,6 +31,8 @@ describe('cache keys', () => {
     expect(() => seasonMetaKey('', '1', 'all')).toThrow(RangeError);
   });
 });
+
+const joined = (parts: readonly (string | { json: string })[]) => parts.map((p) => (typeof p === 'string' ? p : p.json)).join('');
 
 describe('totals and assembly', () => {
   it('sums, frame-weights the means and takes the max of maxArea', () => {
@@ -53,13 +55,41 @@ describe('totals and assembly', () => {
       { id: 'g1', title: 'G1', startsAt: 't1', videoIds: ['v1', 'v2'] },
       { id: 'g2', title: 'G2', startsAt: 't2', videoIds: ['v3'] },
     ];
-    const frag = { frameRate: 5, buckets: [bucket(0, 10, 0.1, 0.2, 0.3)] };
-    const out = assembleMetrics(games, [{ id: 'd1', name: 'D1' }, { id: 'd2', name: 'D2' }], (v, d) => (d === 'd2' && v !== 'v3' ? undefined : frag));
-    expect(out.games.map((g) => g.id)).toEqual(['g1', 'g2']);
-    expect(out.detGroups[0]!.games.map((g) => [g.gameId, g.videos.map((v) => v.videoId)])).toEqual([['g1', ['v1', 'v2']], ['g2', ['v3']]]);
-    expect(out.detGroups[0]!.totals.frames).toBe(30);
-    expect(out.detGroups[1]!.games.map((g) => g.gameId)).toEqual(['g2']);
-    expect(out.detGroups[1]!.totals.frames).toBe(10);
+    const buckets = [bucket(0, 10, 0.1, 0.2, 0.3)];
+    const parts = assembleMetricsParts({ seasonId: 's1', resolution: '60' }, games, [{ id: 'd1', name: 'D1' }, { id: 'd2', name: 'D"2' }], (v, d) =>
+      d === 'd2' && v !== 'v3' ? undefined : videoFragment(v, 5, buckets),
+    );
+    // text and fragments alternate: adjacent text is one part
+    expect(parts.every((p, i) => i === 0 || typeof p !== 'string' || typeof parts[i - 1] !== 'string')).toBe(true);
+    expect(parts.filter((p) => typeof p !== 'string')).toHaveLength(4);
+    const out = JSON.parse(joined(parts));
+    expect(out).toMatchObject({ seasonId: 's1', resolution: '60' });
+    expect(out.games.map((g: { id: string }) => g.id)).toEqual(['g1', 'g2']);
+    expect(out.detGroups.map((d: { name: string }) => d.name)).toEqual(['D1', 'D"2']);
+    expect(out.detGroups[0].games.map((g: { gameId: string; videos: { videoId: string }[] }) => [g.gameId, g.videos.map((v) => v.videoId)])).toEqual([
+      ['g1', ['v1', 'v2']],
+      ['g2', ['v3']],
+    ]);
+    expect(out.detGroups[0].totals.frames).toBe(30);
+    expect(out.detGroups[0].games[0].totals.frames).toBe(20);
+    expect(out.detGroups[1].games.map((g: { gameId: string }) => g.gameId)).toEqual(['g2']);
+    expect(out.detGroups[1].totals.frames).toBe(10);
+    expect(JSON.parse(joined(assembleMetricsParts<Fragment>({}, games, [], () => undefined)))).toEqual({ games: games.map(({ id, title, startsAt }) => ({ id, title, startsAt })), detGroups: [] });
+  });
+  it('writes the buckets of a video as columns rounded to 6 significant digits, with exact totals', () => {
+    const buckets = [bucket(0, 300, 0.0123456789, 0.0456789123, 0.00987654321), bucket(60, 120, 0.1, 0.2, 0.3)];
+    const f = videoFragment('v1', 5, buckets);
+    const parsed = JSON.parse(f.json);
+    expect(parsed.videoId).toBe('v1');
+    expect(parsed.frameRate).toBe(5);
+    expect(Object.keys(parsed.buckets)).toEqual([...BUCKET_COLUMNS]);
+    expect(parsed.buckets.start).toEqual([0, 60]);
+    expect(parsed.buckets.frames).toEqual([300, 120]);
+    expect(parsed.buckets.meanArea[0]).toBe(0.0123457);
+    for (const c of BUCKET_COLUMNS) expect(parsed.buckets[c]).toEqual(buckets.map((b) => roundForChart(b[c])));
+    expect(f.totals).toEqual(totalsOf(buckets));
+    expect(roundForChart(123456789)).toBe(123456789);
+    expect(roundForChart(1234.56789)).toBe(1234.57);
   });
 });
 
@@ -72,6 +102,13 @@ describe('content coding and ETags', () => {
     expect(negotiateEncoding('*, br;q=0')).toBe('gzip');
     expect(negotiateEncoding(undefined)).toBe('identity');
     expect(negotiateEncoding('identity')).toBe('identity');
+  });
+  it('answers in the stored encoding when the request accepts it', () => {
+    expect(negotiateEncoding('gzip, deflate, br', 'gzip')).toBe('gzip');
+    expect(negotiateEncoding('br', 'gzip')).toBe('br');
+    expect(negotiateEncoding('gzip;q=0, br', 'gzip')).toBe('br');
+    expect(negotiateEncoding(undefined, 'gzip')).toBe('identity');
+    expect(negotiateEncoding('*', 'gzip')).toBe('gzip');
   });
   it('round-trips br and gzip', () => {
     const data = Buffer.from(JSON.stringify({ a: Array.from({ length: 1000 }, (_, i) => i) }));
