@@ -12,6 +12,7 @@ import { cacheDynamo, cacheS3 } from './aws.ts';
 import { config } from './config.ts';
 import type { Encoding } from './encoding.ts';
 import { logger } from './logger.ts';
+import { SizedLru } from './sized-lru.ts';
 
 export interface CacheValue {
   /** The stored bytes, in `encoding`. */
@@ -36,45 +37,23 @@ const now = () => Math.floor(Date.now() / 1000);
 const signal = () => AbortSignal.timeout(config.cacheTimeoutMs());
 
 // ---- per-instance memory (LRU by bytes) ----
-const memory = new Map<string, { value: CacheValue; expiresAt: number; size: number }>();
-let memoryBytes = 0;
+const memory = new SizedLru<{ value: CacheValue; expiresAt: number }>(() => config.cacheMemoryMb() * 1024 * 1024);
 
 function remember(key: string, value: CacheValue, expiresAt: number): void {
-  const limit = config.cacheMemoryMb() * 1024 * 1024;
-  const size = value.body.length + key.length;
-  if (size > limit / 4) return;
-  forget(key);
-  memory.set(key, { value, expiresAt, size });
-  memoryBytes += size;
-  for (const [k] of memory) {
-    if (memoryBytes <= limit) break;
-    forget(k);
-  }
-}
-
-function forget(key: string): void {
-  const e = memory.get(key);
-  if (!e) return;
-  memory.delete(key);
-  memoryBytes -= e.size;
+  memory.set(key, { value, expiresAt }, value.body.length + key.length);
 }
 
 function recall(key: string): CacheValue | undefined {
   const e = memory.get(key);
   if (!e) return undefined;
-  memory.delete(key); // re-insert: most recently used last
-  if (e.expiresAt <= now()) {
-    memoryBytes -= e.size;
-    return undefined;
-  }
-  memory.set(key, e);
-  return e.value;
+  if (e.expiresAt > now()) return e.value;
+  memory.delete(key);
+  return undefined;
 }
 
 /** Empties this instance's memory (tests, and the bench's cold runs). */
 export function clearMemory(): void {
   memory.clear();
-  memoryBytes = 0;
 }
 
 // ---- the shared store ----

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
+import { SizedLru } from '../../functions/lib/sized-lru.ts';
 
 export interface S3ObjectEvent {
   readonly bucket: string;
@@ -35,6 +36,9 @@ const fauxqsDist = join(
   'dist',
 );
 const internal = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(fauxqsDist, file)).href)) as T;
+
+/** Recently read object bodies kept in memory (see startS3Sqs). */
+const BODY_CACHE_BYTES = 512 * 1024 * 1024;
 
 type AnyClass = new (...args: unknown[]) => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -67,10 +71,24 @@ export async function startS3Sqs(opts: {
   for (const queue of sqsStore.allQueues()) queue.persistence = queuesAndTopics;
   s3Store.persistence = objects;
 
+  // fauxqs reads a persisted object's whole file for every GET, range requests included, so a bulk load's
+  // hundreds of range reads of the same few files each read a whole file (and block the event loop while they
+  // do). Bodies read recently are kept, bounded by size, and forgotten when their object is written or removed.
+  const bodies = new SizedLru<Buffer>(() => BODY_CACHE_BYTES);
+  const readBody = (objects.readBody as (bucket: string, key: string) => Buffer).bind(objects);
+  objects.readBody = (bucket: string, key: string): Buffer => {
+    const id = `${bucket}/${key}`;
+    let body = bodies.get(id);
+    if (!body) bodies.set(id, (body = readBody(bucket, key)), body.length);
+    return body;
+  };
+
   // S3's own event source: the store reports each object written or removed; we turn that into notifications.
   s3Store.spy = {
     addMessage(m: { service: string; bucket: string; key: string; status: string }) {
-      if (m.service !== 's3' || (m.status !== 'uploaded' && m.status !== 'deleted')) return;
+      if (m.service !== 's3') return;
+      if (m.status !== 'downloaded') bodies.delete(`${m.bucket}/${m.key}`);
+      if (m.status !== 'uploaded' && m.status !== 'deleted') return;
       let size = 0;
       let etag = '';
       let multipart = false;
