@@ -25,7 +25,7 @@ import { startLocalCloud } from '../infra/local/cloud.ts';
 import type { PgValues } from '../functions/materialize/decode.ts';
 import { npyHeaderText } from '../functions/materialize/npy-write.ts';
 import { encodeCopy } from '../functions/materialize/pgcopy.ts';
-import { createTableSql, indexDefinitions, quoteIdent, SCHEMAS, segmentationTableName, SYNAPSE_NPY_MAPPING, tableColumns, type TableRole } from '../functions/materialize/schemas.ts';
+import { createTableSql, INDEX_BUILD_MEMORY, indexDefinitions, quoteIdent, SCHEMAS, segmentationTableName, SYNAPSE_NPY_MAPPING, tableColumns, type TableRole } from '../functions/materialize/schemas.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const ROWS = Number(process.env.ROWS ?? 2_000_000);
@@ -174,6 +174,7 @@ async function freshTables(db: pg.Client, base: string): Promise<void> {
 }
 
 async function buildIndexes(db: pg.Client, base: string): Promise<void> {
+  await db.query(`SET maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
   for (const role of ROLES) for (const def of indexDefinitions(SYNAPSE, refTable(base, role))) await db.query(def.sql);
 }
 

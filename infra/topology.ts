@@ -38,7 +38,14 @@ export interface QueueDef {
 export type Trigger =
   | { readonly kind: 'http'; readonly routes: readonly string[] }
   | { readonly kind: 'queue'; readonly queue: string; readonly batchSize: number; readonly maxConcurrency: number }
-  | { readonly kind: 'schedule'; readonly name: string; readonly expression: string; readonly everySeconds: number }
+  | {
+      readonly kind: 'schedule';
+      readonly name: string;
+      readonly expression: string;
+      readonly everySeconds: number;
+      /** The event the function gets instead of EventBridge's scheduled event (a rule target's constant input). */
+      readonly input?: Readonly<Record<string, string | number>>;
+    }
   | { readonly kind: 'task' };
 
 export interface FunctionDef {
@@ -91,8 +98,22 @@ export interface Topology {
     /** Uploads from this size on use S3 multipart (as the AWS CLI does from 8 MiB; parts retry on their own). */
     readonly multipartThresholdBytes: number;
     readonly multipartPartBytes: number;
+    /** Days the frozen versions each materialization schedule makes live (an admin's request says its own; default 5). */
+    readonly versionExpiryDays: { readonly daily: number; readonly weekly: number; readonly monthly: number };
+    /** Valid versions per datastack that removal never goes below (the newest is always kept too). */
+    readonly keepVersions: number;
   };
 }
+
+/** Frozen-version settings; the schedules below hand them to their functions as constant input. */
+const VERSION_SETTINGS = { versionExpiryDays: { daily: 2, weekly: 7, monthly: 30 }, keepVersions: 5 } as const;
+
+/** Periodic materialization: a version a day, one a week, one a month for the long term (UTC, an hour apart). */
+const VERSION_SCHEDULES = [
+  { cadence: 'daily', expression: 'cron(0 5 * * ? *)', everySeconds: 86_400 },
+  { cadence: 'weekly', expression: 'cron(0 6 ? * MON *)', everySeconds: 7 * 86_400 },
+  { cadence: 'monthly', expression: 'cron(0 7 1 * ? *)', everySeconds: 30 * 86_400 },
+] as const;
 
 const CATALOG_ROUTES = [
   'GET /v1/openapi.json',
@@ -181,7 +202,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'], postgres: true },
     },
     {
       name: 'analytics-api',
@@ -337,17 +358,36 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload'] },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'] },
     },
     {
       name: 'materialize-api',
-      purpose: 'materialization: validates a bulk upload of .npy column files against its schema and starts the bulk-upload workflow',
+      purpose:
+        'materialization: validates bulk uploads of .npy column files and starts them; starts, lists and reads frozen versions; ' +
+        'registers segmentation sources, loads supervoxel-to-root tables, starts segmentation refresh runs',
       entry: 'functions/materialize/http.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
       layers: [],
-      triggers: [{ kind: 'http', routes: ['POST /v1/materialize/{datastack}/bulk-upload'] }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['bulk-upload'], postgres: true },
+      triggers: [
+        {
+          kind: 'http',
+          routes: [
+            'POST /v1/materialize/{datastack}/bulk-upload',
+            'POST /v1/materialize/{datastack}/versions', 'GET /v1/materialize/{datastack}/versions',
+            'GET /v1/materialize/{datastack}/versions/{version}/tables/{table}',
+            'PUT /v1/materialize/{datastack}/segmentation', 'GET /v1/materialize/{datastack}/segmentation',
+            'POST /v1/materialize/{datastack}/supervoxel-roots',
+            'POST /v1/materialize/{datastack}/ingest-annotations', 'POST /v1/materialize/{datastack}/update-roots',
+          ],
+        },
+      ],
+      uses: {
+        buckets: [{ name: 'media', access: 'read' }],
+        tables: [{ name: 'jobs', access: 'readwrite' }],
+        stateMachines: ['bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'],
+        postgres: true,
+      },
     },
     {
       name: 'materialize-prepare',
@@ -380,6 +420,64 @@ export const topology: Topology = {
       triggers: [{ kind: 'task' }],
       uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
+    {
+      name: 'materialize-ingest-annotations',
+      purpose: "segmentation refresh: looks up missing supervoxel ids in the precomputed volume (one GET per chunk needed), then assigns the roots valid now; resumable",
+      entry: 'functions/materialize/ingest-annotations-task.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'materialize-update-roots',
+      purpose: 'segmentation refresh: replaces the root ids that expired since the last refresh by the roots now valid for their supervoxels, in SQL batches; resumable',
+      entry: 'functions/materialize/update-roots-task.ts',
+      memoryMb: 512,
+      timeoutSeconds: 900,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'materialize-create-version',
+      purpose: "frozen version: copies a datastack's annotation tables merged with their segmentation ids from one snapshot, checks row counts, re-indexes, makes them read-only; once per job",
+      entry: 'functions/materialize/create-version-task.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'materialize-schedule-versions',
+      purpose: 'periodic materialization: starts a materialize-version job for every datastack with annotation tables, once per period',
+      entry: 'functions/materialize/schedule-versions.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: VERSION_SCHEDULES.map((s) => ({
+        kind: 'schedule' as const,
+        name: `materialize-${s.cadence}-version`,
+        expression: s.expression,
+        everySeconds: s.everySeconds,
+        input: { cadence: s.cadence, expiresInDays: VERSION_SETTINGS.versionExpiryDays[s.cadence] },
+      })),
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['materialize-version'], postgres: true },
+    },
+    {
+      name: 'materialize-expire-versions',
+      purpose: "drops expired frozen versions, keeping each datastack's newest valid one and at least keepVersions",
+      entry: 'functions/materialize/expire-versions.ts',
+      memoryMb: 256,
+      timeoutSeconds: 300,
+      layers: [],
+      triggers: [
+        { kind: 'schedule', name: 'expire-datastack-versions', expression: 'rate(1 hour)', everySeconds: 3600, input: { keepVersions: VERSION_SETTINGS.keepVersions } },
+      ],
+      uses: { postgres: true },
+    },
   ],
   stateMachines: [
     {
@@ -403,6 +501,27 @@ export const topology: Topology = {
       functions: ['materialize-prepare', 'materialize-load-chunk', 'materialize-finish', 'jobs-outcome'],
       timeoutSeconds: 7200,
     },
+    {
+      name: 'ingest-annotations',
+      purpose: 'look up the missing supervoxel ids and roots of a datastack (the task runs again until it reports complete), and record the outcome',
+      definitionFile: 'statemachines/ingest-annotations.asl.json',
+      functions: ['materialize-ingest-annotations', 'jobs-outcome'],
+      timeoutSeconds: 7200,
+    },
+    {
+      name: 'update-roots',
+      purpose: "replace a datastack's expired root ids (the task runs again until it reports complete), and record the outcome",
+      definitionFile: 'statemachines/update-roots.asl.json',
+      functions: ['materialize-update-roots', 'jobs-outcome'],
+      timeoutSeconds: 7200,
+    },
+    {
+      name: 'materialize-version',
+      purpose: "make a frozen version of a datastack's annotation tables, and record the outcome",
+      definitionFile: 'statemachines/materialize-version.asl.json',
+      functions: ['materialize-create-version', 'jobs-outcome'],
+      timeoutSeconds: 3600,
+    },
   ],
   settings: {
     lambdaRuntime: 'nodejs22.x',
@@ -412,6 +531,7 @@ export const topology: Topology = {
     presignedUrlSeconds: 3600,
     multipartThresholdBytes: 8 * 1024 * 1024,
     multipartPartBytes: 8 * 1024 * 1024,
+    ...VERSION_SETTINGS,
   },
 };
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload'] as const;
+export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
@@ -18,6 +18,12 @@ export const JOB_STEPS = {
   'det-group': ['videos', 'compute'],
   /** prepare: tables, ledger, drop indexes, plan; load: the chunks (parts: chunks); finish: verify, repair, re-index. */
   'bulk-upload': ['prepare', 'load', 'finish'],
+  /** create-version: copy, check, re-index and freeze the datastack's annotation tables. */
+  'materialize-version': ['create-version'],
+  /** ingest: look up missing supervoxel ids in the volume, then assign the roots valid at the run's time. */
+  'ingest-annotations': ['ingest'],
+  /** update: replace the roots that expired since the last refresh. */
+  'update-roots': ['update'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
@@ -53,6 +59,8 @@ export interface Job {
   readonly requeues: number;
   readonly executionArn?: string;
   readonly error?: JobError;
+  /** What a succeeded run reported (e.g. a bulk upload's row counts, a segmentation run's summary). */
+  readonly result?: Record<string, unknown>;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -82,6 +90,16 @@ export const detGroupJobId = (detGroupId: string, unique: string): string => `de
 
 /** A bulk upload's job is named by its upload id (a digest of what it loads): the same upload posted twice is one job. */
 export const bulkUploadJobId = (datastack: string, uploadId: string): string => `bulk-${datastack}-${uploadId}`;
+
+/**
+ * A version's job: a scheduled one is named by its datastack, cadence and period (a schedule delivered twice in
+ * a day, week or month starts one version); an admin's request by a fresh unique part.
+ */
+export const materializeVersionJobId = (datastack: string, unique: string): string => `version-${datastack}-${unique}`;
+
+/** A segmentation refresh run: a fresh unique part each time (each request is a run of its own). */
+export const segmentationJobId = (kind: 'ingest-annotations' | 'update-roots', datastack: string, unique: string): string =>
+  `${kind === 'ingest-annotations' ? 'segment' : 'roots'}-${datastack}-${unique}`;
 
 /** Step Functions names an execution once: a requeued run gets its own name. */
 export const executionName = (jobId: string, requeues: number): string => (requeues === 0 ? jobId : `${jobId}-r${requeues}`);

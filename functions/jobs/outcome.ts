@@ -10,11 +10,15 @@ const Input = z.discriminatedUnion('outcome', [
   z.object({ jobId: z.string().min(1), outcome: z.literal('failed'), error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }) }),
 ]);
 
+/** A run's report is kept on its job when it is an object (a summary); anything else is left out. */
+const reportOf = (result: unknown): Record<string, unknown> | undefined =>
+  typeof result === 'object' && result !== null && !Array.isArray(result) ? (result as Record<string, unknown>) : undefined;
+
 export const handler = taskHandler(Input, async (input) => {
   logger.appendKeys({ jobId: input.jobId });
   const job =
     input.outcome === 'succeeded'
-      ? await moveJob(input.jobId, 'succeeded')
+      ? await moveJob(input.jobId, 'succeeded', { result: reportOf(input.result) })
       : await moveJob(input.jobId, 'failed', { error: jobErrorFromCatch(input.error) });
   if (job) await endSteps(input.jobId, workingSteps(job), job.state === 'failed' ? 'failed' : 'succeeded');
   logger.info('job outcome recorded', { outcome: input.outcome, recorded: Boolean(job) });

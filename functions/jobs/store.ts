@@ -44,7 +44,7 @@ export async function requireJob(jobId: string): Promise<Job> {
 export async function moveJob(
   jobId: string,
   to: JobState,
-  fields: { error?: JobError; executionArn?: string; countRequeue?: boolean; resetStepsOf?: JobKind } = {},
+  fields: { error?: JobError; result?: Record<string, unknown>; executionArn?: string; countRequeue?: boolean; resetStepsOf?: JobKind } = {},
 ): Promise<Job | undefined> {
   const from = statesBefore(to);
   const names: Record<string, string> = { '#state': 'state', '#error': 'error' };
@@ -54,6 +54,11 @@ export async function moveJob(
   if (fields.error) {
     sets.push('#error = :error');
     values[':error'] = fields.error;
+  }
+  if (fields.result) {
+    sets.push('#result = :result');
+    names['#result'] = 'result';
+    values[':result'] = fields.result;
   }
   if (fields.executionArn) {
     sets.push('executionArn = :execution');

@@ -16,6 +16,12 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
       return { stateMachineArn: config.detGroupStateMachineArn(), input: { jobId: job.jobId, detGroupId: job.detGroupId! } };
     case 'bulk-upload':
       return { stateMachineArn: config.bulkUploadStateMachineArn(), input: { jobId: job.jobId, ...job.input } };
+    case 'materialize-version':
+      return { stateMachineArn: config.materializeVersionStateMachineArn(), input: { jobId: job.jobId, ...job.input } };
+    case 'ingest-annotations':
+      return { stateMachineArn: config.ingestAnnotationsStateMachineArn(), input: { jobId: job.jobId, datastack: job.input.datastack! } };
+    case 'update-roots':
+      return { stateMachineArn: config.updateRootsStateMachineArn(), input: { jobId: job.jobId, datastack: job.input.datastack!, full: job.input.full ?? 'false' } };
   }
 }
 

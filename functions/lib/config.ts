@@ -20,6 +20,9 @@ export const config = {
   videoIngestStateMachineArn: () => required('STATE_MACHINE_VIDEO_INGEST_ARN'),
   detGroupStateMachineArn: () => required('STATE_MACHINE_DET_GROUP_ARN'),
   bulkUploadStateMachineArn: () => required('STATE_MACHINE_BULK_UPLOAD_ARN'),
+  materializeVersionStateMachineArn: () => required('STATE_MACHINE_MATERIALIZE_VERSION_ARN'),
+  ingestAnnotationsStateMachineArn: () => required('STATE_MACHINE_INGEST_ANNOTATIONS_ARN'),
+  updateRootsStateMachineArn: () => required('STATE_MACHINE_UPDATE_ROOTS_ARN'),
   detGroupQueueUrl: () => required('QUEUE_DET_GROUP_URL'),
   /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
   s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',

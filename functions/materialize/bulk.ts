@@ -17,13 +17,15 @@ import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { query, transaction } from '../lib/pg.ts';
 import { byteRanges, planChunks, type Chunk } from './chunks.ts';
-import { decodeChunk, type DecodedColumn } from './decode.ts';
+import { ConversionError, convertColumn, decodeChunk, type DecodedColumn } from './decode.ts';
 import { copyFromSql, tableChunkValues } from './load.ts';
 import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from './npy.ts';
 import { encodeCopy } from './pgcopy.ts';
+import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
 import {
   columnMappingSchema,
   createTableSql,
+  INDEX_BUILD_MEMORY,
   indexDefinitions,
   quoteIdent,
   SCHEMAS,
@@ -130,9 +132,12 @@ async function readHeader(bucket: string, o: NpyObject): Promise<NpyFileInfo> {
   }
 }
 
-/** A name the workflow keeps for itself. */
+/** Names the datastack's schema keeps for itself: the upload ledger, the segmentation's supervoxel → root table. */
+const RESERVED_TABLES: Readonly<Record<string, string>> = { [LEDGER_TABLE]: 'the upload ledger', [SUPERVOXEL_ROOT_TABLE]: 'the supervoxel → root table' };
+
 function reservedTableProblem(table: string): Problem[] {
-  return table === LEDGER_TABLE ? [{ code: 'INVALID_IDENTIFIER', message: `table name '${LEDGER_TABLE}' is reserved for the upload ledger` }] : [];
+  const use = Object.hasOwn(RESERVED_TABLES, table) ? RESERVED_TABLES[table] : undefined;
+  return use ? [{ code: 'INVALID_IDENTIFIER', message: `table name '${table}' is reserved for ${use}` }] : [];
 }
 
 export interface Inspection {
@@ -212,6 +217,7 @@ export async function prepareUpload(req: UploadRequest, uploadId: string, chunkR
   const { plan } = inspection.result;
   const mismatch = await existingTableProblems(req.datastack, plan);
   if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
+  await checkValues(req.bucket, plan, inspection.files);
   const schema = datastackSchema(req.datastack);
   await transaction(async (client) => {
     // Serializes concurrent prepares of one datastack (CREATE … IF NOT EXISTS races on the catalog otherwise).
@@ -232,6 +238,34 @@ export async function prepareUpload(req: UploadRequest, uploadId: string, chunkR
     }
   });
   return { files: inspection.files, chunks: planChunks({ rows: plan.rows, chunkRows }) };
+}
+
+/** Rows read at a time when checking values: bounded memory (24 MB of an (N, 3) int64 file). */
+const CHECK_ROWS = 1_000_000;
+
+/**
+ * Before anything is written, every value of a column whose conversion is checked (e.g. int64 coordinates into
+ * integer columns) must fit: found by the chunk that holds it, the bad value would fail the job after the chunks
+ * before it were committed. Reads only the files that have such columns, CHECK_ROWS rows at a time.
+ */
+async function checkValues(bucket: string, plan: LoadPlan, files: readonly UploadFile[]): Promise<void> {
+  const checked = plan.tables.flatMap((table) => table.copyColumns.filter((c) => c.conversion === 'checked').map((column) => ({ table, column })));
+  const keys = new Map(files.map((f) => [f.name, f.key]));
+  for (const f of plan.files) {
+    const columns = checked.filter((c) => c.column.file === f.name);
+    if (columns.length === 0) continue;
+    for (const chunk of planChunks({ rows: plan.rows, chunkRows: CHECK_ROWS })) {
+      const ranges = byteRanges(f.header, f.header.dataOffset, chunk);
+      const decoded = decodeChunk(f.header, await Promise.all(ranges.map((r) => readRange(bucket, keys.get(f.name)!, r.offset, r.offset + r.length))), chunk.rows);
+      for (const { table, column } of columns) {
+        try {
+          convertColumn(decoded[column.arrayColumn]!, column.target, { column: `${f.name}.npy → ${table.name}.${column.name}`, firstRow: chunk.firstRow });
+        } catch (err) {
+          throw err instanceof ConversionError ? new BulkUploadError('ValueOutOfRange', `${err.message}; nothing was written`) : err;
+        }
+      }
+    }
+  }
 }
 
 export interface ChunkLoad {
@@ -305,6 +339,7 @@ async function rebuildIndexes(datastack: string, schemaName: string, table: Tabl
         [datastackSchema(datastack), def.name],
       );
       if (exists.rowCount) return;
+      await client.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
       try {
         await client.query(def.sql);
       } catch (err) {

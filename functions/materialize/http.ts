@@ -1,6 +1,7 @@
 // materialize-api: bulk uploads of `.npy` column files into a datastack's tables. The request is checked against
 // every file's header (Range GETs of the header bytes only) before anything is written: any problem is a 400
 // listing them all. A valid upload becomes a 'bulk-upload' job running the bulk-upload workflow.
+// Frozen versions of a datastack: version-routes.ts. Segmentation source and refresh: segmentation-routes.ts.
 import { z } from 'zod';
 import { httpHandler, ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
 import { config } from '../lib/config.ts';
@@ -11,6 +12,8 @@ import { createAndStartJob } from '../jobs/workflow.ts';
 import { DATASTACK, existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
 import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
 import { columnMappingSchema } from './schemas.ts';
+import { segmentationRoutes } from './segmentation-routes.ts';
+import { versionRoutes } from './version-routes.ts';
 
 const Params = z.object({
   datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
@@ -29,6 +32,8 @@ const invalidUpload = (problems: unknown[]) =>
   new AppError(400, 'InvalidUpload', `The upload cannot be loaded: ${problems.length} problem(s), nothing was written`, problems);
 
 export const routes: Routes = {
+  ...versionRoutes,
+  ...segmentationRoutes,
   'POST /v1/materialize/{datastack}/bulk-upload': {
     roles: [],
     handle: async (req): Promise<HttpResult> => {

@@ -58,7 +58,7 @@ export class Api extends Construct {
         allowOrigins: ['*'],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
         allowHeaders: ['content-type', 'authorization', 'if-none-match'],
-        exposeHeaders: ['etag', 'x-cache', 'x-cache-fragments-built', 'x-cache-fragments-cached'],
+        exposeHeaders: ['etag', 'x-cache', 'x-cache-fragments-built', 'x-cache-fragments-cached', 'next-cursor', 'link', 'x-datastack-version', 'x-page-rows'],
         maxAge: Duration.days(1),
       },
     });

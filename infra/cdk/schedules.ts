@@ -1,5 +1,5 @@
 // EventBridge: one rule per topology schedule trigger, invoking its function asynchronously.
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import type { Topology } from '../topology.ts';
@@ -25,6 +25,7 @@ export class Schedules extends Construct {
           schedule: Schedule.expression(trigger.expression),
           targets: [
             new LambdaFunction(props.functions.get(def.name).fn, {
+              ...(trigger.input && { event: RuleTargetInput.fromObject(trigger.input) }),
               retryAttempts: 2,
               deadLetterQueue: props.queues.asyncFailures,
             }),

@@ -227,7 +227,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
         b.notifications.map((n) => ({ bucket: localName(b.name), prefix: n.prefix, queueUrl: localQueueUrl(s3sqs.endpoint, n.queue) })),
       ),
       schedules: topology.functions.flatMap((f) =>
-        f.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ name: t.name, fn: f.name, everySeconds: t.everySeconds }] : [])),
+        f.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ name: t.name, fn: f.name, everySeconds: t.everySeconds, input: t.input }] : [])),
       ),
     });
     notify.router = router;

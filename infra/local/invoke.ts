@@ -29,7 +29,8 @@ if (first === '--schedule') {
   const owner = topology.functions.find((f) => f.triggers.some((t) => t.kind === 'schedule' && t.name === second));
   if (!owner) throw new Error(`no schedule named ${second}`);
   fn = owner.name;
-  event = scheduledEvent(second, REGION);
+  const trigger = owner.triggers.find((t) => t.kind === 'schedule' && t.name === second);
+  event = (trigger?.kind === 'schedule' && trigger.input) || scheduledEvent(second, REGION);
 } else {
   fn = findFunction(first).name;
   event = JSON.parse(readFileSync(resolve(second), 'utf8'));

@@ -25,7 +25,12 @@ export interface ScheduleBinding {
   readonly name: string;
   readonly fn: string;
   readonly everySeconds: number;
+  /** Sent instead of the scheduled event, as an EventBridge target's constant input is. */
+  readonly input?: unknown;
 }
+
+/** setInterval holds at most 2^31 − 1 ms (24.8 days); a longer schedule is checked hourly instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Router {
   private readonly sqs: SQSClient;
@@ -52,7 +57,17 @@ export class Router {
     for (const q of this.o.queues) for (let i = 0; i < q.maxConcurrency; i++) this.track(this.poll(q));
     if (!withSchedules) return;
     for (const s of this.o.schedules) {
-      this.timers.push(setInterval(() => void this.fireSchedule(s.name).catch(() => undefined), s.everySeconds * 1000));
+      const every = s.everySeconds * 1000;
+      if (every <= MAX_TIMER_MS) {
+        this.timers.push(setInterval(() => void this.fireSchedule(s.name).catch(() => undefined), every));
+        continue;
+      }
+      let due = Date.now() + every;
+      this.timers.push(setInterval(() => {
+        if (Date.now() < due) return;
+        due += every;
+        void this.fireSchedule(s.name).catch(() => undefined);
+      }, 3_600_000));
     }
   }
 
@@ -79,11 +94,11 @@ export class Router {
     }
   }
 
-  /** Runs a schedule's function now with a scheduled event, as EventBridge would at its next tick. */
+  /** Runs a schedule's function now with a scheduled event (or its constant input), as EventBridge would at its next tick. */
   async fireSchedule(name: string): Promise<unknown> {
     const s = this.o.schedules.find((x) => x.name === name);
     if (!s) throw new Error(`no schedule named ${name}`);
-    const run = this.o.functions.invoke(s.fn, scheduledEvent(s.name, this.o.region));
+    const run = this.o.functions.invoke(s.fn, s.input ?? scheduledEvent(s.name, this.o.region));
     this.track(run.catch(() => undefined));
     return run;
   }

@@ -427,6 +427,8 @@ describe('schedules', () => {
         const target = asArray<any>(found[0]![1].Properties.Targets)[0];
         expect(target.RetryPolicy.MaximumRetryAttempts).toBe(2);
         expect(target.DeadLetterConfig.Arn).toBeDefined();
+        // A trigger's constant input is what the function gets instead of the scheduled event.
+        expect(target.Input === undefined ? undefined : JSON.parse(target.Input), t.name).toEqual(t.input);
       }
     }
   });

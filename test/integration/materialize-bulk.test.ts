@@ -188,7 +188,7 @@ describe('materialize: bulk upload', () => {
 });
 
 describe('materialize: a value its column cannot hold', () => {
-  it('fails the job with the file, column and row (a checked conversion is only known when its chunk is read)', async () => {
+  it('fails the job with the file, column and row before any row is written (values of checked conversions are read first)', async () => {
     const prefix = `materialize/${STAMP}/oor/`;
     const rows = 10;
     await Promise.all([
@@ -200,8 +200,11 @@ describe('materialize: a value its column cannot hold', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const failed = await followJob(res.body.jobId);
     expect(failed.state).toBe('failed');
-    expect(failed.error.code).toBe('ConversionError');
+    expect(failed.error.code).toBe('ValueOutOfRange');
     expect(failed.error.message).toContain('pt.npy → cells_oor.pt_position_y: row 8 has 3000000000');
+    // chunks 0-1 (rows 0-5) hold only good values: none of them was loaded, the table was not even created
+    const exists = await pool.query(`SELECT to_regclass($1) AS t`, [`"ds_${DATASTACK}"."cells_oor"`]);
+    expect(exists.rows[0].t).toBeNull();
   });
 });
 

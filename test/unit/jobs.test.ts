@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canMove, executionName, ingestJobId, jobErrorFromCatch, statesBefore } from '../../functions/jobs/job.ts';
+import { canMove, executionName, ingestJobId, jobErrorFromCatch, segmentationJobId, statesBefore } from '../../functions/jobs/job.ts';
 
 describe('job states', () => {
   it('moves forward only, and back to queued only from failed', () => {
@@ -19,6 +19,11 @@ describe('job states', () => {
     expect(ingestJobId('v1', 'videos/v1/source', 'etag', '0001')).toBe(a);
     expect(ingestJobId('v1', 'videos/v1/source', 'etag', '0002')).not.toBe(a);
     expect(a).toMatch(/^ingest-v1-[0-9a-f]{16}$/);
+  });
+
+  it('names segmentation runs by kind and datastack, each request apart', () => {
+    expect(segmentationJobId('ingest-annotations', 'minnie', 'a1b2c3d4')).toBe('segment-minnie-a1b2c3d4');
+    expect(segmentationJobId('update-roots', 'minnie', 'a1b2c3d4')).toBe('roots-minnie-a1b2c3d4');
   });
 
   it('names each requeued run apart', () => {

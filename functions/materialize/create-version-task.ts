@@ -1,0 +1,26 @@
+// materialize-create-version (Task of materialize-version): makes the job's frozen version of the datastack,
+// once; a retried or repeated task returns the version its job already made.
+import { z } from 'zod';
+import { logger } from '../lib/logger.ts';
+import { taskHandler } from '../lib/task.ts';
+import { finishStep, startStep } from '../jobs/store.ts';
+import { DATASTACK } from './bulk.ts';
+import { createVersion } from './version-store.ts';
+import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, VERSION_CADENCES } from './versions.ts';
+
+const Input = z.object({
+  jobId: z.string().min(1),
+  datastack: z.string().regex(DATASTACK),
+  /** A number, or its text as job inputs carry it. */
+  expiresInDays: z.coerce.number().int().min(1).max(MAX_EXPIRES_IN_DAYS).default(DEFAULT_EXPIRES_IN_DAYS),
+  cadence: z.enum(VERSION_CADENCES).default('manual'),
+});
+
+export const handler = taskHandler(Input, async ({ jobId, datastack, expiresInDays, cadence }) => {
+  logger.appendKeys({ jobId, datastack });
+  await startStep(jobId, 'create-version');
+  const { version, tables } = await createVersion({ datastack, cadence, expiresInDays, jobId });
+  await finishStep(jobId, 'create-version');
+  logger.info('version created', { version, tables, cadence, expiresInDays });
+  return { version, tables };
+});

@@ -1,0 +1,132 @@
+// materialize-api, segmentation refresh (admin only): register a datastack's segmentation source, load
+// supervoxel → root files, and start the two refresh runs as jobs (follow them with GET /v1/jobs/{id}).
+// Anything read from S3 is checked before anything is written; a problem is a 400 listing every problem found.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
+import { config } from '../lib/config.ts';
+import { AppError, badRequest, conflict, notFound } from '../lib/errors.ts';
+import { logger } from '../lib/logger.ts';
+import { segmentationJobId, type Job } from '../jobs/job.ts';
+import { listJobs } from '../jobs/store.ts';
+import { createAndStartJob } from '../jobs/workflow.ts';
+import { DATASTACK } from './bulk.ts';
+import type { RunKind } from './segmentation.ts';
+import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './segmentation-source.ts';
+import { loadRootTable } from './supervoxel-roots.ts';
+
+const Datastack = z.object({
+  datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
+});
+const positiveNm = z.number().positive().finite();
+const SourceBody = z.strictObject({
+  bucket: z.string().min(1),
+  /** The volume's folder ('' for the bucket's root): `info` is at <prefix>/info. */
+  prefix: z.string(),
+  /** The key of the scale to read; the first scale of `info` by default. */
+  scale: z.string().min(1).optional(),
+  /** nm per unit of the annotation positions, per axis; the scale's resolution by default (positions in voxels). */
+  positionUnitNm: z.tuple([positiveNm, positiveNm, positiveNm]).optional(),
+  /** Read chunks that do not exist as background (supervoxel 0) instead of failing the run. */
+  fillMissing: z.boolean().default(false),
+});
+const RootFileBody = z.strictObject({ bucket: z.string().min(1), key: z.string().min(1) });
+const UpdateBody = z
+  .strictObject({ /** Replace every expired root, not only those expired since the last refresh. */ full: z.boolean().default(false) })
+  .default({ full: false });
+
+/** Only buckets the topology declares and grants this function (for now, the media bucket). */
+function checkBucket(bucket: string): void {
+  if (bucket !== config.mediaBucket()) throw badRequest(`bucket ${bucket} is not one Framewise reads from`, { bucket, allowed: [config.mediaBucket()] });
+}
+
+async function sourceOrNotFound(datastack: string): Promise<SegmentationSource> {
+  const source = await getSource(datastack);
+  if (!source) throw notFound('segmentation source of datastack', datastack);
+  return source;
+}
+
+/** A run of this kind for this datastack that has not ended, if any. */
+async function activeRun(kind: RunKind, datastack: string): Promise<Job | undefined> {
+  for (const state of ['queued', 'working'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await listJobs({ state, limit: 100, cursor });
+      const found = page.jobs.find((j) => j.kind === kind && j.input.datastack === datastack);
+      if (found) return found;
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return undefined;
+}
+
+async function startRun(kind: RunKind, datastack: string, input: Record<string, string> = {}): Promise<HttpResult> {
+  await sourceOrNotFound(datastack);
+  const active = await activeRun(kind, datastack);
+  if (active) throw conflict(`datastack ${datastack} has a ${kind} run in progress: job ${active.jobId}`, { jobId: active.jobId });
+  const jobId = segmentationJobId(kind, datastack, randomUUID().slice(0, 8));
+  const { job } = await createAndStartJob({ jobId, kind, input: { datastack, ...input } });
+  logger.info('segmentation run started', { jobId, datastack, kind });
+  return { status: 202, body: job };
+}
+
+export const segmentationRoutes: Routes = {
+  'PUT /v1/materialize/{datastack}/segmentation': {
+    roles: [],
+    handle: async (req) => {
+      const { datastack } = parse(Datastack, req.params);
+      const body = parse(SourceBody, req.body);
+      checkBucket(body.bucket);
+      const resolved = await readVolumeScale(body.bucket, body.prefix, body.scale);
+      if (!resolved.ok) {
+        throw new AppError(400, 'InvalidSegmentation', `The volume cannot be used: ${resolved.problems.length} problem(s), nothing was stored`, resolved.problems);
+      }
+      const source = await registerSource({
+        datastack,
+        bucket: body.bucket,
+        volumePrefix: body.prefix,
+        scale: resolved.scale,
+        positionUnitNm: body.positionUnitNm,
+        fillMissing: body.fillMissing,
+      });
+      logger.info('segmentation source registered', { datastack, scale: resolved.scale.key });
+      return ok({ ...source, scale: resolved.scale, scales: resolved.scales });
+    },
+  },
+  'GET /v1/materialize/{datastack}/segmentation': {
+    roles: [],
+    handle: async (req) => ok(await sourceOrNotFound(parse(Datastack, req.params).datastack)),
+  },
+  'POST /v1/materialize/{datastack}/supervoxel-roots': {
+    roles: [],
+    handle: async (req) => {
+      const { datastack } = parse(Datastack, req.params);
+      const body = parse(RootFileBody, req.body);
+      checkBucket(body.bucket);
+      await sourceOrNotFound(datastack);
+      const result = await loadRootTable(datastack, body.bucket, body.key);
+      if (!result.ok) {
+        throw new AppError(
+          400,
+          'InvalidRootTable',
+          `s3://${body.bucket}/${body.key} cannot be loaded: ${result.count} problem(s)${result.count > result.problems.length ? ` (the first ${result.problems.length} listed)` : ''}, nothing was loaded`,
+          result.problems,
+        );
+      }
+      logger.info('supervoxel roots loaded', { datastack, ...result.load });
+      return ok(result.load);
+    },
+  },
+  'POST /v1/materialize/{datastack}/ingest-annotations': {
+    roles: [],
+    handle: async (req) => startRun('ingest-annotations', parse(Datastack, req.params).datastack),
+  },
+  'POST /v1/materialize/{datastack}/update-roots': {
+    roles: [],
+    handle: async (req) => {
+      const { datastack } = parse(Datastack, req.params);
+      const { full } = parse(UpdateBody, req.body);
+      return startRun('update-roots', datastack, { full: String(full) });
+    },
+  },
+};

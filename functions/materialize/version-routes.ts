@@ -1,0 +1,114 @@
+// materialize-api, frozen versions: an admin starts one (a materialize-version job); admins and analysts list a
+// datastack's versions and read a version's tables, filtered on root ids, page by page, as JSON or CSV.
+//
+// A page is built whole before it is sent: API Gateway buffers a Lambda's response (HTTP APIs do not stream
+// one). It is read through a PostgreSQL cursor and encoded batch by batch, and bounded by `limit` (at most
+// 10,000 rows) and by MAX_PAGE_BYTES.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ok, parse, type HttpRequest, type HttpResult, type Routes } from '../lib/http.ts';
+import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { logger } from '../lib/logger.ts';
+import { materializeVersionJobId } from '../jobs/job.ts';
+import { createAndStartJob } from '../jobs/workflow.ts';
+import { DATASTACK } from './bulk.ts';
+import { DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
+import { datastackKnown, listVersions, readVersionPage, versionedTablesOf, type VersionRecord } from './version-store.ts';
+import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS } from './versions.ts';
+
+const Datastack = z.object({
+  datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
+});
+const CreateBody = z
+  .strictObject({ expiresInDays: z.number().int().min(1).max(MAX_EXPIRES_IN_DAYS).default(DEFAULT_EXPIRES_IN_DAYS) })
+  .default({ expiresInDays: DEFAULT_EXPIRES_IN_DAYS });
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** The nextCursor of the previous page: versions below this number. */
+  cursor: z.string().regex(/^[1-9]\d{0,9}$/, 'not a cursor this API returned').optional(),
+});
+const TableParams = Datastack.extend({
+  version: z.union([z.literal('latest'), z.coerce.number().int().min(1).max(2_147_483_647)]),
+  table: z.string().min(1),
+});
+const PageQuery = z.object({
+  rootIds: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_ROWS).default(DEFAULT_PAGE_ROWS),
+  cursor: z.string().min(1).optional(),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+/** A version as the API shows it. */
+const view = (v: VersionRecord) => ({
+  version: v.version,
+  state: v.state,
+  cadence: v.cadence,
+  createdAt: v.createdAt,
+  validAt: v.validAt,
+  expiresAt: v.expiresAt,
+  expiredAt: v.expiredAt,
+  tables: v.tables,
+  schema: v.schema,
+  jobId: v.jobId,
+  ...(v.error && { error: v.error }),
+});
+
+async function requireDatastack(datastack: string): Promise<void> {
+  if (!(await datastackKnown(datastack))) throw notFound('datastack', datastack);
+}
+
+/** The same request (at the version read, should it have been `latest`) with the next cursor, relative to the API's root, for a `Link: <…>; rel="next"` header. */
+function nextLink(req: HttpRequest, p: z.output<typeof TableParams>, version: number, cursor: string): string {
+  const query = new URLSearchParams({ ...req.query, cursor });
+  return `/v1/materialize/${p.datastack}/versions/${version}/tables/${encodeURIComponent(p.table)}?${query}`;
+}
+
+export const versionRoutes: Routes = {
+  'POST /v1/materialize/{datastack}/versions': {
+    roles: [],
+    handle: async (req): Promise<HttpResult> => {
+      const { datastack } = parse(Datastack, req.params);
+      const { expiresInDays } = parse(CreateBody, req.body);
+      await requireDatastack(datastack);
+      if ((await versionedTablesOf(datastack)).length === 0) {
+        throw conflict(`datastack ${datastack} has no annotation tables to version (a table T with its segmentation table T__seg)`);
+      }
+      const jobId = materializeVersionJobId(datastack, randomUUID().slice(0, 8));
+      const { job } = await createAndStartJob({ jobId, kind: 'materialize-version', input: { datastack, cadence: 'manual', expiresInDays: String(expiresInDays) } });
+      logger.info('version requested', { jobId, datastack, expiresInDays });
+      return { status: 202, body: job };
+    },
+  },
+  'GET /v1/materialize/{datastack}/versions': {
+    roles: ['analyst'],
+    handle: async (req) => {
+      const { datastack } = parse(Datastack, req.params);
+      const q = parse(ListQuery, req.query);
+      await requireDatastack(datastack);
+      const versions = await listVersions(datastack, { limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
+      const page = versions.slice(0, q.limit);
+      return ok({ versions: page.map(view), nextCursor: versions.length > q.limit ? String(page.at(-1)!.version) : null });
+    },
+  },
+  'GET /v1/materialize/{datastack}/versions/{version}/tables/{table}': {
+    roles: ['analyst'],
+    handle: async (req): Promise<HttpResult> => {
+      const p = parse(TableParams, req.params);
+      const q = parse(PageQuery, req.query);
+      try {
+        const rootIds = q.rootIds === undefined ? [] : parseRootIds(q.rootIds);
+        const page = await readVersionPage({ datastack: p.datastack, version: p.version, table: p.table, rootIds, cursor: q.cursor, limit: q.limit, format: q.format });
+        const headers: Record<string, string> = {
+          'content-type': q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json',
+          'x-datastack-version': String(page.version),
+          'x-page-rows': String(page.rows),
+        };
+        if (page.nextCursor) Object.assign(headers, { 'next-cursor': page.nextCursor, link: `<${nextLink(req, p, page.version, page.nextCursor)}>; rel="next"` });
+        return { status: 200, headers, raw: page.body };
+      } catch (err) {
+        if (err instanceof QueryInputError) throw badRequest(err.message, err.details);
+        throw err;
+      }
+    },
+  },
+};
