@@ -202,7 +202,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'], postgres: true },
     },
     {
       name: 'analytics-api',
@@ -358,7 +358,7 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'] },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'] },
     },
     {
       name: 'materialize-api',
@@ -379,13 +379,14 @@ export const topology: Topology = {
             'PUT /v1/materialize/{datastack}/segmentation', 'GET /v1/materialize/{datastack}/segmentation',
             'POST /v1/materialize/{datastack}/supervoxel-roots',
             'POST /v1/materialize/{datastack}/ingest-annotations', 'POST /v1/materialize/{datastack}/update-roots',
+            'POST /v1/materialize/{datastack}/complete-workflow',
           ],
         },
       ],
       uses: {
         buckets: [{ name: 'media', access: 'read' }],
         tables: [{ name: 'jobs', access: 'readwrite' }],
-        stateMachines: ['bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'],
+        stateMachines: ['bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'],
         postgres: true,
       },
     },
@@ -452,7 +453,7 @@ export const topology: Topology = {
     },
     {
       name: 'materialize-schedule-versions',
-      purpose: 'periodic materialization: starts a materialize-version job for every datastack with annotation tables, once per period',
+      purpose: 'periodic materialization: starts the complete workflow (ingest, update roots, create version) for every datastack with annotation tables, once per period',
       entry: 'functions/materialize/schedule-versions.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
@@ -464,7 +465,7 @@ export const topology: Topology = {
         everySeconds: s.everySeconds,
         input: { cadence: s.cadence, expiresInDays: VERSION_SETTINGS.versionExpiryDays[s.cadence] },
       })),
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['materialize-version'], postgres: true },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['materialize'], postgres: true },
     },
     {
       name: 'materialize-expire-versions',
@@ -514,6 +515,13 @@ export const topology: Topology = {
       definitionFile: 'statemachines/update-roots.asl.json',
       functions: ['materialize-update-roots', 'jobs-outcome'],
       timeoutSeconds: 7200,
+    },
+    {
+      name: 'materialize',
+      purpose: 'the complete workflow: ingest new annotations, update expired root ids (each repeated until complete), create a frozen version, record the outcome',
+      definitionFile: 'statemachines/materialize.asl.json',
+      functions: ['materialize-ingest-annotations', 'materialize-update-roots', 'materialize-create-version', 'jobs-outcome'],
+      timeoutSeconds: 4 * 3600,
     },
     {
       name: 'materialize-version',

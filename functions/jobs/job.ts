@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots'] as const;
+export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
@@ -24,6 +24,8 @@ export const JOB_STEPS = {
   'ingest-annotations': ['ingest'],
   /** update: replace the roots that expired since the last refresh. */
   'update-roots': ['update'],
+  /** The complete workflow: ingest new annotations, update root ids, create a version (a datastack without a segmentation source passes the first two). */
+  materialize: ['ingest', 'update', 'create-version'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
@@ -96,6 +98,9 @@ export const bulkUploadJobId = (datastack: string, uploadId: string): string => 
  * a day, week or month starts one version); an admin's request by a fresh unique part.
  */
 export const materializeVersionJobId = (datastack: string, unique: string): string => `version-${datastack}-${unique}`;
+
+/** A complete materialization run, named as a version's job is (by period when scheduled). */
+export const materializeJobId = (datastack: string, unique: string): string => `materialize-${datastack}-${unique}`;
 
 /** A segmentation refresh run: a fresh unique part each time (each request is a run of its own). */
 export const segmentationJobId = (kind: 'ingest-annotations' | 'update-roots', datastack: string, unique: string): string =>

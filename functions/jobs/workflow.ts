@@ -20,6 +20,8 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
       return { stateMachineArn: config.materializeVersionStateMachineArn(), input: { jobId: job.jobId, ...job.input } };
     case 'ingest-annotations':
       return { stateMachineArn: config.ingestAnnotationsStateMachineArn(), input: { jobId: job.jobId, datastack: job.input.datastack! } };
+    case 'materialize':
+      return { stateMachineArn: config.materializeStateMachineArn(), input: { jobId: job.jobId, ...job.input } };
     case 'update-roots':
       return { stateMachineArn: config.updateRootsStateMachineArn(), input: { jobId: job.jobId, datastack: job.input.datastack!, full: job.input.full ?? 'false' } };
   }

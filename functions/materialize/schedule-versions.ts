@@ -1,11 +1,11 @@
-// materialize-schedule-versions (schedules materialize-daily-version, -weekly-, -monthly-): starts a
-// materialize-version job for every datastack with annotation tables. The schedule's constant input names the
+// materialize-schedule-versions (schedules materialize-daily-version, -weekly-, -monthly-): starts the complete
+// workflow (ingest new annotations, update root ids, create a version) for every datastack with annotation tables. The schedule's constant input names the
 // cadence and how long its versions live (topology settings). The job id carries the period, so a schedule
 // delivered twice in one period (EventBridge retries) starts one version per datastack.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
-import { materializeVersionJobId } from '../jobs/job.ts';
+import { materializeJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { datastacksWithTables } from './version-store.ts';
 import { cadencePeriod, expiryDaysFor, MAX_EXPIRES_IN_DAYS, SCHEDULED_CADENCES, type ScheduledCadence } from './versions.ts';
@@ -22,15 +22,21 @@ export interface ScheduledVersions {
   existing: string[];
 }
 
-export async function startScheduledVersions(cadence: ScheduledCadence, requestedDays: number | undefined, now: Date): Promise<ScheduledVersions> {
+/** Starts the period's run for every datastack with annotation tables (or for the ones named). */
+export async function startScheduledVersions(
+  cadence: ScheduledCadence,
+  requestedDays: number | undefined,
+  now: Date,
+  datastacks?: readonly string[],
+): Promise<ScheduledVersions> {
   const expiresInDays = expiryDaysFor(cadence, requestedDays);
   const period = cadencePeriod(cadence, now);
   const out: ScheduledVersions = { cadence, started: [], existing: [] };
   const failures: string[] = [];
-  for (const datastack of await datastacksWithTables()) {
-    const jobId = materializeVersionJobId(datastack, `${cadence}-${period}`);
+  for (const datastack of datastacks ?? (await datastacksWithTables())) {
+    const jobId = materializeJobId(datastack, `${cadence}-${period}`);
     try {
-      const { started } = await createAndStartJob({ jobId, kind: 'materialize-version', input: { datastack, cadence, expiresInDays: String(expiresInDays) } });
+      const { started } = await createAndStartJob({ jobId, kind: 'materialize', input: { datastack, cadence, expiresInDays: String(expiresInDays) } });
       (started ? out.started : out.existing).push(jobId);
     } catch (err) {
       // One datastack's failure does not hold up the others; the schedule's retry picks it up (same job id).

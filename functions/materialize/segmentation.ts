@@ -63,15 +63,21 @@ const RUN_COLUMNS = `${isoUtc('as_of')} AS "asOf", ${isoUtc('since')} AS since, 
  * table's lock to do so, so a file loaded concurrently is either seen by this run or recorded after `as_of` (and
  * found by the next run through recorded_at).
  */
-async function beginRun(jobId: string, source: SegmentationSource, kind: RunKind, full = false): Promise<RunRow> {
+/** A run is one kind of refresh by one job (a job of the complete workflow runs both kinds, one after the other). */
+interface RunKey {
+  readonly jobId: string;
+  readonly kind: RunKind;
+}
+
+async function beginRun(key: RunKey, source: SegmentationSource, full = false): Promise<RunRow> {
   return transaction(async (client) => {
     await lockRootTable(client, source.datastack);
     const out = await client.query<RunRow>(
       `INSERT INTO public.segmentation_run AS run (job_id, datastack, kind, as_of, since, invocations)
        SELECT $1, datastack, $3, clock_timestamp(), CASE WHEN $4 THEN roots_refreshed_at END, 1 FROM public.segmentation_source WHERE datastack = $2
-       ON CONFLICT (job_id) DO UPDATE SET invocations = run.invocations + 1
+       ON CONFLICT (job_id, kind) DO UPDATE SET invocations = run.invocations + 1
        RETURNING ${RUN_COLUMNS}`,
-      [jobId, source.datastack, kind, kind === 'update-roots' && !full],
+      [key.jobId, source.datastack, key.kind, key.kind === 'update-roots' && !full],
     );
     if (!out.rows[0]) throw new SegmentationError('NoSegmentationSource', `datastack ${source.datastack} has no segmentation source`);
     return out.rows[0];
@@ -81,22 +87,26 @@ async function beginRun(jobId: string, source: SegmentationSource, kind: RunKind
 type Counter = 'supervoxels_looked_up' | 'chunks_read' | 'roots_assigned' | 'roots_replaced';
 
 /** Adds to a run's counters, in the caller's transaction (the one doing the counted work). */
-async function addToRun(client: pg.ClientBase, jobId: string, counts: Partial<Record<Counter, number>>): Promise<void> {
+async function addToRun(client: pg.ClientBase, key: RunKey, counts: Partial<Record<Counter, number>>): Promise<void> {
   const entries = Object.entries(counts).filter(([, n]) => n !== 0);
   if (entries.length === 0) return;
-  await client.query(`UPDATE public.segmentation_run SET ${entries.map(([c], i) => `${c} = ${c} + $${i + 2}`).join(', ')} WHERE job_id = $1`, [jobId, ...entries.map(([, n]) => n)]);
+  await client.query(`UPDATE public.segmentation_run SET ${entries.map(([c], i) => `${c} = ${c} + $${i + 3}`).join(', ')} WHERE job_id = $1 AND kind = $2`, [
+    key.jobId,
+    key.kind,
+    ...entries.map(([, n]) => n),
+  ]);
 }
 
 async function completeRun(
   client: pg.ClientBase,
-  jobId: string,
+  key: RunKey,
   fields: { outside_volume?: number; expired_roots?: number; roots_unresolved: number },
 ): Promise<RunRow> {
   const entries = Object.entries(fields);
   const { rows } = await client.query<RunRow>(
-    `UPDATE public.segmentation_run SET ${entries.map(([c], i) => `${c} = $${i + 2}`).join(', ')}, completed_at = coalesce(completed_at, clock_timestamp())
-     WHERE job_id = $1 RETURNING ${RUN_COLUMNS}`,
-    [jobId, ...entries.map(([, n]) => n)],
+    `UPDATE public.segmentation_run SET ${entries.map(([c], i) => `${c} = $${i + 3}`).join(', ')}, completed_at = coalesce(completed_at, clock_timestamp())
+     WHERE job_id = $1 AND kind = $2 RETURNING ${RUN_COLUMNS}`,
+    [key.jobId, key.kind, ...entries.map(([, n]) => n)],
   );
   return rows[0]!;
 }
@@ -108,8 +118,8 @@ const recordRefresh = (client: pg.ClientBase, datastack: string, asOf: string) =
     [datastack, asOf],
   );
 
-async function readRun(jobId: string): Promise<RunRow> {
-  const rows = await query<RunRow>(`SELECT ${RUN_COLUMNS} FROM public.segmentation_run WHERE job_id = $1`, [jobId]);
+async function readRun(key: RunKey): Promise<RunRow> {
+  const rows = await query<RunRow>(`SELECT ${RUN_COLUMNS} FROM public.segmentation_run WHERE job_id = $1 AND kind = $2`, [key.jobId, key.kind]);
   return rows[0]!;
 }
 
@@ -148,6 +158,8 @@ export const SegmentationTaskInput = z.object({
   datastack: z.string().regex(DATASTACK),
   /** A later invocation of the same run: its step has started already. */
   continuing: z.boolean().default(false),
+  /** In the complete workflow: a datastack without a segmentation source has nothing to refresh, and the step passes. */
+  ifSourceRegistered: z.boolean().default(false),
   pageRows: z.number().int().min(1).max(100_000).optional(),
   batchRows: z.number().int().min(1).max(1_000_000).optional(),
 });
@@ -188,7 +200,7 @@ interface LookupPass {
  * GET per chunk, one chunk in memory), the ids go back in batches. Stops at the first chunk boundary after the
  * deadline.
  */
-async function lookUpSupervoxels(opts: RunOptions, source: SegmentationSource, scale: VolumeScale, tables: SegmentedTable[]): Promise<LookupPass> {
+async function lookUpSupervoxels(opts: RunOptions, key: RunKey, source: SegmentationSource, scale: VolumeScale, tables: SegmentedTable[]): Promise<LookupPass> {
   const sql = missingSupervoxelsSql(tables, { positionUnitNm: source.positionUnitNm, scale });
   const reader = await (await db()).connect();
   const pageRows = opts.pageRows ?? DEFAULT_PAGE_ROWS;
@@ -208,7 +220,7 @@ async function lookUpSupervoxels(opts: RunOptions, source: SegmentationSource, s
         const table = tables[t]!;
         written += (await client.query(setSupervoxelsSql(table, table.points[p]!), [ids, supervoxels])).rowCount ?? 0;
       }
-      await addToRun(client, opts.jobId, { supervoxels_looked_up: written, chunks_read: chunks });
+      await addToRun(client, key, { supervoxels_looked_up: written, chunks_read: chunks });
     });
     pending = new Map();
     pendingPoints = 0;
@@ -281,7 +293,7 @@ export const passesOf = (tables: readonly SegmentedTable[], sqlOf: (t: Segmented
  * resumes (the pass and the batch's last id), so rows a batch cannot change are not read again and again.
  * Returns whether every pass got through.
  */
-async function runPasses(client: pg.ClientBase, opts: RunOptions, run: RunRow, passes: readonly BatchPass[], counter: Counter): Promise<boolean> {
+async function runPasses(client: pg.ClientBase, opts: RunOptions, key: RunKey, run: RunRow, passes: readonly BatchPass[], counter: Counter): Promise<boolean> {
   if (run.resumePass === ALL_PASSES_DONE) return true;
   const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   const first = Math.max(0, passes.findIndex((p) => p.name === run.resumePass));
@@ -296,8 +308,8 @@ async function runPasses(client: pg.ClientBase, opts: RunOptions, run: RunRow, p
         passDone = batch.seen < batchRows;
         last = passDone ? null : batch.last;
         const resumePass = passDone ? (passes[i + 1]?.name ?? ALL_PASSES_DONE) : pass.name;
-        await addToRun(client, opts.jobId, { [counter]: batch.changed });
-        await client.query('UPDATE public.segmentation_run SET resume_pass = $2, resume_after_id = $3 WHERE job_id = $1', [opts.jobId, resumePass, last]);
+        await addToRun(client, key, { [counter]: batch.changed });
+        await client.query('UPDATE public.segmentation_run SET resume_pass = $3, resume_after_id = $4 WHERE job_id = $1 AND kind = $2', [key.jobId, key.kind, resumePass, last]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -355,23 +367,24 @@ const ingestSummary = (datastack: string, tables: SegmentedTable[], run: RunRow,
  */
 export async function ingestAnnotations(opts: RunOptions): Promise<IngestSummary> {
   const source = await requireSource(opts.datastack);
-  const run = await beginRun(opts.jobId, source, 'ingest-annotations');
+  const key: RunKey = { jobId: opts.jobId, kind: 'ingest-annotations' };
+  const run = await beginRun(key, source);
   if (run.completedAt) return ingestSummary(opts.datastack, await segmentedTables(opts.datastack), run, true);
   const resolved = await readVolumeScale(source.bucket, source.volumePrefix, source.scaleKey);
   if (!resolved.ok) throw new SegmentationError('UnsupportedVolume', resolved.problems.map((p) => p.message).join('; '));
   const tables = await segmentedTables(opts.datastack);
-  if (tables.length === 0) return ingestSummary(opts.datastack, tables, await transaction((c) => completeRun(c, opts.jobId, { roots_unresolved: 0 })), true);
+  if (tables.length === 0) return ingestSummary(opts.datastack, tables, await transaction((c) => completeRun(c, key, { roots_unresolved: 0 })), true);
 
-  const lookup = await lookUpSupervoxels(opts, source, resolved.scale, tables);
-  if (!lookup.complete) return ingestSummary(opts.datastack, tables, await readRun(opts.jobId), false);
+  const lookup = await lookUpSupervoxels(opts, key, source, resolved.scale, tables);
+  if (!lookup.complete) return ingestSummary(opts.datastack, tables, await readRun(key), false);
 
-  const assigned = await withDatastackSession(opts.datastack, (client) => runPasses(client, opts, run, passesOf(tables, assignRootsBatchSql), 'roots_assigned'));
-  if (!assigned) return ingestSummary(opts.datastack, tables, await readRun(opts.jobId), false);
+  const assigned = await withDatastackSession(opts.datastack, (client) => runPasses(client, opts, key, run, passesOf(tables, assignRootsBatchSql), 'roots_assigned'));
+  if (!assigned) return ingestSummary(opts.datastack, tables, await readRun(key), false);
 
   const done = await inDatastack(opts.datastack, async (client) => {
     let unresolved = 0;
     for (const t of tables) for (const p of t.points) unresolved += (await client.query<{ n: number }>(rootlessPointsSql(t, p))).rows[0]!.n;
-    return completeRun(client, opts.jobId, { outside_volume: lookup.outside, roots_unresolved: unresolved });
+    return completeRun(client, key, { outside_volume: lookup.outside, roots_unresolved: unresolved });
   });
   return ingestSummary(opts.datastack, tables, done, true);
 }
@@ -407,7 +420,8 @@ const updateSummary = (datastack: string, tables: SegmentedTable[], run: RunRow,
  */
 export async function updateRoots(opts: RunOptions & { full: boolean }): Promise<UpdateRootsSummary> {
   const source = await requireSource(opts.datastack);
-  const run = await beginRun(opts.jobId, source, 'update-roots', opts.full);
+  const key: RunKey = { jobId: opts.jobId, kind: 'update-roots' };
+  const run = await beginRun(key, source, opts.full);
   const tables = await segmentedTables(opts.datastack);
   if (run.completedAt) {
     await transaction((client) => recordRefresh(client, opts.datastack, run.asOf));
@@ -420,16 +434,16 @@ export async function updateRoots(opts: RunOptions & { full: boolean }): Promise
     await client.query(truncate);
     const expired = (await client.query(fill, [run.asOf, run.since])).rowCount ?? 0;
     await client.query(analyze);
-    await client.query('UPDATE public.segmentation_run SET expired_roots = $2 WHERE job_id = $1', [opts.jobId, expired]);
+    await client.query('UPDATE public.segmentation_run SET expired_roots = $3 WHERE job_id = $1 AND kind = $2', [key.jobId, key.kind, expired]);
 
-    if (!(await runPasses(client, opts, run, passesOf(tables, replaceExpiredRootsBatchSql), 'roots_replaced'))) {
-      return updateSummary(opts.datastack, tables, await readRun(opts.jobId), false);
+    if (!(await runPasses(client, opts, key, run, passesOf(tables, replaceExpiredRootsBatchSql), 'roots_replaced'))) {
+      return updateSummary(opts.datastack, tables, await readRun(key), false);
     }
     let unresolved = 0;
     for (const t of tables) for (const p of t.points) unresolved += (await client.query<{ n: number }>(stillExpiredPointsSql(t, p), [run.asOf])).rows[0]!.n;
     await client.query('BEGIN');
     try {
-      const done = await completeRun(client, opts.jobId, { expired_roots: expired, roots_unresolved: unresolved });
+      const done = await completeRun(client, key, { expired_roots: expired, roots_unresolved: unresolved });
       await recordRefresh(client, opts.datastack, run.asOf);
       await client.query('COMMIT');
       return updateSummary(opts.datastack, tables, done, true);

@@ -1,5 +1,5 @@
-// materialize-api, frozen versions: an admin starts one (a materialize-version job); admins and analysts list a
-// datastack's versions and read a version's tables, filtered on root ids, page by page, as JSON or CSV.
+// materialize-api, frozen versions: an admin starts one (a materialize-version job), or the complete workflow that
+// refreshes the segmentation first (a materialize job); admins and analysts list a datastack's versions and read a version's tables, filtered on root ids, page by page, as JSON or CSV.
 //
 // A page is built whole before it is sent: API Gateway buffers a Lambda's response (HTTP APIs do not stream
 // one). It is read through a PostgreSQL cursor and encoded batch by batch, and bounded by `limit` (at most
@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ok, parse, type HttpRequest, type HttpResult, type Routes } from '../lib/http.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
-import { materializeVersionJobId } from '../jobs/job.ts';
+import { materializeJobId, materializeVersionJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { DATASTACK } from './bulk.ts';
 import { DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
@@ -63,22 +63,25 @@ function nextLink(req: HttpRequest, p: z.output<typeof TableParams>, version: nu
   return `/v1/materialize/${p.datastack}/versions/${version}/tables/${encodeURIComponent(p.table)}?${query}`;
 }
 
+/** Starts a version of the datastack, alone or at the end of the complete workflow; 202 with the job. */
+async function startVersionJob(req: HttpRequest, kind: 'materialize-version' | 'materialize'): Promise<HttpResult> {
+  const { datastack } = parse(Datastack, req.params);
+  const { expiresInDays } = parse(CreateBody, req.body);
+  await requireDatastack(datastack);
+  if ((await versionedTablesOf(datastack)).length === 0) {
+    throw conflict(`datastack ${datastack} has no annotation tables to version (a table T with its segmentation table T__seg)`);
+  }
+  const unique = randomUUID().slice(0, 8);
+  const jobId = kind === 'materialize' ? materializeJobId(datastack, unique) : materializeVersionJobId(datastack, unique);
+  const { job } = await createAndStartJob({ jobId, kind, input: { datastack, cadence: 'manual', expiresInDays: String(expiresInDays) } });
+  logger.info(kind === 'materialize' ? 'complete workflow requested' : 'version requested', { jobId, datastack, expiresInDays });
+  return { status: 202, body: job };
+}
+
 export const versionRoutes: Routes = {
-  'POST /v1/materialize/{datastack}/versions': {
-    roles: [],
-    handle: async (req): Promise<HttpResult> => {
-      const { datastack } = parse(Datastack, req.params);
-      const { expiresInDays } = parse(CreateBody, req.body);
-      await requireDatastack(datastack);
-      if ((await versionedTablesOf(datastack)).length === 0) {
-        throw conflict(`datastack ${datastack} has no annotation tables to version (a table T with its segmentation table T__seg)`);
-      }
-      const jobId = materializeVersionJobId(datastack, randomUUID().slice(0, 8));
-      const { job } = await createAndStartJob({ jobId, kind: 'materialize-version', input: { datastack, cadence: 'manual', expiresInDays: String(expiresInDays) } });
-      logger.info('version requested', { jobId, datastack, expiresInDays });
-      return { status: 202, body: job };
-    },
-  },
+  'POST /v1/materialize/{datastack}/versions': { roles: [], handle: (req) => startVersionJob(req, 'materialize-version') },
+  /** Ingest new annotations, update root ids, then create a version: what the schedules run. */
+  'POST /v1/materialize/{datastack}/complete-workflow': { roles: [], handle: (req) => startVersionJob(req, 'materialize') },
   'GET /v1/materialize/{datastack}/versions': {
     roles: ['analyst'],
     handle: async (req) => {

@@ -479,6 +479,65 @@ describe('materialize: segmentation refresh', () => {
   });
 });
 
+describe('materialize: the complete workflow', () => {
+  it('ingests new annotations, updates expired roots, then freezes a version with the refreshed ids', async () => {
+    const schema = `"ds_${DATASTACK}"`;
+    // New annotations: points without ids again; and roots that split a minute ago.
+    await pool.query(`UPDATE ${schema}.synapses__seg SET post_pt_supervoxel_id = NULL, post_pt_root_id = NULL WHERE id = ANY($1::bigint[])`, [
+      [0, 5, 9].map((i) => synapseId(i).toString()),
+    ]);
+    const cleared = (await readPoints()).filter((p) => p.sv === null && inside(p.voxel));
+    expect(cleared.length).toBeGreaterThan(0);
+    const split = new Date(Date.now() - 60_000).toISOString();
+    const before = await readPoints();
+    // supervoxels of points whose root is valid from the past with no end (not those with a root due tomorrow)
+    const open = new Map([...model.values()].filter((r) => r.until === '' && Date.parse(r.from) <= Date.now()).map((r) => [r.sv, r]));
+    const splitting = [...new Set(before.filter((p) => p.sv !== null && open.has(p.sv)).map((p) => p.sv!))].slice(0, 2);
+    expect(splitting).toHaveLength(2);
+    const delta = splitting.flatMap((sv): Interval[] => [
+      { ...open.get(sv)!, until: split },
+      { sv, root: 2n ** 63n + 5_000n + (sv % 1000n), from: split, until: '' },
+    ]);
+    const loaded = await loadRoots(delta);
+    expect(loaded.status, JSON.stringify(loaded.body)).toBe(200);
+    remember(delta);
+
+    const res = await admin('POST', `/v1/materialize/${DATASTACK}/complete-workflow`, { expiresInDays: 3 });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body).toMatchObject({ kind: 'materialize', input: { datastack: DATASTACK, cadence: 'manual', expiresInDays: '3' } });
+    const job = await followJob(res.body.jobId);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.steps).toEqual({ ingest: { state: 'succeeded', attempts: 1 }, update: { state: 'succeeded', attempts: 1 }, 'create-version': { state: 'succeeded', attempts: 1 } });
+    expect(job.result.ingest).toMatchObject({ complete: true, supervoxelsLookedUp: cleared.length });
+    expect(job.result.update).toMatchObject({ complete: true, expiredRoots: splitting.length });
+    expect(job.result.update.rootsReplaced).toBeGreaterThan(0);
+    const live = await readPoints();
+    expectPointsAt(live, job.result.update.asOf);
+
+    // The version holds the refreshed ids.
+    const { version } = job.result.version;
+    const page = await admin('GET', `/v1/materialize/${DATASTACK}/versions/${version}/tables/synapses?limit=1000`);
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    const frozen = new Map<string, Json>(page.body.rows.map((r: Json) => [String(r.id), r]));
+    for (const p of live.filter((q) => q.table === 'synapses')) {
+      expect(String(frozen.get(String(p.id))?.[`${p.point}_root_id`] ?? null), key(p)).toBe(String(p.root));
+    }
+  });
+
+  it('gives a datastack without a segmentation source its version, passing the refresh steps', async () => {
+    const plain = `p${STAMP}`;
+    await pool.query(`CREATE SCHEMA "ds_${plain}"`);
+    await createCells(plain);
+    await pool.query(`INSERT INTO "ds_${plain}".cells VALUES (1, 1, 2, 3)`);
+    await pool.query(`INSERT INTO "ds_${plain}".cells__seg (id) VALUES (1)`);
+    const job = await followJob((await admin('POST', `/v1/materialize/${plain}/complete-workflow`)).body.jobId);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.result.ingest).toEqual({ complete: true, skipped: 'no segmentation source' });
+    expect(job.result.update).toEqual({ complete: true, skipped: 'no segmentation source' });
+    expect(job.result.version).toMatchObject({ version: 1, tables: { cells: 1 } });
+  });
+});
+
 describe('materialize: segmentation chunks that do not exist', () => {
   it('fails the run naming the chunk, unless the source reads missing chunks as background', async () => {
     const written = await putVolume(SPARSE_VOLUME, (index) => index.join() === '1,1,0');

@@ -271,8 +271,11 @@ describe('topology: versions', () => {
   it('grants each version function only what it uses', () => {
     expect(fn('materialize-create-version').uses).toEqual({ tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true });
     expect(fn('materialize-expire-versions').uses).toEqual({ postgres: true });
-    expect(fn('materialize-schedule-versions').uses.stateMachines).toEqual(['materialize-version']);
-    for (const name of ['materialize-api', 'jobs-api', 'jobs-sweeper']) expect(fn(name).uses.stateMachines).toContain('materialize-version');
+    expect(fn('materialize-schedule-versions').uses.stateMachines).toEqual(['materialize']);
+    for (const name of ['materialize-api', 'jobs-api', 'jobs-sweeper']) {
+      expect(fn(name).uses.stateMachines).toContain('materialize-version');
+      expect(fn(name).uses.stateMachines).toContain('materialize');
+    }
   });
 
   it('the workflow creates the version, then records the outcome on the job', () => {
