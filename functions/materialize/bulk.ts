@@ -25,7 +25,6 @@ import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
 import {
   columnMappingSchema,
   createTableSql,
-  INDEX_BUILD_MEMORY,
   indexDefinitions,
   quoteIdent,
   SCHEMAS,
@@ -339,7 +338,6 @@ async function rebuildIndexes(datastack: string, schemaName: string, table: Tabl
         [datastackSchema(datastack), def.name],
       );
       if (exists.rowCount) return;
-      await client.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
       try {
         await client.query(def.sql);
       } catch (err) {

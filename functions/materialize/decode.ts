@@ -177,6 +177,9 @@ export class ConversionError extends Error {
   }
 }
 
+/** Typed arrays use the platform's byte order; the fast int64 → int4 path reads their 32-bit halves. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 const INT4_MIN = -(2 ** 31);
 const INT4_MAX = 2 ** 31 - 1;
 const INT8_MAX = (1n << 63n) - 1n;
@@ -198,6 +201,20 @@ export function convertColumn(col: DecodedColumn, target: TargetType, ctx: Conve
   switch (target) {
     case 'int4': {
       if (col.dtype === 'int32') return { type: 'int4', values: col.values };
+      if ((col.dtype === 'int64' || col.dtype === 'uint64') && LITTLE_ENDIAN) {
+        // Each value's low and high 32-bit words, with no BigInt per value (a tenth of the time): an int64 fits
+        // when its high word is the sign of its low word, a uint64 when its high word is 0 and its low one < 2^31.
+        const words = new Int32Array(col.values.buffer, col.values.byteOffset, 2 * n);
+        const signed = col.dtype === 'int64';
+        const out = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const lo = words[2 * i]!;
+          const hi = words[2 * i + 1]!;
+          if (signed ? hi !== lo >> 31 : hi !== 0 || lo < 0) fail(i, col.values[i]!);
+          out[i] = lo;
+        }
+        return { type: 'int4', values: out };
+      }
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = col.values[i]!;

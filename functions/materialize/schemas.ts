@@ -323,13 +323,6 @@ export interface IndexDef {
 }
 
 /**
- * Memory for building one index (`maintenance_work_mem`, set for the building transaction only): with it the sort of
- * 2,000,000 rows stays in memory where PostgreSQL's default of 64 MB spills to disk, and the builds take a third
- * less time. The bench builds its reference tables' indexes with the same setting.
- */
-export const INDEX_BUILD_MEMORY = '256MB';
-
-/**
  * The indexes of a table after a load: the primary key on id; per position a btree on (x, y, z); per root id a
  * btree (the refresh and version reads filter on root ids); supervoxel ids are looked up by the refresh too.
  */

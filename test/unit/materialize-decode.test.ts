@@ -165,6 +165,12 @@ describe('convertColumn', () => {
     expect(failure(() => convertColumn(col('uint32', [1, 2 ** 31]), 'int4', ctx))).toEqual({ code: 'VALUE_OUT_OF_RANGE', row: 1001, value: '2147483648' });
     expect(failure(() => convertColumn(col('int64', [-(1n << 31n) - 1n]), 'int4', ctx))?.row).toBe(1000);
     expect(failure(() => convertColumn(col('uint64', [(1n << 64n) - 1n]), 'int4', ctx))?.value).toBe('18446744073709551615');
+    // values whose low 32 bits alone would fit
+    for (const v of [1n << 32n, (1n << 32n) + 5n, -(1n << 32n), (1n << 31n), -(1n << 62n) + 7n]) {
+      expect(failure(() => convertColumn(col('int64', [1n, v]), 'int4', ctx))?.value, String(v)).toBe(String(v));
+    }
+    for (const v of [1n << 32n, 1n << 31n, (1n << 63n) + 3n]) expect(failure(() => convertColumn(col('uint64', [v]), 'int4', ctx))?.value).toBe(String(v));
+    expect(vals(convertColumn(col('int64', [-1n, -(1n << 31n), 7n, -123456789n]), 'int4', ctx))).toEqual([-1, -(2 ** 31), 7, -123456789]);
   });
   it('int8 (annotation id): exact for int32/uint32/int64, uint64 up to 2^63 - 1', () => {
     expect(convertColumn(col('int64', [I63, -(1n << 63n), -1n]), 'int8', ctx)).toEqual({ type: 'int8', values: BigInt64Array.from([I63, -(1n << 63n), -1n]) });
