@@ -177,8 +177,8 @@ export class ConversionError extends Error {
   }
 }
 
-/** Typed arrays use the platform's byte order; the fast int64 → int4 path reads their 32-bit halves. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Typed arrays use the platform's byte order; fast paths read 64-bit values as their 32-bit halves. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const INT4_MIN = -(2 ** 31);
 const INT4_MAX = 2 ** 31 - 1;

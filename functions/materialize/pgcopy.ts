@@ -8,7 +8,7 @@
 //
 // Written here because the npm encoders (pg-copy-streams-binary and the like) take one JS object per row,
 // i.e. a bigint or number allocation per value; this writes typed arrays column-wise into one preallocated Buffer.
-import type { PgValues } from './decode.ts';
+import { LITTLE_ENDIAN, type PgValues } from './decode.ts';
 
 export const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -61,6 +61,16 @@ export function encodeTuples(columns: readonly PgValues[], from: number, to: num
         }
         break;
       case 'int8':
+        if (LITTLE_ENDIAN) {
+          // High word, then low word: no BigInt per value (a bigint read and writeBigInt64BE were half the encoding time).
+          const words = new Int32Array(c.values.buffer, c.values.byteOffset, 2 * c.values.length);
+          for (let r = from; r < to; r++, o += tuple) {
+            buf.writeInt32BE(8, o);
+            buf.writeInt32BE(words[2 * r + 1]!, o + 4);
+            buf.writeInt32BE(words[2 * r]!, o + 8);
+          }
+          break;
+        }
         for (let r = from; r < to; r++, o += tuple) {
           buf.writeInt32BE(8, o);
           buf.writeBigInt64BE(c.values[r]!, o + 4);

@@ -31,6 +31,8 @@ describe('pgcopy', () => {
     const cols: PgValues[] = [{ type: 'int4', values: Int32Array.from([1, 2, 3, 4]) }];
     expect(hex(encodeTuples(cols, 1, 3))).toBe('0001' + '0000000400000002' + '0001' + '0000000400000003');
     expect(encodeTuples(cols, 2, 2).length).toBe(0);
+    const ids: PgValues[] = [{ type: 'int8', values: BigInt64Array.from([1n, -2n, 0x0123456789abcdefn]) }];
+    expect(hex(encodeTuples(ids, 1, 3))).toBe('0001' + '00000008fffffffffffffffe' + '0001' + '000000080123456789abcdef');
   });
   it('refuses short columns and bad field counts', () => {
     expect(() => encodeTuples([{ type: 'int4', values: Int32Array.from([1]) }], 0, 2)).toThrow(RangeError);
