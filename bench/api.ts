@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     console.log(`generated ${GAMES} games x ${DET_GROUPS} det_groups (${GAMES * DET_GROUPS} rollups at 60 s) in ${Date.now() - t0} ms`);
 
     const url = `${cloud.endpoints.api}/v1/seasons/${seasonId}/metrics?resolution=60`;
-    // What browsers send: the stored brotli body is served as it is.
+    // What browsers send: the stored gzip body (spliced from cached game sections) is served as it is.
     const headers = { authorization: `Bearer ${key}`, 'accept-encoding': 'gzip, deflate, br' };
     const probe = await fetch(url, { headers });
     const json = await probe.text();

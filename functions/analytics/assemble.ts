@@ -3,8 +3,10 @@
 // The response is chart-ready and columnar: a video's buckets are one array per field (`start`, `frames`, ...),
 // not one object per bucket, which makes the payload about a third of the size. Bucket values are rounded to
 // SIGNIFICANT_DIGITS significant digits (far below what a chart shows; the per-video endpoint keeps full
-// precision); totals are computed from the unrounded values and kept whole. A response is assembled as parts, text
-// and fragments in their places, so that each fragment can be cached in the form it takes in the response.
+// precision); totals are computed from the unrounded values and kept whole.
+//
+// Games come first, det_groups within them: releasing a video changes one game's section, so a response is
+// assembled from sections (each from its fragments) that are cached in the form they take in the response.
 import type { Bucket } from './rollup.ts';
 
 export const SIGNIFICANT_DIGITS = 6;
@@ -79,43 +81,50 @@ export interface DetGroupInput {
   readonly name: string;
 }
 
+/** A game's part of a response: its JSON text and, per det_group with metrics in it, the game's totals. */
+export interface GameSection {
+  readonly json: string;
+  readonly totals: Readonly<Record<string, Totals>>;
+}
+
 /**
- * The JSON text of `{...header, games, detGroups}` as parts: text, and the fragments in their places (joined, the
- * parts are the text). Per det_group (in the given order), per game, per video the fragment, with game and
- * det_group totals. A {video, det_group} without a fragment (the det_group does not apply to the video) is left
- * out, and so is a game without any. Adjacent text is one part.
+ * `{"id","title","startsAt","detGroups":[{"id","totals","videos":[fragment, …]}, …]}`: per det_group (in the
+ * given order) with a fragment for a video of the game, the fragments and their totals. A {video, det_group}
+ * without a fragment (the det_group does not apply to the video) is left out.
  */
-export function assembleMetricsParts<F extends { readonly totals: Totals }>(
-  header: Readonly<Record<string, string>>,
-  games: readonly GameInput[],
+export function gameSection<F extends { readonly json: string; readonly totals: Totals }>(
+  game: GameInput,
   detGroups: readonly DetGroupInput[],
   fragment: (videoId: string, detGroupId: string) => F | undefined,
-): (string | F)[] {
-  const parts: (string | F)[] = [];
-  const text = (t: string) => {
-    if (typeof parts.at(-1) === 'string') parts[parts.length - 1] += t;
-    else parts.push(t);
-  };
-  const head = JSON.stringify(header);
-  text(head === '{}' ? '{' : `${head.slice(0, -1)},`);
-  text(`"games":${JSON.stringify(games.map((g) => ({ id: g.id, title: g.title, startsAt: g.startsAt })))},"detGroups":[`);
-  detGroups.forEach((dg, d) => {
-    const perGame = games.flatMap((g) => {
-      const videos = g.videoIds.flatMap((videoId) => fragment(videoId, dg.id) ?? []);
-      return videos.length === 0 ? [] : [{ gameId: g.id, videos, totals: totalsOf(videos.map((v) => v.totals)) }];
-    });
-    const totals = totalsOf(perGame.map((g) => g.totals));
-    text(`${d > 0 ? ',' : ''}{"id":${JSON.stringify(dg.id)},"name":${JSON.stringify(dg.name)},"totals":${JSON.stringify(totals)},"games":[`);
-    perGame.forEach((g, i) => {
-      text(`${i > 0 ? ',' : ''}{"gameId":${JSON.stringify(g.gameId)},"totals":${JSON.stringify(g.totals)},"videos":[`);
-      g.videos.forEach((v, j) => {
-        if (j > 0) text(',');
-        parts.push(v);
-      });
-      text(']}');
-    });
-    text(']}');
+): GameSection {
+  const totals: Record<string, Totals> = {};
+  const parts = detGroups.flatMap((dg) => {
+    const videos = game.videoIds.flatMap((videoId) => fragment(videoId, dg.id) ?? []);
+    if (videos.length === 0) return [];
+    totals[dg.id] = totalsOf(videos.map((v) => v.totals));
+    return [`{"id":${JSON.stringify(dg.id)},"totals":${JSON.stringify(totals[dg.id])},"videos":[${videos.map((v) => v.json).join(',')}]}`];
   });
-  text(']}');
+  const head = JSON.stringify({ id: game.id, title: game.title, startsAt: game.startsAt });
+  return { json: `${head.slice(0, -1)},"detGroups":[${parts.join(',')}]}`, totals };
+}
+
+/**
+ * The JSON text of `{...header, detGroups: [{id, name, totals}], games: [section, …]}` as parts: the text before
+ * the games, each game's section (joined with the text between, the parts are the text), and the text after.
+ * Season totals per det_group come from the sections' totals.
+ */
+export function assembleMetricsParts<S extends { readonly totals: Readonly<Record<string, Totals>> }>(
+  header: Readonly<Record<string, string>>,
+  detGroups: readonly DetGroupInput[],
+  sections: readonly S[],
+): (string | S)[] {
+  const seasonTotals = detGroups.map((dg) => ({ id: dg.id, name: dg.name, totals: totalsOf(sections.flatMap((s) => s.totals[dg.id] ?? [])) }));
+  const head = JSON.stringify(header);
+  const parts: (string | S)[] = [`${head === '{}' ? '{' : `${head.slice(0, -1)},`}"detGroups":${JSON.stringify(seasonTotals)},"games":[`];
+  sections.forEach((section, i) => {
+    if (i > 0) parts.push(',');
+    parts.push(section);
+  });
+  parts.push(']}');
   return parts;
 }

@@ -8,7 +8,7 @@ import { assertCanReadMetrics } from './access.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
 import { serveCached } from './cached-response.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
-import { buildMetrics } from './season-metrics.ts';
+import { buildMetrics, type BuiltMetrics } from './season-metrics.ts';
 import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
 import { readFrames, readRollup } from './store.ts';
 
@@ -51,7 +51,9 @@ function metricsViewer(req: HttpRequest, client: string | undefined): string {
   return clientId;
 }
 
-const fragmentHeaders = (b: { fragmentsBuilt: number; fragmentsCached: number }) => ({
+const fragmentHeaders = (b: BuiltMetrics) => ({
+  'x-cache-sections-built': String(b.sectionsBuilt),
+  'x-cache-sections-cached': String(b.sectionsCached),
   'x-cache-fragments-built': String(b.fragmentsBuilt),
   'x-cache-fragments-cached': String(b.fragmentsCached),
 });
@@ -100,7 +102,7 @@ export const routes: Routes = {
       const key = seasonMetricsKey({ seasonId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
       return serveCached(req, key, async () => {
         const built = await buildMetrics({ seasonId: id, gameId: null, clientId, resolution });
-        return { json: built.json, headers: fragmentHeaders(built) };
+        return { gzip: built.gzip, hash: built.hash, headers: fragmentHeaders(built) };
       });
     },
   },
@@ -117,7 +119,7 @@ export const routes: Routes = {
       const key = gameMetricsKey({ gameId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
       return serveCached(req, key, async () => {
         const built = await buildMetrics({ seasonId, gameId: id, clientId, resolution });
-        return { json: built.json, headers: fragmentHeaders(built) };
+        return { gzip: built.gzip, hash: built.hash, headers: fragmentHeaders(built) };
       });
     },
   },

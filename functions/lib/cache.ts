@@ -14,10 +14,13 @@ import type { Encoding } from './encoding.ts';
 import { logger } from './logger.ts';
 import { SizedLru } from './sized-lru.ts';
 
+/** A content coding, or a deflate segment (gzip-splice.ts): a part of gzip bodies, not a body itself. */
+export type StoredEncoding = Encoding | 'deflate-segment';
+
 export interface CacheValue {
   /** The stored bytes, in `encoding`. */
   readonly body: Buffer;
-  readonly encoding: Encoding;
+  readonly encoding: StoredEncoding;
   /** Small strings stored beside the value (e.g. the payload's ETag hash). */
   readonly meta: Readonly<Record<string, string>>;
 }
@@ -25,7 +28,7 @@ export interface CacheValue {
 interface Item {
   key: string;
   expiresAt: number;
-  enc: Encoding;
+  enc: StoredEncoding;
   meta: Record<string, string>;
   /** Inline value, or ... */
   v?: Uint8Array;

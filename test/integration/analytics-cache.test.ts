@@ -102,17 +102,19 @@ describe('isolation between two clients', () => {
   it('season totals are the sums and frame-weighted means of the games', async () => {
     const r = await seasonMetrics(key1, '60');
     const [dg] = r.body.detGroups;
-    expect(dg.games.map((g: { gameId: string }) => g.gameId)).toEqual([ids.g1, ids.g2, ids.g3]);
+    type Entry = { id: string; videos: { videoId: string; buckets: Record<string, number[]> }[] };
+    const perGame = (r.body.games as { id: string; detGroups: Entry[] }[]).flatMap((g) => g.detGroups.filter((d) => d.id === dg.id).map((entry) => ({ gameId: g.id, entry })));
+    expect(perGame.map((g) => g.gameId)).toEqual([ids.g1, ids.g2, ids.g3]);
     expect(dg.totals.frames).toBe(3 * SECONDS * 5);
     // from the per-video rollups at full precision
-    const videoIds: string[] = dg.games.flatMap((g: { videos: { videoId: string }[] }) => g.videos.map((v) => v.videoId));
+    const videoIds = perGame.flatMap((g) => g.entry.videos.map((v) => v.videoId));
     const perVideo = await Promise.all(videoIds.map((v) => get(key1, `/v1/videos/${v}/metrics?detGroup=${dg.id}&resolution=60`)));
     const buckets: Bucket[] = perVideo.flatMap((r) => r.body.buckets);
     const expected = totalsOf(buckets);
     for (const [k, v] of Object.entries(expected)) expect(dg.totals[k], k).toBeCloseTo(v, 9);
     // the season response's columns are the same buckets, rounded
-    const columns = dg.games.flatMap((g: { videos: { buckets: Record<string, number[]> }[] }) => g.videos.map((v) => v.buckets));
-    for (const c of BUCKET_COLUMNS) expect(columns.flatMap((col: Record<string, number[]>) => col[c]), c).toEqual(buckets.map((b) => roundForChart(b[c])));
+    const columns = perGame.flatMap((g) => g.entry.videos.map((v) => v.buckets));
+    for (const c of BUCKET_COLUMNS) expect(columns.flatMap((col) => col[c]), c).toEqual(buckets.map((b) => roundForChart(b[c])));
   });
 });
 
@@ -178,8 +180,8 @@ describe('version 1: keys from timestamps', () => {
   });
 });
 
-describe('version 2: fragments per {video, det_group, resolution}', () => {
-  it('releasing one new video builds only its fragments; adding a det_group only that det_group\'s', async () => {
+describe('version 2: game sections of fragments per {video, det_group, resolution}', () => {
+  it('releasing one new video builds only its game\'s section and its fragments; adding a det_group only that det_group\'s fragments', async () => {
     const game = `/v1/games/${ids.g3}/metrics?resolution=1`;
     await seasonMetrics(key1, '1');
     const v4 = await fx.video(ids.g3, 'v4', { seconds: SECONDS, released: false });
@@ -187,8 +189,10 @@ describe('version 2: fragments per {video, det_group, resolution}', () => {
     expect((await admin('POST', `/v1/videos/${v4}/release`)).status).toBe(200);
     const afterRelease = await seasonMetrics(key1, '1');
     expect(afterRelease.headers.get('x-cache')).toBe('miss');
+    expect(afterRelease.headers.get('x-cache-sections-built')).toBe('1'); // G3
+    expect(afterRelease.headers.get('x-cache-sections-cached')).toBe('2'); // G1, G2
     expect(afterRelease.headers.get('x-cache-fragments-built')).toBe('1'); // v4 x A
-    expect(afterRelease.headers.get('x-cache-fragments-cached')).toBe('3');
+    expect(afterRelease.headers.get('x-cache-fragments-cached')).toBe('1'); // v3 x A
     expect(afterRelease.text).toContain(v4);
     await get(key1, game);
 
@@ -198,13 +202,17 @@ describe('version 2: fragments per {video, det_group, resolution}', () => {
     expect((await admin('PUT', `/v1/clients/${ids.c1}/det-groups/${d}`)).status).toBe(200);
     const afterGrant = await seasonMetrics(key1, '1');
     expect(afterGrant.headers.get('x-cache')).toBe('miss');
+    expect(afterGrant.headers.get('x-cache-sections-built')).toBe('3'); // every game shows D now
     expect(afterGrant.headers.get('x-cache-fragments-built')).toBe('4'); // D x 4 videos
     expect(afterGrant.headers.get('x-cache-fragments-cached')).toBe('4'); // A x 4 videos
     expect(afterGrant.body.detGroups.map((g: { id: string }) => g.id).sort()).toEqual([ids.a, d].sort());
-    // The game endpoint shares the fragments.
+    // The game endpoint shares the season's section of the game: nothing is built, no fragment is read.
     const g = await get(key1, game);
+    expect(g.headers.get('x-cache')).toBe('miss');
+    expect(g.headers.get('x-cache-sections-built')).toBe('0');
+    expect(g.headers.get('x-cache-sections-cached')).toBe('1');
     expect(g.headers.get('x-cache-fragments-built')).toBe('0');
-    expect(g.headers.get('x-cache-fragments-cached')).toBe('4'); // v3, v4 x A, D
+    expect(g.body.games.map((x: { id: string }) => x.id)).toEqual([ids.g3]);
   });
 });
 

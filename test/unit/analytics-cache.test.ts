@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assembleMetricsParts, BUCKET_COLUMNS, roundForChart, totalsOf, videoFragment, type Fragment } from '../../functions/analytics/assemble.ts';
-import { CACHE_FORMAT, fragmentKey, gameMetricsKey, seasonMetaKey, seasonMetricsKey } from '../../functions/analytics/cache-keys.ts';
+import { assembleMetricsParts, BUCKET_COLUMNS, gameSection, roundForChart, totalsOf, videoFragment } from '../../functions/analytics/assemble.ts';
+import { CACHE_FORMAT, fragmentKey, gameMetricsKey, gameSectionKey, seasonMetaKey, seasonMetricsKey } from '../../functions/analytics/cache-keys.ts';
 import type { Bucket } from '../../functions/analytics/rollup.ts';
 import { compress, decompress, ifNoneMatchHits, negotiateEncoding, payloadHash, representationEtag } from '../../functions/lib/encoding.ts';
 
@@ -24,6 +24,23 @@ describe('cache keys', () => {
     expect(fragmentKey(f)).toBe(`fragment:${CACHE_FORMAT}:video:v@1:dg:d@2:r1`);
     expect(fragmentKey({ ...f, videoVersion: '3' })).not.toBe(fragmentKey(f));
     expect(fragmentKey({ ...f, detGroupVersion: '3' })).not.toBe(fragmentKey(f));
+    const section = { gameId: 'g', title: 'T', startsAt: 's', videos: [{ id: 'v', version: '1' }], detGroups: [{ id: 'd', version: '2' }, { id: 'e', version: '3' }], resolution: 60 as const };
+    const sk = gameSectionKey(section);
+    expect(sk).toMatch(new RegExp(`^game-section:${CACHE_FORMAT}:g:r60:[A-Za-z0-9_-]{43}$`));
+    expect(gameSectionKey({ ...section })).toBe(sk);
+    for (const changed of [
+      { title: 'T2' },
+      { startsAt: 's2' },
+      { videos: [{ id: 'v', version: '2' }] },
+      { videos: [{ id: 'v', version: '1' }, { id: 'w', version: '1' }] },
+      { detGroups: [{ id: 'd', version: '2' }] },
+      { detGroups: [{ id: 'e', version: '3' }, { id: 'd', version: '2' }] },
+      { detGroups: [{ id: 'd', version: '9' }, { id: 'e', version: '3' }] },
+      { resolution: 10 as const },
+      { gameId: 'h' },
+    ]) {
+      expect(gameSectionKey({ ...section, ...changed }), JSON.stringify(changed)).not.toBe(sk);
+    }
   });
   it('refuse parts that could make two keys collide', () => {
     expect(() => seasonMetaKey('a:b', '1', 'all')).toThrow(RangeError);
@@ -50,31 +67,30 @@ describe('totals and assembly', () => {
     for (const [k, v] of Object.entries(flat)) expect(nested[k as keyof typeof nested]).toBeCloseTo(v, 12);
     expect(totalsOf([])).toMatchObject({ frames: 0, meanArea: 0, maxArea: 0 });
   });
-  it('assembles per det_group, per game, per video, leaving out what has no fragment', () => {
+  it('assembles per game, per det_group, per video, leaving out what has no fragment; season totals from the games', () => {
     const games = [
       { id: 'g1', title: 'G1', startsAt: 't1', videoIds: ['v1', 'v2'] },
       { id: 'g2', title: 'G2', startsAt: 't2', videoIds: ['v3'] },
     ];
+    const detGroups = [{ id: 'd1', name: 'D1' }, { id: 'd2', name: 'D"2' }];
     const buckets = [bucket(0, 10, 0.1, 0.2, 0.3)];
-    const parts = assembleMetricsParts({ seasonId: 's1', resolution: '60' }, games, [{ id: 'd1', name: 'D1' }, { id: 'd2', name: 'D"2' }], (v, d) =>
-      d === 'd2' && v !== 'v3' ? undefined : videoFragment(v, 5, buckets),
-    );
-    // text and fragments alternate: adjacent text is one part
-    expect(parts.every((p, i) => i === 0 || typeof p !== 'string' || typeof parts[i - 1] !== 'string')).toBe(true);
-    expect(parts.filter((p) => typeof p !== 'string')).toHaveLength(4);
+    const sections = games.map((g) => gameSection(g, detGroups, (v, d) => (d === 'd2' && v !== 'v3' ? undefined : videoFragment(v, 5, buckets))));
+    expect(Object.keys(sections[0]!.totals)).toEqual(['d1']);
+    expect(sections[0]!.totals.d1!.frames).toBe(20);
+    const parts = assembleMetricsParts({ seasonId: 's1', resolution: '60' }, detGroups, sections);
+    // text, then the sections with the text between them
+    expect(parts.filter((p) => typeof p !== 'string')).toEqual(sections);
     const out = JSON.parse(joined(parts));
     expect(out).toMatchObject({ seasonId: 's1', resolution: '60' });
-    expect(out.games.map((g: { id: string }) => g.id)).toEqual(['g1', 'g2']);
-    expect(out.detGroups.map((d: { name: string }) => d.name)).toEqual(['D1', 'D"2']);
-    expect(out.detGroups[0].games.map((g: { gameId: string; videos: { videoId: string }[] }) => [g.gameId, g.videos.map((v) => v.videoId)])).toEqual([
-      ['g1', ['v1', 'v2']],
-      ['g2', ['v3']],
+    expect(out.detGroups.map((d: { id: string; name: string; totals: { frames: number } }) => [d.id, d.name, d.totals.frames])).toEqual([
+      ['d1', 'D1', 30],
+      ['d2', 'D"2', 10],
     ]);
-    expect(out.detGroups[0].totals.frames).toBe(30);
-    expect(out.detGroups[0].games[0].totals.frames).toBe(20);
-    expect(out.detGroups[1].games.map((g: { gameId: string }) => g.gameId)).toEqual(['g2']);
-    expect(out.detGroups[1].totals.frames).toBe(10);
-    expect(JSON.parse(joined(assembleMetricsParts<Fragment>({}, games, [], () => undefined)))).toEqual({ games: games.map(({ id, title, startsAt }) => ({ id, title, startsAt })), detGroups: [] });
+    expect(out.games.map((g: { id: string; title: string }) => [g.id, g.title])).toEqual([['g1', 'G1'], ['g2', 'G2']]);
+    expect(out.games[0].detGroups.map((d: { id: string; videos: { videoId: string }[] }) => [d.id, d.videos.map((v) => v.videoId)])).toEqual([['d1', ['v1', 'v2']]]);
+    expect(out.games[1].detGroups.map((d: { id: string }) => d.id)).toEqual(['d1', 'd2']);
+    expect(out.games[0].detGroups[0].totals.frames).toBe(20);
+    expect(JSON.parse(joined(assembleMetricsParts({}, detGroups, [])))).toEqual({ detGroups: detGroups.map((d) => ({ ...d, totals: totalsOf([]) })), games: [] });
   });
   it('writes the buckets of a video as columns rounded to 6 significant digits, with exact totals', () => {
     const buckets = [bucket(0, 300, 0.0123456789, 0.0456789123, 0.00987654321), bucket(60, 120, 0.1, 0.2, 0.3)];
