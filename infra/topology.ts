@@ -132,6 +132,15 @@ const CATALOG_ROUTES = [
   'POST /v1/videos/{id}/localizations/upload', 'POST /v1/videos/{id}/localizations/upload/complete',
 ] as const;
 
+/** CORS of the HTTP API: what a browser may send, and which response headers its scripts may read. */
+export const API_CORS = {
+  allowHeaders: ['content-type', 'authorization', 'if-none-match'],
+  exposeHeaders: [
+    'etag', 'x-cache', 'x-cache-sections-built', 'x-cache-sections-cached', 'x-cache-fragments-built', 'x-cache-fragments-cached',
+    'next-cursor', 'link', 'x-datastack-version', 'x-page-rows',
+  ],
+} as const;
+
 export const topology: Topology = {
   app: 'framewise',
   buckets: [

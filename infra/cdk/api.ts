@@ -5,7 +5,7 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination 
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Topology } from '../topology.ts';
+import { API_CORS, type Topology } from '../topology.ts';
 import type { Functions } from './functions.ts';
 import { logRetention, pascal } from './names.ts';
 
@@ -57,8 +57,8 @@ export class Api extends Construct {
       corsPreflight: {
         allowOrigins: ['*'],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
-        allowHeaders: ['content-type', 'authorization', 'if-none-match'],
-        exposeHeaders: ['etag', 'x-cache', 'x-cache-fragments-built', 'x-cache-fragments-cached', 'next-cursor', 'link', 'x-datastack-version', 'x-page-rows'],
+        allowHeaders: [...API_CORS.allowHeaders],
+        exposeHeaders: [...API_CORS.exposeHeaders],
         maxAge: Duration.days(1),
       },
     });

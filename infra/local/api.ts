@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent, compileRoutes, matchRoute } from './events.ts';
 import type { LocalFunctions } from './functions.ts';
+import { API_CORS } from '../topology.ts';
 
 export interface LocalApi {
   readonly endpoint: string;
@@ -13,9 +14,9 @@ export interface LocalApi {
 
 const CORS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization,content-type,if-none-match',
+  'access-control-allow-headers': API_CORS.allowHeaders.join(','),
   'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
-  'access-control-expose-headers': 'etag,x-cache,x-cache-fragments-built,x-cache-fragments-cached',
+  'access-control-expose-headers': API_CORS.exposeHeaders.join(','),
 };
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
