@@ -6,9 +6,9 @@ import { httpHandler, ok, parse, type HttpRequest, type Routes } from '../lib/ht
 import { badRequest, notFound } from '../lib/errors.ts';
 import { assertCanReadMetrics } from './access.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
-import { serveCached } from './cached-response.ts';
+import { serveCached, type Built } from './cached-response.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
-import { buildMetrics, type BuiltMetrics } from './season-metrics.ts';
+import { buildMetrics } from './season-metrics.ts';
 import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
 import { readFrames, readRollup } from './store.ts';
 
@@ -51,12 +51,20 @@ function metricsViewer(req: HttpRequest, client: string | undefined): string {
   return clientId;
 }
 
-const fragmentHeaders = (b: BuiltMetrics) => ({
-  'x-cache-sections-built': String(b.sectionsBuilt),
-  'x-cache-sections-cached': String(b.sectionsCached),
-  'x-cache-fragments-built': String(b.fragmentsBuilt),
-  'x-cache-fragments-cached': String(b.fragmentsCached),
-});
+/** Season or game metrics built on a cache miss, with what the build did as headers. */
+async function buildCachedMetrics(q: Parameters<typeof buildMetrics>[0]): Promise<Built> {
+  const b = await buildMetrics(q);
+  return {
+    gzip: b.gzip,
+    hash: b.hash,
+    headers: {
+      'x-cache-sections-built': String(b.sectionsBuilt),
+      'x-cache-sections-cached': String(b.sectionsCached),
+      'x-cache-fragments-built': String(b.fragmentsBuilt),
+      'x-cache-fragments-cached': String(b.fragmentsCached),
+    },
+  };
+}
 
 export const routes: Routes = {
   'GET /v1/videos/{id}/metrics': {
@@ -100,10 +108,7 @@ export const routes: Routes = {
       const v = await visibleSeason(id, clientId);
       const resolution = toResolution(q.resolution);
       const key = seasonMetricsKey({ seasonId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
-      return serveCached(req, key, async () => {
-        const built = await buildMetrics({ seasonId: id, gameId: null, clientId, resolution });
-        return { gzip: built.gzip, hash: built.hash, headers: fragmentHeaders(built) };
-      });
+      return serveCached(req, key, () => buildCachedMetrics({ seasonId: id, gameId: null, clientId, resolution }));
     },
   },
   'GET /v1/games/{id}/metrics': {
@@ -117,10 +122,7 @@ export const routes: Routes = {
       const v = await visibleSeason(seasonId, clientId, 'game', id);
       const resolution = toResolution(q.resolution);
       const key = gameMetricsKey({ gameId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
-      return serveCached(req, key, async () => {
-        const built = await buildMetrics({ seasonId, gameId: id, clientId, resolution });
-        return { gzip: built.gzip, hash: built.hash, headers: fragmentHeaders(built) };
-      });
+      return serveCached(req, key, () => buildCachedMetrics({ seasonId, gameId: id, clientId, resolution }));
     },
   },
   // Team, event type, league and sport rows appear in season metadata but do not touch seasons (one team is in

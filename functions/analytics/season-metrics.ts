@@ -83,7 +83,8 @@ async function fragmentsOf(games: readonly Game[], detGroups: readonly VisibleDe
   const cached = await cacheGetMany(cells.map((c) => c.key));
   const fragments = new Map<string, Fragment>();
   const missing = cells.filter((c) => {
-    const f = cached.get(c.key) && decodeFragment(cached.get(c.key)!);
+    const v = cached.get(c.key);
+    const f = v && decodeFragment(v);
     if (f) fragments.set(`${c.videoId}:${c.detGroupId}`, f);
     return !f;
   });
@@ -108,11 +109,13 @@ export async function buildMetrics(q: { seasonId: string; gameId: string | null;
     if (last?.id === v.gameId) last.videos.push({ id: v.videoId, version: v.version });
     else games.push({ id: v.gameId, title: v.title, startsAt: v.startsAt, videos: [{ id: v.videoId, version: v.version }] });
   }
-  const keyOf = (g: Game) => gameSectionKey({ gameId: g.id, title: g.title, startsAt: g.startsAt, videos: g.videos, detGroups, resolution: q.resolution });
-  const cachedSections = await cacheGetMany(games.map(keyOf));
+  const sectionKeys = new Map(
+    games.map((g) => [g.id, gameSectionKey({ gameId: g.id, title: g.title, startsAt: g.startsAt, videos: g.videos, detGroups, resolution: q.resolution })]),
+  );
+  const cachedSections = await cacheGetMany([...sectionKeys.values()]);
   const sections = new Map<string, CachedSection>();
   for (const g of games) {
-    const s = cachedSections.get(keyOf(g));
+    const s = cachedSections.get(sectionKeys.get(g.id)!);
     const decoded = s && decodeSection(s);
     if (decoded) sections.set(g.id, decoded);
   }
@@ -123,7 +126,7 @@ export async function buildMetrics(q: { seasonId: string; gameId: string | null;
     const section = gameSection({ ...g, videoIds: g.videos.map((v) => v.id) }, detGroups, (videoId, detGroupId) => fragments.get(`${videoId}:${detGroupId}`));
     const value: CachedSection = { segment: deflateSegment(section.json), hash: payloadHash(section.json), totals: section.totals };
     sections.set(g.id, value);
-    return { key: keyOf(g), value: encodeSection(value) };
+    return { key: sectionKeys.get(g.id)!, value: encodeSection(value) };
   });
   const stored = cachePutMany(newSections, FRAGMENT_TTL_SECONDS);
 

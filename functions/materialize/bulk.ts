@@ -17,8 +17,8 @@ import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { query, transaction } from '../lib/pg.ts';
 import { byteRanges, planChunks, type Chunk } from './chunks.ts';
-import { ConversionError, convertColumn, decodeChunk, type DecodedColumn } from './decode.ts';
-import { copyFromSql, tableChunkValues } from './load.ts';
+import { ConversionError, decodeChunk, type DecodedColumn } from './decode.ts';
+import { convertCopyColumn, copyFromSql, tableChunkValues } from './load.ts';
 import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from './npy.ts';
 import { encodeCopy } from './pgcopy.ts';
 import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
@@ -99,6 +99,12 @@ export async function listNpyObjects(bucket: string, prefix: string): Promise<Np
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The decoded columns of rows `chunk` of one `.npy` file: only the chunk's byte ranges are read. */
+async function readChunkColumns(bucket: string, key: string, header: NpyHeader, chunk: Pick<Chunk, 'firstRow' | 'rows'>): Promise<DecodedColumn[]> {
+  const ranges = byteRanges(header, header.dataOffset, chunk);
+  return decodeChunk(header, await Promise.all(ranges.map((r) => readRange(bucket, key, r.offset, r.offset + r.length))), chunk.rows);
 }
 
 /** Bytes [start, end) of an object, exactly (a short read is a truncated file). */
@@ -254,11 +260,10 @@ async function checkValues(bucket: string, plan: LoadPlan, files: readonly Uploa
     const columns = checked.filter((c) => c.column.file === f.name);
     if (columns.length === 0) continue;
     for (const chunk of planChunks({ rows: plan.rows, chunkRows: CHECK_ROWS })) {
-      const ranges = byteRanges(f.header, f.header.dataOffset, chunk);
-      const decoded = decodeChunk(f.header, await Promise.all(ranges.map((r) => readRange(bucket, keys.get(f.name)!, r.offset, r.offset + r.length))), chunk.rows);
+      const decoded = await readChunkColumns(bucket, keys.get(f.name)!, f.header, chunk);
       for (const { table, column } of columns) {
         try {
-          convertColumn(decoded[column.arrayColumn]!, column.target, { column: `${f.name}.npy → ${table.name}.${column.name}`, firstRow: chunk.firstRow });
+          convertCopyColumn(table, column, decoded[column.arrayColumn]!, chunk.firstRow);
         } catch (err) {
           throw err instanceof ConversionError ? new BulkUploadError('ValueOutOfRange', `${err.message}; nothing was written`) : err;
         }
@@ -295,12 +300,7 @@ export async function loadChunk(input: ChunkLoad): Promise<boolean> {
   const keys = new Map(input.files.map((f) => [f.name, f.key]));
   const decoded = new Map<string, DecodedColumn[]>(
     await Promise.all(
-      plan.files.map(async (f): Promise<[string, DecodedColumn[]]> => {
-        const buffers = await Promise.all(
-          byteRanges(f.header, f.header.dataOffset, chunk).map((r) => readRange(input.bucket, keys.get(f.name)!, r.offset, r.offset + r.length)),
-        );
-        return [f.name, decodeChunk(f.header, buffers, chunk.rows)];
-      }),
+      plan.files.map(async (f): Promise<[string, DecodedColumn[]]> => [f.name, await readChunkColumns(input.bucket, keys.get(f.name)!, f.header, chunk)]),
     ),
   );
   const values = plan.tables.map((t) => ({ table: t, values: tableChunkValues(t, decoded, chunk.firstRow) }));

@@ -4,20 +4,17 @@
 // Frozen versions of a datastack: version-routes.ts. Segmentation source and refresh: segmentation-routes.ts.
 import { z } from 'zod';
 import { httpHandler, ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
-import { config } from '../lib/config.ts';
-import { AppError, badRequest } from '../lib/errors.ts';
+import { AppError } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { bulkUploadJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
-import { DATASTACK, existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
+import { existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
 import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
+import { assertReadableBucket, DatastackParams } from './route-params.ts';
 import { columnMappingSchema } from './schemas.ts';
 import { segmentationRoutes } from './segmentation-routes.ts';
 import { versionRoutes } from './version-routes.ts';
 
-const Params = z.object({
-  datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
-});
 const Body = z.strictObject({
   bucket: z.string().min(1),
   prefix: z.string().min(1),
@@ -37,10 +34,9 @@ export const routes: Routes = {
   'POST /v1/materialize/{datastack}/bulk-upload': {
     roles: [],
     handle: async (req): Promise<HttpResult> => {
-      const { datastack } = parse(Params, req.params);
+      const { datastack } = parse(DatastackParams, req.params);
       const body = parse(Body, req.body);
-      // Only buckets the topology declares (and grants this function): for now, the media bucket.
-      if (body.bucket !== config.mediaBucket()) throw badRequest(`bucket ${body.bucket} is not one Framewise reads uploads from`, { bucket: body.bucket, allowed: [config.mediaBucket()] });
+      assertReadableBucket(body.bucket);
       const request = { datastack, bucket: body.bucket, prefix: normalizePrefix(body.prefix), table: body.table, schema: body.schema, columnMapping: body.columnMapping };
       const { result, uploadId } = await inspectUpload(request, body.chunkRows);
       if (!result.ok) throw invalidUpload(result.problems);

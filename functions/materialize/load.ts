@@ -1,6 +1,11 @@
 // From the decoded columns of a chunk's files to the values of one table's COPY, converted exactly. Pure.
 import { convertColumn, type DecodedColumn, type PgValues } from './decode.ts';
-import { quoteIdent, type TablePlan } from './schemas.ts';
+import { quoteIdent, type CopyColumn, type TablePlan } from './schemas.ts';
+
+/** One copy column's decoded values converted to its type; a ConversionError names file, column and row. */
+export function convertCopyColumn(table: Pick<TablePlan, 'name'>, c: CopyColumn, column: DecodedColumn, firstRow: number): PgValues {
+  return convertColumn(column, c.target, { column: `${c.file}.npy → ${table.name}.${c.name}`, firstRow });
+}
 
 /**
  * The COPY values of `table` for one chunk: for each of its copyColumns, column `arrayColumn` of the decoded
@@ -10,7 +15,7 @@ export function tableChunkValues(table: TablePlan, decoded: ReadonlyMap<string, 
   return table.copyColumns.map((c) => {
     const column = decoded.get(c.file)?.[c.arrayColumn];
     if (!column) throw new Error(`no decoded column ${c.arrayColumn} of ${c.file}.npy for ${table.name}.${c.name}`);
-    return convertColumn(column, c.target, { column: `${c.file}.npy → ${table.name}.${c.name}`, firstRow });
+    return convertCopyColumn(table, c, column, firstRow);
   });
 }
 

@@ -4,20 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
-import { config } from '../lib/config.ts';
-import { AppError, badRequest, conflict, notFound } from '../lib/errors.ts';
+import { AppError, conflict, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { segmentationJobId, type Job } from '../jobs/job.ts';
 import { listJobs } from '../jobs/store.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
-import { DATASTACK } from './bulk.ts';
+import { assertReadableBucket, DatastackParams } from './route-params.ts';
 import type { RunKind } from './segmentation.ts';
 import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './segmentation-source.ts';
 import { loadRootTable } from './supervoxel-roots.ts';
 
-const Datastack = z.object({
-  datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
-});
 const positiveNm = z.number().positive().finite();
 const SourceBody = z.strictObject({
   bucket: z.string().min(1),
@@ -35,10 +31,6 @@ const UpdateBody = z
   .strictObject({ /** Replace every expired root, not only those expired since the last refresh. */ full: z.boolean().default(false) })
   .default({ full: false });
 
-/** Only buckets the topology declares and grants this function (for now, the media bucket). */
-function checkBucket(bucket: string): void {
-  if (bucket !== config.mediaBucket()) throw badRequest(`bucket ${bucket} is not one Framewise reads from`, { bucket, allowed: [config.mediaBucket()] });
-}
 
 async function sourceOrNotFound(datastack: string): Promise<SegmentationSource> {
   const source = await getSource(datastack);
@@ -74,9 +66,9 @@ export const segmentationRoutes: Routes = {
   'PUT /v1/materialize/{datastack}/segmentation': {
     roles: [],
     handle: async (req) => {
-      const { datastack } = parse(Datastack, req.params);
+      const { datastack } = parse(DatastackParams, req.params);
       const body = parse(SourceBody, req.body);
-      checkBucket(body.bucket);
+      assertReadableBucket(body.bucket);
       const resolved = await readVolumeScale(body.bucket, body.prefix, body.scale);
       if (!resolved.ok) {
         throw new AppError(400, 'InvalidSegmentation', `The volume cannot be used: ${resolved.problems.length} problem(s), nothing was stored`, resolved.problems);
@@ -95,14 +87,14 @@ export const segmentationRoutes: Routes = {
   },
   'GET /v1/materialize/{datastack}/segmentation': {
     roles: [],
-    handle: async (req) => ok(await sourceOrNotFound(parse(Datastack, req.params).datastack)),
+    handle: async (req) => ok(await sourceOrNotFound(parse(DatastackParams, req.params).datastack)),
   },
   'POST /v1/materialize/{datastack}/supervoxel-roots': {
     roles: [],
     handle: async (req) => {
-      const { datastack } = parse(Datastack, req.params);
+      const { datastack } = parse(DatastackParams, req.params);
       const body = parse(RootFileBody, req.body);
-      checkBucket(body.bucket);
+      assertReadableBucket(body.bucket);
       await sourceOrNotFound(datastack);
       const result = await loadRootTable(datastack, body.bucket, body.key);
       if (!result.ok) {
@@ -119,12 +111,12 @@ export const segmentationRoutes: Routes = {
   },
   'POST /v1/materialize/{datastack}/ingest-annotations': {
     roles: [],
-    handle: async (req) => startRun('ingest-annotations', parse(Datastack, req.params).datastack),
+    handle: async (req) => startRun('ingest-annotations', parse(DatastackParams, req.params).datastack),
   },
   'POST /v1/materialize/{datastack}/update-roots': {
     roles: [],
     handle: async (req) => {
-      const { datastack } = parse(Datastack, req.params);
+      const { datastack } = parse(DatastackParams, req.params);
       const { full } = parse(UpdateBody, req.body);
       return startRun('update-roots', datastack, { full: String(full) });
     },

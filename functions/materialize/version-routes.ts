@@ -11,14 +11,11 @@ import { badRequest, conflict, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { materializeJobId, materializeVersionJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
-import { DATASTACK } from './bulk.ts';
+import { DatastackParams } from './route-params.ts';
 import { DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
 import { datastackKnown, listVersions, readVersionPage, versionedTablesOf, type VersionRecord } from './version-store.ts';
 import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS } from './versions.ts';
 
-const Datastack = z.object({
-  datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),
-});
 const CreateBody = z
   .strictObject({ expiresInDays: z.number().int().min(1).max(MAX_EXPIRES_IN_DAYS).default(DEFAULT_EXPIRES_IN_DAYS) })
   .default({ expiresInDays: DEFAULT_EXPIRES_IN_DAYS });
@@ -27,7 +24,7 @@ const ListQuery = z.object({
   /** The nextCursor of the previous page: versions below this number. */
   cursor: z.string().regex(/^[1-9]\d{0,9}$/, 'not a cursor this API returned').optional(),
 });
-const TableParams = Datastack.extend({
+const TableParams = DatastackParams.extend({
   version: z.union([z.literal('latest'), z.coerce.number().int().min(1).max(2_147_483_647)]),
   table: z.string().min(1),
 });
@@ -65,7 +62,7 @@ function nextLink(req: HttpRequest, p: z.output<typeof TableParams>, version: nu
 
 /** Starts a version of the datastack, alone or at the end of the complete workflow; 202 with the job. */
 async function startVersionJob(req: HttpRequest, kind: 'materialize-version' | 'materialize'): Promise<HttpResult> {
-  const { datastack } = parse(Datastack, req.params);
+  const { datastack } = parse(DatastackParams, req.params);
   const { expiresInDays } = parse(CreateBody, req.body);
   await requireDatastack(datastack);
   if ((await versionedTablesOf(datastack)).length === 0) {
@@ -85,7 +82,7 @@ export const versionRoutes: Routes = {
   'GET /v1/materialize/{datastack}/versions': {
     roles: ['analyst'],
     handle: async (req) => {
-      const { datastack } = parse(Datastack, req.params);
+      const { datastack } = parse(DatastackParams, req.params);
       const q = parse(ListQuery, req.query);
       await requireDatastack(datastack);
       const versions = await listVersions(datastack, { limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
