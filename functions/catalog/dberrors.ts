@@ -63,6 +63,8 @@ export function fromPgError(err: unknown): AppError | undefined {
     case '22003': // numeric value out of range
     case '22007': // invalid datetime format
     case '22008': // datetime field overflow
+    case '22021': // character not in repertoire (a NUL byte in text)
+    case '22P05': // untranslatable character (\u0000 in jsonb)
       return badRequest('a value is not valid for its field', { sqlstate: err.code });
     default:
       return undefined;

@@ -2,7 +2,7 @@
 // topology's CATALOG_ROUTES (a unit test holds the two sets equal).
 import { z } from 'zod';
 import type { Principal, Role } from '../lib/auth.ts';
-import { AppError, forbidden, notFound } from '../lib/errors.ts';
+import { AppError, forbidden, invalidCursor, notFound } from '../lib/errors.ts';
 import type { Routes } from '../lib/http.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './apikeys.ts';
 import { isPgError } from './dberrors.ts';
@@ -119,6 +119,12 @@ function scopeFor(e: EntityRoutes, principal: Principal): ClientScope | undefine
   return { ...e.clientGrant, clientId: principal.clientId };
 }
 
+/** A list's cursor is the id the previous page ended with. */
+function pageCursor(cursor: string | undefined): string | undefined {
+  if (cursor !== undefined && !s.Id.safeParse(cursor).success) throw invalidCursor();
+  return cursor;
+}
+
 function entityRoutes(e: EntityRoutes): CatalogRoute[] {
   const base = `/v1/${e.path}`;
   const clientNote = e.clientGrant ? ' A client key sees only what is granted to its client (others: 404).' : '';
@@ -131,7 +137,7 @@ function entityRoutes(e: EntityRoutes): CatalogRoute[] {
       response: s.page(e.response, `${pascal(e.label)}Page`),
       handle: ({ query, principal }) => {
         const { limit, cursor, ...filters } = query as s.ListQuery;
-        return e.store.list({ limit: limit ?? s.PAGE_LIMIT_DEFAULT, cursor, filters, scope: scopeFor(e, principal) });
+        return e.store.list({ limit: limit ?? s.PAGE_LIMIT_DEFAULT, cursor: pageCursor(cursor), filters, scope: scopeFor(e, principal) });
       },
     }),
     defineRoute({
@@ -282,7 +288,7 @@ const accessRoutes: CatalogRoute[] = [
     summary: 'List API keys (without the keys)', description: rolesText(ADMIN),
     query: s.listQuery({ clientId: s.Id.optional(), role: z.enum(['admin', 'analyst', 'client']).optional() }),
     response: s.page(s.ApiKey, 'ApiKeyPage'),
-    handle: ({ query: { limit, cursor, ...filters } }) => listApiKeys({ limit: limit ?? s.PAGE_LIMIT_DEFAULT, cursor, filters }),
+    handle: ({ query: { limit, cursor, ...filters } }) => listApiKeys({ limit: limit ?? s.PAGE_LIMIT_DEFAULT, cursor: pageCursor(cursor), filters }),
   }),
   defineRoute({
     key: 'DELETE /v1/api-keys/{id}', tag: 'access', roles: ADMIN,

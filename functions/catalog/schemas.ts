@@ -36,7 +36,8 @@ export function listQuery<F extends z.ZodRawShape>(filters: F) {
   return z.strictObject({
     limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).optional()
       .openapi({ description: `Page size (default ${PAGE_LIMIT_DEFAULT})` }),
-    cursor: Id.optional().openapi({ description: 'The nextCursor of the previous page' }),
+    // Checked by the route (pageCursor), so that a bad one is an InvalidCursor as everywhere in the API.
+    cursor: z.string().optional().openapi({ description: 'The nextCursor of the previous page' }),
     ...filters,
   });
 }

@@ -7,7 +7,7 @@ import { config } from '../lib/config.ts';
 import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
-import { JOB_STATES, type Job } from './job.ts';
+import { JOB_ID, JOB_STATES, type Job } from './job.ts';
 import { releaseDetGroup, releaseVideo, unreleasedDetGroups, unreleasedVideos } from './release.ts';
 import { assertRequeueable, listJobs, moveJob, requireJob } from './store.ts';
 import { createAndStartJob, startJob } from './workflow.ts';
@@ -20,6 +20,7 @@ const ListQuery = z.object({
   cursor: z.string().optional(),
 });
 const IdParams = z.object({ id: z.uuid() });
+const JobParams = z.object({ id: z.string().regex(JOB_ID, 'not a job id: a-z first, then a-z, 0-9, _ or -, at most 128 characters') });
 const IngestBody = z.strictObject({ force: z.boolean().default(false) }).default({ force: false });
 
 /** Succeeded jobs whose subject (a video, a det_group) waits to be released; the newest run stands for it. */
@@ -47,12 +48,12 @@ export const routes: Routes = {
   },
   'GET /v1/jobs/{id}': {
     roles: ['analyst'],
-    handle: async (req) => ok(await requireJob(req.params.id!)),
+    handle: async (req) => ok(await requireJob(parse(JobParams, req.params).id)),
   },
   'POST /v1/jobs/{id}/requeue': {
     roles: [],
     handle: async (req) => {
-      const job = await requireJob(req.params.id!);
+      const job = await requireJob(parse(JobParams, req.params).id);
       assertRequeueable(job);
       const queued = await moveJob(job.jobId, 'queued', { countRequeue: true, resetStepsOf: job.kind });
       if (!queued) throw conflict(`job ${job.jobId} changed while it was being requeued; try again`);

@@ -124,3 +124,47 @@ export function jobErrorFromCatch(caught: { Error?: string; Cause?: string } | u
   }
   return { code, message: cause || code };
 }
+
+/** Every job id this system makes (`<kind>-<subject>-<unique>`): what a path may name before it reaches the table. */
+export const JOB_ID = /^[a-z][a-z0-9_-]{0,127}$/;
+
+/** Which list a page belongs to: the query a cursor was made for. */
+export interface JobListQuery {
+  readonly state?: JobState;
+  readonly videoId?: string;
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/** The key a page continues after, as DynamoDB names it for the table or index the query reads. */
+function cursorShape(q: JobListQuery): Record<string, (v: unknown) => boolean> {
+  const jobId = (v: unknown) => typeof v === 'string' && JOB_ID.test(v);
+  const time = (v: unknown) => typeof v === 'string' && ISO_TIME.test(v);
+  if (q.videoId) return { jobId, videoId: (v) => v === q.videoId, createdAt: time };
+  if (q.state) return { jobId, state: (v) => v === q.state, updatedAt: time };
+  return { jobId };
+}
+
+export const encodeJobCursor = (lastKey: Record<string, unknown>): string => Buffer.from(JSON.stringify(lastKey)).toString('base64url');
+
+/**
+ * The key a cursor continues after, or undefined when it is not one this API returned for this query (malformed,
+ * another query's, or made up): a cursor reaches DynamoDB only as the exact key shape the query's index has.
+ */
+export function decodeJobCursor(cursor: string, q: JobListQuery): Record<string, string> | undefined {
+  if (cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (key === null || typeof key !== 'object' || Array.isArray(key)) return undefined;
+  const shape = cursorShape(q);
+  const fields = Object.keys(key);
+  if (fields.length !== Object.keys(shape).length) return undefined;
+  for (const field of fields) {
+    if (!Object.hasOwn(shape, field) || !shape[field]!((key as Record<string, unknown>)[field])) return undefined;
+  }
+  return key as Record<string, string>;
+}

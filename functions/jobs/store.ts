@@ -3,8 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
-import { conflict, notFound } from '../lib/errors.ts';
-import { initialSteps, statesBefore, type Job, type JobError, type JobKind, type JobState, type StepName } from './job.ts';
+import { conflict, invalidCursor, notFound } from '../lib/errors.ts';
+import { decodeJobCursor, encodeJobCursor, initialSteps, statesBefore, type Job, type JobError, type JobKind, type JobState, type StepName } from './job.ts';
 
 const now = () => new Date().toISOString();
 
@@ -168,7 +168,8 @@ export async function setExecution(jobId: string, executionArn: string): Promise
 }
 
 export async function listJobs(opts: { state?: JobState; videoId?: string; limit: number; cursor?: string }): Promise<{ jobs: Job[]; cursor?: string }> {
-  const start = opts.cursor ? (JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) as Record<string, unknown>) : undefined;
+  const start = opts.cursor === undefined ? undefined : decodeJobCursor(opts.cursor, opts);
+  if (opts.cursor !== undefined && !start) throw invalidCursor();
   const out = opts.videoId
     ? await dynamo().send(
         new QueryCommand({
@@ -200,7 +201,7 @@ export async function listJobs(opts: { state?: JobState; videoId?: string; limit
   if (!opts.state && !opts.videoId) jobs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   return {
     jobs,
-    ...(out.LastEvaluatedKey && { cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') }),
+    ...(out.LastEvaluatedKey && { cursor: encodeJobCursor(out.LastEvaluatedKey) }),
   };
 }
 

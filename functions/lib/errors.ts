@@ -20,3 +20,4 @@ export const forbidden = (message = 'This API key may not perform this action') 
 export const notFound = (what: string, id?: string) =>
   new AppError(404, 'NotFound', id ? `${what} ${id} does not exist` : `${what} does not exist`);
 export const conflict = (message: string, details?: unknown) => new AppError(409, 'Conflict', message, details);
+export const invalidCursor = (message = 'The cursor is not one this API returned for this query') => new AppError(400, 'InvalidCursor', message);

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AppError, badRequest, notFound } from './errors.ts';
+import { assertCleanText } from './validate.ts';
 export { parse } from './validate.ts';
 import { authenticate, requireRole, type Principal, type Role } from './auth.ts';
 import { logger } from './logger.ts';
@@ -37,8 +38,16 @@ export const ok = (body: unknown): HttpResult => ({ status: 200, body });
 export const created = (body: unknown): HttpResult => ({ status: 201, body });
 export const noContent = (): HttpResult => ({ status: 204 });
 
-function parseBody(event: APIGatewayProxyEventV2): unknown {
+// A body is JSON: anything else is refused before it is read, as the client said it is something else.
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+function parseBody(event: APIGatewayProxyEventV2, contentType: string | undefined): unknown {
   if (!event.body) return undefined;
+  if (!contentType || !JSON_TYPE.test(contentType)) {
+    throw new AppError(415, 'UnsupportedMediaType', 'A request body must be JSON, sent with Content-Type: application/json', {
+      contentType: contentType ?? null,
+    });
+  }
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   try {
     return JSON.parse(text);
@@ -60,14 +69,13 @@ export async function dispatch(routes: Routes, event: APIGatewayProxyEventV2): P
       requireRole(principal, route.roles);
     }
     logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
-    const result = await route.handle({
-      routeKey: event.routeKey,
-      params: (event.pathParameters ?? {}) as Record<string, string>,
-      query: (event.queryStringParameters ?? {}) as Record<string, string>,
-      headers,
-      body: parseBody(event),
-      principal,
-    });
+    const params = (event.pathParameters ?? {}) as Record<string, string>;
+    const query = (event.queryStringParameters ?? {}) as Record<string, string>;
+    const body = parseBody(event, headers['content-type']);
+    assertCleanText(params, 'path');
+    assertCleanText(query, 'query');
+    assertCleanText(body, 'body');
+    const result = await route.handle({ routeKey: event.routeKey, params, query, headers, body, principal });
     const out = { 'content-type': 'application/json', ...result.headers };
     if (result.raw) return { statusCode: result.status, headers: out, body: base64Of(result.raw), isBase64Encoded: true };
     return { statusCode: result.status, headers: out, body: result.body === undefined ? '' : JSON.stringify(result.body) };

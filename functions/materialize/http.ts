@@ -4,6 +4,7 @@
 // Frozen versions of a datastack: version-routes.ts. Segmentation source and refresh: segmentation-routes.ts.
 import { z } from 'zod';
 import { httpHandler, ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
+import { s3Key } from '../lib/validate.ts';
 import { AppError } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { bulkUploadJobId } from '../jobs/job.ts';
@@ -17,7 +18,7 @@ import { versionRoutes } from './version-routes.ts';
 
 const Body = z.strictObject({
   bucket: z.string().min(1),
-  prefix: z.string().min(1),
+  prefix: s3Key().min(1),
   table: z.string().min(1),
   /** Checked with the mapping, so that an unknown schema is reported with every other problem. */
   schema: z.string().min(1),

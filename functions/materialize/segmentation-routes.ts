@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
+import { s3Key } from '../lib/validate.ts';
 import { AppError, conflict, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { segmentationJobId, type Job } from '../jobs/job.ts';
@@ -18,15 +19,15 @@ const positiveNm = z.number().positive().finite();
 const SourceBody = z.strictObject({
   bucket: z.string().min(1),
   /** The volume's folder ('' for the bucket's root): `info` is at <prefix>/info. */
-  prefix: z.string(),
+  prefix: s3Key(),
   /** The key of the scale to read; the first scale of `info` by default. */
-  scale: z.string().min(1).optional(),
+  scale: s3Key().min(1).optional(),
   /** nm per unit of the annotation positions, per axis; the scale's resolution by default (positions in voxels). */
   positionUnitNm: z.tuple([positiveNm, positiveNm, positiveNm]).optional(),
   /** Read chunks that do not exist as background (supervoxel 0) instead of failing the run. */
   fillMissing: z.boolean().default(false),
 });
-const RootFileBody = z.strictObject({ bucket: z.string().min(1), key: z.string().min(1) });
+const RootFileBody = z.strictObject({ bucket: z.string().min(1), key: s3Key().min(1) });
 const UpdateBody = z
   .strictObject({ /** Replace every expired root, not only those expired since the last refresh. */ full: z.boolean().default(false) })
   .default({ full: false });

@@ -24,6 +24,9 @@ export class QueryInputError extends Error {
   }
 }
 
+/** A cursor that is malformed or from another query. */
+export class InvalidCursorError extends QueryInputError {}
+
 /** `rootIds=1,2,3`: decimal uint64s (0 ≤ id < 2^64), at most MAX_ROOT_IDS, duplicates ignored. */
 export function parseRootIds(text: string): bigint[] {
   const parts = text.split(',').map((p) => p.trim());
@@ -46,19 +49,19 @@ export function encodeCursor(afterId: bigint, scope: string): string {
   return Buffer.from(JSON.stringify({ after: afterId.toString(), scope })).toString('base64url');
 }
 
-/** The id a cursor continues after; a cursor that is malformed or from another query is a QueryInputError. */
+/** The id a cursor continues after; a cursor that is malformed or from another query is an InvalidCursorError. */
 export function decodeCursor(cursor: string, scope: string): bigint {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new QueryInputError('cursor is not one this API returned');
+    throw new InvalidCursorError('cursor is not one this API returned');
   }
   const { after, scope: s } = (parsed ?? {}) as { after?: unknown; scope?: unknown };
-  if (typeof after !== 'string' || !/^-?\d{1,19}$/.test(after) || typeof s !== 'string') throw new QueryInputError('cursor is not one this API returned');
-  if (s !== scope) throw new QueryInputError('cursor belongs to another query (version, table or rootIds differ)');
+  if (typeof after !== 'string' || !/^-?\d{1,19}$/.test(after) || typeof s !== 'string') throw new InvalidCursorError('cursor is not one this API returned');
+  if (s !== scope) throw new InvalidCursorError('cursor belongs to another query (version, table or rootIds differ)');
   const id = BigInt(after);
-  if (id < -(2n ** 63n) || id >= 2n ** 63n) throw new QueryInputError('cursor is not one this API returned');
+  if (id < -(2n ** 63n) || id >= 2n ** 63n) throw new InvalidCursorError('cursor is not one this API returned');
   return id;
 }
 

@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ok, parse, type HttpRequest, type HttpResult, type Routes } from '../lib/http.ts';
-import { badRequest, conflict, notFound } from '../lib/errors.ts';
+import { badRequest, conflict, invalidCursor, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { materializeJobId, materializeVersionJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { DatastackParams } from './route-params.ts';
-import { DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
+import { DEFAULT_PAGE_ROWS, InvalidCursorError, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
 import { datastackKnown, listVersions, readVersionPage, versionedTablesOf, type VersionRecord } from './version-store.ts';
 import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS } from './versions.ts';
 
@@ -22,8 +22,10 @@ const CreateBody = z
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   /** The nextCursor of the previous page: versions below this number. */
-  cursor: z.string().regex(/^[1-9]\d{0,9}$/, 'not a cursor this API returned').optional(),
+  cursor: z.string().optional(),
 });
+/** A versions page's cursor is the version number it continues below. */
+const VERSIONS_CURSOR = /^[1-9]\d{0,9}$/;
 const TableParams = DatastackParams.extend({
   version: z.union([z.literal('latest'), z.coerce.number().int().min(1).max(2_147_483_647)]),
   table: z.string().min(1),
@@ -84,6 +86,7 @@ export const versionRoutes: Routes = {
     handle: async (req) => {
       const { datastack } = parse(DatastackParams, req.params);
       const q = parse(ListQuery, req.query);
+      if (q.cursor !== undefined && !VERSIONS_CURSOR.test(q.cursor)) throw invalidCursor();
       await requireDatastack(datastack);
       const versions = await listVersions(datastack, { limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
       const page = versions.slice(0, q.limit);
@@ -106,6 +109,7 @@ export const versionRoutes: Routes = {
         if (page.nextCursor) Object.assign(headers, { 'next-cursor': page.nextCursor, link: `<${nextLink(req, p, page.version, page.nextCursor)}>; rel="next"` });
         return { status: 200, headers, raw: page.body };
       } catch (err) {
+        if (err instanceof InvalidCursorError) throw invalidCursor(err.message);
         if (err instanceof QueryInputError) throw badRequest(err.message, err.details);
         throw err;
       }

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { apiGatewayEvent, compileRoutes, matchRoute } from './events.ts';
+import { apiGatewayEvent, compileRoutes, isMalformedPath, matchRoute } from './events.ts';
 import type { LocalFunctions } from './functions.ts';
 import { API_CORS } from '../topology.ts';
 
@@ -71,6 +71,7 @@ export async function startApi(opts: {
       const url = new URL(req.url ?? '/', 'http://local');
       const method = req.method ?? 'GET';
       if (method === 'OPTIONS') return send(res, 204, {}, '');
+      if (isMalformedPath(url.pathname)) return send(res, 400, { 'content-type': 'application/json' }, '{"message":"Bad Request"}');
       const match = matchRoute(routes, method, url.pathname);
       if (!match) return send(res, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
       const event = apiGatewayEvent({

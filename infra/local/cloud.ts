@@ -1,6 +1,6 @@
 // The local cloud: the topology materialized on embedded services, on 127.0.0.1, with data under one folder.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,6 +11,7 @@ import { closeDb } from '../../functions/lib/pg.ts';
 import { closeMongo } from '../../functions/lib/mongo.ts';
 import { startApi } from './api.ts';
 import { startDynamo } from './dynamodb.ts';
+import { writePrivateFileSync } from './files.ts';
 import { LocalFunctions } from './functions.ts';
 import { startMongo } from './mongodb.ts';
 import { freePort } from './ports.ts';
@@ -96,7 +97,7 @@ function loadOrCreateCredentials(dir: string): Credentials {
   const file = join(dir, 'credentials.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
   const credentials: Credentials = { adminApiKey: newApiKey(), postgresPassword: randomBytes(18).toString('base64url') };
-  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`);
   return credentials;
 }
 
@@ -233,6 +234,11 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     notify.router = router;
     router.start(options.schedules !== false);
     stops.push(() => router.stop());
+
+    // Where the CLI and `aws --endpoint-url` find the services, while they run (it holds the superuser's password).
+    const endpointsFile = join(dir, 'endpoints.json');
+    writePrivateFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
+    stops.push(async () => rmSync(endpointsFile, { force: true }));
 
     return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, stop: stopAll };
   } catch (err) {

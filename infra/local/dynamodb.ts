@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import {
@@ -15,6 +14,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import type { TableDef } from '../topology.ts';
+import { makePrivateDir } from './files.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -25,7 +25,7 @@ export interface LocalDynamo {
 
 /** DynamoDB from dynalite (LevelDB under `dataDir`). It has no transactions and never deletes expired items. */
 export async function startDynamo(opts: { dataDir: string; port: number; region: string }): Promise<LocalDynamo> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  makePrivateDir(opts.dataDir);
   const server = dynalite({ path: opts.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

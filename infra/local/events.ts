@@ -133,6 +133,16 @@ export function compileRoutes(routes: readonly { method: string; path: string; f
     .sort((a, b) => b.literalCount - a.literalCount);
 }
 
+/** A path whose percent-encoding does not decode (`/v1/sports/%ZZ`): API Gateway answers 400 before any route. */
+export function isMalformedPath(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): RouteMatch | undefined {
   for (const r of routes) {
     if (r.method !== method && r.method !== 'ANY') continue;

@@ -1,5 +1,4 @@
 // `npm start`: the local cloud in the foreground until Ctrl-C or SIGTERM.
-import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCloud } from './cloud.ts';
 
@@ -10,8 +9,6 @@ const cloud = await startLocalCloud({
     if (verbose || (line as { level?: string }).level === 'ERROR' || 'error' in line) console.log(JSON.stringify(line));
   },
 });
-const endpointsFile = join(cloud.dir, 'endpoints.json');
-writeFileSync(endpointsFile, `${JSON.stringify(cloud.endpoints, null, 2)}\n`);
 
 console.log(`Framewise local cloud is up in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${cloud.dir})`);
 for (const [name, url] of Object.entries(cloud.endpoints)) console.log(`  ${name.padEnd(14)} ${url}`);
@@ -23,7 +20,6 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: stopping the local cloud`);
-  rmSync(endpointsFile, { force: true });
   await cloud.stop();
   console.log('stopped');
   process.exit(0);

@@ -3,11 +3,12 @@
 // loses writes that overlap (60 concurrent upserts left one document), so we use its memory storage, which is
 // correct under concurrency, and snapshot it to `dataDir` ourselves: atomically (temp file, then rename), as
 // Extended JSON (ObjectIds and Dates survive), a moment after each change and at stop.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EJSON } from 'bson';
 import { congodb } from '@push.rocks/smartmongo';
+import { makePrivateDir } from './files.ts';
 
 export interface LocalMongo {
   readonly uri: string;
@@ -61,7 +62,7 @@ async function persist(storage: MemoryStorage, file: string): Promise<void> {
 
 /** Accepts only ObjectId `_id`s and enforces no unique secondary index: stores use deterministic ObjectIds. */
 export async function startMongo(opts: { dataDir: string; port: number }): Promise<LocalMongo> {
-  mkdirSync(opts.dataDir, { recursive: true });
+  makePrivateDir(opts.dataDir);
   const file = join(opts.dataDir, 'snapshot.ejson');
   const server = new congodb.CongoServer({ port: opts.port, host: '127.0.0.1', storage: 'memory' });
   const storage = server.getStorage() as unknown as MemoryStorage;

@@ -4,10 +4,11 @@
 // Those classes are not in the package's export map, so they are loaded by file path; fauxqs is pinned.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
 import { SizedLru } from '../../functions/lib/sized-lru.ts';
+import { makePrivateDir } from './files.ts';
 
 export interface S3ObjectEvent {
   readonly bucket: string;
@@ -55,7 +56,7 @@ export async function startS3Sqs(opts: {
   const { FileS3Persistence } = await internal<{ FileS3Persistence: AnyClass }>('s3/fileS3Persistence.js');
   const { sqsQueueArn } = await internal<{ sqsQueueArn: (name: string, region: string) => string }>('common/arnHelper.js');
 
-  mkdirSync(opts.dataDir, { recursive: true });
+  makePrivateDir(opts.dataDir);
   const sqsStore = new SqsStore();
   const snsStore = new SnsStore();
   const s3Store = new S3Store();

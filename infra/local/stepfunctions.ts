@@ -6,7 +6,7 @@
 // it without Docker or Java.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ import {
   type HistoryEventBody,
   type TaskTarget,
 } from './stepfunctions-definition.ts';
+import { makePrivateDir } from './files.ts';
 
 export interface StepFunctionsOptions {
   /** 0 or absent: a free port. */
@@ -130,7 +131,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
 
   // ---- persistence: the whole state as one JSON file, rewritten (tmp + rename) after each change ----
 
-  await mkdir(opts.dataDir, { recursive: true });
+  makePrivateDir(opts.dataDir);
   const file = join(opts.dataDir, 'state.json');
   let saved: Promise<void> = Promise.resolve();
   let dirty = false;

@@ -357,9 +357,9 @@ describe('materialize: frozen versions', () => {
     expect(await status(analyst, 'GET', tablePath(6, { rootIds: '1,,2' }))).toEqual([400, 'BadRequest']);
     expect(await status(analyst, 'GET', tablePath(6, { limit: '10001' }))).toEqual([400, 'ValidationFailed']);
     expect(await status(analyst, 'GET', tablePath(6, { format: 'xml' }))).toEqual([400, 'ValidationFailed']);
-    expect(await status(analyst, 'GET', tablePath(6, { cursor: 'garbage' }))).toEqual([400, 'BadRequest']);
+    expect(await status(analyst, 'GET', tablePath(6, { cursor: 'garbage' }))).toEqual([400, 'InvalidCursor']);
     const page = await analyst('GET', tablePath(6, { limit: '2' }));
-    expect(await status(analyst, 'GET', tablePath(6, { limit: '2', cursor: page.body.nextCursor, rootIds: '1' }))).toEqual([400, 'BadRequest']);
+    expect(await status(analyst, 'GET', tablePath(6, { limit: '2', cursor: page.body.nextCursor, rootIds: '1' }))).toEqual([400, 'InvalidCursor']);
     expect(await status(analyst, 'GET', tablePath(6, { cursor: page.body.nextCursor, limit: '2' }))).toEqual([200, undefined]);
     expect(await status(analyst, 'GET', tablePath(99))).toEqual([404, 'NotFound']);
     expect(await status(analyst, 'GET', tablePath('x'))).toEqual([400, 'ValidationFailed']);
