@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canMove, executionName, ingestJobId, jobErrorFromCatch, segmentationJobId, statesBefore } from '../../functions/jobs/job.ts';
+import { canMove, decodeJobCursor, encodeJobCursor, executionName, ingestJobId, JOB_ID, jobErrorFromCatch, segmentationJobId, statesBefore } from '../../functions/jobs/job.ts';
 
 describe('job states', () => {
   it('moves forward only, and back to queued only from failed', () => {
@@ -38,5 +38,39 @@ describe('job states', () => {
     });
     expect(jobErrorFromCatch({ Error: 'States.Timeout', Cause: 'took too long' })).toEqual({ code: 'States.Timeout', message: 'took too long' });
     expect(jobErrorFromCatch(undefined)).toEqual({ code: 'Error', message: 'Error' });
+  });
+});
+
+describe('job ids and list cursors', () => {
+  it('names every job the system makes with an id of the documented form', () => {
+    const uuid = '3f0c6a9e-6f0e-4c1e-9a4b-2d9c7f1e5a10';
+    for (const id of [ingestJobId(uuid, `videos/${uuid}/source`, 'e', 's'), `detgroup-${uuid}-${uuid}`, segmentationJobId('update-roots', 'd'.repeat(40), 'abcdef12'), `materialize-${'d'.repeat(40)}-monthly-2026-12`]) {
+      expect(id).toMatch(JOB_ID);
+    }
+    for (const bad of ['', 'x'.repeat(129), 'Ingest-1', '1-job', 'a b', 'a/b', 'a\u0000b']) expect(bad).not.toMatch(JOB_ID);
+  });
+
+  it('takes back only a cursor of the same query, in the key shape of the index the query reads', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const videoId = '3f0c6a9e-6f0e-4c1e-9a4b-2d9c7f1e5a10';
+    const byState = encodeJobCursor({ jobId: 'ingest-x-1', state: 'failed', updatedAt: at });
+    const byVideo = encodeJobCursor({ jobId: 'ingest-x-1', videoId, createdAt: at });
+    const scan = encodeJobCursor({ jobId: 'ingest-x-1' });
+    expect(decodeJobCursor(byState, { state: 'failed' })).toEqual({ jobId: 'ingest-x-1', state: 'failed', updatedAt: at });
+    expect(decodeJobCursor(byVideo, { videoId, state: 'failed' })).toEqual({ jobId: 'ingest-x-1', videoId, createdAt: at });
+    expect(decodeJobCursor(scan, {})).toEqual({ jobId: 'ingest-x-1' });
+
+    expect(decodeJobCursor(byState, { state: 'succeeded' })).toBeUndefined();
+    expect(decodeJobCursor(byState, {})).toBeUndefined();
+    expect(decodeJobCursor(byVideo, { videoId: '00000000-0000-4000-8000-000000000000' })).toBeUndefined();
+    expect(decodeJobCursor(scan, { state: 'failed' })).toBeUndefined();
+    const forge = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const bad of [
+      'garbage', 'eyJmb28iOjF9', '', '!!!', 'A'.repeat(2000), forge(null), forge([1]), forge('x'), forge({ jobId: 1 }),
+      forge({ jobId: 'x'.repeat(3000) }), forge({ jobId: 'ingest-x-1', extra: 1 }), forge({ jobId: 'ingest-x-1', state: 'failed', updatedAt: 'yesterday' }),
+      forge({ jobId: 'ingest-x-1', state: 'failed', updatedAt: { S: at } }),
+    ]) {
+      for (const query of [{}, { state: 'failed' as const }]) expect(decodeJobCursor(bad, query), bad.slice(0, 40)).toBeUndefined();
+    }
   });
 });

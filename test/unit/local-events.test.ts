@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileRoutes, encodeS3EventKey, matchRoute, sqsRecord, apiGatewayEvent } from '../../infra/local/events.ts';
+import { compileRoutes, encodeS3EventKey, isMalformedPath, matchRoute, sqsRecord, apiGatewayEvent } from '../../infra/local/events.ts';
 import { httpRoutes, topology } from '../../infra/topology.ts';
 
 const routes = compileRoutes(httpRoutes());
@@ -69,5 +69,12 @@ describe('event shapes', () => {
     for (const kind of kinds) expect(JSON.parse(readFileSync(samples[kind]!, 'utf8'))).toBeTruthy();
     const sqs = JSON.parse(readFileSync('events/sqs-video-uploaded.json', 'utf8'));
     expect(JSON.parse(sqs.Records[0].body).Records[0].s3.object.key).toMatch(/^videos\/.+\/source$/);
+  });
+});
+
+describe('paths that do not decode', () => {
+  it('tells a path whose percent-encoding is broken from one that decodes', () => {
+    for (const bad of ['/v1/sports/%ZZ', '/v1/sports/%', '/v1/sports/%E0%A4%A', '/v1/jobs/%ED%A0%80']) expect(isMalformedPath(bad), bad).toBe(true);
+    for (const good of ['/v1/sports/abc', '/v1/sports/a%20b', '/v1/sports/%C3%A9', '/v1/sports/a%00b']) expect(isMalformedPath(good), good).toBe(false);
   });
 });
