@@ -12,6 +12,7 @@ import { logger } from '../lib/logger.ts';
 import { materializeJobId, materializeVersionJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { DatastackParams } from './route-params.ts';
+import { IDENTIFIER } from './schemas.ts';
 import { DEFAULT_PAGE_ROWS, InvalidCursorError, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
 import { datastackKnown, listVersions, readVersionPage, versionedTablesOf, type VersionRecord } from './version-store.ts';
 import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS } from './versions.ts';
@@ -28,7 +29,7 @@ const ListQuery = z.object({
 const VERSIONS_CURSOR = /^[1-9]\d{0,9}$/;
 const TableParams = DatastackParams.extend({
   version: z.union([z.literal('latest'), z.coerce.number().int().min(1).max(2_147_483_647)]),
-  table: z.string().min(1),
+  table: z.string().regex(IDENTIFIER, 'a table is a plain identifier: a-z or _ first, then a-z, 0-9 or _, at most 63 characters'),
 });
 const PageQuery = z.object({
   rootIds: z.string().optional(),
