@@ -9,6 +9,7 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   403: 'This API key may not perform this action',
   404: 'Not found (for a client key: also what is not granted to it)',
   409: 'Conflict: a unique value is taken, or the row is still referenced',
+  415: 'The body is not sent as application/json',
 };
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -31,6 +32,7 @@ export function buildOpenApiDocument(routes: readonly CatalogRoute[]): OpenApiDo
         : { description: 'OK', content: { 'application/json': { schema: doc.response } } };
     const errors = new Set<number>(doc.errors);
     if (doc.params || doc.query || doc.body) errors.add(400);
+    if (doc.body) errors.add(415);
     if (doc.roles !== 'public') {
       errors.add(401);
       errors.add(403);
