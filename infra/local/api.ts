@@ -19,10 +19,18 @@ const CORS = {
   'access-control-expose-headers': API_CORS.exposeHeaders.join(','),
 };
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** API Gateway's largest request payload (HTTP API: 10 MB); a larger one is a 413 before any function. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** The body, or undefined when it is larger than API Gateway takes (read to its end, so the client hears the answer). */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
+  }
+  return size > MAX_PAYLOAD_BYTES ? undefined : Buffer.concat(chunks);
 }
 
 /** A body as the function returned it: text, or base64. */
@@ -74,12 +82,14 @@ export async function startApi(opts: {
       if (isMalformedPath(url.pathname)) return send(res, 400, { 'content-type': 'application/json' }, '{"message":"Bad Request"}');
       const match = matchRoute(routes, method, url.pathname);
       if (!match) return send(res, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
+      const body = await readBody(req);
+      if (!body) return send(res, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
       const event = apiGatewayEvent({
         method,
         rawPath: url.pathname,
         rawQueryString: url.search.replace(/^\?/, ''),
         headers: req.headers,
-        body: await readBody(req),
+        body,
         match,
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         domainName: req.headers.host ?? '127.0.0.1',

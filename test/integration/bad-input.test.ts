@@ -243,6 +243,17 @@ describe('the local API answers as API Gateway does', () => {
     }
     expect((await call('GET', '/v1/jobs/%E0%A4%A', { key: null })).status).toBe(400);
   });
+
+  it('answers 413 to a body over 10 MB, before any function, and takes one of 10 MB', async () => {
+    const name = `${STAMP} big`;
+    const over = await call('POST', '/v1/sports', { body: JSON.stringify({ name, pad: 'x'.repeat(10 * 1024 * 1024) }) });
+    expect(over.status).toBe(413);
+    expect(over.body).toEqual({ message: 'Request Entity Too Large' });
+    const under = await call('POST', '/v1/sports', { body: JSON.stringify({ name, pad: 'x'.repeat(10 * 1024 * 1024 - 100) }) });
+    expect(under.status, under.text.slice(0, 200)).toBe(400);
+    expect(under.body.error.code).toBe('ValidationFailed');
+    expect(await count('SELECT count(*) AS n FROM sport WHERE name = $1', [name])).toBe(0);
+  });
 });
 
 describe('request bodies are JSON', () => {
