@@ -20,8 +20,9 @@ const invalidText = (where: string, path: string, problem: string) =>
 
 /**
  * Refuses, anywhere in a request's path parameters, query or JSON body, a string (or object key) that holds a
- * NUL character or is not well-formed Unicode (a lone surrogate), and a body nested deeper than MAX_JSON_DEPTH:
- * PostgreSQL stores neither kind of text, and no field of the API means either.
+ * NUL character or is not well-formed Unicode (a lone surrogate), and a body nested deeper than MAX_JSON_DEPTH.
+ * PostgreSQL refuses a NUL in text and in jsonb; a lone surrogate is refused in jsonb and silently replaced
+ * elsewhere; and no field of the API means either.
  */
 export function assertCleanText(value: unknown, where: 'path' | 'query' | 'body'): void {
   const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];

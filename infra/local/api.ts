@@ -20,7 +20,7 @@ const CORS = {
 };
 
 /** API Gateway's largest request payload (HTTP API: 10 MB); a larger one is a 413 before any function. */
-export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 /** The body, or undefined when it is larger than API Gateway takes (read to its end, so the client hears the answer). */
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

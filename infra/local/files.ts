@@ -1,7 +1,6 @@
 // What the local cloud writes under its folder holds secrets (the PostgreSQL superuser's password, the admin
 // API key) and the data of every store: only the user who runs it may read it.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { chmod, writeFile } from 'node:fs/promises';
 
 export const PRIVATE_FILE = 0o600;
 export const PRIVATE_DIR = 0o700;
@@ -10,11 +9,6 @@ export const PRIVATE_DIR = 0o700;
 export function writePrivateFileSync(file: string, data: string | Uint8Array): void {
   writeFileSync(file, data, { mode: PRIVATE_FILE });
   chmodSync(file, PRIVATE_FILE);
-}
-
-export async function writePrivateFile(file: string, data: string | Uint8Array): Promise<void> {
-  await writeFile(file, data, { mode: PRIVATE_FILE });
-  await chmod(file, PRIVATE_FILE);
 }
 
 /** A folder only its owner can enter, for a store that writes its own files with the default mode. */
