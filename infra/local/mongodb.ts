@@ -8,7 +8,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EJSON } from 'bson';
 import { congodb } from '@push.rocks/smartmongo';
-import { makePrivateDir } from './files.ts';
+import { makePrivateDir, PRIVATE_FILE } from './files.ts';
 
 export interface LocalMongo {
   readonly uri: string;
@@ -56,7 +56,7 @@ async function persist(storage: MemoryStorage, file: string): Promise<void> {
     snapshot.databases[db] = Object.fromEntries([...collections].map(([coll, docs]) => [coll, [...docs.values()]]));
   }
   for (const [db, collections] of storage.indexes) snapshot.indexes[db] = Object.fromEntries(collections);
-  await writeFile(`${file}.tmp`, EJSON.stringify(snapshot, { relaxed: false }));
+  await writeFile(`${file}.tmp`, EJSON.stringify(snapshot, { relaxed: false }), { mode: PRIVATE_FILE });
   await rename(`${file}.tmp`, file);
 }
 

@@ -34,7 +34,7 @@ import {
   type HistoryEventBody,
   type TaskTarget,
 } from './stepfunctions-definition.ts';
-import { makePrivateDir } from './files.ts';
+import { makePrivateDir, PRIVATE_FILE } from './files.ts';
 
 export interface StepFunctionsOptions {
   /** 0 or absent: a free port. */
@@ -142,7 +142,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       dirty = false;
       const text = JSON.stringify({ version: 1, stateMachines: [...machines.values()], executions: [...executions.values()] });
       try {
-        await writeFile(`${file}.tmp`, text);
+        await writeFile(`${file}.tmp`, text, { mode: PRIVATE_FILE });
         await rename(`${file}.tmp`, file);
       } catch (e) {
         log({ level: 'error', msg: 'cannot write state', file, error: (e as Error).message });

@@ -285,6 +285,7 @@ describe('the local cloud\'s files', () => {
     const mode = (path: string) => statSync(path).mode & 0o777;
     expect(mode(join(cloudDir, 'endpoints.json')).toString(8)).toBe('600');
     expect(mode(join(cloudDir, 'credentials.json')).toString(8)).toBe('600');
+    expect(mode(join(cloudDir, 'stepfunctions', 'state.json')).toString(8)).toBe('600');
     const exposed: string[] = [];
     const walk = (dir: string, shielded: boolean) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
