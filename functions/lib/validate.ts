@@ -15,8 +15,10 @@ export const MAX_JSON_DEPTH = 32;
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
-const invalidText = (where: string, path: string, problem: string) =>
-  new AppError(400, 'InvalidText', `${where} ${path || 'value'} ${problem}`, { where, path });
+const invalidText = (where: string, path: string, problem: string) => {
+  const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+  return new AppError(400, 'InvalidText', `${where} ${shown || 'value'} ${problem}`, { where, path: shown });
+};
 
 /**
  * Refuses, anywhere in a request's path parameters, query or JSON body, a string (or object key) that holds a
