@@ -98,6 +98,8 @@ export interface Topology {
     /** Uploads from this size on use S3 multipart (as the AWS CLI does from 8 MiB; parts retry on their own). */
     readonly multipartThresholdBytes: number;
     readonly multipartPartBytes: number;
+    /** The largest upload a client may declare; presigned URLs sign each length, so S3 holds them to it. */
+    readonly maxUploadBytes: number;
     /** Days the frozen versions each materialization schedule makes live (an admin's request says its own; default 5). */
     readonly versionExpiryDays: { readonly daily: number; readonly weekly: number; readonly monthly: number };
     /** Valid versions per datastack that removal never goes below (the newest is always kept too). */
@@ -128,7 +130,7 @@ const CATALOG_ROUTES = [
   'GET /v1/clients/{id}/det-groups',
   'GET /v1/clients/{id}/seasons', 'PUT /v1/clients/{id}/seasons/{seasonId}', 'DELETE /v1/clients/{id}/seasons/{seasonId}',
   'GET /v1/games/{id}/teams', 'PUT /v1/games/{id}/teams/{teamId}', 'DELETE /v1/games/{id}/teams/{teamId}',
-  'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/complete',
+  'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/resume', 'POST /v1/videos/{id}/upload/complete',
   'POST /v1/videos/{id}/localizations/upload', 'POST /v1/videos/{id}/localizations/upload/complete',
 ] as const;
 
@@ -548,6 +550,7 @@ export const topology: Topology = {
     presignedUrlSeconds: 3600,
     multipartThresholdBytes: 8 * 1024 * 1024,
     multipartPartBytes: 8 * 1024 * 1024,
+    maxUploadBytes: 50 * 1024 ** 3,
     ...VERSION_SETTINGS,
   },
 };
