@@ -8,6 +8,7 @@ import { basename, extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { ApiError } from '../api.ts';
 import type { Job } from '../progress.ts';
+import { OpenUploads, uploadKey } from '../resume.ts';
 import { uploadFile, type UploadPlan } from '../upload.ts';
 import {
   abortable, finish, formatBytes, InputError, Interrupted, outcomeOf, sleep, timingOf, UploadError,
@@ -185,15 +186,51 @@ interface UploadTarget {
   readonly startPath: string;
   readonly startBody: Record<string, unknown>;
   readonly completePath: string;
+  /** Continues an open multipart upload (POST { uploadId }): set for uploads that resume when run again. */
+  readonly resume?: { readonly path: string; readonly key: string; readonly uploads: OpenUploads };
 }
 
-/** Asks the API for an upload plan, sends the file per the plan, completes a multipart upload. */
+/** The open upload recorded for this file, continued; undefined when there is none or storage no longer has it. */
+async function resumed(target: UploadTarget, ctx: CommandContext): Promise<UploadPlan | undefined> {
+  if (!target.resume) return undefined;
+  const open = await target.resume.uploads.get(target.resume.key);
+  if (!open) return undefined;
+  try {
+    return await abortable(ctx.api.post<UploadPlan>(target.resume.path, { uploadId: open.uploadId }), ctx.signal);
+  } catch (err) {
+    // completed, aborted or refused meanwhile: start a new upload
+    if (!(err instanceof ApiError) || ![400, 404, 409].includes(err.status)) throw err;
+    await target.resume.uploads.delete(target.resume.key);
+    return undefined;
+  }
+}
+
+/**
+ * Asks the API for an upload plan (or continues the open upload of the same file), sends the file per the plan
+ * with retries, completes a multipart upload.
+ */
 async function uploadTo(target: UploadTarget, ctx: CommandContext): Promise<UploadPlan> {
-  const plan = await abortable(ctx.api.post<UploadPlan>(target.startPath, target.startBody), ctx.signal);
+  const plan = (await resumed(target, ctx)) ?? (await abortable(ctx.api.post<UploadPlan>(target.startPath, target.startBody), ctx.signal));
+  if (plan.method === 'multipart' && target.resume) await target.resume.uploads.set(target.resume.key, plan.uploadId);
+  const renew = () =>
+    plan.method === 'multipart' && target.resume
+      ? ctx.api.post<UploadPlan>(target.resume.path, { uploadId: plan.uploadId })
+      : ctx.api.post<UploadPlan>(target.startPath, target.startBody);
   const progress = uploadProgress(ctx.output, target.label, target.size, ctx.now);
   let parts;
   try {
-    parts = await abortable(uploadFile(plan, target.file, (sent) => progress.update(sent)), ctx.signal);
+    parts = await abortable(
+      uploadFile(plan, target.file, (sent) => progress.update(sent), {
+        renew: plan.method === 'multipart' && !target.resume ? undefined : renew,
+        signal: ctx.signal,
+        onResume: (held) =>
+          ctx.output.out(
+            `${target.label}: resuming: ${held.parts} of ${held.of} parts (${formatBytes(held.bytes)}) already in storage; ` +
+              `sending the other ${held.of - held.parts}`,
+          ),
+      }),
+      ctx.signal,
+    );
   } catch (err) {
     if (err instanceof Interrupted || err instanceof ApiError) throw err;
     throw new UploadError(`sending the ${target.label} to storage failed: ${(err as Error).message}`);
@@ -202,6 +239,7 @@ async function uploadTo(target: UploadTarget, ctx: CommandContext): Promise<Uplo
   }
   if (plan.method === 'multipart') {
     await abortable(ctx.api.post(target.completePath, { uploadId: plan.uploadId, parts }), ctx.signal);
+    await target.resume?.uploads.delete(target.resume.key);
   }
   return plan;
 }
@@ -290,6 +328,11 @@ export async function runIngest(opts: IngestOptions, ctx: CommandContext): Promi
           threshold: inputs.threshold,
         },
         completePath: `/v1/videos/${video}/upload/complete`,
+        resume: {
+          path: `/v1/videos/${video}/upload/resume`,
+          key: uploadKey({ apiUrl: api.baseUrl, videoId, path: opts.file, size: inputs.videoSize, mtimeMs: (await stat(opts.file)).mtimeMs }),
+          uploads: new OpenUploads(),
+        },
       },
       ctx,
     );
