@@ -47,7 +47,7 @@ describe('catalog routes', () => {
     // analysts write games, game teams, events, videos and uploads; admins write the rest
     const analystWrites = Object.keys(routes).filter((k) => !k.startsWith('GET ') && roles(k).split(',').includes('analyst'));
     for (const key of analystWrites) expect(key, key).toMatch(/^\w+ \/v1\/(games|events|videos)(\/|$)/);
-    expect(analystWrites).toHaveLength(3 * 3 + 2 + 4); // POST/PATCH/DELETE of games, events, videos; PUT/DELETE game teams; 4 upload routes (video and localizations, start and complete)
+    expect(analystWrites).toHaveLength(3 * 3 + 2 + 5); // POST/PATCH/DELETE of games, events, videos; PUT/DELETE game teams; 5 upload routes (video and localizations, start and complete; video resume)
     for (const entity of ['organizations', 'clients', 'detectables', 'sports', 'event-types', 'leagues', 'teams', 'seasons']) {
       for (const op of ['POST', 'PATCH', 'DELETE']) {
         expect(roles(`${op} /v1/${entity}${op === 'POST' ? '' : '/{id}'}`)).toBe('');
