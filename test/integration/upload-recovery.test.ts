@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGION, startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { s3Notification, sqsRecord } from '../../infra/local/events.ts';
@@ -94,6 +95,25 @@ describe('uploads whose notification is lost', () => {
     const result = (await cloud.functions.invoke('ingest-upload', { Records: [record] })) as { batchItemFailures: unknown[] };
     expect(result.batchItemFailures).toEqual([]);
     expect((await jobsOf(videoId)).map((j) => j.jobId)).toEqual([jobs[0]!.jobId]);
+  });
+
+  it('an object of another size than declared (written around the presigned URLs) is not ingested, by any way', async () => {
+    const videoId = (await call('POST', '/v1/videos', { gameId, title: 'wrong size' })).body.id as string;
+    const { key } = (await call('POST', `/v1/videos/${videoId}/upload`, { filename: 'g.mp4', contentType: 'video/mp4', sizeBytes: 2048 })).body;
+    const s3 = new S3Client({ endpoint: cloud.endpoints.s3, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const written = await s3.send(new PutObjectCommand({ Bucket: 'framewise-media', Key: key, Body: Buffer.alloc(100, 1) }));
+    s3.destroy();
+    const res = await call('POST', `/v1/videos/${videoId}/ingest`);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'SizeMismatch', details: { sizeBytes: 100, declaredBytes: 2048 } });
+    await sweep();
+    const body = s3Notification({
+      region: REGION, bucket: 'framewise-media', key, size: 100, etag: written.ETag!.replace(/"/g, ''), sequencer: '0002', eventName: 'ObjectCreated:Put',
+    });
+    const record = sqsRecord({ MessageId: 'sized', ReceiptHandle: 'sized', Body: JSON.stringify(body) }, 'arn:aws:sqs:us-east-1:000000000000:framewise-video-ingest', REGION);
+    expect(((await cloud.functions.invoke('ingest-upload', { Records: [record] })) as { batchItemFailures: unknown[] }).batchItemFailures).toEqual([]);
+    expect(await jobsOf(videoId)).toEqual([]);
+    expect((await call('GET', `/v1/videos/${videoId}`)).body.status).toBe('uploading');
   });
 
   it('the sweep leaves uploads younger than its grace to the notification', async () => {
