@@ -195,14 +195,17 @@ async function resumed(target: UploadTarget, ctx: CommandContext): Promise<Uploa
   if (!target.resume) return undefined;
   const open = await target.resume.uploads.get(target.resume.key);
   if (!open) return undefined;
+  let plan: UploadPlan | undefined;
   try {
-    return await abortable(ctx.api.post<UploadPlan>(target.resume.path, { uploadId: open.uploadId }), ctx.signal);
+    plan = await abortable(ctx.api.post<UploadPlan>(target.resume.path, { uploadId: open.uploadId }), ctx.signal);
   } catch (err) {
     // completed, aborted or refused meanwhile: start a new upload
     if (!(err instanceof ApiError) || ![400, 404, 409].includes(err.status)) throw err;
-    await target.resume.uploads.delete(target.resume.key);
-    return undefined;
   }
+  // another upload of the video (another size) was started since: this one cannot be completed
+  if (plan?.sizeBytes === target.size) return plan;
+  await target.resume.uploads.delete(target.resume.key);
+  return undefined;
 }
 
 /**

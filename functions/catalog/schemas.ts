@@ -269,6 +269,7 @@ export const UploadPlan = z
       method: z.literal('PUT'),
       url: z.url(),
       key: z.string(),
+      sizeBytes: z.number().int().openapi({ description: 'Send exactly this many bytes: the URL signs the length' }),
       headers: z.object({ 'content-type': z.string() }).openapi({ description: 'Send exactly these headers with the PUT' }),
       expiresIn: z.number().int(),
     }),
@@ -276,6 +277,7 @@ export const UploadPlan = z
       method: z.literal('multipart'),
       uploadId: z.string(),
       key: z.string(),
+      sizeBytes: z.number().int().openapi({ description: "The declared size: each part's URL signs its length" }),
       partSize: z.number().int().openapi({ description: 'Every part but the last has exactly this size' }),
       parts: z.array(z.object({ partNumber: z.number().int().min(1), url: z.url() })),
       uploaded: z

@@ -42,11 +42,13 @@ const presignOptions = (expiresIn: number, signContentType: boolean) => ({
 });
 
 export type UploadPlan =
-  | { method: 'PUT'; url: string; key: string; headers: { 'content-type': string }; expiresIn: number }
+  | { method: 'PUT'; url: string; key: string; sizeBytes: number; headers: { 'content-type': string }; expiresIn: number }
   | {
       method: 'multipart';
       uploadId: string;
       key: string;
+      /** The declared size: the parts' signed lengths add up to it. */
+      sizeBytes: number;
       partSize: number;
       parts: { partNumber: number; url: string }[];
       /** Parts S3 already holds (a resumed upload): send again only those missing or whose ETag differs. */
@@ -114,12 +116,12 @@ async function presignPlan(key: string, contentType: string, sizeBytes: number):
       new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: sizeBytes }),
       presignOptions(expiresIn, true),
     );
-    return { method: 'PUT', url, key, headers: { 'content-type': contentType }, expiresIn };
+    return { method: 'PUT', url, key, sizeBytes, headers: { 'content-type': contentType }, expiresIn };
   }
   const created = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
   const uploadId = created.UploadId!;
   const parts = await presignParts(key, uploadId, sizeBytes, mode, expiresIn);
-  return { method: 'multipart', uploadId, key, partSize: mode.partSize, parts, uploaded: [], expiresIn };
+  return { method: 'multipart', uploadId, key, sizeBytes, partSize: mode.partSize, parts, uploaded: [], expiresIn };
 }
 
 /** The parts S3 holds for an open multipart upload; a 404 NoSuchUpload when it is completed, aborted or unknown. */
@@ -162,14 +164,13 @@ export async function resumeUpload(videoId: string, input: { uploadId: string })
   const uploaded = await listUploadedParts(key, input.uploadId);
   const expiresIn = config.presignedUrlSeconds();
   const parts = await presignParts(key, input.uploadId, sizeBytes, mode, expiresIn);
-  return { method: 'multipart', uploadId: input.uploadId, key, partSize: mode.partSize, parts, uploaded, expiresIn };
+  return { method: 'multipart', uploadId: input.uploadId, key, sizeBytes, partSize: mode.partSize, parts, uploaded, expiresIn };
 }
 
 export async function startUpload(
   videoId: string,
   input: { filename: string; contentType: string; sizeBytes: number; frameRate?: number; threshold?: number },
 ): Promise<UploadPlan> {
-  assertUploadSize(input.sizeBytes);
   await loadUploadable(videoId);
   const plan = await presignPlan(videoSourceKey(videoId), input.contentType, input.sizeBytes);
   // Record the upload only if the video is still uploadable (it may have moved on meanwhile).

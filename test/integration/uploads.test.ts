@@ -34,7 +34,7 @@ describe('declared upload sizes', () => {
   it('a single PUT of another length than declared is refused by S3 and nothing is stored or started', async () => {
     const videoId = await newVideo();
     const plan = (await start(videoId, 1000)).body;
-    expect(plan.method).toBe('PUT');
+    expect(plan).toMatchObject({ method: 'PUT', sizeBytes: 1000 });
     for (const body of [Buffer.alloc(0), Buffer.alloc(999, 1), Buffer.alloc(1001, 1)]) {
       const res = await put(plan.url, body, plan.headers);
       expect(res.status, `${body.length} bytes`).toBe(403);
@@ -73,7 +73,7 @@ describe('declared upload sizes', () => {
     const videoId = await newVideo();
     const size = 11 * MiB;
     const plan = (await start(videoId, size)).body;
-    expect(plan).toMatchObject({ method: 'multipart', partSize: 5 * MiB, uploaded: [] });
+    expect(plan).toMatchObject({ method: 'multipart', sizeBytes: size, partSize: 5 * MiB, uploaded: [] });
     const data = Buffer.alloc(size, 5);
     expect((await put(plan.parts[0].url, data.subarray(0, 4 * MiB))).status).toBe(403);
     const etags = [];
@@ -92,7 +92,7 @@ describe('declared upload sizes', () => {
     // the open upload continues: fresh URLs, and the parts S3 holds
     const resumed = await analyst('POST', `/v1/videos/${videoId}/upload/resume`, { uploadId: plan.uploadId });
     expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
-    expect(resumed.body).toMatchObject({ method: 'multipart', uploadId: plan.uploadId, partSize: 5 * MiB });
+    expect(resumed.body).toMatchObject({ method: 'multipart', uploadId: plan.uploadId, sizeBytes: size, partSize: 5 * MiB });
     expect(resumed.body.parts.map((p: { partNumber: number }) => p.partNumber)).toEqual([1, 2, 3]);
     expect(resumed.body.uploaded).toEqual(etags.map((e) => ({ ...e, size: 5 * MiB })));
     const last = await put(resumed.body.parts[2].url, data.subarray(10 * MiB));
