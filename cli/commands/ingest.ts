@@ -236,7 +236,8 @@ async function uploadTo(target: UploadTarget, ctx: CommandContext): Promise<Uplo
     );
   } catch (err) {
     if (err instanceof Interrupted || err instanceof ApiError) throw err;
-    throw new UploadError(`sending the ${target.label} to storage failed: ${(err as Error).message}`);
+    const again = plan.method === 'multipart' && target.resume ? '; run the same command again to continue the upload' : '';
+    throw new UploadError(`sending the ${target.label} to storage failed: ${(err as Error).message}${again}`);
   } finally {
     progress.stop();
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { partLength } from '../../functions/catalog/uploads.ts';
 import { backoffDelay } from '../../cli/upload.ts';
 import { uploadKey } from '../../cli/resume.ts';
+import { listPartsHook } from '../../infra/local/s3-list-parts.ts';
 import { checkPresigned, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEYS } from '../../infra/local/s3-presign-check.ts';
 
 const MiB = 1024 * 1024;
@@ -67,5 +68,37 @@ describe('presigned requests, as S3 checks them', () => {
 
   it('lets requests without a presignature through (SDK clients sign their headers)', async () => {
     expect(await checkPresigned({ method: 'GET', url: '/b/k', headers: { host: 'h' } }, LOCAL_ACCESS_KEYS)).toBeUndefined();
+  });
+});
+
+describe('the local S3 ListParts', () => {
+  const parts = new Map(
+    Array.from({ length: 1500 }, (_, i) => [i + 1, { partNumber: i + 1, etag: `"e${i + 1}"`, body: Buffer.alloc(3), lastModified: new Date(0) }]),
+  );
+  const uploads = new Map([['u1', { bucket: 'b', key: 'videos/v/source', parts }]]);
+  const answer = async (url: string) => {
+    const reply = { status: 0, body: '', code(s: number) { this.status = s; return this; }, header() { return this; }, send(b: string) { this.body = b; return this; } };
+    const handled = await listPartsHook(uploads)({ method: 'GET', url }, reply);
+    return handled ? reply : undefined;
+  };
+  const tag = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]);
+
+  it('pages the parts of an open upload 1,000 at a time, from the marker', async () => {
+    const first = (await answer('/b/videos/v/source?uploadId=u1'))!;
+    expect(first.status).toBe(200);
+    expect(tag(first.body, 'PartNumber')).toHaveLength(1000);
+    expect(tag(first.body, 'IsTruncated')).toEqual(['true']);
+    expect(tag(first.body, 'NextPartNumberMarker')).toEqual(['1000']);
+    expect(tag(first.body, 'Size')[0]).toBe('3');
+    const second = (await answer('/b/videos/v/source?uploadId=u1&part-number-marker=1000'))!;
+    expect(tag(second.body, 'PartNumber')[0]).toBe('1001');
+    expect(tag(second.body, 'PartNumber')).toHaveLength(500);
+    expect(tag(second.body, 'IsTruncated')).toEqual(['false']);
+  });
+
+  it('answers NoSuchUpload for an unknown upload or another key, and leaves other requests to fauxqs', async () => {
+    expect((await answer('/b/videos/v/source?uploadId=nope'))!.status).toBe(404);
+    expect((await answer('/b/videos/w/source?uploadId=u1'))!.body).toMatch(/NoSuchUpload/);
+    expect(await answer('/b/videos/v/source')).toBeUndefined();
   });
 });
