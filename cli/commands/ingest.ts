@@ -1,7 +1,7 @@
 // `framewise ingest --video <id> --file game.mp4 --localizations loc.json [--label-mapping FILE]
 //                  [--frame-rate 5] [--threshold 0.5] [--no-follow]`
 // 1. checks the local inputs; 2. uploads the localizations (with the parsed label map); 3. uploads the video
-// with a progress bar; 4. waits until the pipeline has a job for the upload; 5. follows the job;
+// with a progress bar, continuing the upload an interrupted run of the same file left open; 4. waits until the pipeline has a job for the upload; 5. follows the job;
 // 6. ends with one status line (success / failure / error) and its exit code.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';

@@ -48,8 +48,11 @@ async function complete(videoId: string, uploadId: string, parts: { partNumber: 
   return (await s3.send(new HeadObjectCommand({ Bucket: 'framewise-media', Key: `videos/${videoId}/source` }))).ContentLength;
 }
 
-/** A server in front of S3 that answers 503 to the first `failures` requests of each part, then passes them on. */
-async function flakyProxy(failures: number): Promise<{ server: Server; url: (target: string) => string; seen: Map<string, number> }> {
+/**
+ * A server in front of S3 that answers 503 to the first `failures` requests of each part (or drops their connection),
+ * then passes them on.
+ */
+async function flakyProxy(failures: number, how: '503' | 'drop' = '503'): Promise<{ server: Server; url: (target: string) => string; seen: Map<string, number> }> {
   const seen = new Map<string, number>();
   const server = createServer((req, res) => {
     const target = new URL(req.url!, 'http://proxy').searchParams.get('to')!;
@@ -58,6 +61,7 @@ async function flakyProxy(failures: number): Promise<{ server: Server; url: (tar
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (n <= failures && how === 'drop') return void req.socket.destroy();
       if (n <= failures) return void res.writeHead(503).end('<Error><Code>SlowDown</Code></Error>');
       void fetch(target, { method: 'PUT', body: Buffer.concat(chunks) }).then(async (up) => {
         res.writeHead(up.status, { etag: up.headers.get('etag') ?? '' }).end(await up.text());
@@ -77,6 +81,19 @@ describe('the CLI uploader', () => {
       const viaProxy = { ...plan, parts: plan.parts.map((p) => ({ ...p, url: proxy.url(p.url) })) };
       const parts = await uploadFile(viaProxy, file, () => undefined, { backoffMs: 10 });
       expect([...proxy.seen.values()]).toEqual([3, 3, 3]);
+      expect(await complete(videoId, plan.uploadId, parts)).toBe(SIZE);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
+  it('sends a part again when its connection drops', async () => {
+    const { videoId, plan } = await openUpload();
+    const proxy = await flakyProxy(1, 'drop');
+    try {
+      const viaProxy = { ...plan, parts: plan.parts.map((p) => ({ ...p, url: proxy.url(p.url) })) };
+      const parts = await uploadFile(viaProxy, file, () => undefined, { backoffMs: 10 });
+      expect([...proxy.seen.values()]).toEqual([2, 2, 2]);
       expect(await complete(videoId, plan.uploadId, parts)).toBe(SIZE);
     } finally {
       proxy.server.close();
