@@ -2,7 +2,7 @@
 import type { S3Event, SQSRecord } from 'aws-lambda';
 import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
-import { headObject, startIngestOf } from './arrival.ts';
+import { arrivalJobId, headObject, startIngestOf } from './arrival.ts';
 import { videoExists, videoIdFromKey } from './videos.ts';
 
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
@@ -27,6 +27,7 @@ async function handleRecord(record: SQSRecord): Promise<void> {
       logger.warn('notified object is no longer in storage as notified; ignored', { key, eTag: r.s3.object.eTag });
       continue;
     }
+    logger.appendKeys({ jobId: arrivalJobId(videoId, object) });
     // A redelivered notification finds its run started; the video is marked uploaded only before the start.
     const arrival = await startIngestOf(videoId, object);
     if (arrival.outcome === 'started') logger.info('video ingest started', { jobId: arrival.job.jobId, executionArn: arrival.job.executionArn });
