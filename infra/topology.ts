@@ -98,6 +98,8 @@ export interface Topology {
     /** Uploads from this size on use S3 multipart (as the AWS CLI does from 8 MiB; parts retry on their own). */
     readonly multipartThresholdBytes: number;
     readonly multipartPartBytes: number;
+    /** The largest upload a client may declare; presigned URLs sign each length, so S3 holds them to it. */
+    readonly maxUploadBytes: number;
     /** Days the frozen versions each materialization schedule makes live (an admin's request says its own; default 5). */
     readonly versionExpiryDays: { readonly daily: number; readonly weekly: number; readonly monthly: number };
     /** Valid versions per datastack that removal never goes below (the newest is always kept too). */
@@ -128,7 +130,7 @@ const CATALOG_ROUTES = [
   'GET /v1/clients/{id}/det-groups',
   'GET /v1/clients/{id}/seasons', 'PUT /v1/clients/{id}/seasons/{seasonId}', 'DELETE /v1/clients/{id}/seasons/{seasonId}',
   'GET /v1/games/{id}/teams', 'PUT /v1/games/{id}/teams/{teamId}', 'DELETE /v1/games/{id}/teams/{teamId}',
-  'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/complete',
+  'POST /v1/videos/{id}/upload', 'POST /v1/videos/{id}/upload/resume', 'POST /v1/videos/{id}/upload/complete',
   'POST /v1/videos/{id}/localizations/upload', 'POST /v1/videos/{id}/localizations/upload/complete',
 ] as const;
 
@@ -239,13 +241,23 @@ export const topology: Topology = {
     },
     {
       name: 'ingest-upload',
-      purpose: 'turns an uploaded video into a queued job and starts the video-ingest workflow',
+      purpose: 'turns an uploaded video (as S3 holds it now) into a queued job and starts the video-ingest workflow',
       entry: 'functions/ingest/upload.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'queue', queue: 'video-ingest', batchSize: 10, maxConcurrency: 2 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+    },
+    {
+      name: 'ingest-recover-uploads',
+      purpose: 'finds uploaded videos whose object arrived without a job (a notification lost or failed for good) and starts their ingest',
+      entry: 'functions/ingest/recover-uploads.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'schedule', name: 'recover-uploads', expression: 'rate(5 minutes)', everySeconds: 300, input: { graceSeconds: 120 } }],
+      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
     },
     {
       name: 'ingest-probe',
@@ -548,6 +560,7 @@ export const topology: Topology = {
     presignedUrlSeconds: 3600,
     multipartThresholdBytes: 8 * 1024 * 1024,
     multipartPartBytes: 8 * 1024 * 1024,
+    maxUploadBytes: 50 * 1024 ** 3,
     ...VERSION_SETTINGS,
   },
 };

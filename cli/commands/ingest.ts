@@ -1,13 +1,14 @@
 // `framewise ingest --video <id> --file game.mp4 --localizations loc.json [--label-mapping FILE]
 //                  [--frame-rate 5] [--threshold 0.5] [--no-follow]`
 // 1. checks the local inputs; 2. uploads the localizations (with the parsed label map); 3. uploads the video
-// with a progress bar; 4. waits until the pipeline has a job for the upload; 5. follows the job;
+// with a progress bar, continuing the upload an interrupted run of the same file left open; 4. waits until the pipeline has a job for the upload; 5. follows the job;
 // 6. ends with one status line (success / failure / error) and its exit code.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { ApiError } from '../api.ts';
 import type { Job } from '../progress.ts';
+import { OpenUploads, uploadKey } from '../resume.ts';
 import { uploadFile, type UploadPlan } from '../upload.ts';
 import {
   abortable, finish, formatBytes, InputError, Interrupted, outcomeOf, sleep, timingOf, UploadError,
@@ -185,23 +186,64 @@ interface UploadTarget {
   readonly startPath: string;
   readonly startBody: Record<string, unknown>;
   readonly completePath: string;
+  /** Continues an open multipart upload (POST { uploadId }): set for uploads that resume when run again. */
+  readonly resume?: { readonly path: string; readonly key: string; readonly uploads: OpenUploads };
 }
 
-/** Asks the API for an upload plan, sends the file per the plan, completes a multipart upload. */
+/** The open upload recorded for this file, continued; undefined when there is none or storage no longer has it. */
+async function resumed(target: UploadTarget, ctx: CommandContext): Promise<UploadPlan | undefined> {
+  if (!target.resume) return undefined;
+  const open = await target.resume.uploads.get(target.resume.key);
+  if (!open) return undefined;
+  let plan: UploadPlan | undefined;
+  try {
+    plan = await abortable(ctx.api.post<UploadPlan>(target.resume.path, { uploadId: open.uploadId }), ctx.signal);
+  } catch (err) {
+    // completed, aborted or refused meanwhile: start a new upload
+    if (!(err instanceof ApiError) || ![400, 404, 409].includes(err.status)) throw err;
+  }
+  // another upload of the video (another size) was started since: this one cannot be completed
+  if (plan?.sizeBytes === target.size) return plan;
+  await target.resume.uploads.delete(target.resume.key);
+  return undefined;
+}
+
+/**
+ * Asks the API for an upload plan (or continues the open upload of the same file), sends the file per the plan
+ * with retries, completes a multipart upload.
+ */
 async function uploadTo(target: UploadTarget, ctx: CommandContext): Promise<UploadPlan> {
-  const plan = await abortable(ctx.api.post<UploadPlan>(target.startPath, target.startBody), ctx.signal);
+  const plan = (await resumed(target, ctx)) ?? (await abortable(ctx.api.post<UploadPlan>(target.startPath, target.startBody), ctx.signal));
+  if (plan.method === 'multipart' && target.resume) await target.resume.uploads.set(target.resume.key, plan.uploadId);
+  const renew = () =>
+    plan.method === 'multipart' && target.resume
+      ? ctx.api.post<UploadPlan>(target.resume.path, { uploadId: plan.uploadId })
+      : ctx.api.post<UploadPlan>(target.startPath, target.startBody);
   const progress = uploadProgress(ctx.output, target.label, target.size, ctx.now);
   let parts;
   try {
-    parts = await abortable(uploadFile(plan, target.file, (sent) => progress.update(sent)), ctx.signal);
+    parts = await abortable(
+      uploadFile(plan, target.file, (sent) => progress.update(sent), {
+        renew: plan.method === 'multipart' && !target.resume ? undefined : renew,
+        signal: ctx.signal,
+        onResume: (held) =>
+          ctx.output.out(
+            `${target.label}: resuming: ${held.parts} of ${held.of} parts (${formatBytes(held.bytes)}) already in storage; ` +
+              `sending the other ${held.of - held.parts}`,
+          ),
+      }),
+      ctx.signal,
+    );
   } catch (err) {
     if (err instanceof Interrupted || err instanceof ApiError) throw err;
-    throw new UploadError(`sending the ${target.label} to storage failed: ${(err as Error).message}`);
+    const again = plan.method === 'multipart' && target.resume ? '; run the same command again to continue the upload' : '';
+    throw new UploadError(`sending the ${target.label} to storage failed: ${(err as Error).message}${again}`);
   } finally {
     progress.stop();
   }
   if (plan.method === 'multipart') {
     await abortable(ctx.api.post(target.completePath, { uploadId: plan.uploadId, parts }), ctx.signal);
+    await target.resume?.uploads.delete(target.resume.key);
   }
   return plan;
 }
@@ -290,6 +332,11 @@ export async function runIngest(opts: IngestOptions, ctx: CommandContext): Promi
           threshold: inputs.threshold,
         },
         completePath: `/v1/videos/${video}/upload/complete`,
+        resume: {
+          path: `/v1/videos/${video}/upload/resume`,
+          key: uploadKey({ apiUrl: api.baseUrl, videoId, path: opts.file, size: inputs.videoSize, mtimeMs: (await stat(opts.file)).mtimeMs }),
+          uploads: new OpenUploads(),
+        },
       },
       ctx,
     );

@@ -11,7 +11,7 @@ import type { ClientScope, RelationRepository } from './repository.ts';
 import { defineRoute, type CatalogRoute } from './route.ts';
 import * as s from './schemas.ts';
 import { relations, stores, type EntityStore } from './stores.ts';
-import { completeLocalizationsUpload, completeUpload, startLocalizationsUpload, startUpload } from './uploads.ts';
+import { completeLocalizationsUpload, completeUpload, resumeUpload, startLocalizationsUpload, startUpload } from './uploads.ts';
 
 // ---- entities ----
 
@@ -309,8 +309,18 @@ const uploadRoutes: CatalogRoute[] = [
     handle: ({ params, body }) => startUpload(params.id, body),
   }),
   defineRoute({
+    key: 'POST /v1/videos/{id}/upload/resume', tag: 'videos', roles: ANALYST,
+    summary: 'Continue an open multipart upload',
+    description:
+      `${rolesText(ANALYST)} Fresh presigned URLs for every part of the upload (for a client that was interrupted, ` +
+      "or whose URLs expired) and the parts S3 already holds, with their ETags and sizes: send only the others.",
+    params: s.IdParams, body: s.UploadResume, response: s.UploadPlan, status: 200,
+    handle: ({ params, body }) => resumeUpload(params.id, body),
+  }),
+  defineRoute({
     key: 'POST /v1/videos/{id}/upload/complete', tag: 'videos', roles: ANALYST,
-    summary: 'Complete a multipart upload', description: rolesText(ANALYST),
+    summary: 'Complete a multipart upload',
+    description: `${rolesText(ANALYST)} The parts must be every part of the declared size: otherwise a 400 SizeMismatch and no object.`,
     params: s.IdParams, body: s.UploadComplete, response: s.Video, status: 200,
     handle: ({ params, body }) => completeUpload(params.id, body),
   }),

@@ -233,7 +233,8 @@ export const ApiKeyCreated = z
 
 // ---- uploads ----
 
-export const MAX_UPLOAD_BYTES = 50 * 1024 ** 3;
+/** The largest object S3 stores; the configured maximum (MAX_UPLOAD_BYTES) is checked when an upload starts. */
+export const MAX_UPLOAD_BYTES = 5 * 1024 ** 4;
 /** S3 allows at most 10,000 parts per multipart upload. */
 export const MAX_PARTS = 10_000;
 
@@ -247,7 +248,7 @@ export const UploadStart = z
         message: 'contentType must be video/* or application/octet-stream',
       })
       .openapi({ example: 'video/mp4' }),
-    sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES).openapi({ description: 'At most 50 GiB' }),
+    sizeBytes: z.number().int().positive().max(MAX_UPLOAD_BYTES).openapi({ description: 'Exactly the bytes that will be sent (S3 refuses any other length); at most the configured maximum, 50 GiB by default' }),
     frameRate: z.number().positive().max(60).optional().openapi({ description: 'Frames per second to extract (default 5)' }),
     threshold: z.number().min(0).max(1).optional().openapi({ description: 'Minimum detection score (default 0.5)' }),
   })
@@ -269,6 +270,7 @@ export const UploadPlan = z
       method: z.literal('PUT'),
       url: z.url(),
       key: z.string(),
+      sizeBytes: z.number().int().openapi({ description: 'Send exactly this many bytes: the URL signs the length' }),
       headers: z.object({ 'content-type': z.string() }).openapi({ description: 'Send exactly these headers with the PUT' }),
       expiresIn: z.number().int(),
     }),
@@ -276,12 +278,18 @@ export const UploadPlan = z
       method: z.literal('multipart'),
       uploadId: z.string(),
       key: z.string(),
+      sizeBytes: z.number().int().openapi({ description: "The declared size: each part's URL signs its length" }),
       partSize: z.number().int().openapi({ description: 'Every part but the last has exactly this size' }),
       parts: z.array(z.object({ partNumber: z.number().int().min(1), url: z.url() })),
+      uploaded: z
+        .array(z.object({ partNumber: z.number().int().min(1), etag: z.string(), size: z.number().int() }))
+        .openapi({ description: 'Parts S3 already holds (a resumed upload); empty for a new one' }),
       expiresIn: z.number().int(),
     }),
   ])
   .openapi('UploadPlan');
+
+export const UploadResume = z.strictObject({ uploadId: z.string().min(1).max(1024) }).openapi('UploadResume');
 
 export const UploadComplete = z
   .strictObject({

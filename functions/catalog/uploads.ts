@@ -5,6 +5,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -34,21 +35,44 @@ export function planUpload(sizeBytes: number, thresholdBytes: number, partBytes:
   return { method: 'multipart', partSize, partCount: Math.ceil(sizeBytes / partSize) };
 }
 
+// The length is signed, so S3 refuses a body of any other length; the content type of a single PUT too.
 const presignOptions = (expiresIn: number, signContentType: boolean) => ({
   expiresIn,
-  ...(signContentType ? { signableHeaders: new Set(['content-type']) } : {}),
+  signableHeaders: new Set(signContentType ? ['content-length', 'content-type'] : ['content-length']),
 });
 
 export type UploadPlan =
-  | { method: 'PUT'; url: string; key: string; headers: { 'content-type': string }; expiresIn: number }
+  | { method: 'PUT'; url: string; key: string; sizeBytes: number; headers: { 'content-type': string }; expiresIn: number }
   | {
       method: 'multipart';
       uploadId: string;
       key: string;
+      /** The declared size: the parts' signed lengths add up to it. */
+      sizeBytes: number;
       partSize: number;
       parts: { partNumber: number; url: string }[];
+      /** Parts S3 already holds (a resumed upload): send again only those missing or whose ETag differs. */
+      uploaded: UploadedPart[];
       expiresIn: number;
     };
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/** Bytes of part `partNumber` (1-based) of an upload of `sizeBytes` in parts of `partSize`. Pure. */
+export const partLength = (sizeBytes: number, partSize: number, partNumber: number): number =>
+  Math.max(0, Math.min(partSize, sizeBytes - (partNumber - 1) * partSize));
+
+/** The configured largest upload; a larger declared size is refused before anything is presigned. */
+function assertUploadSize(sizeBytes: number): void {
+  const max = config.maxUploadBytes();
+  if (sizeBytes > max) {
+    throw new AppError(400, 'UploadTooLarge', `an upload may be at most ${max} bytes; ${sizeBytes} were declared`, { sizeBytes, maxBytes: max });
+  }
+}
 
 async function loadUploadable(videoId: string): Promise<Row> {
   const video = await stores.videos.get(videoId);
@@ -61,39 +85,86 @@ async function loadUploadable(videoId: string): Promise<Row> {
 
 export const localizationsKey = (videoId: string): string => `localizations/${videoId}/localizations.json`;
 
-/** A presigned PUT, or a multipart upload with a presigned URL per part, for `key`. */
-async function presignPlan(key: string, contentType: string, sizeBytes: number): Promise<UploadPlan> {
-  const bucket = config.mediaBucket();
-  const expiresIn = config.presignedUrlSeconds();
-  const mode = planUpload(sizeBytes, config.multipartThresholdBytes(), config.multipartPartBytes());
-  if (mode.method === 'PUT') {
-    const url = await getSignedUrl(
-      s3(),
-      new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
-      presignOptions(expiresIn, true),
-    );
-    return { method: 'PUT', url, key, headers: { 'content-type': contentType }, expiresIn };
-  }
-  const created = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
-  const uploadId = created.UploadId!;
-  const parts = await Promise.all(
+const modeOf = (sizeBytes: number): UploadMode => planUpload(sizeBytes, config.multipartThresholdBytes(), config.multipartPartBytes());
+
+/** A presigned URL for every part of the multipart upload `uploadId`, each signed with its length. */
+async function presignParts(key: string, uploadId: string, sizeBytes: number, mode: UploadMode & { method: 'multipart' }, expiresIn: number) {
+  return Promise.all(
     Array.from({ length: mode.partCount }, async (_, i) => ({
       partNumber: i + 1,
       url: await getSignedUrl(
         s3(),
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: i + 1 }),
+        new UploadPartCommand({
+          Bucket: config.mediaBucket(), Key: key, UploadId: uploadId, PartNumber: i + 1,
+          ContentLength: partLength(sizeBytes, mode.partSize, i + 1),
+        }),
         presignOptions(expiresIn, false),
       ),
     })),
   );
-  return { method: 'multipart', uploadId, key, partSize: mode.partSize, parts, expiresIn };
 }
+
+/** A presigned PUT, or a multipart upload with a presigned URL per part, for `key`. */
+async function presignPlan(key: string, contentType: string, sizeBytes: number): Promise<UploadPlan> {
+  assertUploadSize(sizeBytes);
+  const bucket = config.mediaBucket();
+  const expiresIn = config.presignedUrlSeconds();
+  const mode = modeOf(sizeBytes);
+  if (mode.method === 'PUT') {
+    const url = await getSignedUrl(
+      s3(),
+      new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: sizeBytes }),
+      presignOptions(expiresIn, true),
+    );
+    return { method: 'PUT', url, key, sizeBytes, headers: { 'content-type': contentType }, expiresIn };
+  }
+  const created = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+  const uploadId = created.UploadId!;
+  const parts = await presignParts(key, uploadId, sizeBytes, mode, expiresIn);
+  return { method: 'multipart', uploadId, key, sizeBytes, partSize: mode.partSize, parts, uploaded: [], expiresIn };
+}
+
+/** The parts S3 holds for an open multipart upload; a 404 NoSuchUpload when it is completed, aborted or unknown. */
+async function listUploadedParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+  const parts: UploadedPart[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await s3().send(new ListPartsCommand({ Bucket: config.mediaBucket(), Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+      for (const p of page.Parts ?? []) parts.push({ partNumber: p.PartNumber!, etag: p.ETag!, size: p.Size! });
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchUpload') throw noSuchUpload(key, uploadId);
+    throw err;
+  }
+  return parts;
+}
+
+const noSuchUpload = (key: string, uploadId: string) =>
+  new AppError(404, 'NoSuchUpload', `upload ${uploadId} of ${key} is not open (completed, aborted or unknown)`, { uploadId });
 
 async function abandon(plan: UploadPlan): Promise<void> {
   if (plan.method !== 'multipart') return;
   await s3()
     .send(new AbortMultipartUploadCommand({ Bucket: config.mediaBucket(), Key: plan.key, UploadId: plan.uploadId }))
     .catch(() => undefined);
+}
+
+/**
+ * The open multipart upload of a video's source again, with fresh part URLs and the parts S3 already holds: for a
+ * client that resumes after an interruption, or whose URLs expired.
+ */
+export async function resumeUpload(videoId: string, input: { uploadId: string }): Promise<UploadPlan> {
+  const video = await loadUploadable(videoId);
+  const key = videoSourceKey(videoId);
+  const sizeBytes = Number(video.sizeBytes);
+  const mode = modeOf(sizeBytes);
+  if (video.status !== 'uploading' || video.s3Key !== key || mode.method !== 'multipart') throw noSuchUpload(key, input.uploadId);
+  const uploaded = await listUploadedParts(key, input.uploadId);
+  const expiresIn = config.presignedUrlSeconds();
+  const parts = await presignParts(key, input.uploadId, sizeBytes, mode, expiresIn);
+  return { method: 'multipart', uploadId: input.uploadId, key, sizeBytes, partSize: mode.partSize, parts, uploaded, expiresIn };
 }
 
 export async function startUpload(
@@ -143,8 +214,33 @@ const S3_CLIENT_ERRORS: Readonly<Record<string, number>> = {
   MalformedXML: 400,
 };
 
-async function completeMultipart(key: string, input: { uploadId: string; parts: readonly { partNumber: number; etag: string }[] }): Promise<void> {
+/**
+ * Completes a multipart upload only if its parts are every part of the declared size (each of its signed length):
+ * otherwise a 400 SizeMismatch, and the object does not come to exist. Without a declared size (localizations),
+ * the parts must at least run from 1 without a gap.
+ */
+async function completeMultipart(
+  key: string,
+  sizeBytes: number | undefined,
+  input: { uploadId: string; parts: readonly { partNumber: number; etag: string }[] },
+): Promise<void> {
   const parts = [...input.parts].sort((a, b) => a.partNumber - b.partNumber);
+  const held = new Map((await listUploadedParts(key, input.uploadId)).map((p) => [p.partNumber, p]));
+  const sent = parts.reduce((sum, p) => sum + (held.get(p.partNumber)?.size ?? 0), 0);
+  const mode = sizeBytes === undefined ? undefined : modeOf(sizeBytes);
+  const partCount = mode === undefined ? parts.length : mode.method === 'multipart' ? mode.partCount : 1;
+  const gap = parts.some((p, i) => p.partNumber !== i + 1 || !held.has(p.partNumber));
+  if (gap || parts.length !== partCount || (sizeBytes !== undefined && sent !== sizeBytes)) {
+    const missing = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !held.has(n));
+    throw new AppError(
+      400,
+      'SizeMismatch',
+      sizeBytes === undefined
+        ? `the parts given must run from 1 without a gap, each uploaded; missing: ${missing.slice(0, 10).join(', ')}`
+        : `the upload declared ${sizeBytes} bytes in ${partCount} parts; the parts given hold ${sent} bytes in ${parts.length}`,
+      { declaredBytes: sizeBytes ?? null, partCount, sentBytes: sent, partsGiven: parts.length, missingParts: missing.slice(0, 100) },
+    );
+  }
   try {
     await s3().send(
       new CompleteMultipartUploadCommand({
@@ -173,7 +269,7 @@ export async function completeUpload(
   if (video.status !== 'uploading' || !video.s3Key) {
     throw conflict(`video ${videoId} has no upload in progress (status ${String(video.status)})`, { status: video.status });
   }
-  await completeMultipart(video.s3Key as string, input);
+  await completeMultipart(video.s3Key as string, Number(video.sizeBytes), input);
   return (await stores.videos.get(videoId))!;
 }
 
@@ -184,6 +280,6 @@ export async function completeLocalizationsUpload(
   const video = await stores.videos.get(videoId);
   if (!video) throw notFound('video', videoId);
   if (!video.localizationsKey) throw conflict(`video ${videoId} has no localizations upload in progress`);
-  await completeMultipart(video.localizationsKey as string, input);
+  await completeMultipart(video.localizationsKey as string, undefined, input);
   return video;
 }

@@ -2,9 +2,8 @@
 import type { S3Event, SQSRecord } from 'aws-lambda';
 import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
-import { ingestJobId } from '../jobs/job.ts';
-import { createAndStartJob } from '../jobs/workflow.ts';
-import { markUploaded, videoExists, videoIdFromKey } from './videos.ts';
+import { arrivalJobId, headObject, startIngestOf } from './arrival.ts';
+import { videoExists, videoIdFromKey } from './videos.ts';
 
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 
@@ -21,13 +20,17 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     logger.appendKeys({ videoId });
     // An object for a video the catalog does not know fails the record: after 3 receives it rests in the DLQ.
     if (!(await videoExists(videoId))) throw new Error(`no video ${videoId} for uploaded object ${key}`);
-    const jobId = ingestJobId(videoId, key, r.s3.object.eTag ?? '', r.s3.object.sequencer ?? '');
-    logger.appendKeys({ jobId });
+    // The job is named by the object as it is now (as the recovery paths name it); a notification of an object
+    // since replaced or removed has nothing left to ingest: the newer object has its own.
+    const object = await headObject(r.s3.bucket.name, key);
+    if (!object || object.etag !== (r.s3.object.eTag ?? '').replace(/"/g, '')) {
+      logger.warn('notified object is no longer in storage as notified; ignored', { key, eTag: r.s3.object.eTag });
+      continue;
+    }
+    logger.appendKeys({ jobId: arrivalJobId(videoId, object) });
     // A redelivered notification finds its run started; the video is marked uploaded only before the start.
-    const { job, started } = await createAndStartJob({ jobId, kind: 'video-ingest', videoId, input: { bucket: r.s3.bucket.name, key } }, () =>
-      markUploaded(videoId, key, r.s3.object.size ?? 0),
-    );
-    if (started) logger.info('video ingest started', { executionArn: job.executionArn });
+    const arrival = await startIngestOf(videoId, object);
+    if (arrival.outcome === 'started') logger.info('video ingest started', { jobId: arrival.job.jobId, executionArn: arrival.job.executionArn });
   }
 }
 

@@ -6,6 +6,7 @@ import { created, httpHandler, ok, parse, type Routes } from '../lib/http.ts';
 import { config } from '../lib/config.ts';
 import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
+import { recoverUpload } from '../ingest/recovery.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
 import { JOB_ID, JOB_STATES, type Job } from './job.ts';
 import { releaseDetGroup, releaseVideo, unreleasedDetGroups, unreleasedVideos } from './release.ts';
@@ -67,7 +68,9 @@ export const routes: Routes = {
       const { id } = parse(IdParams, req.params);
       const { force } = parse(IngestBody, req.body);
       const video = await getIngestVideo(id);
-      if (!video.s3Key || ['created', 'uploading'].includes(video.status)) throw conflict(`video ${id} has not been uploaded`, { status: video.status });
+      // An upload whose object is in storage but whose arrival was never taken (a lost notification) starts now.
+      if (video.status === 'uploading') return created(await recoverUpload(video));
+      if (!video.s3Key || video.status === 'created') throw conflict(`video ${id} has not been uploaded`, { status: video.status });
       if (video.status === 'ingested' && !force) throw conflict(`video ${id} is already ingested: pass { "force": true } to replace its results`);
       const running = await listJobs({ videoId: id, limit: 20 });
       const active = running.jobs.find((j) => j.state === 'queued' || j.state === 'working');

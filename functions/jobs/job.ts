@@ -80,11 +80,11 @@ export const canMove = (from: JobState, to: JobState): boolean => TRANSITIONS[fr
 export const statesBefore = (to: JobState): JobState[] => JOB_STATES.filter((s) => canMove(s, to));
 
 /**
- * The same upload notified twice gives the same job: the id comes from the object's key, ETag and sequencer
- * (S3 gives each write its own sequencer, so an overwrite with equal content is a new job).
+ * The same uploaded object gives the same job, however its arrival is found: the id comes from the object's key,
+ * ETag and Last-Modified time (an overwrite with equal content, a later write, is a new job).
  */
-export function ingestJobId(videoId: string, key: string, etag: string, sequencer: string): string {
-  const digest = createHash('sha1').update(`${key}\n${etag}\n${sequencer}`).digest('hex').slice(0, 16);
+export function ingestJobId(videoId: string, key: string, etag: string, lastModified: string): string {
+  const digest = createHash('sha1').update(`${key}\n${etag}\n${lastModified}`).digest('hex').slice(0, 16);
   return `ingest-${videoId}-${digest}`;
 }
 

@@ -56,6 +56,7 @@ export const uploadSettingsEnvironment = (t: Topology): Record<string, string> =
   PRESIGNED_URL_SECONDS: String(t.settings.presignedUrlSeconds),
   MULTIPART_THRESHOLD_BYTES: String(t.settings.multipartThresholdBytes),
   MULTIPART_PART_BYTES: String(t.settings.multipartPartBytes),
+  MAX_UPLOAD_BYTES: String(t.settings.maxUploadBytes),
 });
 
 export interface TopologyFunction {

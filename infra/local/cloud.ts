@@ -17,6 +17,7 @@ import { startMongo } from './mongodb.ts';
 import { freePort } from './ports.ts';
 import { startPostgres } from './postgres.ts';
 import { Router } from './router.ts';
+import { LOCAL_ACCESS_KEY } from './s3-presign-check.ts';
 import { startS3Sqs } from './s3sqs.ts';
 import { startStepFunctions } from './stepfunctions.ts';
 
@@ -69,8 +70,8 @@ export function functionEnvironment(endpoints: Endpoints, settings: Topology['se
   const env: Record<string, string> = {
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: LOCAL_ACCESS_KEY.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_ACCESS_KEY.secretAccessKey,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
@@ -85,6 +86,7 @@ export function functionEnvironment(endpoints: Endpoints, settings: Topology['se
     PRESIGNED_URL_SECONDS: String(settings.presignedUrlSeconds),
     MULTIPART_THRESHOLD_BYTES: String(settings.multipartThresholdBytes),
     MULTIPART_PART_BYTES: String(settings.multipartPartBytes),
+    MAX_UPLOAD_BYTES: String(settings.maxUploadBytes),
   };
   for (const b of topology.buckets) env[bucketEnv(b.name)] = localName(b.name);
   for (const t of topology.tables) env[tableEnv(t.name)] = localName(t.name);

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
 import { SizedLru } from '../../functions/lib/sized-lru.ts';
 import { makePrivateDir } from './files.ts';
+import { listPartsHook } from './s3-list-parts.ts';
+import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 
 export interface S3ObjectEvent {
   readonly bucket: string;
@@ -104,6 +106,8 @@ export async function startS3Sqs(opts: {
   };
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
+  app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
+  app.addHook('preHandler', presignedRequestCheck(LOCAL_ACCESS_KEYS));
   app.addHook('preClose', () => {
     queuesAndTopics.close();
     objects.close();

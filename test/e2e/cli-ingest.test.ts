@@ -1,13 +1,13 @@
 // The detector side end to end: `framewise ingest` and `framewise metrics` as processes against the local
 // cloud, and the bad inputs a detector pipeline meets — each a clear status and exit code, none leaving results.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, SAMPLE_LOGOS, type SampleGame } from '../../cli/sample-game.ts';
 import { apiClient } from '../support/api.ts';
-import { runFramewise } from '../support/processes.ts';
+import { runFramewise, runFramewiseWatched } from '../support/processes.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'framewise-cli-ingest-'));
 const admin = apiClient();
@@ -25,6 +25,7 @@ const files = { video: join(work, 'game.mp4'), localizations: join(work, 'loc.js
 const framewise = (args: string[]) =>
   runFramewise(args, { cwd: work, env: { FRAMEWISE_API_URL: inject('endpoints').api, FRAMEWISE_API_KEY: analystKey } });
 
+const framewiseWith = (env: Record<string, string>, args: string[]) => runFramewise(args, { cwd: work, env });
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1);
 const newVideo = async (title: string) => (await apiClient(analystKey)('POST', '/v1/videos', { gameId, title })).body.id as string;
 const ingestArgs = (videoId: string, over: Partial<typeof files> = {}) => [
@@ -117,5 +118,47 @@ describe('framewise ingest', () => {
     const run = await framewise(ingestArgs(videoId));
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(await documents(videoId)).toBe(4);
+  });
+
+  it('resumes an upload interrupted halfway (Ctrl-C): the second run sends only the parts storage lacks, and the ingest succeeds', async () => {
+    const videoId = await newVideo('resumed');
+    // the game padded with an MP4 `free` box (which readers skip) to 12 parts of the test cloud's 5 MiB
+    const big = join(work, 'padded.mp4');
+    const game = readFileSync(files.video);
+    const free = Buffer.alloc(60 * 1024 * 1024 - game.length, 0);
+    free.writeUInt32BE(free.length, 0);
+    free.write('free', 4, 'latin1');
+    writeFileSync(big, Buffer.concat([game, free]));
+    const state = join(work, 'state');
+    const env = { FRAMEWISE_API_URL: inject('endpoints').api, FRAMEWISE_API_KEY: analystKey, FRAMEWISE_STATE_DIR: state };
+
+    let interruptedAt = '';
+    const first = await runFramewiseWatched(ingestArgs(videoId, { video: big }), (line, child) => {
+      if (interruptedAt || !/^video: \d+%/.test(line)) return;
+      interruptedAt = line;
+      child.kill('SIGINT');
+    }, { cwd: work, env });
+    expect(first.code, first.stdout + first.stderr).toBe(130);
+    expect(interruptedAt).not.toBe('');
+    expect((await apiClient(analystKey)('GET', `/v1/jobs?videoId=${videoId}`)).body.jobs).toEqual([]);
+
+    // what storage holds of the open upload, as the API reports it
+    const recorded = JSON.parse(readFileSync(join(state, 'uploads.json'), 'utf8')) as Record<string, { uploadId: string }>;
+    const { uploadId } = Object.values(recorded)[0]!;
+    const open = await apiClient(analystKey)('POST', `/v1/videos/${videoId}/upload/resume`, { uploadId });
+    expect(open.status, JSON.stringify(open.body)).toBe(200);
+    const held = open.body.uploaded.length as number;
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(12);
+
+    const second = await framewiseWith(env, ingestArgs(videoId, { video: big }));
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain(`video: resuming: ${held} of 12 parts (${held * 5}.0 MiB) already in storage; sending the other ${12 - held}`);
+    expect(lastLine(second.stdout)).toBe('status: success');
+    expect(await documents(videoId)).toBe(4);
+    const jobs = (await apiClient(analystKey)('GET', `/v1/jobs?videoId=${videoId}`)).body.jobs;
+    expect(jobs).toHaveLength(1);
+    // a finished upload leaves no record behind
+    expect(existsSync(join(state, 'uploads.json')) ? Object.keys(JSON.parse(readFileSync(join(state, 'uploads.json'), 'utf8'))) : []).toEqual([]);
   });
 });

@@ -434,6 +434,64 @@ describe('schedules', () => {
   });
 });
 
+describe('upload recovery', () => {
+  /** Every Allow statement of a function's role. */
+  const statementsOf = (name: string): any[] => {
+    const roleId = [...references(json.Resources[fnId(name)]!.Properties.Role)][0]!;
+    return ofType('AWS::IAM::Policy')
+      .filter(([, r]) => references(r.Properties.Roles).has(roleId))
+      .flatMap(([, r]) => asArray<any>(r.Properties.PolicyDocument.Statement))
+      .filter((s) => s.Effect === 'Allow');
+  };
+  const actionsOf = (statements: any[]) => statements.flatMap((s) => asArray<string>(s.Action));
+
+  it('a rule every 5 minutes runs ingest-recover-uploads with its grace as constant input', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([, r]) =>
+      asArray<any>(r.Properties.Targets).some((x) => references(x.Arn).has(fnId('ingest-recover-uploads'))));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(JSON.parse(asArray<any>(rules[0]![1].Properties.Targets)[0].Input)).toEqual({ graceSeconds: 120 });
+  });
+
+  it('ingest-recover-uploads may read (not write) the media bucket, write jobs, start only video-ingest, and reach PostgreSQL', () => {
+    const statements = statementsOf('ingest-recover-uploads');
+    const actions = actionsOf(statements);
+    const media = logicalId('AWS::S3::Bucket', 'bucket', 'media');
+    const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+    expect(s3.length).toBeGreaterThan(0);
+    for (const s of s3) expect([...references(s.Resource)]).toEqual([media]);
+    expect(actions).toContain('s3:GetObject*');
+    expect(actions.filter((a) => /^s3:(Put|Delete|Abort)/.test(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    const jobs = logicalId('AWS::DynamoDB::Table', 'table', 'jobs');
+    for (const s of statements.filter((x) => asArray<string>(x.Action).some((a) => a.startsWith('dynamodb:')))) {
+      expect([...references(s.Resource)].every((id) => id === jobs), JSON.stringify(s.Resource)).toBe(true);
+    }
+    const states = JSON.stringify(statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('states:'))).map((s) => s.Resource));
+    expect(states).toContain(`:stateMachine:${stateMachineName(topology, 'video-ingest')}`);
+    for (const other of topology.stateMachines.filter((m) => m.name !== 'video-ingest')) {
+      expect(states).not.toContain(`:stateMachine:${stateMachineName(topology, other.name)}"`);
+    }
+    expect(actions.filter((a) => a.startsWith('lambda:'))).toEqual([]);
+    // SQS only for its own failed async invocations: no topology queue
+    const fn = json.Resources[fnId('ingest-recover-uploads')]!.Properties;
+    const onFailure = ofType('AWS::Lambda::EventInvokeConfig').find(([, r]) => references(r.Properties.FunctionName).has(fnId('ingest-recover-uploads')))![1];
+    const failureQueues = references(onFailure.Properties.DestinationConfig.OnFailure.Destination);
+    for (const s of statements.filter((x) => asArray<string>(x.Action).some((a) => a.startsWith('sqs:')))) {
+      expect([...references(s.Resource)].every((id) => failureQueues.has(id)), JSON.stringify(s.Resource)).toBe(true);
+    }
+    expect(Object.keys(fn.Environment.Variables)).toEqual(expect.arrayContaining([bucketEnv('media'), tableEnv('jobs'), stateMachineEnv('video-ingest'), 'MAX_UPLOAD_BYTES']));
+    expect(Object.keys(fn.Environment.Variables).filter((k) => k.startsWith('MONGODB_'))).toEqual([]);
+    expect(fn.VpcConfig).toBeDefined();
+  });
+
+  it('ingest-upload may read the media bucket to name the job by the object', () => {
+    const actions = actionsOf(statementsOf('ingest-upload'));
+    expect(actions).toContain('s3:GetObject*');
+    expect(actions.filter((a) => /^s3:(Put|Delete|Abort)/.test(a))).toEqual([]);
+  });
+});
+
 // ---- data ----
 
 describe('data', () => {

@@ -690,7 +690,7 @@ describe('catalog API over HTTP', () => {
       expect(res.body).toMatchObject({ method: 'PUT', key, headers: { 'content-type': 'video/mp4' }, expiresIn: 3600 });
       const url = new URL(res.body.url);
       expect(url.pathname).toBe(`/${BUCKET}/${key}`);
-      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-type;host');
+      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
       expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');
       expect([...url.searchParams.keys()].filter((k) => k.toLowerCase().includes('checksum'))).toEqual([]);
       const recorded = (await call('GET /v1/videos/{id}', { params: { id: video.id } })).body;

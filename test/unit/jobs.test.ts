@@ -14,10 +14,11 @@ describe('job states', () => {
     expect(statesBefore('failed')).toEqual(['queued', 'working']);
   });
 
-  it('gives the same upload the same job id, and another write another id', () => {
-    const a = ingestJobId('v1', 'videos/v1/source', 'etag', '0001');
-    expect(ingestJobId('v1', 'videos/v1/source', 'etag', '0001')).toBe(a);
-    expect(ingestJobId('v1', 'videos/v1/source', 'etag', '0002')).not.toBe(a);
+  it('gives the same uploaded object the same job id, and another write another id', () => {
+    const a = ingestJobId('v1', 'videos/v1/source', 'etag', '2026-12-05T01:00:00.000Z');
+    expect(ingestJobId('v1', 'videos/v1/source', 'etag', '2026-12-05T01:00:00.000Z')).toBe(a);
+    expect(ingestJobId('v1', 'videos/v1/source', 'etag', '2026-12-05T01:00:01.000Z')).not.toBe(a);
+    expect(ingestJobId('v1', 'videos/v1/source', 'etag2', '2026-12-05T01:00:00.000Z')).not.toBe(a);
     expect(a).toMatch(/^ingest-v1-[0-9a-f]{16}$/);
   });
 

@@ -1,0 +1,62 @@
+// ListParts, which fauxqs lacks (it answers GET ?uploadId= as a GetObject): the parts an open multipart upload
+// holds, from fauxqs's own store, in S3's XML. Clients resume an upload by it.
+
+interface StoredPart {
+  readonly partNumber: number;
+  readonly etag: string;
+  readonly body: Buffer;
+  readonly lastModified: Date;
+}
+
+interface StoredUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly parts: ReadonlyMap<number, StoredPart>;
+}
+
+interface Request {
+  readonly method: string;
+  readonly url: string;
+}
+
+interface Reply {
+  code(status: number): Reply;
+  header(name: string, value: string): Reply;
+  send(body: string): Reply;
+}
+
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const MAX_PARTS_PER_PAGE = 1000;
+
+/** A Fastify onRequest hook answering ListParts (GET /{bucket}/{key}?uploadId=…) from `uploads` (uploadId → upload). */
+export const listPartsHook =
+  (uploads: ReadonlyMap<string, StoredUpload>) =>
+  async (request: Request, reply: Reply): Promise<Reply | undefined> => {
+    if (request.method !== 'GET') return undefined;
+    const url = new URL(request.url, 'http://local');
+    const uploadId = url.searchParams.get('uploadId');
+    if (uploadId === null) return undefined;
+    const [, bucket = '', ...rest] = url.pathname.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const upload = uploads.get(uploadId);
+    reply.header('content-type', 'application/xml');
+    if (!upload || upload.bucket !== decodeURIComponent(bucket) || upload.key !== key) {
+      return reply.code(404).send(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified multipart upload does not exist.</Message></Error>',
+      );
+    }
+    const marker = Number(url.searchParams.get('part-number-marker') ?? 0);
+    const maxParts = Math.min(MAX_PARTS_PER_PAGE, Number(url.searchParams.get('max-parts') ?? MAX_PARTS_PER_PAGE));
+    const after = [...upload.parts.values()].filter((p) => p.partNumber > marker).sort((a, b) => a.partNumber - b.partNumber);
+    const page = after.slice(0, maxParts);
+    const truncated = after.length > page.length;
+    const parts = page
+      .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><LastModified>${p.lastModified.toISOString()}</LastModified><ETag>${xml(p.etag)}</ETag><Size>${p.body.length}</Size></Part>`)
+      .join('');
+    return reply.code(200).send(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `<Bucket>${xml(upload.bucket)}</Bucket><Key>${xml(upload.key)}</Key><UploadId>${xml(uploadId)}</UploadId>` +
+        `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${page.at(-1)?.partNumber ?? marker}</NextPartNumberMarker>` +
+        `<MaxParts>${maxParts}</MaxParts><IsTruncated>${truncated}</IsTruncated>${parts}</ListPartsResult>`,
+    );
+  };
