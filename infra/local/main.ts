@@ -2,6 +2,7 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCloud } from './cloud.ts';
+import { startFailureText } from './service-error.ts';
 
 const started = Date.now();
 const verbose = process.argv.includes('--verbose');
@@ -9,6 +10,9 @@ const cloud = await startLocalCloud({
   log: (line) => {
     if (verbose || (line as { level?: string }).level === 'ERROR' || 'error' in line) console.log(JSON.stringify(line));
   },
+}).catch((err: unknown) => {
+  console.error(startFailureText(err));
+  process.exit(1);
 });
 const endpointsFile = join(cloud.dir, 'endpoints.json');
 writeFileSync(endpointsFile, `${JSON.stringify(cloud.endpoints, null, 2)}\n`);
