@@ -157,6 +157,9 @@ function remedyFor(reason: string, dataDir: string): string {
   const pid = /another postmaster \(PID (\d+)\)/.exec(reason)?.[1];
   if (pid) return `a PostgreSQL server (process ${pid}) still runs on ${dataDir}, left by a local cloud that did not stop: stop it (kill ${pid}) and start again.`;
   if (/address already in use/i.test(reason)) return 'another process took its port: stop that process, or start again (ports are chosen free at each start).';
+  if (/wrong ownership|permissions should be/i.test(reason)) {
+    return `${dataDir} must belong to the user PostgreSQL runs as (postgres, when started as root) and be private to it (mode 0700): fix its owner and mode, or remove it to start with an empty database.`;
+  }
   if (/EACCES|permission denied/i.test(reason)) {
     return `the user it runs as (postgres, when started as root) must reach and own ${dataDir}: fix the folder's owner and permissions, or remove it to start with an empty database.`;
   }
