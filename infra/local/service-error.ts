@@ -35,5 +35,5 @@ export function serviceStartError(service: string, dataDir: string, err: unknown
 /** The text to show for a local cloud that did not start. */
 export function startFailureText(err: unknown): string {
   if (err instanceof LocalServiceError) return `The local cloud did not start.\n${err.message}`;
-  return `The local cloud did not start: ${messageOf(err)}\nWhat to do: run it again with --verbose to see every service's log.`;
+  return `The local cloud did not start: ${messageOf(err)}\nWhat to do: npm start -- --verbose shows the log of every service and function.`;
 }
