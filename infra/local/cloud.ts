@@ -182,6 +182,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       invoke: (fn, payload) => functions.invoke(fn.replace(/^.*:function:/, '').split(':')[0]!, payload),
       retryIntervalScale: options.retryIntervalScale ?? 1,
       log,
+    }).catch((err: unknown) => {
+      throw serviceStartError('Step Functions', join(dir, 'stepfunctions'), err);
     });
     stops.push(sfn.stop);
 
