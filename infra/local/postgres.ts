@@ -139,7 +139,7 @@ function letOthersTraverse(dir: string): void {
   }
 }
 
-/** The last lines a process wrote, and the one PostgreSQL gave as its reason (FATAL, PANIC, ERROR, initdb's error). */
+/** The last lines a process wrote, and the ones PostgreSQL gave as its reason (FATAL, PANIC, ERROR, HINT, initdb's error). */
 class OutputTail {
   private lines: string[] = [];
   add(chunk: Buffer): void {
@@ -147,7 +147,7 @@ class OutputTail {
     if (this.lines.length > 40) this.lines = this.lines.slice(-40);
   }
   reason(fallback: string): string {
-    const said = this.lines.filter((l) => /\b(FATAL|PANIC|ERROR)\b|^initdb: error|could not|denied/i.test(l)).map((l) => l.trim());
+    const said = this.lines.filter((l) => /\b(FATAL|PANIC|ERROR|HINT)\b|^initdb: error|could not|denied/i.test(l)).map((l) => l.trim());
     return said.length > 0 ? said.slice(0, 4).join('; ') : this.lines.length > 0 ? `${fallback}; its last words: ${this.lines.slice(-3).join('; ')}` : fallback;
   }
 }
@@ -227,9 +227,12 @@ async function serve(binaries: Binaries, dataDir: string, port: number, runAs: R
     await exited;
   };
   await new Promise<void>((resolve, reject) => {
+    let recent = '';
     const watch = (chunk: Buffer) => {
       tail.add(chunk);
-      if (chunk.toString('utf8').includes('database system is ready to accept connections')) resolve();
+      // The line may come in two chunks.
+      recent = (recent + chunk.toString('utf8')).slice(-200);
+      if (recent.includes('database system is ready to accept connections')) resolve();
     };
     child.stdout!.on('data', (c: Buffer) => tail.add(c));
     child.stderr!.on('data', watch);

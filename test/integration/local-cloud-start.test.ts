@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { freePort } from '../../infra/local/ports.ts';
 import { startPostgres } from '../../infra/local/postgres.ts';
 import { LocalServiceError } from '../../infra/local/service-error.ts';
 import { ROOT, run, TSX } from '../support/processes.ts';
@@ -79,6 +80,22 @@ describe('a service that cannot start', () => {
     expect(err).toBeInstanceOf(LocalServiceError);
     expect((err as Error).message).toMatch(/^PostgreSQL could not start: the server stopped at start \(exit code \d+\): .*Address already in use/);
     expect((err as Error).message).toContain('What to do: another process took its port');
+  });
+
+  it('PostgreSQL on data a server left running still uses: names that process', async () => {
+    const dataDir = join(tempDir('framewise-pg-twice-'), 'postgres');
+    const opts = { dataDir, password: 'x', database: 'framewise', migrationsDir: join(ROOT, 'migrations') };
+    const first = await startPostgres({ ...opts, port: await freePort() });
+    try {
+      const err = await startPostgres({ ...opts, port: await freePort() }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(LocalServiceError);
+      const pid = /another postmaster \(PID (\d+)\)/.exec((err as Error).message)?.[1];
+      expect(pid, (err as Error).message).toBeDefined();
+      expect((err as Error).message).toContain(`What to do: a PostgreSQL server (process ${pid}) still runs on ${join(dataDir, 'data')}`);
+      expect((err as Error).message).toContain(`kill ${pid}`);
+    } finally {
+      await first.stop();
+    }
   });
 
   it("PostgreSQL on a data folder it cannot open: names PostgreSQL's reason and the folder", async () => {
