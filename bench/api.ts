@@ -55,8 +55,9 @@ async function main(): Promise<void> {
     console.log(`generated ${GAMES} games x ${DET_GROUPS} det_groups (${GAMES * DET_GROUPS} rollups at 60 s) in ${Date.now() - t0} ms`);
 
     const url = `${cloud.endpoints.api}/v1/seasons/${seasonId}/metrics?resolution=60`;
-    // What browsers send: the stored gzip body (spliced from cached game sections) is served as it is.
-    const headers = { authorization: `Bearer ${key}`, 'accept-encoding': 'gzip, deflate, br' };
+    // What browsers send by default: the stored gzip body (spliced from cached game sections) is served as it is;
+    // ACCEPT_ENCODING=br measures a client that takes only brotli (its form is made once and cached).
+    const headers = { authorization: `Bearer ${key}`, 'accept-encoding': process.env.ACCEPT_ENCODING ?? 'gzip, deflate, br' };
     const probe = await fetch(url, { headers });
     const json = await probe.text();
     const raw = await fetch(url, { headers: { authorization: headers.authorization, 'accept-encoding': 'identity' } }).then((r) => r.headers.get('content-length'));

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLocalCloud } from '../infra/local/cloud.ts';
+import { startFailureText } from '../infra/local/service-error.ts';
 import { Api } from './api.ts';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from './sample-game.ts';
 
@@ -30,7 +31,10 @@ function framewise(apiUrl: string, key: string, args: string[]): Promise<number>
   });
 }
 
-const cloud = await startLocalCloud();
+const cloud = await startLocalCloud().catch((err: unknown) => {
+  console.error(startFailureText(err));
+  process.exit(1);
+});
 let failed = false;
 try {
   step(`local cloud up, API at ${cloud.endpoints.api} (data in ${cloud.dir})`);

@@ -138,7 +138,7 @@ const CATALOG_ROUTES = [
 export const API_CORS = {
   allowHeaders: ['content-type', 'authorization', 'if-none-match'],
   exposeHeaders: [
-    'etag', 'x-cache', 'x-cache-sections-built', 'x-cache-sections-cached', 'x-cache-fragments-built', 'x-cache-fragments-cached',
+    'etag', 'x-cache', 'x-cache-sections-built', 'x-cache-sections-cached', 'x-cache-fragments-built', 'x-cache-fragments-cached', 'x-cache-transcoded',
     'next-cursor', 'link', 'x-datastack-version', 'x-page-rows',
   ],
 } as const;

@@ -6,8 +6,11 @@ export const TIME_EPSILON = 1e-9;
 /**
  * For each extracted frame, the index (into `localizationTimes`) of the localization frame whose time is
  * nearest, or -1 when none lies within half a frame interval of the extraction rate: |Δ| <= 1/(2·fps)
- * (+ TIME_EPSILON). On a tie the earlier localization wins (among equal times, the lowest index). Both inputs
- * must be ascending; O(n + m) with two pointers.
+ * (+ TIME_EPSILON). A frame halfway between two localizations takes the earlier one (among equal times, the
+ * lowest index). Halfway is up to TIME_EPSILON, as the half-interval edge is: times are decimals, and in doubles
+ * 0.2 − 0.15 is 0.05000000000000002 but 0.25 − 0.2 is 0.04999999999999999, so an exact comparison would give
+ * some halfway frames to the later localization and some to the earlier. Both inputs must be ascending; O(n + m)
+ * with two pointers.
  */
 export function matchFrames(extractedTimes: readonly number[], localizationTimes: readonly number[], fps: number): number[] {
   if (!(Number.isFinite(fps) && fps > 0)) throw new RangeError(`fps must be a positive number, got ${fps}`);
@@ -32,7 +35,8 @@ export function matchFrames(extractedTimes: readonly number[], localizationTimes
       best = firstOfRun;
       bestDelta = t - loc[p - 1]!;
     }
-    if (p < m && loc[p]! - t < bestDelta) {
+    // The later one wins only when it is nearer by more than the slack: halfway goes to the earlier one.
+    if (p < m && loc[p]! - t < bestDelta - TIME_EPSILON) {
       best = p;
       bestDelta = loc[p]! - t;
     }

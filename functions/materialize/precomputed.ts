@@ -128,15 +128,99 @@ export function resolveScaleFromText(text: string, scaleKeyWanted?: string): Sca
 const AXES = [0, 1, 2] as const;
 const map3 = (f: (axis: 0 | 1 | 2) => number): [number, number, number] => [f(0), f(1), f(2)];
 
+// Exact arithmetic. A resolution or position unit is the decimal it is written as: the shortest decimal that reads
+// back as the same double, which is exactly what was written for any decimal of up to 15 significant digits (4.4 is
+// 44/10, not the double 4.4000000000000003552713678800500929355621337890625). A position is its exact value: an
+// integer, or the exact value of a double. So a point on a voxel face is in the voxel above it, whatever the
+// resolution, as ⌊p · unit / resolution⌋ says; doubles would put 66 · 1 / 4.4 = 14.999999999999998 in voxel 14.
+
+/** A rational number n / d, d > 0. */
+export interface Ratio {
+  readonly n: bigint;
+  readonly d: bigint;
+}
+
+const gcd = (a: bigint, b: bigint): bigint => {
+  a = a < 0n ? -a : a;
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+};
+const reduced = (n: bigint, d: bigint): Ratio => {
+  const g = gcd(n, d) || 1n;
+  return { n: n / g, d: d / g };
+};
+
+/** The decimal a finite number is written as (see above), as a ratio. */
+export function decimalRatio(x: number): Ratio {
+  if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
+  if (!m) throw new RangeError(`cannot read ${x} as a decimal`);
+  const [, sign, whole, fraction = '', exponent = '0'] = m;
+  const shift = Number(exponent) - fraction.length;
+  const digits = BigInt(`${sign}${whole}${fraction}`);
+  return shift >= 0 ? reduced(digits * 10n ** BigInt(shift), 1n) : reduced(digits, 10n ** BigInt(-shift));
+}
+
+/** The exact value of a finite double (every one is an integer times a power of two). */
+export function doubleRatio(x: number): Ratio {
+  if (!Number.isFinite(x)) throw new RangeError(`not a finite number: ${x}`);
+  if (Number.isSafeInteger(x)) return { n: BigInt(x), d: 1n };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mantissa = bits & 0xfffffffffffffn;
+  if (biased !== 0) mantissa |= 1n << 52n;
+  const exponent = (biased === 0 ? 1 : biased) - 1075;
+  const n = bits >> 63n ? -mantissa : mantissa;
+  return exponent >= 0 ? { n: n << BigInt(exponent), d: 1n } : reduced(n, 1n << BigInt(-exponent));
+}
+
+/** ⌊n / d⌋ for d > 0. */
+export const floorDiv = (n: bigint, d: bigint): bigint => {
+  const q = n / d;
+  return n % d < 0n ? q - 1n : q;
+};
+
+/** Per axis, voxels per position unit as a reduced ratio: unit / resolution. */
+export function voxelsPerUnit(positionUnitNm: Vec3, resolution: Vec3): [Ratio, Ratio, Ratio] {
+  return [0, 1, 2].map((a) => {
+    const unit = decimalRatio(positionUnitNm[a]!);
+    const res = decimalRatio(resolution[a]!);
+    if (unit.n <= 0n || res.n <= 0n) throw new RangeError(`a position unit and a resolution are positive: ${positionUnitNm[a]}, ${resolution[a]}`);
+    return reduced(unit.n * res.d, unit.d * res.n);
+  }) as [Ratio, Ratio, Ratio];
+}
+
+// Below 2^52 the double path's products and the remainder's q · d are exact integers.
+const EXACT = 2 ** 52;
+
+/** ⌊p · r⌋ exactly: in doubles while every product is an exact integer (the usual case), else in bigints. */
+function floorTimes(p: number, r: Ratio, safe: boolean): number {
+  if (safe && Number.isInteger(p) && Math.abs(p) * Number(r.n) <= EXACT) {
+    const n = p * Number(r.n);
+    const d = Number(r.d);
+    const q = Math.floor(n / d);
+    // n and d are exact integers: the remainder corrects a quotient that rounded across an integer.
+    const rest = n - q * d;
+    return rest < 0 ? q - 1 : rest >= d ? q + 1 : q;
+  }
+  const x = doubleRatio(p);
+  return Number(floorDiv(x.n * r.n, x.d * r.d));
+}
+
 /**
  * The voxel (in the scale's coordinates) holding an annotation position: positions count in units of
  * `positionUnitNm` nm per axis, voxels are `resolution` nm, and a point lies in the voxel whose [v, v + 1) box
- * contains it. Multiply first, then divide, in doubles: the SQL that orders rows by chunk does the same
- * operations, so both agree exactly.
+ * contains it: ⌊p · unit / resolution⌋, exactly. Build it once per source: the ratios are reduced up front.
  */
-export function voxelOfPosition(position: Vec3, positionUnitNm: Vec3, resolution: Vec3): Vec3 {
-  return map3((a) => Math.floor((position[a] * positionUnitNm[a]) / resolution[a]));
+export function voxelLocator(positionUnitNm: Vec3, resolution: Vec3): (position: Vec3) => Vec3 {
+  const ratios = voxelsPerUnit(positionUnitNm, resolution);
+  const safe = ratios.map((r) => r.n <= BigInt(EXACT) && r.d <= BigInt(EXACT));
+  return (position) => map3((a) => floorTimes(position[a], ratios[a], safe[a]!));
 }
+
+export const voxelOfPosition = (position: Vec3, positionUnitNm: Vec3, resolution: Vec3): Vec3 => voxelLocator(positionUnitNm, resolution)(position);
 
 export const isInsideVolume = (scale: Pick<VolumeScale, 'voxelOffset' | 'size'>, voxel: Vec3): boolean =>
   AXES.every((a) => voxel[a] >= scale.voxelOffset[a] && voxel[a] < scale.voxelOffset[a] + scale.size[a]);

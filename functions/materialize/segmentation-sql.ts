@@ -4,7 +4,7 @@
 // The work stays in PostgreSQL wherever it can: root ids are assigned and replaced by UPDATE … FROM joins with
 // the supervoxel → root table, in batches of rows keyed by id, so no annotation row travels through the function;
 // only the supervoxel lookup, which needs the volume, streams positions out (ordered by chunk) and ids back.
-import type { Vec3, VolumeScale } from './precomputed.ts';
+import { voxelsPerUnit, type Vec3, type VolumeScale } from './precomputed.ts';
 import { quoteIdent, SCHEMAS, SEGMENTATION_SUFFIX, tableColumns, type AnnotationSchema } from './schemas.ts';
 
 /** The supervoxel → root table of a datastack, in its schema. */
@@ -115,17 +115,21 @@ export interface LookupGrid {
   scale: Pick<VolumeScale, 'resolution' | 'voxelOffset' | 'chunkSize'>;
 }
 
-/** A finite number as a float8 literal that PostgreSQL reads back as the same double. */
-function float8(n: number): string {
-  if (!Number.isFinite(n)) throw new RangeError(`not a finite number: ${n}`);
-  return `(${String(n)})::float8`;
+/** An integer as a numeric literal: exact at any size. */
+function integerLiteral(n: bigint | number): string {
+  if (typeof n === 'number' && !Number.isSafeInteger(n)) throw new RangeError(`not an integer: ${n}`);
+  return `(${BigInt(n).toString()})::numeric`;
 }
+
+/** ⌊n / d⌋ in numeric for d > 0: exact (numeric division rounds to some digits, div truncates toward zero). */
+const floorDivSql = (n: string, d: string) => `(div(${n}, ${d}) - CASE WHEN mod(${n}, ${d}) < 0 THEN 1 ELSE 0 END)`;
 
 /**
  * Every point with no supervoxel id, over all tables and points: `(t, p, id, x, y, z)` where t and p index
- * `tables` and their points. Ordered by the chunk its voxel falls in (the same arithmetic as voxelOfPosition and
- * chunkIndexOf), so the rows of one chunk come together and each chunk is read once. The numbers are inlined as
- * literals (they are validated finite numbers) because the statement runs as a cursor, which takes no parameters.
+ * `tables` and their points. Ordered by the chunk its voxel falls in, computed exactly as voxelLocator and
+ * chunkIndexOf do (positions are integer columns, the voxels per unit a ratio of integers, all in numeric), so the
+ * rows of one chunk come together and each chunk is read once. The numbers are inlined as literals because the
+ * statement runs as a cursor, which takes no parameters.
  */
 export function missingSupervoxelsSql(tables: readonly SegmentedTable[], grid: LookupGrid): string {
   const parts = tables.flatMap((t, ti) =>
@@ -136,8 +140,11 @@ export function missingSupervoxelsSql(tables: readonly SegmentedTable[], grid: L
     }),
   );
   if (parts.length === 0) throw new Error('no segmentation points to look up');
-  const axis = (a: 0 | 1 | 2, c: string) =>
-    `floor((floor(q.${c} * ${float8(grid.positionUnitNm[a])} / ${float8(grid.scale.resolution[a])}) - ${float8(grid.scale.voxelOffset[a])}) / ${float8(grid.scale.chunkSize[a])})`;
+  const ratios = voxelsPerUnit(grid.positionUnitNm, grid.scale.resolution);
+  const axis = (a: 0 | 1 | 2, c: string) => {
+    const voxel = floorDivSql(`q.${c}::numeric * ${integerLiteral(ratios[a].n)}`, integerLiteral(ratios[a].d));
+    return floorDivSql(`${voxel} - ${integerLiteral(grid.scale.voxelOffset[a])}`, integerLiteral(grid.scale.chunkSize[a]));
+  };
   return `SELECT q.t, q.p, q."id"::text AS id, q.x, q.y, q.z FROM (${parts.join(' UNION ALL ')}) q ORDER BY ${axis(0, 'x')}, ${axis(1, 'y')}, ${axis(2, 'z')}, q.t, q.p, q."id"`;
 }
 

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { db, query, transaction } from '../lib/pg.ts';
 import { DATASTACK, datastackSchema } from './bulk.ts';
 import { uint64ToPg } from './decode.ts';
-import { chunkBox, chunkIndexOf, chunkObjectKey, ChunkDecodeError, decodeRawChunk, emptyChunk, voxelOfPosition, type ChunkBox, type RawChunk, type VolumeScale } from './precomputed.ts';
+import { chunkBox, chunkIndexOf, chunkObjectKey, ChunkDecodeError, decodeRawChunk, emptyChunk, voxelLocator, type ChunkBox, type RawChunk, type VolumeScale } from './precomputed.ts';
 import {
   getObjectBytes,
   isoUtc,
@@ -205,6 +205,7 @@ async function lookUpSupervoxels(opts: RunOptions, key: RunKey, source: Segmenta
   const reader = await (await db()).connect();
   const pageRows = opts.pageRows ?? DEFAULT_PAGE_ROWS;
   const flushPoints = opts.batchRows ?? DEFAULT_BATCH_ROWS;
+  const voxelOf = voxelLocator(source.positionUnitNm, scale.resolution);
   let pending = new Map<string, { ids: string[]; supervoxels: string[] }>();
   let pendingPoints = 0;
   let chunksRead = 0;
@@ -237,7 +238,7 @@ async function lookUpSupervoxels(opts: RunOptions, key: RunKey, source: Segmenta
       const page = await reader.query<{ t: number; p: number; id: string; x: number; y: number; z: number }>(`FETCH ${pageRows} FROM missing_supervoxels`);
       if (page.rows.length === 0) break;
       for (const row of page.rows) {
-        const voxel = voxelOfPosition([row.x, row.y, row.z], source.positionUnitNm, scale.resolution);
+        const voxel = voxelOf([row.x, row.y, row.z]);
         const index = chunkIndexOf(scale, voxel);
         if (!index) {
           outside++;

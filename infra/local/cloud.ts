@@ -19,6 +19,7 @@ import { startPostgres } from './postgres.ts';
 import { Router } from './router.ts';
 import { LOCAL_ACCESS_KEY } from './s3-presign-check.ts';
 import { startS3Sqs } from './s3sqs.ts';
+import { serviceStartError } from './service-error.ts';
 import { startStepFunctions } from './stepfunctions.ts';
 
 export const REGION = 'us-east-1';
@@ -155,21 +156,26 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     // S3 reports writes from its first moment; the router that turns them into notifications comes later.
     const notify: { router?: Router } = {};
 
-    const [postgres, mongo, dynamo, s3sqs] = await Promise.all([
-      freePort().then((port) =>
-        startPostgres({
-          dataDir: join(dir, 'postgres'),
-          port,
-          password: credentials.postgresPassword,
-          database: topology.settings.postgresDatabase,
-          migrationsDir: join(ROOT, 'migrations'),
-        }),
+    // Each service's failure to start names the service and what to do; the ones that did start are stopped.
+    const service = <T extends { stop(): Promise<void> }>(name: string, folder: string, start: (dataDir: string) => Promise<T>): Promise<T> =>
+      start(join(dir, folder)).then(
+        (started) => (stops.push(started.stop), started),
+        (err: unknown) => {
+          throw serviceStartError(name, join(dir, folder), err);
+        },
+      );
+    const starting = [
+      service('PostgreSQL', 'postgres', (dataDir) =>
+        freePort().then((port) =>
+          startPostgres({ dataDir, port, password: credentials.postgresPassword, database: topology.settings.postgresDatabase, migrationsDir: join(ROOT, 'migrations') }),
+        ),
       ),
-      freePort().then((port) => startMongo({ dataDir: join(dir, 'mongodb'), port })),
-      startDynamo({ dataDir: join(dir, 'dynamodb'), port: 0, region: REGION }),
-      startS3Sqs({ dataDir: join(dir, 's3sqs'), port: 0, region: REGION, onObject: (e) => notify.router?.onObject(e) }),
-    ]);
-    stops.push(postgres.stop, mongo.stop, dynamo.stop, s3sqs.stop);
+      service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port }))),
+      service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION })),
+      service('S3 and SQS', 's3sqs', (dataDir) => startS3Sqs({ dataDir, port: 0, region: REGION, onObject: (e) => notify.router?.onObject(e) })),
+    ] as const;
+    await Promise.allSettled(starting);
+    const [postgres, mongo, dynamo, s3sqs] = await Promise.all(starting);
 
     const sfn = await startStepFunctions({
       port: 0,
@@ -179,6 +185,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       invoke: (fn, payload) => functions.invoke(fn.replace(/^.*:function:/, '').split(':')[0]!, payload),
       retryIntervalScale: options.retryIntervalScale ?? 1,
       log,
+    }).catch((err: unknown) => {
+      throw serviceStartError('Step Functions', join(dir, 'stepfunctions'), err);
     });
     stops.push(sfn.stop);
 

@@ -1,6 +1,7 @@
 // `npm start`: the local cloud in the foreground until Ctrl-C or SIGTERM.
 import { join } from 'node:path';
 import { startLocalCloud } from './cloud.ts';
+import { startFailureText } from './service-error.ts';
 
 const started = Date.now();
 const verbose = process.argv.includes('--verbose');
@@ -8,6 +9,9 @@ const cloud = await startLocalCloud({
   log: (line) => {
     if (verbose || (line as { level?: string }).level === 'ERROR' || 'error' in line) console.log(JSON.stringify(line));
   },
+}).catch((err: unknown) => {
+  console.error(startFailureText(err));
+  process.exit(1);
 });
 
 console.log(`Framewise local cloud is up in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${cloud.dir})`);

@@ -237,4 +237,27 @@ describe('HTTP: ETag, 304, content coding', () => {
     const other = await get(key2, `/v1/seasons/${ids.season}/metrics?resolution=video`, { 'if-none-match': etag });
     expect(other.status).toBe(200);
   });
+
+  it('makes the brotli form of a gzip-stored response once, for clients that accept only br', async () => {
+    const path = `/v1/games/${ids.g2}/metrics?resolution=10`;
+    const gzip = await get(key2, path, { 'accept-encoding': 'gzip' });
+    expect(gzip.headers.get('content-encoding')).toBe('gzip');
+    expect(gzip.headers.get('x-cache-transcoded')).toBeNull();
+    const first = await get(key2, path);
+    expect(first.headers.get('content-encoding')).toBe('br');
+    expect(first.headers.get('x-cache')).toBe('hit');
+    expect(first.headers.get('x-cache-transcoded')).toBe('built');
+    const second = await get(key2, path);
+    expect(second.headers.get('x-cache-transcoded')).toBe('cached');
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(second.headers.get('etag')).toBe(gzip.headers.get('etag')!.replace('-gzip"', '-br"'));
+    expect(first.body).toEqual(gzip.body);
+    expect(second.body).toEqual(gzip.body);
+    // Concurrent first requests share one compression.
+    const other = `/v1/games/${ids.g1}/metrics?resolution=10`;
+    expect((await get(key2, other, { 'accept-encoding': 'gzip' })).status).toBe(200);
+    const burst = await Promise.all(Array.from({ length: 6 }, () => get(key2, other)));
+    expect(burst.map((r) => r.headers.get('x-cache-transcoded')).sort()).toEqual(['built', 'cached', 'cached', 'cached', 'cached', 'cached']);
+    expect(new Set(burst.map((r) => r.text)).size).toBe(1);
+  });
 });

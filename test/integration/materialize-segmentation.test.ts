@@ -28,10 +28,11 @@ const STAMP = `${Date.now().toString(36)}${process.pid}`;
 const DATASTACK = `g${STAMP}`;
 const SPARSE = `h${STAMP}`;
 const REJECTED = `b${STAMP}`;
+const FACES = `f${STAMP}`;
 const s3 = new S3Client({ endpoint: endpoints.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 const pool = new pg.Pool({ connectionString: endpoints.postgres, max: 2 });
 afterAll(async () => {
-  for (const ds of [DATASTACK, SPARSE]) {
+  for (const ds of [DATASTACK, SPARSE, FACES]) {
     await pool.query(`DROP SCHEMA IF EXISTS "ds_${ds}" CASCADE`);
     await pool.query('DELETE FROM segmentation_source WHERE datastack = $1', [ds]);
   }
@@ -564,5 +565,50 @@ describe('materialize: segmentation chunks that do not exist', () => {
       { id: '2', sv: svAt([101, 203, 14]).toString(), root: null },
     ]);
     expect(done.result).toMatchObject({ supervoxelsLookedUp: 2, chunksRead: 2, rootsAssigned: 1, rootsUnresolved: 1 });
+  });
+});
+
+describe('materialize: points on voxel faces at a fractional resolution', () => {
+  it('puts every point on a face in the voxel above it (resolution 4.4 × 8.8 × 40 nm, unit 1 × 4.4 × 40 nm)', async () => {
+    // 132 units of 1 nm span 30 voxels of 4.4 nm in x; y units of 4.4 nm are half a voxel of 8.8 nm.
+    const size: Vec3 = [30, 66, 1];
+    const chunk: Vec3 = [5, 11, 1];
+    const faceScale = { key: '4.4_8.8_40', size, resolution: [4.4, 8.8, 40] as Vec3, voxelOffset: [0, 0, 0] as Vec3, chunkSize: chunk };
+    const volume = `segmentation/${STAMP}/faces`;
+    const svOf = (v: Vec3) => 1n + BigInt(v[0] + 100 * v[1]);
+    await put(`${volume}/info`, JSON.stringify({
+      type: 'segmentation', data_type: 'uint64', num_channels: 1,
+      scales: [{ key: faceScale.key, size, resolution: [4.4, 8.8, 40], voxel_offset: [0, 0, 0], chunk_sizes: [chunk], encoding: 'raw' }],
+    }));
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) {
+      const box = chunkBox(faceScale, [i, j, 0]);
+      writes.push(put(chunkObjectKey(volume, faceScale, box), encodeRawChunk(box, svOf)));
+    }
+    await Promise.all(writes);
+    const registered = await admin('PUT', `/v1/materialize/${FACES}/segmentation`, { bucket: BUCKET, prefix: volume, positionUnitNm: [1, 4.4, 40] });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    expect(registered.body).toMatchObject({ positionUnitNm: [1, 4.4, 40], resolutionNm: [4.4, 8.8, 40] });
+    // Stored as the decimals written, not as the doubles' binary values.
+    const stored = await pool.query('SELECT position_unit_nm::text AS unit, resolution_nm::text AS res FROM segmentation_source WHERE datastack = $1', [FACES]);
+    expect(stored.rows).toEqual([{ unit: '{1,4.4,40}', res: '{4.4,8.8,40}' }]);
+
+    await createCells(FACES);
+    const positions = Array.from({ length: 132 }, (_, p) => p);
+    await pool.query(`INSERT INTO "ds_${FACES}".cells (id, pt_position_x, pt_position_y, pt_position_z) SELECT p + 1, p, p, 0 FROM unnest($1::int[]) p`, [positions]);
+    await pool.query(`INSERT INTO "ds_${FACES}".cells__seg (id) SELECT p + 1 FROM unnest($1::int[]) p`, [positions]);
+
+    const job = await followJob((await admin('POST', `/v1/materialize/${FACES}/ingest-annotations`)).body.jobId);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    // The voxel in integers, independently of precomputed.ts: x · 10 / 44 and y · 44 / 88.
+    const voxelOf = (p: number): Vec3 => [Math.floor((p * 10) / 44), Math.floor((p * 44) / 88), 0];
+    const { rows } = await pool.query(`SELECT id::int AS id, pt_supervoxel_id::text AS sv FROM "ds_${FACES}".cells__seg ORDER BY id`);
+    expect(rows.map((r) => BigInt(r.sv))).toEqual(positions.map((p) => svOf(voxelOf(p))));
+    // The faces the doubles got wrong are among them: 66 / 4.4 = 14.999999999999998 and 30 · 4.4 / 8.8 likewise.
+    expect(BigInt(rows[66].sv)).toBe(svOf([15, 33, 0]));
+    expect(BigInt(rows[30].sv)).toBe(svOf([6, 15, 0]));
+    // The SQL orders the points by chunk with the same arithmetic: each chunk is read once.
+    const chunks = new Set(positions.map((p) => voxelOf(p).map((v, a) => Math.floor(v / chunk[a]!)).join()));
+    expect(job.result).toMatchObject({ supervoxelsLookedUp: 132, outsideVolume: 0, chunksRead: chunks.size });
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud, type Endpoints } from '../../infra/local/cloud.ts';
+import { startFailureText } from '../../infra/local/service-error.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,6 +25,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     queueVisibilityTimeoutSeconds: 2,
     // S3's smallest part is 5 MiB: uploads over 6 MiB go multipart, so tests exercise it with small files.
     settings: { multipartThresholdBytes: 6 * 1024 * 1024, multipartPartBytes: 5 * 1024 * 1024 },
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    // Said here too: a runner may show only the first line of a setup's error.
+    const text = `The integration and e2e tests need the local cloud. ${startFailureText(err)}`;
+    console.error(text);
+    throw new Error(text, { cause: err });
   });
   console.log(`local cloud up in ${Date.now() - started} ms`);
   project.provide('endpoints', cloud.endpoints);

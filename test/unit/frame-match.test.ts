@@ -3,13 +3,20 @@ import { matchFrames } from '../../functions/analytics/frame-match.ts';
 import { seededRandom } from '../support/random.ts';
 
 
-/** O(n·m) reference: nearest, earliest index on ties, within half an interval (+1e-9). */
+/**
+ * O(n·m) reference: the nearest localization before t (the lowest index among equal times) and the nearest at or
+ * after it; the earlier unless the later is nearer by more than 1e-9; only within half an interval (+1e-9).
+ */
 function bruteForce(extracted: number[], loc: number[], fps: number): number[] {
   return extracted.map((t) => {
-    let best = -1;
+    let before = -1;
+    let after = -1;
     for (let j = 0; j < loc.length; j++) {
-      if (best < 0 || Math.abs(loc[j]! - t) < Math.abs(loc[best]! - t)) best = j;
+      if (loc[j]! < t) {
+        if (before < 0 || loc[j]! > loc[before]!) before = j;
+      } else if (after < 0 || loc[j]! < loc[after]!) after = j;
     }
+    const best = after < 0 || (before >= 0 && t - loc[before]! <= loc[after]! - t + 1e-9) ? before : after;
     return best >= 0 && Math.abs(loc[best]! - t) <= 1 / (2 * fps) + 1e-9 ? best : -1;
   });
 }
@@ -37,6 +44,23 @@ describe('matchFrames', () => {
     expect(matchFrames([1], [0.5, 1, 1, 1], 2)).toEqual([1]);
     expect(matchFrames([1.2], [1, 1, 1.5], 2)).toEqual([0]);
     expect(matchFrames([0.9], [1, 1], 2)).toEqual([0]);
+  });
+
+  it('gives a frame exactly halfway to the earlier localization, also at times that are not binary fractions', () => {
+    // In doubles 0.2 − 0.15 = 0.05000000000000002 > 0.25 − 0.2 = 0.04999999999999999, and 0.3 − 0.2 < 0.2 − 0.1.
+    expect(matchFrames([0.2], [0.15, 0.25], 10)).toEqual([0]);
+    expect(matchFrames([0.2], [0.1, 0.3], 5)).toEqual([0]);
+    expect(matchFrames([1.1], [1.0, 1.2], 5)).toEqual([0]);
+    // Every frame of 10 fps extraction between localizations of a 10 fps detector offset by half a frame.
+    const extracted = Array.from({ length: 300 }, (_, i) => i / 10);
+    const loc = Array.from({ length: 301 }, (_, i) => Number(((i - 0.5) / 10).toFixed(2)));
+    expect(matchFrames(extracted, loc, 10)).toEqual(extracted.map((_, i) => i));
+    // At 29.97 fps, frames at i / 29.97 and localizations halfway between them.
+    const ntsc = Array.from({ length: 100 }, (_, i) => i / 29.97);
+    const halfway = Array.from({ length: 101 }, (_, i) => (i - 0.5) / 29.97);
+    expect(matchFrames(ntsc, halfway, 29.97)).toEqual(ntsc.map((_, i) => i));
+    // Nearer by more than the slack is nearer.
+    expect(matchFrames([0.2], [0.15, 0.2499], 10)).toEqual([1]);
   });
 
   it('leaves frames without a localization nearby unmatched', () => {

@@ -81,6 +81,22 @@ describe('matchLabels', () => {
     expect(matchLabels(['nike'], [{ id: 'a', name: 'NIKE' }, { id: 'b', name: 'nike' }]).matched[0]!.detectableId).toBe('a');
   });
 
+  it('trims any whitespace at either end of a label and of a name before matching: spaces, tabs, line ends, no-break spaces', () => {
+    const names = [{ id: 'd1', name: '\tRed Bull\u00a0' }, { id: 'd2', name: 'Puma' }];
+    const labels = [' red bull', 'RED BULL\t', '\u00a0Red Bull\r\n', '\u3000puma\u2003', 'red\tbull', 'redbull'];
+    expect(matchLabels(labels, names)).toEqual({
+      matched: [
+        { label: ' red bull', detectableId: 'd1', detectableName: '\tRed Bull\u00a0' },
+        { label: 'RED BULL\t', detectableId: 'd1', detectableName: '\tRed Bull\u00a0' },
+        { label: '\u00a0Red Bull\r\n', detectableId: 'd1', detectableName: '\tRed Bull\u00a0' },
+        { label: '\u3000puma\u2003', detectableId: 'd2', detectableName: 'Puma' },
+      ],
+      unmatched: ['red\tbull', 'redbull'],
+    });
+    // A label map's labels are trimmed as they are read, whatever separates them from the index.
+    expect(matchLabels(parseLabelMapping('0\t\u00a0Red Bull \t\r\n1  puma\u00a0').values(), names).matched.map((m) => m.detectableId)).toEqual(['d1', 'd2']);
+  });
+
   it('labelKey trims and lower-cases', () => {
     expect(labelKey('  Red Bull\t')).toBe('red bull');
   });

@@ -7,14 +7,18 @@ import {
   chunkIndexOf,
   chunkObjectKey,
   ChunkDecodeError,
+  decimalRatio,
   decodeRawChunk,
+  doubleRatio,
   emptyChunk,
   encodeRawChunk,
   infoObjectKey,
   isInsideVolume,
   resolveScale,
   resolveScaleFromText,
+  voxelLocator,
   voxelOfPosition,
+  voxelsPerUnit,
   type Vec3,
   type VolumeScale,
 } from '../../functions/materialize/precomputed.ts';
@@ -92,6 +96,60 @@ describe('positions to voxels', () => {
     expect(voxelOfPosition([-1, -2, -3], [4, 4, 40], [8, 8, 40])).toEqual([-1, -1, -3]);
     // nm positions into 8 × 8 × 40 nm voxels
     expect(voxelOfPosition([823, 1600, 439], [1, 1, 1], [8, 8, 40])).toEqual([102, 200, 10]);
+  });
+
+  it('puts a point on a voxel face in the voxel above it at resolutions that are not binary fractions', () => {
+    // In doubles 66 · 1 / 4.4 is 14.999999999999998 and 30 · 4.4 / 8.8 is 14.999999999999998.
+    expect(Math.floor((66 * 1) / 4.4)).toBe(14);
+    expect(voxelOfPosition([66, 30, 7], [1, 4.4, 40], [4.4, 8.8, 40])).toEqual([15, 15, 7]);
+    expect(voxelOfPosition([65, 29, 7], [1, 4.4, 40], [4.4, 8.8, 40])).toEqual([14, 14, 7]);
+    expect(voxelOfPosition([-66, -30, -1], [1, 4.4, 40], [4.4, 8.8, 40])).toEqual([-15, -15, -1]);
+    expect(voxelOfPosition([-67, -31, -1], [1, 4.4, 40], [4.4, 8.8, 40])).toEqual([-16, -16, -1]);
+    // 0.1, 0.3, 0.7 nm units into 0.1 nm voxels: every integer position is a face.
+    expect(voxelOfPosition([3, 7, 10], [0.3, 0.7, 0.1], [0.1, 0.1, 0.1])).toEqual([9, 49, 10]);
+  });
+
+  it('finds every face of a grid exactly, against a count of faces in integers', () => {
+    // Units and resolutions in tenths of a nm: the face of voxel v is at position v · res / unit, an integer
+    // whenever v · res is a multiple of unit.
+    for (const [unit, res] of [[1, 4.4], [4.4, 8.8], [0.3, 0.7], [1.1, 3.3], [2.5, 0.1], [0.7, 1.05]] as const) {
+      const u = Math.round(unit * 100);
+      const r = Math.round(res * 100);
+      const locate = voxelLocator([unit, unit, unit], [res, res, res]);
+      for (let p = -500; p <= 500; p++) {
+        const expected = Math.floor((p * u) / r); // exact: small integers
+        const rest = p * u - expected * r;
+        expect(rest >= 0 && rest < r, `${p} · ${unit} / ${res}`).toBe(true);
+        expect(locate([p, p, p])[0], `${p} · ${unit} / ${res}`).toBe(expected);
+      }
+    }
+  });
+
+  it('reads a resolution as the decimal it is written as, and a position as the exact value of its double', () => {
+    expect(decimalRatio(4.4)).toEqual({ n: 22n, d: 5n });
+    expect(decimalRatio(40)).toEqual({ n: 40n, d: 1n });
+    expect(decimalRatio(1e-7)).toEqual({ n: 1n, d: 10_000_000n });
+    expect(decimalRatio(1.5e21)).toEqual({ n: 1_500_000_000_000_000_000_000n, d: 1n });
+    expect(decimalRatio(0.1 + 0.2)).toEqual({ n: 7_500_000_000_000_001n, d: 25_000_000_000_000_000n }); // 0.30000000000000004
+    expect(() => decimalRatio(Number.NaN)).toThrow(RangeError);
+    expect(doubleRatio(12)).toEqual({ n: 12n, d: 1n });
+    expect(doubleRatio(0.5)).toEqual({ n: 1n, d: 2n });
+    // The double nearest 0.1 is a little more than 0.1, the one nearest 0.3 a little less than 0.3.
+    expect(doubleRatio(0.1)).toEqual({ n: 3602879701896397n, d: 2n ** 55n });
+    expect(doubleRatio(-2.75)).toEqual({ n: -11n, d: 4n });
+    expect(doubleRatio(2 ** 60)).toEqual({ n: 2n ** 60n, d: 1n });
+    expect(doubleRatio(Number.MIN_VALUE)).toEqual({ n: 1n, d: 2n ** 1074n });
+    expect(voxelsPerUnit([1, 4.4, 40], [4.4, 8.8, 40])).toEqual([{ n: 5n, d: 22n }, { n: 1n, d: 2n }, { n: 1n, d: 1n }]);
+  });
+
+  it('takes a fractional position at the exact value of its double', () => {
+    // 0.3 (the double) is below 0.3 and 0.1 above 0.1: in 0.1 nm voxels of 1 nm units they fall below and on a face.
+    expect(voxelOfPosition([0.3, 0.1, 0.5], [1, 1, 1], [0.1, 0.1, 0.1])).toEqual([2, 1, 5]);
+    expect(voxelOfPosition([14.5, -0.25, 2 ** 60], [4.4, 1, 1], [8.8, 1, 1])).toEqual([7, -1, 2 ** 60]);
+  });
+
+  it('stays exact for positions and ratios beyond 2^52', () => {
+    expect(voxelOfPosition([2 ** 53 + 4, 3, 2 ** 60], [3, 1, 0.3], [1, 1e-7, 0.1])).toEqual([3 * 2 ** 53 + 12, 30_000_000, 3 * 2 ** 60]);
   });
 });
 

@@ -57,19 +57,22 @@ describe('liveSegmentedTables', () => {
 
 describe('the lookup query', () => {
   const tables = liveSegmentedTables([...tablesFor('synapses', 'synapse'), ...tablesFor('cells', 'point')]);
-  const grid = { positionUnitNm: [4, 4, 40] as const, scale: { resolution: [8, 8, 40] as const, voxelOffset: [100, -3, 0] as const, chunkSize: [64, 64, 0.1 * 3] as const } };
+  const grid = { positionUnitNm: [4, 4.4, 40] as const, scale: { resolution: [8, 8.8, 40] as const, voxelOffset: [100, -3, 0] as const, chunkSize: [64, 64, 5] as const } };
 
-  it('takes every point without a supervoxel id, ordered by chunk with the same arithmetic as the TypeScript', () => {
+  it('takes every point without a supervoxel id, ordered by chunk with exact integer arithmetic', () => {
     const sql = missingSupervoxelsSql(tables, grid);
     expect(sql.match(/UNION ALL/g)).toHaveLength(2);
     expect(sql).toContain('SELECT 0 AS t, 0 AS p, s."id", a."pt_position_x" AS x');
     expect(sql).toContain('WHERE s."pt_supervoxel_id" IS NULL');
     expect(sql).toContain('SELECT 1 AS t, 1 AS p');
     expect(sql).toContain('WHERE s."post_pt_supervoxel_id" IS NULL');
-    expect(sql).toContain('floor((floor(q.x * (4)::float8 / (8)::float8) - (100)::float8) / (64)::float8)');
-    expect(sql).toContain('floor((floor(q.y * (4)::float8 / (8)::float8) - (-3)::float8) / (64)::float8)');
-    // A literal PostgreSQL reads back as the same double.
-    expect(sql).toContain(`/ (${String(0.1 * 3)})::float8)`);
+    // x: 4 / 8 voxels per unit is 1/2; y: 4.4 / 8.8 is 1/2 as well, not a ratio of doubles; floor division by div and mod.
+    const voxelX = '(div(q.x::numeric * (1)::numeric, (2)::numeric) - CASE WHEN mod(q.x::numeric * (1)::numeric, (2)::numeric) < 0 THEN 1 ELSE 0 END)';
+    expect(sql).toContain(`(div(${voxelX} - (100)::numeric, (64)::numeric) - CASE WHEN mod(${voxelX} - (100)::numeric, (64)::numeric) < 0 THEN 1 ELSE 0 END)`);
+    expect(sql).toContain('div(q.y::numeric * (1)::numeric, (2)::numeric)');
+    expect(sql).toContain('- (-3)::numeric, (64)::numeric)');
+    expect(sql).toContain('div(q.z::numeric * (1)::numeric, (1)::numeric)');
+    expect(sql).not.toContain('float8');
     expect(sql).toMatch(/ORDER BY .*, q\.t, q\.p, q\."id"$/);
   });
 
