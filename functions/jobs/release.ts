@@ -57,6 +57,7 @@ async function resultsToRelease(detGroupId: string): Promise<NeededResults[]> {
     `SELECT v.id, v.ingested_run, v.released_at IS NOT NULL AS released, v.released_run
        FROM video v
       WHERE v.ingested_at IS NOT NULL
+        AND EXISTS (SELECT 1 FROM det_group_detectable WHERE det_group_id = $1)
         AND NOT EXISTS (SELECT 1 FROM det_group_detectable dgd
                          WHERE dgd.det_group_id = $1
                            AND NOT EXISTS (SELECT 1 FROM video_detectable vd WHERE vd.video_id = v.id AND vd.detectable_id = dgd.detectable_id))
