@@ -6,13 +6,13 @@ import { query } from '../lib/pg.ts';
 import { keptRuns, removeUnkeptRuns, videoRuns } from '../analytics/runs.ts';
 import { incompleteResults, type ResultsKey, type Run } from '../analytics/store.ts';
 
-/** Of these videos, the ones ingested whose last run is not the one released (never released, or re-run since). */
+/** A video waits for release when its last ingest succeeded and clients do not see that run (never released, or re-run since). */
+const WAITS_FOR_RELEASE = `status = 'ingested' AND (released_at IS NULL OR released_run IS DISTINCT FROM ingested_run)`;
+
+/** Of these videos, the ones waiting for release. */
 export async function unreleasedVideos(videoIds: readonly string[]): Promise<Set<string>> {
   if (videoIds.length === 0) return new Set();
-  const rows = await query<{ id: string }>(
-    `SELECT id FROM video WHERE id = ANY ($1::uuid[]) AND status = 'ingested' AND (released_at IS NULL OR released_run IS DISTINCT FROM ingested_run)`,
-    [videoIds],
-  );
+  const rows = await query<{ id: string }>(`SELECT id FROM video WHERE id = ANY ($1::uuid[]) AND ${WAITS_FOR_RELEASE}`, [videoIds]);
   return new Set(rows.map((r) => r.id));
 }
 
@@ -31,9 +31,7 @@ export async function releaseVideo(videoId: string): Promise<{ videoId: string; 
   const before = await videoRuns(videoId);
   if (!before) throw notFound('video', videoId);
   const pinned = await query<{ released_at: Date }>(
-    `UPDATE video SET released_run = ingested_run, released_at = now()
-      WHERE id = $1 AND status = 'ingested' AND (released_at IS NULL OR released_run IS DISTINCT FROM ingested_run)
-      RETURNING released_at`,
+    `UPDATE video SET released_run = ingested_run, released_at = now() WHERE id = $1 AND ${WAITS_FOR_RELEASE} RETURNING released_at`,
     [videoId],
   );
   if (pinned[0]) await removeUnkeptRuns(videoId, keptRuns(before));
