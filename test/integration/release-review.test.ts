@@ -205,6 +205,29 @@ describe('a forced re-run of a released video', () => {
   });
 });
 
+describe('a det_group computed while a re-run of a released video waits for release', () => {
+  it('is released once that video\'s new results are: clients never see the video without it', async () => {
+    const v2 = ids.v2!;
+    const firstRun = (await ingestJob(v2)).jobId;
+    expect((await analyst('POST', `/v1/videos/${v2}/ingest`, { force: true })).status).toBe(201);
+    expect((await ingestJob(v2, firstRun)).state).toBe('succeeded');
+    const created = await admin('POST', `/v1/clients/${ids.client}/det-groups`, { name: 'Adidas', detectableIds: [ids.Adidas] });
+    const adidas = created.body.detGroupId as string;
+    expect((await detGroupJob(adidas)).state).toBe('succeeded'); // for the first video's released run and the second's new one
+
+    const refused = await admin('POST', `/v1/det-groups/${adidas}/release`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details).toEqual({ notComputed: [], releasedRunWithout: [v2] });
+    expect(refused.body.error.message).toContain(v2);
+    expect((await db.query('SELECT released_at FROM det_group WHERE id = $1', [adidas])).rows[0].released_at).toBeNull();
+
+    expect((await admin('POST', `/v1/videos/${v2}/release`)).status).toBe(200);
+    expect((await admin('POST', `/v1/det-groups/${adidas}/release`)).status).toBe(200);
+    // Adidas is on screen from 2 s: in 9 of the 20 frames of each video.
+    for (const v of [ids.v1!, v2]) expect(await wholeVideo(client, v, adidas)).toMatchObject({ frames: 20, visibleFrames: 9 });
+  });
+});
+
 describe('a det_group deleted while its computation writes', () => {
   it('leaves no documents behind', async () => {
     // Held, this lock stops each computation at its read of the game's events: after it has read the det_group,
