@@ -6,7 +6,7 @@ import { loadLocalizations } from '../ingest/sources.ts';
 import type { IngestVideo } from '../ingest/videos.ts';
 import type { EventWindow } from './metrics.ts';
 import { computeVideoResults, type DetGroupLabels } from './results.ts';
-import { writeResults } from './store.ts';
+import { writeResults, type Run } from './store.ts';
 
 /**
  * The det_groups that apply to a video: every detectable of the det_group occurs among the video's detectables
@@ -36,8 +36,8 @@ export async function gameEvents(gameId: string): Promise<EventWindow[]> {
   return rows.map((r) => ({ time: Number(r.time), weight: Number(r.weight), windowSeconds: Number(r.window_seconds) }));
 }
 
-/** Computes and writes the results of `video` for the det_groups given; returns their ids. */
-export async function computeVideoMetrics(video: IngestVideo, detGroups: readonly DetGroupLabels[]): Promise<string[]> {
+/** Computes and writes the results of `video` for the det_groups given, as results of `run`; returns their ids. */
+export async function computeVideoMetrics(video: IngestVideo, run: Run, detGroups: readonly DetGroupLabels[]): Promise<string[]> {
   if (video.frameCount === null) throw new Error(`video ${video.id} has no extracted frames yet`);
   if (detGroups.length === 0) return [];
   const [localizations, events] = await Promise.all([loadLocalizations(video), gameEvents(video.gameId)]);
@@ -45,6 +45,6 @@ export async function computeVideoMetrics(video: IngestVideo, detGroups: readonl
     { localizations, frameCount: video.frameCount, fps: video.ingestFrameRate, threshold: video.ingestThreshold, events },
     detGroups,
   );
-  await writeResults(video.id, { frameRate: video.ingestFrameRate, threshold: video.ingestThreshold }, results);
+  await writeResults(video.id, run, { frameRate: video.ingestFrameRate, threshold: video.ingestThreshold }, results);
   return results.map((r) => r.detGroupId);
 }

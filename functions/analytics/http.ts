@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../lib/auth.ts';
 import { httpHandler, ok, parse, type HttpRequest, type Routes } from '../lib/http.ts';
 import { badRequest, notFound } from '../lib/errors.ts';
-import { assertCanReadMetrics } from './access.ts';
+import { readableResults } from './access.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
 import { serveCached, type Built } from './cached-response.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
@@ -72,8 +72,7 @@ export const routes: Routes = {
     handle: async (req) => {
       const { id } = parse(Params, req.params);
       const q = parse(MetricsQuery, req.query);
-      await assertCanReadMetrics(req.principal, id, q.detGroup);
-      const rollup = await readRollup(id, q.detGroup, toResolution(q.resolution));
+      const rollup = await readRollup(await readableResults(req.principal, id, q.detGroup), toResolution(q.resolution));
       if (!rollup) throw notFound(`metrics of video ${id} for det_group`, q.detGroup);
       return ok({ videoId: id, detGroupId: q.detGroup, resolution: q.resolution, frameRate: rollup.frameRate, buckets: rollup.buckets });
     },
@@ -83,8 +82,7 @@ export const routes: Routes = {
     handle: async (req) => {
       const { id } = parse(Params, req.params);
       const q = parse(FramesQuery, req.query);
-      await assertCanReadMetrics(req.principal, id, q.detGroup);
-      const series = await readFrames(id, q.detGroup, q.from, q.to);
+      const series = await readFrames(await readableResults(req.principal, id, q.detGroup), q.from, q.to);
       if (!series) throw notFound(`frames of video ${id} for det_group`, q.detGroup);
       return ok({ videoId: id, detGroupId: q.detGroup, frameRate: series.frameRate, frames: series.frames });
     },

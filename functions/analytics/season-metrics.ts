@@ -2,6 +2,7 @@
 // sections, a section of {video, det_group, resolution} fragments. Sections and fragments come from the shared
 // cache; only the sections missing there are built, from their fragments, and only the fragments missing there
 // are read from MongoDB (one query). So releasing one video builds one section and that video's fragments.
+// A video's fragments are those of its released run: a re-run waiting for release changes nothing here.
 //
 // A fragment is cached as the JSON text it contributes to its section. A section is cached compressed, as a
 // deflate segment of its JSON text, and the response is spliced from the sections' segments into one gzip body
@@ -15,7 +16,7 @@ import { assembleMetricsParts, gameSection, videoFragment, type Fragment, type T
 import { fragmentKey, gameSectionKey } from './cache-keys.ts';
 import type { Resolution } from './rollup.ts';
 import { releasedVideos, visibleDetGroups, type VisibleDetGroup } from './season-store.ts';
-import { readRollups } from './store.ts';
+import { readRollups, type Run } from './store.ts';
 
 export const FRAGMENT_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -66,7 +67,7 @@ interface Game {
   readonly id: string;
   readonly title: string;
   readonly startsAt: string;
-  readonly videos: { readonly id: string; readonly version: string }[];
+  readonly videos: { readonly id: string; readonly run: Run }[];
 }
 
 /** The missing sections' fragments: from the cache, else from MongoDB (and then stored). */
@@ -75,8 +76,9 @@ async function fragmentsOf(games: readonly Game[], detGroups: readonly VisibleDe
     g.videos.flatMap((v) =>
       detGroups.map((dg) => ({
         videoId: v.id,
+        run: v.run,
         detGroupId: dg.id,
-        key: fragmentKey({ videoId: v.id, videoVersion: v.version, detGroupId: dg.id, detGroupVersion: dg.version, resolution }),
+        key: fragmentKey({ videoId: v.id, run: v.run, detGroupId: dg.id, detGroupVersion: dg.version, resolution }),
       })),
     ),
   );
@@ -89,7 +91,7 @@ async function fragmentsOf(games: readonly Game[], detGroups: readonly VisibleDe
     return !f;
   });
   const read = await readRollups(missing, resolution);
-  // A {video, det_group} without a document (the det_group does not apply, or is still being computed) is not cached.
+  // A {video, run, det_group} without a document (the det_group does not apply, or is still being computed) is not cached.
   const built = missing.flatMap((c) => {
     const doc = read.get(`${c.videoId}:${c.detGroupId}`);
     if (!doc) return [];
@@ -106,8 +108,8 @@ export async function buildMetrics(q: { seasonId: string; gameId: string | null;
   const games: Game[] = [];
   for (const v of videos) {
     const last = games.at(-1);
-    if (last?.id === v.gameId) last.videos.push({ id: v.videoId, version: v.version });
-    else games.push({ id: v.gameId, title: v.title, startsAt: v.startsAt, videos: [{ id: v.videoId, version: v.version }] });
+    if (last?.id === v.gameId) last.videos.push({ id: v.videoId, run: v.run });
+    else games.push({ id: v.gameId, title: v.title, startsAt: v.startsAt, videos: [{ id: v.videoId, run: v.run }] });
   }
   const sectionKeys = new Map(
     games.map((g) => [g.id, gameSectionKey({ gameId: g.id, title: g.title, startsAt: g.startsAt, videos: g.videos, detGroups, resolution: q.resolution })]),

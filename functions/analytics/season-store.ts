@@ -1,5 +1,6 @@
 // Catalog reads for the season and game endpoints: versions for cache keys, what a client may see, the season's metadata.
 import { query } from '../lib/pg.ts';
+import type { Run } from './store.ts';
 
 /** updated_at as microseconds since the epoch, as text: the version part of cache keys (a Date would lose microseconds). */
 const micros = (column: string) => `(extract(epoch from ${column}) * 1000000)::bigint::text`;
@@ -50,19 +51,20 @@ export interface VisibleVideo {
   readonly title: string;
   readonly startsAt: string;
   readonly videoId: string;
-  readonly version: string;
+  /** The run of the video's ingest released to clients. */
+  readonly run: Run;
 }
 
-/** Released, ingested videos of a season (or of one game), with their games, in game order. */
+/** Released, ingested videos of a season (or of one game), with their games and released runs, in game order. */
 export async function releasedVideos(seasonId: string, gameId: string | null): Promise<VisibleVideo[]> {
-  const rows = await query<{ game_id: string; title: string; starts_at: Date; video_id: string; version: string }>(
-    `SELECT g.id AS game_id, g.title, g.starts_at, v.id AS video_id, ${micros('v.updated_at')} AS version
+  const rows = await query<{ game_id: string; title: string; starts_at: Date; video_id: string; run: Run }>(
+    `SELECT g.id AS game_id, g.title, g.starts_at, v.id AS video_id, v.released_run AS run
        FROM game g JOIN video v ON v.game_id = g.id
       WHERE g.season_id = $1 AND ($2::uuid IS NULL OR g.id = $2) AND v.ingested_at IS NOT NULL AND v.released_at IS NOT NULL
       ORDER BY g.starts_at, g.id, v.created_at, v.id`,
     [seasonId, gameId],
   );
-  return rows.map((r) => ({ gameId: r.game_id, title: r.title, startsAt: r.starts_at.toISOString(), videoId: r.video_id, version: r.version }));
+  return rows.map((r) => ({ gameId: r.game_id, title: r.title, startsAt: r.starts_at.toISOString(), videoId: r.video_id, run: r.run }));
 }
 
 /** The season with its league and sport, games, game teams, events and videos (only released ones in the `released` view). */

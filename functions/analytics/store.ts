@@ -1,6 +1,8 @@
-// Metric documents in MongoDB: one per {video, det_group} (the frame series, columnar) and one per
-// {video, det_group, resolution} (the rollup). Each has a deterministic _id from its natural key and is
-// written whole by that _id, so a re-run replaces it and never doubles it.
+// Metric documents in MongoDB: one per {video, run, det_group} (the frame series, columnar) and one per
+// {video, run, det_group, resolution} (the rollup), where the run is the ingest run whose frames and
+// localizations they were computed from. Each has a deterministic _id from its natural key and is written
+// whole by that _id, so a retried computation replaces it and never doubles it; a new run never touches the
+// documents of another (see runs.ts for which run each reader sees).
 import { ObjectId } from 'mongodb';
 import { mongo } from '../lib/mongo.ts';
 import { documentId } from './document-id.ts';
@@ -12,13 +14,24 @@ const SERIES = 'frame_series';
 const ROLLUPS = 'rollups';
 const FIELDS = ['frame', 'time', 'count', 'area', 'score', 'centrality', 'eventWeight', 'effectiveness'] as const;
 
-export const seriesId = (videoId: string, detGroupId: string) => ObjectId.createFromHexString(documentId(videoId, detGroupId));
-export const rollupId = (videoId: string, detGroupId: string, resolution: Resolution) =>
-  ObjectId.createFromHexString(documentId(videoId, detGroupId, String(resolution)));
+/** An ingest run: its job's id; null for the results written before runs were named (their ids have no run part). */
+export type Run = string | null;
+
+/** The results of one det_group for one run of a video. */
+export interface ResultsKey {
+  readonly videoId: string;
+  readonly run: Run;
+  readonly detGroupId: string;
+}
+
+const keyParts = (k: ResultsKey) => (k.run === null ? [k.videoId, k.detGroupId] : [k.videoId, k.detGroupId, k.run]);
+export const seriesId = (k: ResultsKey) => ObjectId.createFromHexString(documentId(...keyParts(k)));
+export const rollupId = (k: ResultsKey, resolution: Resolution) => ObjectId.createFromHexString(documentId(...keyParts(k), String(resolution)));
 
 interface SeriesDoc {
   _id: ObjectId;
   videoId: string;
+  run: Run;
   detGroupId: string;
   frameRate: number;
   threshold: number;
@@ -29,6 +42,7 @@ interface SeriesDoc {
 interface RollupDoc {
   _id: ObjectId;
   videoId: string;
+  run: Run;
   detGroupId: string;
   resolution: string;
   frameRate: number;
@@ -36,18 +50,18 @@ interface RollupDoc {
   buckets: Bucket[];
 }
 
-export async function writeResults(videoId: string, meta: { frameRate: number; threshold: number }, results: readonly VideoResults[]): Promise<void> {
+export async function writeResults(videoId: string, run: Run, meta: { frameRate: number; threshold: number }, results: readonly VideoResults[]): Promise<void> {
   const db = await mongo();
   const computedAt = new Date();
   for (const r of results) {
+    const key = { videoId, run, detGroupId: r.detGroupId };
     const columns = Object.fromEntries(FIELDS.map((f) => [f, r.series.map((m) => m[f])])) as SeriesDoc['columns'];
-    const series: SeriesDoc = { _id: seriesId(videoId, r.detGroupId), videoId, detGroupId: r.detGroupId, ...meta, computedAt, columns };
+    const series: SeriesDoc = { _id: seriesId(key), ...key, ...meta, computedAt, columns };
     await db.collection<SeriesDoc>(SERIES).replaceOne({ _id: series._id }, series, { upsert: true });
     for (const resolution of RESOLUTIONS) {
       const doc: RollupDoc = {
-        _id: rollupId(videoId, r.detGroupId, resolution),
-        videoId,
-        detGroupId: r.detGroupId,
+        _id: rollupId(key, resolution),
+        ...key,
         resolution: String(resolution),
         frameRate: meta.frameRate,
         computedAt,
@@ -58,10 +72,24 @@ export async function writeResults(videoId: string, meta: { frameRate: number; t
   }
 }
 
-/** Removes a video's documents of det_groups not in `keep` (a re-run after the video's detectables changed). */
-export async function deleteVideoResultsExcept(videoId: string, keep: readonly string[]): Promise<void> {
+/** Removes a run's documents of det_groups not in `keep` (a det_group deleted, or no longer applying, meanwhile). */
+export async function deleteRunResultsExcept(videoId: string, run: Run, keep: readonly string[]): Promise<void> {
   const db = await mongo();
-  for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ videoId, detGroupId: { $nin: [...keep] } });
+  for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ videoId, run, detGroupId: { $nin: [...keep] } });
+}
+
+/** Removes the documents of one det_group for one run of a video. */
+export async function deleteResults(key: ResultsKey): Promise<void> {
+  const db = await mongo();
+  await db.collection(SERIES).deleteOne({ _id: seriesId(key) });
+  await db.collection(ROLLUPS).deleteMany({ _id: { $in: RESOLUTIONS.map((r) => rollupId(key, r)) } });
+}
+
+/** Removes every document of one run of a video. */
+export async function deleteRun(videoId: string, run: Run): Promise<void> {
+  const db = await mongo();
+  // `run: null` also matches the documents without a run field (written before runs were named).
+  for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ videoId, run });
 }
 
 /** Removes every document of a det_group (it is no longer referenced by any client). */
@@ -70,16 +98,33 @@ export async function deleteDetGroupResults(detGroupId: string): Promise<void> {
   for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ detGroupId });
 }
 
-export async function readRollup(videoId: string, detGroupId: string, resolution: Resolution): Promise<{ frameRate: number; buckets: Bucket[] } | undefined> {
+const documentIds = (k: ResultsKey) => [seriesId(k), ...RESOLUTIONS.map((r) => rollupId(k, r))];
+
+/** Of these results, the ones not written completely (the frame series or a rollup missing). */
+export async function incompleteResults<K extends ResultsKey>(keys: readonly K[]): Promise<K[]> {
+  if (keys.length === 0) return [];
   const db = await mongo();
-  const doc = await db.collection<RollupDoc>(ROLLUPS).findOne({ _id: rollupId(videoId, detGroupId, resolution) });
+  const ids = keys.flatMap(documentIds);
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += 250) {
+    for (const c of [SERIES, ROLLUPS]) {
+      const docs = await db.collection(c).find({ _id: { $in: ids.slice(i, i + 250) } }, { projection: { _id: 1 } }).toArray();
+      for (const d of docs) found.add(String(d._id));
+    }
+  }
+  return keys.filter((k) => documentIds(k).some((id) => !found.has(String(id))));
+}
+
+export async function readRollup(key: ResultsKey, resolution: Resolution): Promise<{ frameRate: number; buckets: Bucket[] } | undefined> {
+  const db = await mongo();
+  const doc = await db.collection<RollupDoc>(ROLLUPS).findOne({ _id: rollupId(key, resolution) });
   return doc ? { frameRate: doc.frameRate, buckets: doc.buckets } : undefined;
 }
 
 /** The frame series between `from` and `to` seconds (inclusive), as rows. */
-export async function readFrames(videoId: string, detGroupId: string, from = 0, to = Number.POSITIVE_INFINITY): Promise<{ frameRate: number; frames: FrameMetric[] } | undefined> {
+export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE_INFINITY): Promise<{ frameRate: number; frames: FrameMetric[] } | undefined> {
   const db = await mongo();
-  const doc = await db.collection<SeriesDoc>(SERIES).findOne({ _id: seriesId(videoId, detGroupId) });
+  const doc = await db.collection<SeriesDoc>(SERIES).findOne({ _id: seriesId(key) });
   if (!doc) return undefined;
   const frames: FrameMetric[] = [];
   const c = doc.columns;
@@ -100,12 +145,12 @@ export async function readFrames(videoId: string, detGroupId: string, from = 0, 
   return { frameRate: doc.frameRate, frames };
 }
 
-/** Many rollups at one resolution in one query; pairs without a document are absent from the result (keyed `video:det_group`). */
-export async function readRollups(pairs: readonly { videoId: string; detGroupId: string }[], resolution: Resolution): Promise<Map<string, { frameRate: number; buckets: Bucket[] }>> {
+/** Many rollups at one resolution in one query; results without a document are absent from the result (keyed `video:det_group`). */
+export async function readRollups(keys: readonly ResultsKey[], resolution: Resolution): Promise<Map<string, { frameRate: number; buckets: Bucket[] }>> {
   const found = new Map<string, { frameRate: number; buckets: Bucket[] }>();
-  if (pairs.length === 0) return found;
+  if (keys.length === 0) return found;
   const db = await mongo();
-  const ids = pairs.map((p) => rollupId(p.videoId, p.detGroupId, resolution));
+  const ids = keys.map((k) => rollupId(k, resolution));
   // In chunks: one reply stays a few MB however many fragments a cold season build needs.
   for (let i = 0; i < ids.length; i += 50) {
     const docs = await db.collection<RollupDoc>(ROLLUPS).find({ _id: { $in: ids.slice(i, i + 50) } }).toArray();

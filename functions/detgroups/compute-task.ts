@@ -1,11 +1,14 @@
-// detgroups-compute (Task inside the Map of det-group): one det_group's metrics for one video.
+// detgroups-compute (Task inside the Map of det-group): one det_group's metrics for one video, written for the
+// video's run whose frames and localizations are in place.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-video.ts';
+import { isKept } from '../analytics/runs.ts';
+import { deleteResults } from '../analytics/store.ts';
 import { finishStep } from '../jobs/store.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
-import { touchDetGroup } from './store.ts';
+import { detGroupExists, touchDetGroup } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), detGroupId: z.uuid(), videoId: z.uuid() });
 
@@ -13,9 +16,18 @@ export const handler = taskHandler(Input, async ({ jobId, detGroupId, videoId })
   logger.appendKeys({ jobId, detGroupId, videoId });
   // Still applies? The video may have been re-ingested with other localizations since the list was made.
   const detGroups = await applicableDetGroups(videoId, [detGroupId]);
-  const computed = await computeVideoMetrics(await getIngestVideo(videoId), detGroups);
+  const video = await getIngestVideo(videoId);
+  const computed = (await computeVideoMetrics(video, video.metricsRun, detGroups)).length > 0;
+  // Checked again after writing: the det_group may have been deleted (its documents removed) or the run replaced
+  // while this computed, and what was written then would stay behind. Deleting comes after their own change in
+  // both cases, so whichever runs last removes the documents.
+  const wanted = computed && (await detGroupExists(detGroupId)) && (await isKept(videoId, video.metricsRun));
+  if (computed && !wanted) {
+    await deleteResults({ videoId, run: video.metricsRun, detGroupId });
+    logger.info('det_group deleted or run replaced while computing; its results were removed');
+  }
   // New metrics of a det_group change what its clients see: touching it (and so them) moves their cache keys.
-  if (computed.length > 0) await touchDetGroup(detGroupId);
+  if (wanted) await touchDetGroup(detGroupId);
   await finishStep(jobId, 'compute', 1);
-  return { videoId, computed: computed.length > 0 };
+  return { videoId, computed: wanted };
 });

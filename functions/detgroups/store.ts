@@ -139,3 +139,7 @@ export async function videosFor(detGroupId: string): Promise<string[]> {
 export async function touchDetGroup(detGroupId: string): Promise<void> {
   await query('UPDATE det_group SET updated_at = now() WHERE id = $1', [detGroupId]);
 }
+
+export async function detGroupExists(detGroupId: string): Promise<boolean> {
+  return (await query('SELECT 1 FROM det_group WHERE id = $1', [detGroupId])).length > 0;
+}

@@ -1,10 +1,12 @@
 // ingest-metrics (last Task of video-ingest before the outcome): computes every det_group that applies to the
-// video and replaces the video's metric documents.
+// video and writes the results of this run (named by its job), leaving those of other runs as they are: clients
+// keep reading the released run until an admin releases this one.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-video.ts';
-import { deleteVideoResultsExcept } from '../analytics/store.ts';
+import { keptRuns, removeUnkeptRuns, videoRuns } from '../analytics/runs.ts';
+import { deleteRunResultsExcept } from '../analytics/store.ts';
 import { finishStep, startStep } from '../jobs/store.ts';
 import { getIngestVideo, markIngested, markMetricsReady } from './videos.ts';
 
@@ -14,15 +16,19 @@ export const handler = taskHandler(Input, async ({ jobId, videoId, frameCount })
   logger.appendKeys({ jobId, videoId });
   await finishStep(jobId, 'frames');
   await startStep(jobId, 'metrics');
-  await markMetricsReady(videoId, frameCount);
+  const run = jobId;
+  const before = keptRuns((await videoRuns(videoId)) ?? {});
+  await markMetricsReady(videoId, frameCount, run);
   // Read after the mark above is committed: see markMetricsReady.
   const detGroups = await applicableDetGroups(videoId);
-  const computed = await computeVideoMetrics(await getIngestVideo(videoId), detGroups);
-  // Documents of det_groups that no longer apply go; the set is read again so that a det_group created since
-  // (and computed for this video by its own job) keeps its documents.
-  await deleteVideoResultsExcept(videoId, (await applicableDetGroups(videoId)).map((g) => g.detGroupId));
-  await markIngested(videoId);
+  const computed = await computeVideoMetrics(await getIngestVideo(videoId), run, detGroups);
+  // Documents of det_groups deleted meanwhile go; the set is read again so that a det_group created since
+  // (and computed for this run by its own job) keeps its documents.
+  await deleteRunResultsExcept(videoId, run, (await applicableDetGroups(videoId)).map((g) => g.detGroupId));
+  const ingested = await markIngested(videoId, run);
+  // The runs this one replaced (an earlier unreleased or failed run) are read by nobody now.
+  await removeUnkeptRuns(videoId, ingested ? before : [...before, run]);
   await finishStep(jobId, 'metrics');
-  logger.info('video metrics computed', { detGroups: computed.length });
+  logger.info('video metrics computed', { detGroups: computed.length, ingested });
   return { detGroups: computed };
 });

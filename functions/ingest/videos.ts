@@ -20,16 +20,18 @@ export interface IngestVideo {
   readonly ingestThreshold: number;
   readonly durationSeconds: number | null;
   readonly frameCount: number | null;
+  /** The ingest run whose frames and localizations are in place (null: one from before runs were named). */
+  readonly metricsRun: string | null;
 }
 
 export async function getIngestVideo(videoId: string): Promise<IngestVideo> {
   const rows = await query<{
     id: string; game_id: string; status: string; s3_key: string | null; localizations_key: string | null;
     label_mapping: Record<string, string> | null; ingest_frame_rate: string; ingest_threshold: string;
-    duration_seconds: string | null; frame_count: number | null;
+    duration_seconds: string | null; frame_count: number | null; metrics_run: string | null;
   }>(
     `SELECT id, game_id, status, s3_key, localizations_key, label_mapping, ingest_frame_rate, ingest_threshold,
-            duration_seconds, frame_count FROM video WHERE id = $1`,
+            duration_seconds, frame_count, metrics_run FROM video WHERE id = $1`,
     [videoId],
   );
   const r = rows[0];
@@ -45,6 +47,7 @@ export async function getIngestVideo(videoId: string): Promise<IngestVideo> {
     ingestThreshold: Number(r.ingest_threshold),
     durationSeconds: r.duration_seconds === null ? null : Number(r.duration_seconds),
     frameCount: r.frame_count,
+    metricsRun: r.metrics_run,
   };
 }
 
@@ -75,13 +78,22 @@ export async function setVideoDetectables(videoId: string, detectableIds: readon
 }
 
 /**
- * Frames and localizations are in place. Committed before the ingest reads the det_groups, so that a det_group
- * created meanwhile is either read by this ingest or finds this video ready when its own job lists videos.
+ * Frames and localizations of `run` are in place. Committed before the ingest reads the det_groups, so that a
+ * det_group created meanwhile is either read by this ingest or finds this video ready when its own job lists
+ * videos (and computes it for this run).
  */
-export async function markMetricsReady(videoId: string, frameCount: number): Promise<void> {
-  await query('UPDATE video SET frame_count = $2, metrics_ready_at = now() WHERE id = $1', [videoId, frameCount]);
+export async function markMetricsReady(videoId: string, frameCount: number, run: string): Promise<void> {
+  await query('UPDATE video SET frame_count = $2, metrics_ready_at = now(), metrics_run = $3 WHERE id = $1', [videoId, frameCount, run]);
 }
 
-export async function markIngested(videoId: string): Promise<void> {
-  await query(`UPDATE video SET status = 'ingested', ingested_at = now() WHERE id = $1`, [videoId]);
+/**
+ * The run completed: its results are the video's (what operators read, and what a release pins). A run that a
+ * newer one has replaced in the meantime (its frames are in place) does not become the video's results.
+ */
+export async function markIngested(videoId: string, run: string): Promise<boolean> {
+  const rows = await query(
+    `UPDATE video SET status = 'ingested', ingested_at = now(), ingested_run = $2 WHERE id = $1 AND metrics_run = $2 RETURNING id`,
+    [videoId, run],
+  );
+  return rows.length > 0;
 }

@@ -7,6 +7,9 @@ import { rollupId } from '../../functions/analytics/store.ts';
 import { RESOLUTIONS, rollup, type Resolution } from '../../functions/analytics/rollup.ts';
 import { seededRandom } from './random.ts';
 
+/** The ingest run of every fixture video. */
+export const FIXTURE_RUN = 'ingest-fixture';
+
 export class SeasonFixture {
   constructor(
     readonly db: pg.Client,
@@ -39,13 +42,13 @@ export class SeasonFixture {
     return this.one('INSERT INTO game (season_id, title, starts_at) VALUES ($1, $2, $3) RETURNING id', [seasonId, title, startsAt]);
   }
 
-  /** An ingested video (5 fps); released unless told otherwise. */
+  /** An ingested video (5 fps) whose one ingest run is FIXTURE_RUN; released unless told otherwise. */
   video(gameId: string, title: string, o: { seconds: number; released?: boolean }): Promise<string> {
     return this.one(
       `INSERT INTO video (game_id, title, status, duration_seconds, frame_rate, width, height, ingest_frame_rate, frame_count,
-                          metrics_ready_at, ingested_at, released_at)
-       VALUES ($1, $2, 'ingested', $3, 25, 320, 240, 5, $4, now(), now(), CASE WHEN $5 THEN now() END) RETURNING id`,
-      [gameId, title, o.seconds, o.seconds * 5, o.released !== false],
+                          metrics_ready_at, metrics_run, ingested_at, ingested_run, released_at, released_run)
+       VALUES ($1, $2, 'ingested', $3, 25, 320, 240, 5, $4, now(), $6, now(), $6, CASE WHEN $5 THEN now() END, CASE WHEN $5 THEN $6 END) RETURNING id`,
+      [gameId, title, o.seconds, o.seconds * 5, o.released !== false, FIXTURE_RUN],
     );
   }
 
@@ -70,7 +73,7 @@ export class SeasonFixture {
     return key;
   }
 
-  /** Rollup documents of {video, det_group} from a random frame series of `seconds` at 5 fps, at the given resolutions. */
+  /** Rollup documents of {video, FIXTURE_RUN, det_group} from a random frame series of `seconds` at 5 fps, at the given resolutions. */
   async metrics(videoId: string, detGroupId: string, o: { seconds: number; seed: number; resolutions?: readonly Resolution[] }): Promise<void> {
     const fps = 5;
     const random = seededRandom(o.seed);
@@ -82,8 +85,8 @@ export class SeasonFixture {
     const computedAt = new Date();
     const rollups = this.mongo.db(this.mongoDatabase).collection('rollups');
     for (const resolution of o.resolutions ?? RESOLUTIONS) {
-      const _id = rollupId(videoId, detGroupId, resolution);
-      const doc = { _id, videoId, detGroupId, resolution: String(resolution), frameRate: fps, computedAt, buckets: rollup(frames, fps, resolution) };
+      const _id = rollupId({ videoId, run: FIXTURE_RUN, detGroupId }, resolution);
+      const doc = { _id, videoId, run: FIXTURE_RUN, detGroupId, resolution: String(resolution), frameRate: fps, computedAt, buckets: rollup(frames, fps, resolution) };
       await rollups.replaceOne({ _id }, doc, { upsert: true });
     }
   }

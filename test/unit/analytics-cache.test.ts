@@ -20,19 +20,21 @@ describe('cache keys', () => {
     expect(seasonMetricsKey({ ...base, clientId: 'c2' })).not.toBe(k);
     expect(gameMetricsKey({ ...base, gameId: 'g1' })).toBe(`game-metrics:${CACHE_FORMAT}:g1:season@100:client:c1@200:r60`);
     expect(seasonMetaKey('s1', '100', 'released')).not.toBe(seasonMetaKey('s1', '100', 'all'));
-    const f = { videoId: 'v', videoVersion: '1', detGroupId: 'd', detGroupVersion: '2', resolution: 1 as const };
-    expect(fragmentKey(f)).toBe(`fragment:${CACHE_FORMAT}:video:v@1:dg:d@2:r1`);
-    expect(fragmentKey({ ...f, videoVersion: '3' })).not.toBe(fragmentKey(f));
+    const f = { videoId: 'v', run: 'ingest-1', detGroupId: 'd', detGroupVersion: '2', resolution: 1 as const };
+    expect(fragmentKey(f)).toBe(`fragment:${CACHE_FORMAT}:video:v:run:ingest-1:dg:d@2:r1`);
+    expect(fragmentKey({ ...f, run: 'ingest-2' })).not.toBe(fragmentKey(f));
+    expect(fragmentKey({ ...f, run: null })).toBe(`fragment:${CACHE_FORMAT}:video:v:run:unnamed:dg:d@2:r1`);
     expect(fragmentKey({ ...f, detGroupVersion: '3' })).not.toBe(fragmentKey(f));
-    const section = { gameId: 'g', title: 'T', startsAt: 's', videos: [{ id: 'v', version: '1' }], detGroups: [{ id: 'd', version: '2' }, { id: 'e', version: '3' }], resolution: 60 as const };
+    const section = { gameId: 'g', title: 'T', startsAt: 's', videos: [{ id: 'v', run: 'ingest-1' as string | null }], detGroups: [{ id: 'd', version: '2' }, { id: 'e', version: '3' }], resolution: 60 as const };
     const sk = gameSectionKey(section);
     expect(sk).toMatch(new RegExp(`^game-section:${CACHE_FORMAT}:g:r60:[A-Za-z0-9_-]{43}$`));
     expect(gameSectionKey({ ...section })).toBe(sk);
     for (const changed of [
       { title: 'T2' },
       { startsAt: 's2' },
-      { videos: [{ id: 'v', version: '2' }] },
-      { videos: [{ id: 'v', version: '1' }, { id: 'w', version: '1' }] },
+      { videos: [{ id: 'v', run: 'ingest-2' }] },
+      { videos: [{ id: 'v', run: null }] },
+      { videos: [{ id: 'v', run: 'ingest-1' }, { id: 'w', run: 'ingest-1' }] },
       { detGroups: [{ id: 'd', version: '2' }] },
       { detGroups: [{ id: 'e', version: '3' }, { id: 'd', version: '2' }] },
       { detGroups: [{ id: 'd', version: '9' }, { id: 'e', version: '3' }] },
