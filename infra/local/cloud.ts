@@ -46,7 +46,7 @@ export interface LocalCloud {
   readonly router: Router;
   /** Resolves when no workflow execution is running. */
   waitForIdle(): Promise<void>;
-  /** Writes what the stores keep for a later write (the MongoDB snapshot) now: a bench measures after it. */
+  /** Resolves when every MongoDB write is on disk and no compaction is running: a bench measures after it. */
   flush(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -162,9 +162,15 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
           migrationsDir: join(ROOT, 'migrations'),
         }),
       ),
-      freePort().then((port) => startMongo({ dataDir: join(dir, 'mongodb'), port })),
+      freePort().then((port) => startMongo({ dataDir: join(dir, 'mongodb'), port, log })),
       startDynamo({ dataDir: join(dir, 'dynamodb'), port: 0, region: REGION }),
-      startS3Sqs({ dataDir: join(dir, 's3sqs'), port: 0, region: REGION, onObject: (e) => notify.router?.onObject(e) }),
+      startS3Sqs({
+        dataDir: join(dir, 's3sqs'),
+        port: 0,
+        region: REGION,
+        notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [],
+        log,
+      }),
     ]);
     stops.push(postgres.stop, mongo.stop, dynamo.stop, s3sqs.stop);
 
@@ -232,6 +238,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     });
     notify.router = router;
     router.start(options.schedules !== false);
+    s3sqs.startNotifications((m) => router.sendNotification(m));
     stops.push(() => router.stop());
 
     return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, stop: stopAll };

@@ -17,13 +17,18 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const children: { killAll(): void }[] = [];
+afterAll(() => {
+  children.forEach((c) => c.killAll());
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 /** A journal this small makes the child compact every few writes, so kills also land during compactions. */
 const SMALL_JOURNAL = String(64 * 1024);
 
 async function startStore(dir: string) {
   const child = await startChild<{ uri: string }>('test/support/mongo-child.ts', [dir, SMALL_JOURNAL]);
+  children.push(child);
   const client = await new MongoClient(child.ready.uri, { serverSelectionTimeoutMS: 1_000 }).connect();
   return { child, client, docs: client.db('framewise').collection<{ _id: ObjectId; v: number; pad?: string }>('docs') };
 }
