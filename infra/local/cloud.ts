@@ -185,6 +185,13 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     });
     stops.push(sfn.stop);
 
+    // det_group work has its own queue and concurrency so that it cannot starve video ingestion; in AWS its
+    // functions also run in instances of their own. Here one event loop runs them all, so det_group computation
+    // tasks wait while a video is being ingested (from its notification to its outcome).
+    const ingest = topology.stateMachines.find((s) => s.name === 'video-ingest')!;
+    const detGroupTasks = topology.stateMachines.find((s) => s.name === 'det-group')!.functions.filter((f) => !ingest.functions.includes(f));
+    functions.deferWhile(detGroupTasks, () => sfn.runningExecutions(localName(ingest.name)) > 0 || functions.running('ingest-upload') > 0);
+
     const api = await startApi({ port: 0, routes: httpRoutes(), functions });
     stops.push(api.stop);
 

@@ -1,5 +1,7 @@
 // Runs the topology's functions in this process, as Lambda would: a fresh context per invocation, the
 // function's timeout enforced, one handler module loaded once (a warm container).
+// Lambda runs each function in instances of its own; here every function shares one event loop, so work that
+// must not slow other work down can be deferred while that other work runs (see deferWhile).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,9 +36,42 @@ class Gate {
   }
 }
 
+/** A deferred invocation waits at most this long for the work it yields to, then runs anyway. */
+const MAX_DEFER_MS = 10_000;
+const DEFER_POLL_MS = 50;
+
+/** Invocations waiting for `busy()` to turn false, checked for all of them on one timer. */
+class Deferral {
+  private readonly waiting: { busy: () => boolean; until: number; go: () => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  wait(busy: () => boolean): Promise<void> {
+    return new Promise((go) => {
+      this.waiting.push({ busy, until: Date.now() + MAX_DEFER_MS, go });
+      this.timer ??= setInterval(() => this.check(), DEFER_POLL_MS);
+    });
+  }
+
+  private check(): void {
+    const now = Date.now();
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const w = this.waiting[i]!;
+      if (w.busy() && now < w.until) continue;
+      this.waiting.splice(i, 1);
+      w.go();
+    }
+    if (this.waiting.length > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
 export class LocalFunctions {
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly gates = new Map<string, Gate>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly deferred = new Map<string, () => boolean>();
+  private readonly deferral = new Deferral();
   private readonly interceptors: ((name: string, event: unknown) => Promise<void> | void)[] = [];
 
   constructor(
@@ -64,6 +99,8 @@ export class LocalFunctions {
   async invoke(name: string, event: unknown): Promise<unknown> {
     const fn = findFunction(name);
     for (const intercept of this.interceptors) await intercept(fn.name, event);
+    const busy = this.deferred.get(fn.name);
+    if (busy?.()) await this.deferral.wait(busy);
     if (fn.reservedConcurrency === undefined) return this.run(fn, event);
     let gate = this.gates.get(fn.name);
     if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency)));
@@ -75,12 +112,31 @@ export class LocalFunctions {
     }
   }
 
+  /** Invocations of `functions` start only when `busy()` is false (or after waiting MAX_DEFER_MS). */
+  deferWhile(functions: readonly string[], busy: () => boolean): void {
+    for (const f of functions) this.deferred.set(f, busy);
+  }
+
+  /** Invocations of `name` running now. */
+  running(name: string): number {
+    return this.inFlight.get(name) ?? 0;
+  }
+
   /** Runs `intercept` before every invocation (tests use it to act at a chosen step of a workflow). */
   intercept(intercept: (name: string, event: unknown) => Promise<void> | void): void {
     this.interceptors.push(intercept);
   }
 
   private async run(fn: FunctionDef, event: unknown): Promise<unknown> {
+    this.inFlight.set(fn.name, this.running(fn.name) + 1);
+    try {
+      return await this.runOnce(fn, event);
+    } finally {
+      this.inFlight.set(fn.name, this.running(fn.name) - 1);
+    }
+  }
+
+  private async runOnce(fn: FunctionDef, event: unknown): Promise<unknown> {
     const handler = await this.handler(fn);
     const requestId = randomUUID();
     const started = Date.now();

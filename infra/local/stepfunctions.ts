@@ -59,6 +59,8 @@ export interface LocalStepFunctions {
   createStateMachine(name: string, definition: object | string): Promise<string>;
   /** Resolves when no execution is running. */
   waitForIdle(): Promise<void>;
+  /** How many executions of the state machine named `name` are running now. */
+  runningExecutions(name: string): number;
   /** Aborts running executions, closes the server, flushes state. */
   stop(): Promise<void>;
 }
@@ -481,6 +483,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     stateMachineArn: (name) => stateMachineArn(region, account, name),
     createStateMachine: async (name, definition) => putMachine(name, definition, defaultRoleArn, 'STANDARD', true).arn,
     waitForIdle,
+    runningExecutions: (name) => [...running.keys()].filter((arn) => executions.get(arn)?.stateMachineArn === stateMachineArn(region, account, name)).length,
     async stop() {
       for (const x of executions.values()) stopExecution(x, undefined, STOPPED_CAUSE);
       await waitForIdle();
