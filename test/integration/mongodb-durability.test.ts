@@ -4,6 +4,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EJSON, ObjectId as BsonObjectId } from 'bson';
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,45 @@ describe('local MongoDB durability', () => {
       expect(await second.docs.countDocuments()).toBe(60);
     } finally {
       await kill(second);
+    }
+  });
+
+  it('compacts a 60 MB store off the hot path: no stall of the event loop, nothing lost', async () => {
+    const dir = tempDir();
+    const payload = 'x'.repeat(200_000);
+    let mongo = await startMongo({ dataDir: dir, port: await freePort(), compactAfterBytes: 1024 ** 3 });
+    let client = await new MongoClient(mongo.uri).connect();
+    for (let batch = 0; batch < 15; batch++) {
+      await client.db('framewise').collection('big').insertMany(Array.from({ length: 20 }, (_, i) => ({ _id: idOf(batch * 20 + i), payload })));
+    }
+    await client.close();
+    await mongo.stop();
+
+    // A start replays the 60 MB journal and compacts it in the background while the server serves.
+    mongo = await startMongo({ dataDir: dir, port: await freePort(), compactAfterBytes: 1024 * 1024 });
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    client = await new MongoClient(mongo.uri).connect();
+    const started = Date.now();
+    expect((await client.db('framewise').collection('big').findOne({ _id: idOf(7) }))?._id).toEqual(idOf(7));
+    const firstReadMs = Date.now() - started;
+    await mongo.flush();
+    loop.disable();
+    // One snapshot and the journal after it are left: the journals it holds are gone.
+    expect(readdirSync(dir).filter((f) => f.startsWith('journal-') || f.startsWith('snapshot-')).sort()).toEqual(['journal-3.bson', 'snapshot-3.bson']);
+    // The whole-store snapshot this replaces blocked the event loop for 1.7 s at this size.
+    expect(loop.max / 1e6).toBeLessThan(500);
+    expect(firstReadMs).toBeLessThan(500);
+    await client.close();
+    await mongo.stop();
+
+    mongo = await startMongo({ dataDir: dir, port: await freePort() });
+    client = await new MongoClient(mongo.uri).connect();
+    try {
+      expect(await client.db('framewise').collection('big').countDocuments()).toBe(300);
+    } finally {
+      await client.close();
+      await mongo.stop();
     }
   });
 
