@@ -1,12 +1,13 @@
 // The local cloud's AWS Step Functions: the Step Functions JSON 1.0 API on 127.0.0.1, so functions and
 // the `aws` CLI use @aws-sdk/client-sfn / `--endpoint-url` unchanged. Executions run on
 // aws-local-stepfunctions; every Task state calls the caller's `invoke(functionName, payload)`.
-// State machines and executions (with their history) persist to `<dataDir>/state.json`.
+// State machines and executions (with their history) persist to `<dataDir>/state.json`; a request that changes
+// them (CreateStateMachine, StartExecution, StopExecution, ...) is answered once that file is fsynced with it.
 // Hand-written on node:http: the protocol is ten JSON actions, and no maintained npm emulator serves
 // it without Docker or Java.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -101,6 +102,8 @@ type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResour
 type JsonValue = Parameters<StateMachine['run']>[0];
 
 const STOPPED_CAUSE = 'local cloud stopped';
+/** Actions whose reply waits until the state they changed is on disk. */
+const CHANGES = new Set(['CreateStateMachine', 'UpdateStateMachine', 'DeleteStateMachine', 'StartExecution', 'StopExecution']);
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 const cloneJson = (v: unknown): JsonValue => JSON.parse(JSON.stringify(v ?? null)) as JsonValue;
@@ -143,8 +146,16 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       dirty = false;
       const text = JSON.stringify({ version: 1, stateMachines: [...machines.values()], executions: [...executions.values()] });
       try {
-        await writeFile(`${file}.tmp`, text);
+        const out = await open(`${file}.tmp`, 'w');
+        try {
+          await out.writeFile(text);
+          await out.datasync();
+        } finally {
+          await out.close();
+        }
         await rename(`${file}.tmp`, file);
+        const folder = await open(opts.dataDir, 'r');
+        await folder.sync().finally(() => folder.close());
       } catch (e) {
         log({ level: 'error', msg: 'cannot write state', file, error: (e as Error).message });
       }
@@ -452,7 +463,9 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new SfnError('SerializationException', 'Request body is not a JSON object');
       }
-      send(res, 200, (await run(input as Json)) ?? {});
+      const output = (await run(input as Json)) ?? {};
+      if (CHANGES.has(action)) await saved; // what the reply acknowledges is on disk
+      send(res, 200, output);
     } catch (e) {
       if (e instanceof SfnError) {
         send(res, 400, { __type: e.type, message: e.message }, e.type);

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api, startCloudProcess, type CloudProcess } from '../support/child.ts';
@@ -64,7 +65,7 @@ describe('local cloud stopped the hard way', () => {
     const put = await fetch(plan.body.url, { method: 'PUT', headers: plan.body.headers, body });
     if (put.ok) first.killAll('SIGKILL'); // the whole local cloud, at 0 ms after the 200
     expect(put.status).toBe(200);
-    await first.exited;
+    await first.allGone();
 
     const second = await start(dir);
     try {
@@ -76,6 +77,32 @@ describe('local cloud stopped the hard way', () => {
       expect(job).toMatchObject({ kind: 'video-ingest', videoId: video.body.id });
       // Delivered notifications leave the outbox.
       await eventually(async () => (readdirSync(join(dir, 's3sqs', 'outbox')).length === 0 ? true : undefined), 'an empty outbox', 10_000);
+    } finally {
+      second.process.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  it('keeps the workflow executions started right before a SIGKILL', async () => {
+    const dir = tempDir();
+    const first = await start(dir);
+    const aws = { region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } };
+    const stateMachineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:framewise-video-ingest';
+    const names = Array.from({ length: 20 }, (_, i) => `crash-${i}`);
+    const sfn = new SFNClient({ ...aws, endpoint: first.endpoints.stepfunctions });
+    await Promise.all(names.map((name) => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: '{}' }))));
+    first.killAll('SIGKILL'); // the whole local cloud, right after the last start was acknowledged
+    sfn.destroy();
+    await first.allGone();
+
+    const second = await start(dir);
+    try {
+      const sfn2 = new SFNClient({ ...aws, endpoint: second.endpoints.stepfunctions });
+      for (const name of names) {
+        const x = await sfn2.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }));
+        expect(x.name).toBe(name);
+      }
+      sfn2.destroy();
     } finally {
       second.process.kill('SIGTERM');
       await second.exited;

@@ -10,6 +10,8 @@ export interface Child {
   readonly process: ChildProcess;
   /** Kills it and every process it started (its process group: the local cloud's PostgreSQL too), as a crash would. */
   killAll(signal?: NodeJS.Signals): void;
+  /** Resolves when no process of its group is left (a restart must not find the old PostgreSQL still there). */
+  allGone(): Promise<void>;
   /** Everything it wrote to stdout and stderr so far (for failure messages). */
   output(): string;
   /** Resolves when it has exited. */
@@ -58,7 +60,17 @@ export async function startProcess<T>(command: string, args: string[], readyWhen
     });
     void exited.then(({ code, signal }) => fail(new Error(`${entry} exited (${code ?? signal}) before it was ready:\n${out}`)));
   });
-  return { process: child, killAll, ready, exited, output: () => out };
+  const allGone = async () => {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        return;
+      }
+    }
+    throw new Error(`processes of ${entry} still running 30 s after it was killed`);
+  };
+  return { process: child, killAll, allGone, ready, exited, output: () => out };
 }
 
 export interface CloudProcess extends Child {
