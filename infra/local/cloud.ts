@@ -173,6 +173,9 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       }),
     ]);
     stops.push(postgres.stop, mongo.stop, dynamo.stop, s3sqs.stop);
+    // Stopped in reverse: the event sources, then the workflows, then the invocations still running, and only
+    // then the functions' connections (an invocation still running would open them again) and the services.
+    stops.push(closeDb, closeMongo, () => functions.stop());
 
     const sfn = await startStepFunctions({
       port: 0,
@@ -205,7 +208,6 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       mongodb: mongo.uri,
     };
     Object.assign(process.env, functionEnvironment(endpoints, { ...topology.settings, ...options.settings }));
-    stops.push(closeDb, closeMongo);
 
     // Resources, as CloudFormation would create them.
     for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));

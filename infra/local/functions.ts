@@ -52,6 +52,13 @@ class Deferral {
     });
   }
 
+  /** Lets every waiting invocation go now (they find the functions stopped). */
+  release(): void {
+    for (const w of this.waiting.splice(0)) w.go();
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
   private check(): void {
     const now = Date.now();
     for (let i = this.waiting.length - 1; i >= 0; i--) {
@@ -72,6 +79,8 @@ export class LocalFunctions {
   private readonly inFlight = new Map<string, number>();
   private readonly deferred = new Map<string, () => boolean>();
   private readonly deferral = new Deferral();
+  private readonly runs = new Set<Promise<unknown>>();
+  private stopped = false;
   private readonly interceptors: ((name: string, event: unknown) => Promise<void> | void)[] = [];
 
   constructor(
@@ -99,17 +108,26 @@ export class LocalFunctions {
   async invoke(name: string, event: unknown): Promise<unknown> {
     const fn = findFunction(name);
     for (const intercept of this.interceptors) await intercept(fn.name, event);
-    const busy = this.deferred.get(fn.name);
-    if (busy?.()) await this.deferral.wait(busy);
-    if (fn.reservedConcurrency === undefined) return this.run(fn, event);
+    if (fn.reservedConcurrency === undefined) {
+      await this.deferIfBusy(fn.name);
+      return this.run(fn, event);
+    }
     let gate = this.gates.get(fn.name);
     if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency)));
     await gate.enter();
     try {
+      // Deferred with its slot taken: invocations queued behind the slots must not start past a deferral either.
+      await this.deferIfBusy(fn.name);
       return await this.run(fn, event);
     } finally {
       gate.leave();
     }
+  }
+
+  private async deferIfBusy(name: string): Promise<void> {
+    const busy = this.deferred.get(name);
+    if (busy?.()) await this.deferral.wait(busy);
+    if (this.stopped) throw new Error(`the local cloud is stopping: ${name} not invoked`);
   }
 
   /** Invocations of `functions` start only when `busy()` is false (or after waiting MAX_DEFER_MS). */
@@ -129,11 +147,24 @@ export class LocalFunctions {
 
   private async run(fn: FunctionDef, event: unknown): Promise<unknown> {
     this.inFlight.set(fn.name, this.running(fn.name) + 1);
+    const run = this.runOnce(fn, event);
+    this.runs.add(run);
     try {
-      return await this.runOnce(fn, event);
+      return await run;
     } finally {
+      this.runs.delete(run);
       this.inFlight.set(fn.name, this.running(fn.name) - 1);
     }
+  }
+
+  /** Invokes nothing more and resolves when the invocations still running have ended (at most `waitMs`). */
+  async stop(waitMs = 10_000): Promise<void> {
+    this.stopped = true;
+    this.deferral.release();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((r) => (timer = setTimeout(r, waitMs)));
+    await Promise.race([Promise.allSettled([...this.runs]), late]);
+    clearTimeout(timer);
   }
 
   private async runOnce(fn: FunctionDef, event: unknown): Promise<unknown> {

@@ -1,13 +1,14 @@
 // The local cloud's AWS Step Functions: the Step Functions JSON 1.0 API on 127.0.0.1, so functions and
 // the `aws` CLI use @aws-sdk/client-sfn / `--endpoint-url` unchanged. Executions run on
 // aws-local-stepfunctions; every Task state calls the caller's `invoke(functionName, payload)`.
-// State machines and executions (with their history) persist to `<dataDir>/state.json`; a request that changes
-// them (CreateStateMachine, StartExecution, StopExecution, ...) is answered once that file is fsynced with it.
+// State machines and executions (with their history) persist to `<dataDir>/state.json`, rewritten after each
+// change; a request that changes them (CreateStateMachine, StartExecution, StopExecution, ...) is answered once
+// that file is written with the change and fsynced (the progress of executions in between is not fsynced).
 // Hand-written on node:http: the protocol is ten JSON actions, and no maintained npm emulator serves
 // it without Docker or Java.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -146,20 +147,20 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       dirty = false;
       const text = JSON.stringify({ version: 1, stateMachines: [...machines.values()], executions: [...executions.values()] });
       try {
-        const out = await open(`${file}.tmp`, 'w');
-        try {
-          await out.writeFile(text);
-          await out.datasync();
-        } finally {
-          await out.close();
-        }
+        await writeFile(`${file}.tmp`, text);
         await rename(`${file}.tmp`, file);
-        const folder = await open(opts.dataDir, 'r');
-        await folder.sync().finally(() => folder.close());
       } catch (e) {
         log({ level: 'error', msg: 'cannot write state', file, error: (e as Error).message });
       }
     });
+  };
+
+  /** Makes the last state written durable: what a reply acknowledges (progress in between is written, not synced). */
+  const syncState = async (): Promise<void> => {
+    for (const path of [file, opts.dataDir]) {
+      const handle = await open(path, 'r');
+      await handle.sync().finally(() => handle.close());
+    }
   };
 
   const stored = await readFile(file, 'utf8').then(
@@ -464,7 +465,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
         throw new SfnError('SerializationException', 'Request body is not a JSON object');
       }
       const output = (await run(input as Json)) ?? {};
-      if (CHANGES.has(action)) await saved; // what the reply acknowledges is on disk
+      if (CHANGES.has(action)) await saved.then(syncState); // what the reply acknowledges is on disk
       send(res, 200, output);
     } catch (e) {
       if (e instanceof SfnError) {

@@ -1,5 +1,6 @@
 // det_group work cannot starve video ingestion, on the local cloud too: an ingest started during a burst of
-// 30 det_group jobs finishes within 1.5 times the time the same ingest takes alone, both measured here.
+// 30 det_group jobs finishes within 1.5 times the time the same ingest takes alone, both measured here. Every
+// det_group applies to every video, so the ingest computes the same 30 det_groups alone and during the burst.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,6 @@ let gameId: string;
 const detectables: string[] = [];
 let videoFile: string;
 let locFile: string;
-let soloLocFile: string;
 
 async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const res = await fetch(`${cloud.endpoints.api}${path}`, {
@@ -40,20 +40,20 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Uploads a new video and returns the milliseconds from the upload request to its ingest job's success. */
-async function timedIngest(title: string, localizations = locFile): Promise<number> {
+/** Uploads a new video and returns the milliseconds from its upload request to its ingest job's success. */
+async function timedIngest(title: string, localizations = locFile, file = videoFile): Promise<number> {
   const video = await api('POST', '/v1/videos', { gameId, title });
   const loc = await api<UploadPlan>('POST', `/v1/videos/${video.id}/localizations/upload`, { sizeBytes: statSync(localizations).size, labelMapping });
   await uploadFile(loc, localizations);
   const started = Date.now();
-  const plan = await api<UploadPlan>('POST', `/v1/videos/${video.id}/upload`, { filename: 'game.mp4', contentType: 'video/mp4', sizeBytes: statSync(videoFile).size, frameRate: 5 });
-  await uploadFile(plan, videoFile);
+  const plan = await api<UploadPlan>('POST', `/v1/videos/${video.id}/upload`, { filename: 'game.mp4', contentType: 'video/mp4', sizeBytes: statSync(file).size, frameRate: 5 });
+  await uploadFile(plan, file);
   const job = await until(async () => {
     const { jobs } = await api('GET', `/v1/jobs?videoId=${video.id}`);
     return jobs.find((j: { state: string }) => j.state === 'succeeded' || j.state === 'failed');
   }, `the ingest of ${title}`);
   expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
-  return Date.now() - started;
+  return Date.parse(job.updatedAt) - started; // the job's own end, not when a poll saw it
 }
 
 const detGroupJobsLeft = async () => {
@@ -76,10 +76,6 @@ beforeAll(async () => {
   locFile = join(dir, 'loc.json');
   await drawSampleGame(videoFile, GAME);
   writeFileSync(locFile, JSON.stringify(sampleLocalizations(GAME)));
-  // The measured ingests see only the first logo: the burst's det_groups (two logos or more) do not apply to
-  // them, so the ingest does the same work alone and during the burst (one det_group of the first logo).
-  soloLocFile = join(dir, 'solo.json');
-  writeFileSync(soloLocFile, JSON.stringify(sampleLocalizations({ ...GAME, logos: LOGOS.slice(0, 1) })));
 });
 afterAll(async () => {
   await cloud?.stop();
@@ -88,21 +84,19 @@ afterAll(async () => {
 
 describe('an ingest during a burst of det_group jobs', () => {
   it('finishes within 1.5 times its time alone', async () => {
-    await api('POST', '/v1/det-groups', { name: 'Solo', detectableIds: [detectables[0]] });
-    // Videos with every logo: each det_group of the burst computes each of them.
+    // Videos for the burst to compute: each det_group of the burst computes each of them.
     for (let i = 0; i < 4; i++) await timedIngest(`burst work ${i}`);
-    await until(async () => ((await detGroupJobsLeft()) === 0 ? true : undefined), 'the solo det_group job');
-    const alone: number[] = [];
-    for (let i = 0; i < 3; i++) alone.push(await timedIngest(`alone ${i}`, soloLocFile));
-
     const sets = Array.from({ length: 2 ** LOGOS.length - 1 }, (_, i) => i + 1).filter((m) => m & (m - 1)).slice(0, 30); // 2+ logos each
     for (const [n, mask] of sets.entries()) {
       await api('POST', '/v1/det-groups', { name: `Burst group ${n}`, detectableIds: detectables.filter((_, i) => mask & (1 << i)) });
     }
     await until(async () => ((await detGroupJobsLeft()) >= 10 ? true : undefined), 'the burst to start');
     const during: number[] = [];
-    for (let i = 0; i < 3; i++) during.push(await timedIngest(`during the burst ${i}`, soloLocFile));
+    for (let i = 0; i < 5; i++) during.push(await timedIngest(`during the burst ${i}`));
     const stillRunning = await detGroupJobsLeft();
+    await until(async () => ((await detGroupJobsLeft()) === 0 ? true : undefined), 'the end of the burst');
+    const alone: number[] = [];
+    for (let i = 0; i < 3; i++) alone.push(await timedIngest(`alone ${i}`));
 
     // Medians: the machine's other load moves single runs by a factor of two either way.
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
