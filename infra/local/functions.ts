@@ -37,7 +37,7 @@ class Gate {
 }
 
 /** A deferred invocation waits at most this long for the work it yields to, then runs anyway. */
-const MAX_DEFER_MS = 10_000;
+const MAX_DEFER_MS = 30_000;
 const DEFER_POLL_MS = 50;
 
 /** Invocations waiting for `busy()` to turn false, checked for all of them on one timer. */

@@ -85,7 +85,7 @@ afterAll(async () => {
 describe('an ingest during a burst of det_group jobs', () => {
   it('finishes within 1.5 times its time alone', async () => {
     // Videos for the burst to compute: each det_group of the burst computes each of them.
-    for (let i = 0; i < 4; i++) await timedIngest(`burst work ${i}`);
+    for (let i = 0; i < 8; i++) await timedIngest(`burst work ${i}`);
     const sets = Array.from({ length: 2 ** LOGOS.length - 1 }, (_, i) => i + 1).filter((m) => m & (m - 1)).slice(0, 30); // 2+ logos each
     for (const [n, mask] of sets.entries()) {
       await api('POST', '/v1/det-groups', { name: `Burst group ${n}`, detectableIds: detectables.filter((_, i) => mask & (1 << i)) });
@@ -101,7 +101,7 @@ describe('an ingest during a burst of det_group jobs', () => {
     // Medians: the machine's other load moves single runs by a factor of two either way.
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     console.log(JSON.stringify({ aloneMs: alone, duringMs: during, detGroupJobsLeftAfter: stillRunning }));
-    expect(stillRunning, 'the burst was still running when the last ingest finished').toBeGreaterThan(0);
     expect(median(during)).toBeLessThanOrEqual(1.5 * median(alone));
+    expect(stillRunning, 'the burst was still running when the last ingest finished').toBeGreaterThan(0);
   });
 });
