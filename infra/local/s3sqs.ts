@@ -8,6 +8,7 @@
 // outbox file (`outbox/`, fsynced) before the request is answered; it is sent to its queue after that and its
 // file removed once SendMessage succeeded; whatever is left in the outbox is sent again at the next start.
 // The cost is two fsyncs per notifying write (the file and its folder), concurrent writes sharing none.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -157,7 +158,6 @@ const RESEND_MS = 1_000;
 
 /** Notifications written to disk before their object's write is answered, removed once their queue has them. */
 class Outbox {
-  private sequence = 0;
   private writing = new Set<Promise<void>>();
   private readonly ready: { file: string; message: S3NotificationMessage }[] = [];
   private send: ((message: S3NotificationMessage) => Promise<void>) | undefined;
@@ -180,7 +180,7 @@ class Outbox {
   }
 
   add(message: S3NotificationMessage): void {
-    const file = join(this.dir, `${Date.now().toString().padStart(15, '0')}-${String(this.sequence++).padStart(9, '0')}.json`);
+    const file = join(this.dir, `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.json`);
     const written = this.write(file, JSON.stringify(message)).then(() => this.deliver({ file, message }));
     this.writing.add(written);
     void written.finally(() => this.writing.delete(written));
