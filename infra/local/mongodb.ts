@@ -7,7 +7,7 @@
 //   BSON records with a CRC), and no reply leaves the server before the journal is fsynced up to that moment:
 //   an acknowledged write survives kill -9 and power loss, and a read never shows a write that could still be
 //   lost. Concurrent commands share one fsync (group commit), so a write costs its own bytes and a share of an
-//   fsync (about a millisecond here), not the size of the store.
+//   fsync, not the size of the store.
 // - Now and then the journal is compacted: the documents are captured by reference at one instant (documents
 //   are replaced, never changed in place, so that is a consistent view), new changes go to the next journal,
 //   and the captured view is written as `snapshot-<g>.bson` in slices that yield to the event loop; the
