@@ -21,7 +21,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-'));
 const file = join(dir, 'game.mp4');
 await makeTestVideo(file, { seconds: 60, width: 1280, height: 720, fps: 25 });
-const s3local = await startS3Sqs({ dataDir: join(dir, 's3'), port: 0, region: 'us-east-1', onObject: () => undefined });
+const s3local = await startS3Sqs({ dataDir: join(dir, 's3'), port: 0, region: 'us-east-1', notificationsFor: () => [] });
 const s3 = new S3Client({ endpoint: s3local.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
 s3local.createBucket('bench');
 await new Upload({ client: s3, params: { Bucket: 'bench', Key: 'game.mp4', Body: createReadStream(file) }, partSize: 8 * 1024 * 1024 }).done();

@@ -49,7 +49,7 @@ export interface LocalCloud {
   readonly router: Router;
   /** Resolves when no workflow execution is running. */
   waitForIdle(): Promise<void>;
-  /** Writes what the stores keep for a later write (the MongoDB snapshot) now: a bench measures after it. */
+  /** Resolves when every MongoDB write is on disk and no compaction is running: a bench measures after it. */
   flush(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -170,12 +170,17 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
           startPostgres({ dataDir, port, password: credentials.postgresPassword, database: topology.settings.postgresDatabase, migrationsDir: join(ROOT, 'migrations') }),
         ),
       ),
-      service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port }))),
+      service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log }))),
       service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION })),
-      service('S3 and SQS', 's3sqs', (dataDir) => startS3Sqs({ dataDir, port: 0, region: REGION, onObject: (e) => notify.router?.onObject(e) })),
+      service('S3 and SQS', 's3sqs', (dataDir) =>
+        startS3Sqs({ dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log }),
+      ),
     ] as const;
     await Promise.allSettled(starting);
     const [postgres, mongo, dynamo, s3sqs] = await Promise.all(starting);
+    // Stopped in reverse: the event sources, then the workflows, then the invocations still running, and only
+    // then the functions' connections (an invocation still running would open them again) and the services.
+    stops.push(closeDb, closeMongo, () => functions.stop());
 
     const sfn = await startStepFunctions({
       port: 0,
@@ -190,6 +195,13 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     });
     stops.push(sfn.stop);
 
+    // det_group work has its own queue and concurrency so that it cannot starve video ingestion; in AWS its
+    // functions also run in instances of their own. Here one event loop runs them all, so det_group computation
+    // tasks wait while a video is being ingested (from its notification to its outcome).
+    const ingest = topology.stateMachines.find((s) => s.name === 'video-ingest')!;
+    const detGroupTasks = topology.stateMachines.find((s) => s.name === 'det-group')!.functions.filter((f) => !ingest.functions.includes(f));
+    functions.deferWhile(detGroupTasks, () => sfn.runningExecutions(localName(ingest.name)) > 0 || functions.running('ingest-upload') > 0);
+
     const api = await startApi({ port: 0, routes: httpRoutes(), functions });
     stops.push(api.stop);
 
@@ -203,7 +215,6 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       mongodb: mongo.uri,
     };
     Object.assign(process.env, functionEnvironment(endpoints, { ...topology.settings, ...options.settings }));
-    stops.push(closeDb, closeMongo);
 
     // Resources, as CloudFormation would create them.
     for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));
@@ -243,6 +254,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     });
     notify.router = router;
     router.start(options.schedules !== false);
+    s3sqs.startNotifications((m) => router.sendNotification(m));
     stops.push(() => router.stop());
 
     // Where the CLI and `aws --endpoint-url` find the services, while they run (it holds the superuser's password).

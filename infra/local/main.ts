@@ -1,11 +1,14 @@
-// `npm start`: the local cloud in the foreground until Ctrl-C or SIGTERM.
+// `npm start [-- --dir <folder>] [-- --verbose]`: the local cloud in the foreground until Ctrl-C or SIGTERM.
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCloud } from './cloud.ts';
 import { startFailureText } from './service-error.ts';
 
 const started = Date.now();
 const verbose = process.argv.includes('--verbose');
+const dirFlag = process.argv.indexOf('--dir');
 const cloud = await startLocalCloud({
+  dir: dirFlag > 0 ? process.argv[dirFlag + 1] : undefined,
   log: (line) => {
     if (verbose || (line as { level?: string }).level === 'ERROR' || 'error' in line) console.log(JSON.stringify(line));
   },

@@ -5,7 +5,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, S
 import type { SQSBatchResponse } from 'aws-lambda';
 import { s3Notification, scheduledEvent, sqsRecord } from './events.ts';
 import type { LocalFunctions } from './functions.ts';
-import type { S3ObjectEvent } from './s3sqs.ts';
+import type { S3NotificationMessage, S3ObjectEvent } from './s3sqs.ts';
 
 export interface QueueBinding {
   readonly fn: string;
@@ -71,27 +71,31 @@ export class Router {
     }
   }
 
-  /** Called for every object S3 writes or removes; sends the notification the topology asks for. */
-  onObject(e: S3ObjectEvent): void {
-    if (e.kind !== 'created') return;
-    for (const n of this.o.notifications) {
-      if (n.bucket !== e.bucket || !e.key.startsWith(n.prefix)) continue;
-      const sequencer = (Date.now() * 1000 + (this.sequence++ % 1000)).toString(16).toUpperCase();
-      const body = s3Notification({
-        region: this.o.region,
-        bucket: e.bucket,
-        key: e.key,
-        size: e.size,
-        etag: e.etag,
-        sequencer,
-        eventName: e.multipart ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:Put',
+  /** The notifications the topology asks for when S3 writes or removes an object (S3 records them before it answers). */
+  notificationsFor(e: S3ObjectEvent): S3NotificationMessage[] {
+    if (e.kind !== 'created') return [];
+    return this.o.notifications
+      .filter((n) => n.bucket === e.bucket && e.key.startsWith(n.prefix))
+      .map((n) => {
+        const sequencer = (Date.now() * 1000 + (this.sequence++ % 1000)).toString(16).toUpperCase();
+        const body = s3Notification({
+          region: this.o.region,
+          bucket: e.bucket,
+          key: e.key,
+          size: e.size,
+          etag: e.etag,
+          sequencer,
+          eventName: e.multipart ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:Put',
+        });
+        return { queuePath: new URL(n.queueUrl).pathname, body: JSON.stringify(body) };
       });
-      this.track(
-        this.sqs
-          .send(new SendMessageCommand({ QueueUrl: n.queueUrl, MessageBody: JSON.stringify(body) }))
-          .catch((err: Error) => this.o.log({ level: 'ERROR', message: 'S3 notification not delivered', key: e.key, error: err.message })),
-      );
-    }
+  }
+
+  /** Sends one S3 notification to its queue (of this start: the queue path is kept, the port is not). */
+  async sendNotification(m: S3NotificationMessage): Promise<void> {
+    const sent = this.sqs.send(new SendMessageCommand({ QueueUrl: `${this.o.sqsEndpoint}${m.queuePath}`, MessageBody: m.body }));
+    this.track(sent.catch(() => undefined));
+    await sent;
   }
 
   /** Runs a schedule's function now with a scheduled event (or its constant input), as EventBridge would at its next tick. */

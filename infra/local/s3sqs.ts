@@ -2,9 +2,17 @@
 // fauxqs's startFauxqs() persists but always binds 0.0.0.0, and buildApp() binds where we say but keeps
 // nothing. So we do what startFauxqs does (same stores, same persistence classes) and listen on 127.0.0.1.
 // Those classes are not in the package's export map, so they are loaded by file path; fauxqs is pinned.
+//
+// S3 notifications are delivered at least once, also across a crash, as S3 delivers them: when an object is
+// written (PutObject, CompleteMultipartUpload, CopyObject), each notification it raises is written to an
+// outbox file (`outbox/`, fsynced) before the request is answered; it is sent to its queue after that and its
+// file removed once SendMessage succeeded; whatever is left in the outbox is sent again at the next start.
+// The cost is two fsyncs per notifying write (the file and its folder), concurrent writes sharing none.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
 import { SizedLru } from '../../functions/lib/sized-lru.ts';
@@ -21,9 +29,17 @@ export interface S3ObjectEvent {
   readonly multipart: boolean;
 }
 
+/** One S3 notification for one queue; `queuePath` is the queue URL's path (the port changes across starts). */
+export interface S3NotificationMessage {
+  readonly queuePath: string;
+  readonly body: string;
+}
+
 export interface LocalS3Sqs {
   readonly endpoint: string;
   readonly port: number;
+  /** Starts sending notifications (those left from before first) through `send`, retrying each until it succeeds. */
+  startNotifications(send: (message: S3NotificationMessage) => Promise<void>): void;
   createBucket(name: string): void;
   /** Creates the queue (idempotent) and returns its URL and ARN. */
   createQueue(name: string, attributes: Record<string, string>): { url: string; arn: string };
@@ -49,7 +65,9 @@ export async function startS3Sqs(opts: {
   dataDir: string;
   port: number;
   region: string;
-  onObject: (event: S3ObjectEvent) => void;
+  /** The notifications an object event raises (none for most). */
+  notificationsFor: (event: S3ObjectEvent) => readonly S3NotificationMessage[];
+  log?: (line: object) => void;
 }): Promise<LocalS3Sqs> {
   const { SqsStore } = await internal<{ SqsStore: AnyClass }>('sqs/sqsStore.js');
   const { SnsStore } = await internal<{ SnsStore: AnyClass }>('sns/snsStore.js');
@@ -59,6 +77,7 @@ export async function startS3Sqs(opts: {
   const { sqsQueueArn } = await internal<{ sqsQueueArn: (name: string, region: string) => string }>('common/arnHelper.js');
 
   makePrivateDir(opts.dataDir);
+  const outbox = new Outbox(join(opts.dataDir, 'outbox'), opts.log ?? (() => undefined));
   const sqsStore = new SqsStore();
   const snsStore = new SnsStore();
   const s3Store = new S3Store();
@@ -101,14 +120,20 @@ export async function startS3Sqs(opts: {
         etag = head.etag.replace(/"/g, '');
         multipart = Boolean(head.parts);
       }
-      opts.onObject({ bucket: m.bucket, key: m.key, kind: m.status === 'uploaded' ? 'created' : 'removed', size, etag, multipart });
+      const event: S3ObjectEvent = { bucket: m.bucket, key: m.key, kind: m.status === 'uploaded' ? 'created' : 'removed', size, etag, multipart };
+      for (const message of opts.notificationsFor(event)) outbox.add(message);
     },
   };
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
   app.addHook('preHandler', presignedRequestCheck(LOCAL_ACCESS_KEYS));
+  // Before any response leaves: the notifications of every write made so far are on disk.
+  app.addHook('onSend', async () => {
+    await outbox.durable();
+  });
   app.addHook('preClose', () => {
+    outbox.stop();
     queuesAndTopics.close();
     objects.close();
   });
@@ -119,6 +144,7 @@ export async function startS3Sqs(opts: {
   return {
     endpoint,
     port,
+    startNotifications: (send) => outbox.start(send),
     createBucket(name) {
       if (!s3Store.hasBucket?.(name) && !s3Store.buckets?.has(name)) s3Store.createBucket(name);
     },
@@ -130,4 +156,85 @@ export async function startS3Sqs(opts: {
     },
     stop: () => app.close(),
   };
+}
+
+/** Retry of a notification whose SendMessage failed. */
+const RESEND_MS = 1_000;
+
+/** Notifications written to disk before their object's write is answered, removed once their queue has them. */
+class Outbox {
+  private writing = new Set<Promise<void>>();
+  private readonly ready: { file: string; message: S3NotificationMessage }[] = [];
+  private send: ((message: S3NotificationMessage) => Promise<void>) | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly log: (line: object) => void,
+  ) {
+    makePrivateDir(dir);
+    for (const name of readdirSync(dir).sort()) {
+      const file = join(dir, name);
+      try {
+        this.ready.push({ file, message: JSON.parse(readFileSync(file, 'utf8')) as S3NotificationMessage });
+      } catch {
+        rmSync(file, { force: true }); // torn: written by a request that was never answered
+      }
+    }
+  }
+
+  add(message: S3NotificationMessage): void {
+    const file = join(this.dir, `${Date.now().toString().padStart(15, '0')}-${randomUUID()}.json`);
+    const written = this.write(file, JSON.stringify(message)).then(() => this.deliver({ file, message }));
+    this.writing.add(written);
+    void written.finally(() => this.writing.delete(written));
+  }
+
+  /** Resolves when every notification added so far is on disk. */
+  async durable(): Promise<void> {
+    if (this.writing.size > 0) await Promise.all([...this.writing]);
+  }
+
+  start(send: (message: S3NotificationMessage) => Promise<void>): void {
+    this.send = send;
+    for (const entry of this.ready.splice(0)) this.deliver(entry);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+  }
+
+  private async write(file: string, text: string): Promise<void> {
+    const out = await open(file, 'wx');
+    try {
+      await out.writeFile(text);
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    const folder = await open(this.dir, 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  }
+
+  private deliver(entry: { file: string; message: S3NotificationMessage }): void {
+    if (this.stopped) return;
+    if (!this.send) {
+      this.ready.push(entry);
+      return;
+    }
+    this.send(entry.message)
+      .then(() => rm(entry.file, { force: true }))
+      .catch((err: Error) => {
+        if (this.stopped) return;
+        this.log({ level: 'ERROR', message: 'S3 notification not delivered yet, retrying', error: err.message });
+        const timer = setTimeout(() => (this.timers.delete(timer), this.deliver(entry)), RESEND_MS);
+        this.timers.add(timer);
+      });
+  }
 }

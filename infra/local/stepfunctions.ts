@@ -1,12 +1,14 @@
 // The local cloud's AWS Step Functions: the Step Functions JSON 1.0 API on 127.0.0.1, so functions and
 // the `aws` CLI use @aws-sdk/client-sfn / `--endpoint-url` unchanged. Executions run on
 // aws-local-stepfunctions; every Task state calls the caller's `invoke(functionName, payload)`.
-// State machines and executions (with their history) persist to `<dataDir>/state.json`.
+// State machines and executions (with their history) persist to `<dataDir>/state.json`, rewritten after each
+// change; a request that changes them (CreateStateMachine, StartExecution, StopExecution, ...) is answered once
+// that file is written with the change and fsynced (the progress of executions in between is not fsynced).
 // Hand-written on node:http: the protocol is ten JSON actions, and no maintained npm emulator serves
 // it without Docker or Java.
 
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -60,6 +62,8 @@ export interface LocalStepFunctions {
   createStateMachine(name: string, definition: object | string): Promise<string>;
   /** Resolves when no execution is running. */
   waitForIdle(): Promise<void>;
+  /** How many executions of the state machine named `name` are running now. */
+  runningExecutions(name: string): number;
   /** Aborts running executions, closes the server, flushes state. */
   stop(): Promise<void>;
 }
@@ -100,6 +104,8 @@ type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResour
 type JsonValue = Parameters<StateMachine['run']>[0];
 
 const STOPPED_CAUSE = 'local cloud stopped';
+/** Actions whose reply waits until the state they changed is on disk. */
+const CHANGES = new Set(['CreateStateMachine', 'UpdateStateMachine', 'DeleteStateMachine', 'StartExecution', 'StopExecution']);
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 const cloneJson = (v: unknown): JsonValue => JSON.parse(JSON.stringify(v ?? null)) as JsonValue;
@@ -148,6 +154,14 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
         log({ level: 'error', msg: 'cannot write state', file, error: (e as Error).message });
       }
     });
+  };
+
+  /** Makes the last state written durable: what a reply acknowledges (progress in between is written, not synced). */
+  const syncState = async (): Promise<void> => {
+    for (const path of [file, opts.dataDir]) {
+      const handle = await open(path, 'r');
+      await handle.sync().finally(() => handle.close());
+    }
   };
 
   const stored = await readFile(file, 'utf8').then(
@@ -451,7 +465,9 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new SfnError('SerializationException', 'Request body is not a JSON object');
       }
-      send(res, 200, (await run(input as Json)) ?? {});
+      const output = (await run(input as Json)) ?? {};
+      if (CHANGES.has(action)) await saved.then(syncState); // what the reply acknowledges is on disk
+      send(res, 200, output);
     } catch (e) {
       if (e instanceof SfnError) {
         send(res, 400, { __type: e.type, message: e.message }, e.type);
@@ -482,6 +498,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     stateMachineArn: (name) => stateMachineArn(region, account, name),
     createStateMachine: async (name, definition) => putMachine(name, definition, defaultRoleArn, 'STANDARD', true).arn,
     waitForIdle,
+    runningExecutions: (name) => [...running.keys()].filter((arn) => executions.get(arn)?.stateMachineArn === stateMachineArn(region, account, name)).length,
     async stop() {
       for (const x of executions.values()) stopExecution(x, undefined, STOPPED_CAUSE);
       await waitForIdle();
