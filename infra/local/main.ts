@@ -1,5 +1,4 @@
 // `npm start [-- --dir <folder>] [-- --verbose]`: the local cloud in the foreground until Ctrl-C or SIGTERM.
-import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCloud } from './cloud.ts';
 import { startFailureText } from './service-error.ts';
@@ -20,7 +19,7 @@ const cloud = await startLocalCloud({
 console.log(`Framewise local cloud is up in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${cloud.dir})`);
 for (const [name, url] of Object.entries(cloud.endpoints)) console.log(`  ${name.padEnd(14)} ${url}`);
 console.log(`  admin API key  ${cloud.credentials.adminApiKey}  (also in ${join(cloud.dir, 'credentials.json')})`);
-console.log('Endpoints are in .local/endpoints.json. Ctrl-C stops everything.');
+console.log(`Endpoints are in ${join(cloud.dir, 'endpoints.json')}. Ctrl-C stops everything.`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
