@@ -376,10 +376,10 @@ const countRows = async (client: pg.PoolClient, table: string): Promise<number> 
   Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(table)}`)).rows[0]!.n);
 
 /**
- * Moves one table's staged rows into the table the user sees, inside the publish transaction. An absent or empty
- * table is replaced by the staging table, indexed first (a rename: no row is copied); otherwise the staged rows are
- * appended with INSERT … SELECT under the table's indexes (built first if a table lacks any), which refuse an id
- * it already holds.
+ * Moves one table's `rows` staged rows into the table the user sees, inside the publish transaction. An absent or
+ * empty table is replaced by the staging table, indexed first (a rename: no row is copied); otherwise the staged
+ * rows are appended with INSERT … SELECT under the table's indexes (built first if a table lacks any), which refuse
+ * an id it already holds. Returns how, and the table's rows after.
  */
 async function publishTable(client: pg.PoolClient, schemaName: string, datastack: string, t: TablePlan, uploadId: string, rows: number, timing: { indexBuildMs: number }) {
   const schema = datastackSchema(datastack);
@@ -401,7 +401,7 @@ async function publishTable(client: pg.PoolClient, schemaName: string, datastack
     for (const [i, def] of indexDefinitions(SCHEMAS[schemaName]!, staging).entries()) {
       await client.query(`ALTER INDEX ${quoteIdent(def.name)} RENAME TO ${quoteIdent(names[i]!)}`);
     }
-    return 'renamed' as const;
+    return { how: 'renamed' as const, rows };
   }
   await buildIndexes(t);
   const columns = t.columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -410,7 +410,7 @@ async function publishTable(client: pg.PoolClient, schemaName: string, datastack
   );
   if (inserted.rowCount !== rows) throw new BulkUploadError('RowCountMismatch', `${t.name}: ${inserted.rowCount} rows appended from ${staging.name}, expected ${rows}`);
   await client.query(`DROP TABLE ${quoteIdent(staging.name)}`);
-  return 'appended' as const;
+  return { how: 'appended' as const, rows: await countRows(client, t.name) };
 }
 
 /**
@@ -454,13 +454,15 @@ export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: C
       input.uploadId,
     ]);
     const published: Finished['published'] = [];
+    const tables: Finished['tables'] = [];
     for (const t of plan.tables) {
       const staging = stagingTableName(input.uploadId, t.role);
       const n = await countRows(client, staging);
       if (String(n) !== expected.rows[0]!.n) throw new BulkUploadError('RowCountMismatch', `${staging} has ${n} rows, the ledger of the upload records ${expected.rows[0]!.n}`);
-      published.push(await publishTable(client, plan.schema, input.datastack, t, input.uploadId, n, timing));
+      const { how, rows } = await publishTable(client, plan.schema, input.datastack, t, input.uploadId, n, timing);
+      published.push(how);
+      tables.push({ name: t.name, rows });
     }
-    const tables = await current(client);
     await client.query(`INSERT INTO ${quoteIdent(PUBLISHED_TABLE)} (table_name, upload_id, rows) VALUES ($1, $2, $3)`, [input.table, input.uploadId, plan.rows]);
     return { ...result, reloaded, tables, published, indexBuildMs: Math.round(timing.indexBuildMs) };
   });

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uint64FromPg } from '../../functions/materialize/decode.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
-import { indexDefinitions, SCHEMAS, SYNAPSE_NPY_MAPPING } from '../../functions/materialize/schemas.ts';
+import { indexDefinitions, SCHEMAS, SYNAPSE_NPY_MAPPING, type ColumnMapping } from '../../functions/materialize/schemas.ts';
 import { functionEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
@@ -197,7 +197,7 @@ describe('materialize: bulk upload', () => {
     const { inspectUpload, prepareUpload } = await import('../../functions/materialize/bulk.ts');
     const loadChunk = await handlerOf('load-chunk');
     const finish = await handlerOf('finish');
-    const request = { datastack: DATASTACK, bucket: BUCKET, prefix: PREFIX, table: 'retried', schema: 'synapse', columnMapping: MAPPING };
+    const request = { datastack: DATASTACK, bucket: BUCKET, prefix: PREFIX, table: 'retried', schema: 'synapse', columnMapping: MAPPING as ColumnMapping };
     const { uploadId } = await inspectUpload(request, CHUNK_ROWS);
     const { files, chunks } = await prepareUpload(request, uploadId, CHUNK_ROWS);
     expect(chunks).toHaveLength(Math.ceil(N / CHUNK_ROWS));
@@ -251,7 +251,7 @@ describe('materialize: bulk upload', () => {
     const prefix = `materialize/${STAMP}/more/`;
     await putMore(prefix, 1);
     const body = { ...upload, prefix, chunkRows: 5 };
-    const { uploadId } = await inspectUpload({ ...body, datastack: DATASTACK }, 5);
+    const { uploadId } = await inspectUpload({ ...body, columnMapping: MAPPING as ColumnMapping, datastack: DATASTACK }, 5);
     // The staging table as Prepare would create it, with a constraint one row of chunk 2 violates: that chunk's
     // COPY fails on every attempt, after chunks 0, 1 and 3 may have been staged.
     const staging = table(`__bulk_${uploadId}_ann`);
@@ -281,6 +281,24 @@ describe('materialize: bulk upload', () => {
     expect(all.rows.map((r) => BigInt(r.id))).toEqual([...ids, ...moreIds(2)].sort((a, b) => (a < b ? -1 : 1)));
     expect(await indexesOf('synapses')).toEqual(expectedIndexes('synapses', 'annotation'));
     expect(await indexesOf('synapses__seg')).toEqual(expectedIndexes('synapses__seg', 'segmentation'));
+    expect(await stagingTables()).toEqual([]);
+  });
+});
+
+describe('materialize: an upload into a new table that fails at Finish', () => {
+  it('leaves no table behind when the upload holds an id twice', async () => {
+    const prefix = `materialize/${STAMP}/twice/`;
+    await Promise.all([
+      put(prefix, 'id', encodeNpy({ dtype: 'int64', shape: [6], values: [1n, 2n, 3n, 4n, 2n, 6n] })),
+      put(prefix, 'pt', encodeNpy({ dtype: 'int32', shape: [6, 3], values: Array.from({ length: 18 }, (_, i) => i) })),
+    ]);
+    const body = { bucket: BUCKET, prefix, table: 'cells_twice', schema: 'point', columnMapping: { id: 'id', pt: 'pt_position' }, chunkRows: 4 };
+    const res = await admin('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const failed = await followJob(res.body.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.error.code).toBe('DuplicateIds');
+    for (const t of ['cells_twice', 'cells_twice__seg']) expect((await pool.query('SELECT to_regclass($1) AS t', [table(t)])).rows[0].t).toBeNull();
     expect(await stagingTables()).toEqual([]);
   });
 });
