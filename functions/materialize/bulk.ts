@@ -150,7 +150,7 @@ async function readHeader(bucket: string, o: NpyObject): Promise<NpyFileInfo> {
   }
 }
 
-/** Names the datastack's schema keeps for itself: the upload ledger, the segmentation's supervoxel → root table. */
+/** Names the datastack's schema keeps for itself: the upload ledger and published uploads, the segmentation's supervoxel → root table. */
 const RESERVED_TABLES: Readonly<Record<string, string>> = {
   [LEDGER_TABLE]: 'the upload ledger',
   [PUBLISHED_TABLE]: 'the published uploads',
