@@ -385,6 +385,8 @@ async function publishTable(client: pg.PoolClient, schemaName: string, datastack
   const schema = datastackSchema(datastack);
   const staging = staged(t, uploadId);
   const live = (await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${quoteIdent(schema)}.${quoteIdent(t.name)}`])).rows[0]!.t;
+  // Writers wait until the publication commits (readers do not), so the table stays empty or not until then.
+  if (live !== null) await client.query(`LOCK TABLE ${quoteIdent(t.name)} IN EXCLUSIVE MODE`);
   const empty = live === null || (await client.query(`SELECT 1 FROM ${quoteIdent(t.name)} LIMIT 1`)).rowCount === 0;
   const buildIndexes = async (table: Pick<TablePlan, 'name' | 'role'>) => {
     const started = performance.now();
