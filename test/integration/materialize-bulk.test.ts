@@ -352,6 +352,7 @@ describe('materialize: bulk upload rejections', () => {
     { what: 'a table name with a space', folder: 'ok', body: { table: 'my cells' }, codes: ['INVALID_IDENTIFIER'] },
     { what: 'a truncated file', folder: 'truncated', codes: ['TRUNCATED'] },
     { what: 'the table name reserved for the ledger', folder: 'ok', body: { table: 'bulk_chunk_ledger' }, codes: ['INVALID_IDENTIFIER'] },
+    { what: 'the table name reserved for the published uploads', folder: 'ok', body: { table: 'bulk_published_upload' }, codes: ['INVALID_IDENTIFIER'] },
   ];
 
   for (const c of cases) {
