@@ -3,16 +3,19 @@
 // Fortran-ordered; one int64 position file; float32 sizes; uint64 supervoxel and root ids, a quarter above 2^63, the
 // root ids big-endian), put in the local cloud's media bucket (multipart), and loaded three ways:
 //   (a) pipeline:    POST /v1/materialize/bench/bulk-upload (admin, CHUNK_ROWS rows a chunk, default 100,000),
-//                    timed from the request to the job's success (indexes rebuilt, counts verified);
+//                    timed from the request to the job's success (chunks staged, counts verified, indexes built,
+//                    the staging tables published into the table);
 //   (b) direct COPY: the same rows from the typed arrays the bench already holds, encoded with the project's
 //                    binary COPY encoder (functions/materialize/pgcopy.ts) and streamed with one
 //                    `COPY … FROM STDIN (FORMAT binary)` (pg-copy-streams) per table, one connection;
 //   (c) INSERT:      multi-row `INSERT … VALUES ($1, …), …` of INSERT_ROWS rows (default 1,000) with parameters,
 //                    one connection, as the older engine's executemany-style path did.
 // (b) and (c) fill fresh tables of the same layout (createTableSql) in one transaction and then build the same
-// indexes (indexDefinitions), as the pipeline does after its load. Row counts and column checksums of the three
+// indexes (indexDefinitions), as the pipeline does before it publishes. Row counts and column checksums of the three
 // loads must match. Prints rows/s side by side and the ratios pipeline / direct COPY and pipeline / INSERT, for the
-// rows loaded (committed) and with the index builds, which take the same time in every path.
+// rows loaded (committed into the table the user sees) and with the index builds, which take the same time in every
+// path. For the pipeline, "rows loaded" is its whole time less the index builds its job reports (indexBuildMs): the
+// load, the verification and the publication all count.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,17 +276,16 @@ async function main(): Promise<void> {
     const posted = await api('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { bucket, prefix, table: TABLE, schema: 'synapse', columnMapping: MAPPING, chunkRows: CHUNK_ROWS });
     if (posted.status !== 202) throw new Error(`bulk upload refused: ${posted.status} ${JSON.stringify(posted.body)}`);
     let job: Record<string, unknown>;
-    let loadedMs: number | undefined; // when the job first shows its load step (the Map) succeeded: before Finish
     for (;;) {
       job = (await api('GET', `/v1/jobs/${String(posted.body.jobId)}`)).body;
-      const steps = job.steps as Record<string, { state?: string } | undefined> | undefined;
-      if (loadedMs === undefined && steps?.load?.state === 'succeeded') loadedMs = performance.now() - t0;
       if (job.state === 'succeeded' || job.state === 'failed') break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const pipelineMs = performance.now() - t0;
     if (job.state !== 'succeeded') throw new Error(`bulk upload failed: ${JSON.stringify(job.error)}`);
-    if (loadedMs === undefined) throw new Error('the job never showed its load step succeeded before it ended');
+    const { indexBuildMs } = (job.result ?? {}) as { indexBuildMs?: number };
+    if (typeof indexBuildMs !== 'number') throw new Error(`the job reports no indexBuildMs: ${JSON.stringify(job.result)}`);
+    const loadedMs = pipelineMs - indexBuildMs;
     await cloud.waitForIdle();
 
     // (b) direct binary COPY, (c) batched INSERTs
@@ -309,9 +311,9 @@ async function main(): Promise<void> {
     console.log(`\n${''.padEnd(24)} ${'rows loaded'.padStart(12)} ${'with indexes'.padStart(13)}`);
     console.log(`${'pipeline / direct COPY'.padEnd(24)} ${ratio(loadedMs, copy.loadMs).padStart(12)} ${ratio(pipelineMs, copy.totalMs).padStart(13)}   target >= 0.7`);
     console.log(`${'pipeline / INSERT'.padEnd(24)} ${ratio(loadedMs, insert.loadMs).padStart(12)} ${ratio(pipelineMs, insert.totalMs).padStart(13)}   target >= 5`);
-    console.log('("rows loaded" is rows committed: for the pipeline, when the job first shows its load step succeeded, polled every');
-    console.log(' 100 ms; "with indexes" adds the index builds, the same SQL in every path: the pipeline rebuilds its indexes in');
-    console.log(' Finish, the references build them after loading)');
+    console.log('("rows loaded" is rows committed into the table the user sees: for the pipeline, the whole job (polled every 100 ms)');
+    console.log(' less the index builds it reports; "with indexes" adds the index builds, the same SQL in every path: the pipeline');
+    console.log(' builds them on its staging tables in Finish before publishing, the references after loading)');
   } finally {
     await db.end();
     await cloud.stop();

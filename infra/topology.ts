@@ -413,7 +413,7 @@ export const topology: Topology = {
     },
     {
       name: 'materialize-prepare',
-      purpose: "bulk upload: re-reads the headers, creates the datastack's tables and chunk ledger, drops secondary indexes, plans the chunks",
+      purpose: "bulk upload: re-reads the headers, creates the datastack's chunk ledger and the upload's staging tables, plans the chunks",
       entry: 'functions/materialize/prepare-task.ts',
       memoryMb: 512,
       timeoutSeconds: 300,
@@ -423,7 +423,7 @@ export const topology: Topology = {
     },
     {
       name: 'materialize-load-chunk',
-      purpose: 'bulk upload: loads one chunk of rows (its byte ranges of every file) with binary COPY and records it in the ledger, once',
+      purpose: 'bulk upload: loads one chunk of rows (its byte ranges of every file) into the staging tables with binary COPY and records it in the ledger, once',
       entry: 'functions/materialize/load-chunk-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
@@ -434,13 +434,23 @@ export const topology: Topology = {
     },
     {
       name: 'materialize-finish',
-      purpose: 'bulk upload: verifies row counts against the plan, reloads missing chunks, rebuilds the indexes',
+      purpose: 'bulk upload: reloads missing chunks, verifies row counts, indexes the staging tables and publishes them into the tables in one transaction',
       entry: 'functions/materialize/finish-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
       layers: [],
       triggers: [{ kind: 'task' }],
       uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'materialize-discard',
+      purpose: "bulk upload: after a failed step, drops the upload's staging tables and its ledger rows",
+      entry: 'functions/materialize/discard-task.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { postgres: true },
     },
     {
       name: 'materialize-ingest-annotations',
@@ -518,9 +528,9 @@ export const topology: Topology = {
     },
     {
       name: 'bulk-upload',
-      purpose: 'load .npy column files into a datastack table: prepare, load the chunks in parallel, verify and re-index, record the outcome',
+      purpose: 'load .npy column files into a datastack table: prepare, load the chunks in parallel into staging, verify, index and publish; a failed upload is discarded; record the outcome',
       definitionFile: 'statemachines/bulk-upload.asl.json',
-      functions: ['materialize-prepare', 'materialize-load-chunk', 'materialize-finish', 'jobs-outcome'],
+      functions: ['materialize-prepare', 'materialize-load-chunk', 'materialize-finish', 'materialize-discard', 'jobs-outcome'],
       timeoutSeconds: 7200,
     },
     {

@@ -3,10 +3,12 @@
 // bulk-upload workflow (prepare, load a chunk, finish).
 //
 // Storage: each datastack is a PostgreSQL schema `ds_<datastack>` (created on first use) holding its annotation
-// tables `T`, their segmentation tables `T__seg`, and `bulk_chunk_ledger`: one row per (table, upload, chunk)
-// loaded. A chunk's rows and its ledger row are written in ONE transaction, the ledger row first (its primary
-// key is the claim: a concurrent or retried load of the same chunk waits on it, then sees the conflict and
-// skips), so a chunk is in the tables exactly once or not at all.
+// tables `T`, their segmentation tables `T__seg`, `bulk_chunk_ledger`: one row per (table, upload, chunk)
+// loaded, and `bulk_published_upload`: one row per upload published. An upload loads into staging tables of its
+// own and Finish publishes them into `T` and `T__seg` in one transaction, so a failed upload leaves the tables
+// (rows and indexes) as they were. A chunk's rows and its ledger row are written in ONE transaction, the ledger
+// row first (its primary key is the claim: a concurrent or retried load of the same chunk waits on it, then sees
+// the conflict and skips), so a chunk is in the staging tables exactly once or not at all.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,12 +36,23 @@ import {
   type NpyFileInfo,
   type Problem,
   type TablePlan,
+  type TableRole,
   type ValidateResult,
 } from './schemas.ts';
 
 /** A datastack name: a plain identifier short enough that `ds_<name>` is one too. */
 export const DATASTACK = /^[a-z][a-z0-9_]{0,39}$/;
 export const LEDGER_TABLE = 'bulk_chunk_ledger';
+export const PUBLISHED_TABLE = 'bulk_published_upload';
+
+/**
+ * The staging table of an upload for one role. `__` keeps it apart from the tables uploads create (their names may
+ * not contain it), and its two tables do not pair as `T` and `T__seg`, so versions and refreshes never see them.
+ */
+export const stagingTableName = (uploadId: string, role: TableRole): string => `__bulk_${uploadId}_${role === 'annotation' ? 'ann' : 'seg'}`;
+
+const staged = <T extends Pick<TablePlan, 'name' | 'role'>>(table: T, uploadId: string): T => ({ ...table, name: stagingTableName(uploadId, table.role) });
+const ROLES: readonly TableRole[] = ['annotation', 'segmentation'];
 
 /** The PostgreSQL schema of a datastack. */
 export function datastackSchema(datastack: string): string {
@@ -137,8 +150,12 @@ async function readHeader(bucket: string, o: NpyObject): Promise<NpyFileInfo> {
   }
 }
 
-/** Names the datastack's schema keeps for itself: the upload ledger, the segmentation's supervoxel → root table. */
-const RESERVED_TABLES: Readonly<Record<string, string>> = { [LEDGER_TABLE]: 'the upload ledger', [SUPERVOXEL_ROOT_TABLE]: 'the supervoxel → root table' };
+/** Names the datastack's schema keeps for itself: the upload ledger and published uploads, the segmentation's supervoxel → root table. */
+const RESERVED_TABLES: Readonly<Record<string, string>> = {
+  [LEDGER_TABLE]: 'the upload ledger',
+  [PUBLISHED_TABLE]: 'the published uploads',
+  [SUPERVOXEL_ROOT_TABLE]: 'the supervoxel → root table',
+};
 
 function reservedTableProblem(table: string): Problem[] {
   const use = Object.hasOwn(RESERVED_TABLES, table) ? RESERVED_TABLES[table] : undefined;
@@ -189,13 +206,12 @@ function inDatastack<T>(datastack: string, work: (client: pg.PoolClient) => Prom
 }
 
 /** Problems with an existing table of the same name but other columns (an upload never alters a table). */
-export async function existingTableProblems(datastack: string, plan: LoadPlan): Promise<Problem[]> {
+export async function existingTableProblems(datastack: string, plan: LoadPlan, client?: pg.PoolClient): Promise<Problem[]> {
   const problems: Problem[] = [];
   for (const t of plan.tables) {
-    const rows = await query<{ column_name: string; data_type: string }>(
-      'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
-      [datastackSchema(datastack), t.name],
-    );
+    const sql = 'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position';
+    const params = [datastackSchema(datastack), t.name];
+    const rows = client ? (await client.query<{ column_name: string; data_type: string }>(sql, params)).rows : await query<{ column_name: string; data_type: string }>(sql, params);
     if (rows.length === 0) continue;
     const have = rows.map((r) => `${r.column_name} ${r.data_type}`).join(', ');
     const want = t.columns.map((c) => `${c.name} ${c.sqlType}`).join(', ');
@@ -211,9 +227,16 @@ export interface Prepared {
   chunks: Chunk[];
 }
 
+/** Whether the upload was published into the table (a Finish that ran before, or a run after a successful one). */
+async function isPublished(client: pg.PoolClient, table: string, uploadId: string): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM ${quoteIdent(PUBLISHED_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [table, uploadId]);
+  return (r.rowCount ?? 0) > 0;
+}
+
 /**
- * Prepare: re-reads the headers (the objects may have changed since the request), creates the schema, tables and
- * ledger if missing, drops the tables' indexes for the load, and plans the chunks.
+ * Prepare: re-reads the headers (the objects may have changed since the request), creates the schema, the ledger
+ * and the upload's staging tables if missing (not for an upload already published), and plans the chunks. The
+ * tables the user sees are not touched.
  */
 export async function prepareUpload(req: UploadRequest, uploadId: string, chunkRows: number): Promise<Prepared> {
   const inspection = await inspectUpload(req, chunkRows);
@@ -233,14 +256,12 @@ export async function prepareUpload(req: UploadRequest, uploadId: string, chunkR
       `CREATE TABLE IF NOT EXISTS ${quoteIdent(LEDGER_TABLE)} (table_name text NOT NULL, upload_id text NOT NULL, chunk integer NOT NULL,
         first_row bigint NOT NULL, rows integer NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, upload_id, chunk))`,
     );
-    for (const t of plan.tables) {
-      await client.query(createTableSql(t, { ifNotExists: true }));
-      for (const def of indexDefinitions(SCHEMAS[plan.schema]!, t)) {
-        await client.query(
-          def.primaryKey ? `ALTER TABLE ${quoteIdent(t.name)} DROP CONSTRAINT IF EXISTS ${quoteIdent(def.name)}` : `DROP INDEX IF EXISTS ${quoteIdent(def.name)}`,
-        );
-      }
-    }
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoteIdent(PUBLISHED_TABLE)} (table_name text NOT NULL, upload_id text NOT NULL, rows bigint NOT NULL,
+        published_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (table_name, upload_id))`,
+    );
+    if (await isPublished(client, req.table, uploadId)) return;
+    for (const t of plan.tables) await client.query(createTableSql(staged(t, uploadId), { ifNotExists: true }));
   });
   return { files: inspection.files, chunks: planChunks({ rows: plan.rows, chunkRows }) };
 }
@@ -285,8 +306,8 @@ export interface ChunkLoad {
 
 /**
  * Loads one chunk into every table of the plan, once: reads only the chunk's byte ranges, decodes and converts
- * exactly, then in one transaction claims the chunk in the ledger and COPYs (binary) each table. A chunk already
- * in the ledger is skipped. Returns whether this call loaded it.
+ * exactly, then in one transaction claims the chunk in the ledger and COPYs (binary) into the upload's staging
+ * tables. A chunk already in the ledger is skipped. Returns whether this call loaded it.
  */
 export async function loadChunk(input: ChunkLoad): Promise<boolean> {
   const plan = planOf(input, input.files);
@@ -312,7 +333,7 @@ export async function loadChunk(input: ChunkLoad): Promise<boolean> {
     );
     if (claimed.rowCount === 0) return false; // loaded meanwhile by another attempt
     for (const { table, values: v } of values) {
-      const copy = client.query(copyFrom(copyFromSql(table)));
+      const copy = client.query(copyFrom(copyFromSql(staged(table, input.uploadId))));
       await pipeline(Readable.from(encodeCopy(v, chunk.rows)), copy);
       if (copy.rowCount !== chunk.rows) throw new BulkUploadError('RowCountMismatch', `${table.name}: COPY wrote ${copy.rowCount} rows of chunk ${chunk.index}, expected ${chunk.rows}`);
     }
@@ -327,35 +348,87 @@ export interface Finished {
   reloaded: number[];
   /** Rows in each table after the upload (all uploads into it). */
   tables: { name: string; rows: number }[];
+  /** How each table received the rows: its staging table renamed into place (it was empty), or appended to it. */
+  published: ('renamed' | 'appended')[];
+  /** Time spent building indexes (the same SQL a load without the pipeline would run after it). */
+  indexBuildMs: number;
 }
 
-/** Rebuilds a table's indexes that are missing (a retried Finish keeps the ones already built). */
-async function rebuildIndexes(datastack: string, schemaName: string, table: TablePlan): Promise<void> {
-  for (const def of indexDefinitions(SCHEMAS[schemaName]!, table)) {
-    await inDatastack(datastack, async (client) => {
-      const exists = await client.query(
-        `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'i'`,
-        [datastackSchema(datastack), def.name],
-      );
-      if (exists.rowCount) return;
-      try {
-        await client.query(def.sql);
-      } catch (err) {
-        if ((err as { code?: string }).code === '23505') {
-          throw new BulkUploadError('DuplicateIds', `${table.name}: ids are not unique across the uploads into it, so the primary key cannot be rebuilt: ${(err as Error).message}`);
-        }
-        throw err;
-      }
-    });
+/** A duplicate key in a unique index (the primary key on id) becomes DuplicateIds. */
+async function uniqueIds<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new BulkUploadError('DuplicateIds', `${what}: ${(err as Error).message}; the table is as it was`);
+    throw err;
   }
 }
 
+async function indexExists(client: pg.PoolClient, schema: string, name: string): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'i'`, [
+    schema,
+    name,
+  ]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+const countRows = async (client: pg.PoolClient, table: string): Promise<number> =>
+  Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(table)}`)).rows[0]!.n);
+
 /**
- * Finish: every planned chunk must be in the ledger with its rows (a missing one is loaded here, in-process);
- * each table must hold exactly the rows its ledger records; then the indexes are rebuilt.
+ * Moves one table's `rows` staged rows into the table the user sees, inside the publish transaction. An absent or
+ * empty table is replaced by the staging table, indexed first (a rename: no row is copied); otherwise the staged
+ * rows are appended with INSERT … SELECT under the table's indexes (built first if a table lacks any), which refuse
+ * an id it already holds. Returns how, and the table's rows after.
+ */
+async function publishTable(client: pg.PoolClient, schemaName: string, datastack: string, t: TablePlan, uploadId: string, rows: number, timing: { indexBuildMs: number }) {
+  const schema = datastackSchema(datastack);
+  const staging = staged(t, uploadId);
+  const live = (await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${quoteIdent(schema)}.${quoteIdent(t.name)}`])).rows[0]!.t;
+  // Writers wait until the publication commits (readers do not), so the table stays empty or not until then.
+  if (live !== null) await client.query(`LOCK TABLE ${quoteIdent(t.name)} IN EXCLUSIVE MODE`);
+  const empty = live === null || (await client.query(`SELECT 1 FROM ${quoteIdent(t.name)} LIMIT 1`)).rowCount === 0;
+  const buildIndexes = async (table: Pick<TablePlan, 'name' | 'role'>) => {
+    const started = performance.now();
+    for (const def of indexDefinitions(SCHEMAS[schemaName]!, table)) {
+      if (!(await indexExists(client, schema, def.name))) await uniqueIds(`${t.name}: ids must be unique in the table`, () => client.query(def.sql));
+    }
+    timing.indexBuildMs += performance.now() - started;
+  };
+  if (empty) {
+    await buildIndexes(staging);
+    await client.query(`DROP TABLE IF EXISTS ${quoteIdent(t.name)}`);
+    await client.query(`ALTER TABLE ${quoteIdent(staging.name)} RENAME TO ${quoteIdent(t.name)}`);
+    const names = indexDefinitions(SCHEMAS[schemaName]!, t).map((d) => d.name);
+    for (const [i, def] of indexDefinitions(SCHEMAS[schemaName]!, staging).entries()) {
+      await client.query(`ALTER INDEX ${quoteIdent(def.name)} RENAME TO ${quoteIdent(names[i]!)}`);
+    }
+    return { how: 'renamed' as const, rows };
+  }
+  await buildIndexes(t);
+  const columns = t.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const inserted = await uniqueIds(`${t.name}: an id of this upload is already in the table`, () =>
+    client.query(`INSERT INTO ${quoteIdent(t.name)} (${columns}) SELECT ${columns} FROM ${quoteIdent(staging.name)}`),
+  );
+  if (inserted.rowCount !== rows) throw new BulkUploadError('RowCountMismatch', `${t.name}: ${inserted.rowCount} rows appended from ${staging.name}, expected ${rows}`);
+  await client.query(`DROP TABLE ${quoteIdent(staging.name)}`);
+  return { how: 'appended' as const, rows: await countRows(client, t.name) };
+}
+
+/**
+ * Finish: every planned chunk must be in the ledger with its rows (a missing one is loaded here, in-process) and
+ * each staging table must hold exactly those rows; then, in ONE transaction, the staging tables are published
+ * into the tables the user sees (publishTable) and the upload is recorded as published. Any failure (DuplicateIds
+ * among them) rolls the publication back whole: the tables keep their rows and indexes. A Finish that runs again
+ * after its upload was published changes nothing.
  */
 export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: Chunk[] }): Promise<Finished> {
   const plan = planOf(input, input.files);
+  const current = (client: pg.PoolClient) => Promise.all(plan.tables.map(async (t) => ({ name: t.name, rows: await countRows(client, t.name) })));
+  const done = await inDatastack(input.datastack, async (c) => ((await isPublished(c, input.table, input.uploadId)) ? current(c) : undefined));
+  const result = { rows: plan.rows, chunks: input.chunks.length };
+  if (done) return { ...result, reloaded: [], tables: done, published: [], indexBuildMs: 0 };
+
   const ledger = await inDatastack(input.datastack, (c) =>
     c.query<{ chunk: number; rows: number }>(`SELECT chunk, rows FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [input.table, input.uploadId]),
   );
@@ -370,19 +443,47 @@ export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: C
       throw new BulkUploadError('RowCountMismatch', `chunk ${chunk.index} is recorded with ${rows} rows, the plan has ${chunk.rows}`);
     }
   }
-  const tables: Finished['tables'] = [];
-  await inDatastack(input.datastack, async (client) => {
-    const expected = await client.query<{ n: string }>(`SELECT coalesce(sum(rows), 0)::text AS n FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1`, [input.table]);
+
+  const timing = { indexBuildMs: 0 };
+  return inDatastack(input.datastack, async (client) => {
+    // One publication into a table at a time: each sees the rows of the one before.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${datastackSchema(input.datastack)}.${input.table}`]);
+    if (await isPublished(client, input.table, input.uploadId)) return { ...result, reloaded, tables: await current(client), published: [], indexBuildMs: 0 };
+    const mismatch = await existingTableProblems(input.datastack, plan, client);
+    if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
+    const expected = await client.query<{ n: string }>(`SELECT coalesce(sum(rows), 0)::text AS n FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [
+      input.table,
+      input.uploadId,
+    ]);
+    const published: Finished['published'] = [];
+    const tables: Finished['tables'] = [];
     for (const t of plan.tables) {
-      const actual = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(t.name)}`);
-      if (actual.rows[0]!.n !== expected.rows[0]!.n) {
-        throw new BulkUploadError('RowCountMismatch', `${t.name} has ${actual.rows[0]!.n} rows, its ledger records ${expected.rows[0]!.n}`);
-      }
-      tables.push({ name: t.name, rows: Number(actual.rows[0]!.n) });
+      const staging = stagingTableName(input.uploadId, t.role);
+      const n = await countRows(client, staging);
+      if (String(n) !== expected.rows[0]!.n) throw new BulkUploadError('RowCountMismatch', `${staging} has ${n} rows, the ledger of the upload records ${expected.rows[0]!.n}`);
+      const { how, rows } = await publishTable(client, plan.schema, input.datastack, t, input.uploadId, n, timing);
+      published.push(how);
+      tables.push({ name: t.name, rows });
     }
+    await client.query(`INSERT INTO ${quoteIdent(PUBLISHED_TABLE)} (table_name, upload_id, rows) VALUES ($1, $2, $3)`, [input.table, input.uploadId, plan.rows]);
+    return { ...result, reloaded, tables, published, indexBuildMs: Math.round(timing.indexBuildMs) };
   });
-  for (const t of plan.tables) await rebuildIndexes(input.datastack, plan.schema, t);
-  return { rows: plan.rows, chunks: input.chunks.length, reloaded, tables };
+}
+
+/**
+ * After a failed upload: drops its staging tables and forgets its chunks, so nothing of it stays behind (the tables
+ * the user sees were never touched). An upload already published is left alone. Returns whether anything was dropped.
+ */
+export async function discardUpload(datastack: string, table: string, uploadId: string): Promise<boolean> {
+  return inDatastack(datastack, async (client) => {
+    const ledger = (await client.query('SELECT to_regclass($1) AS t', [LEDGER_TABLE])).rows[0].t;
+    if (!ledger) return false; // Prepare never got as far as the ledger: no staging table either
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${datastackSchema(datastack)}.${table}`]);
+    if (await isPublished(client, table, uploadId)) return false;
+    for (const role of ROLES) await client.query(`DROP TABLE IF EXISTS ${quoteIdent(stagingTableName(uploadId, role))}`);
+    const forgotten = await client.query(`DELETE FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [table, uploadId]);
+    return (forgotten.rowCount ?? 0) > 0;
+  });
 }
 
 // ---- the shapes the workflow carries (validated at each Task) ----

@@ -1,4 +1,4 @@
-// materialize-finish (after the Map of bulk-upload): verify row counts, reload missing chunks, rebuild indexes.
+// materialize-finish (after the Map of bulk-upload): reload missing chunks, verify row counts, index and publish.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';

@@ -1,4 +1,4 @@
-// materialize-load-chunk (Task inside the Map of bulk-upload): one chunk into every table, once (the ledger).
+// materialize-load-chunk (Task inside the Map of bulk-upload): one chunk into every staging table, once (the ledger).
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';

@@ -1,4 +1,4 @@
-// materialize-prepare (first Task of bulk-upload): tables, ledger, indexes dropped, the chunk plan.
+// materialize-prepare (first Task of bulk-upload): ledger and staging tables, the chunk plan.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';

@@ -1,16 +1,18 @@
 // POST /v1/materialize/{datastack}/bulk-upload on the shared local cloud: small `.npy` files (several dtypes and
 // byte orders, a Fortran-ordered 2-D file, uint64 ids above 2^63) in the media bucket, loaded in chunks of 7 rows
-// by the bulk-upload workflow's Map, then every row checked in PostgreSQL, and the indexes rebuilt. The same
-// upload posted again is the same job and adds nothing; a chunk loaded twice (the load-chunk handler called twice
-// in-process, as a retry would) is written once; a chunk missing from the ledger is reloaded by Finish. Every
-// kind of bad upload is a 400 listing its problems, with no schema or table created.
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// by the bulk-upload workflow's Map into staging tables, then published: every row checked in PostgreSQL, with
+// its indexes. The same upload posted again is the same job and adds nothing; a chunk loaded twice (the load-chunk
+// handler called twice in-process, as a retry would) is staged once; a chunk missing from the ledger is reloaded
+// by Finish. A failed upload (duplicate ids at Finish, a chunk whose load fails) leaves the tables exactly as they
+// were and no staging table behind; a correct upload after it appends. Every kind of bad upload is a 400 listing
+// its problems, with no schema or table created.
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uint64FromPg } from '../../functions/materialize/decode.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
-import { indexDefinitions, SCHEMAS, SYNAPSE_NPY_MAPPING } from '../../functions/materialize/schemas.ts';
+import { indexDefinitions, SCHEMAS, SYNAPSE_NPY_MAPPING, type ColumnMapping } from '../../functions/materialize/schemas.ts';
 import { functionEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
@@ -31,6 +33,10 @@ afterAll(async () => {
 });
 
 const put = (prefix: string, name: string, body: Buffer) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${name}.npy`, Body: body }));
+const copyNpy = async (from: string, to: string, name: string) => {
+  const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${from}${name}.npy` }));
+  await put(to, name, Buffer.from(await got.Body!.transformToByteArray()));
+};
 
 // ---- the upload: 50 synapses ----
 const N = 50;
@@ -46,6 +52,8 @@ const MAPPING = SYNAPSE_NPY_MAPPING;
 const PREFIX = `materialize/${STAMP}/synapses/`;
 const upload = { bucket: BUCKET, prefix: PREFIX, table: 'synapses', schema: 'synapse', columnMapping: MAPPING, chunkRows: CHUNK_ROWS };
 const range = (f: (i: number) => unknown[]) => Array.from({ length: N }, (_, i) => f(i)).flat() as never[];
+
+const NPY_FILES = ['id', 'presyn_coords', 'center_coords', 'postsyn_coords', 'sizes', 'sv_ids_ordered', 'root_ids_ordered'];
 
 async function putSynapses(): Promise<void> {
   await Promise.all([
@@ -99,6 +107,36 @@ const expectedIndexes = (name: string, role: 'annotation' | 'segmentation') =>
     .map((d) => d.name)
     .sort();
 
+/** What a failed upload must leave as it was: each table's row count, ids and indexes. */
+async function snapshot(): Promise<Json> {
+  const out: Json = {};
+  for (const t of ['synapses', 'synapses__seg']) {
+    const rows = await pool.query(`SELECT id::text FROM ${table(t)} ORDER BY id::bigint`);
+    out[t] = { rows: rows.rowCount, ids: rows.rows.map((r) => r.id), indexes: await indexesOf(t) };
+  }
+  return out;
+}
+
+async function stagingTables(): Promise<string[]> {
+  const { rows } = await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '\\_\\_bulk\\_%'", [`ds_${DATASTACK}`]);
+  return rows.map((r) => r.tablename as string);
+}
+
+// ---- more synapses, with ids of their own ----
+const MORE = 20;
+const moreIds = (batch: number) => Array.from({ length: MORE }, (_, i) => 7n * 10n ** 16n + BigInt(batch) * 1000n + BigInt(i));
+async function putMore(prefix: string, batch: number): Promise<void> {
+  const pt = encodeNpy({ dtype: 'int32', shape: [MORE, 3], values: Array.from({ length: MORE * 3 }, (_, i) => i) });
+  const u64 = encodeNpy({ dtype: 'uint64', shape: [MORE, 2], values: Array.from({ length: MORE * 2 }, (_, i) => BigInt(i + 1)) });
+  await Promise.all([
+    put(prefix, 'id', encodeNpy({ dtype: 'int64', shape: [MORE], values: moreIds(batch) })),
+    ...['presyn_coords', 'center_coords', 'postsyn_coords'].map((name) => put(prefix, name, pt)),
+    put(prefix, 'sizes', encodeNpy({ dtype: 'float32', shape: [MORE], values: Array.from({ length: MORE }, (_, i) => i) })),
+    put(prefix, 'sv_ids_ordered', u64),
+    put(prefix, 'root_ids_ordered', u64),
+  ]);
+}
+
 async function followJob(jobId: string): Promise<Json> {
   return eventually(async () => {
     const res = await admin('GET', `/v1/jobs/${jobId}`);
@@ -142,6 +180,8 @@ describe('materialize: bulk upload', () => {
     expect(ledger.rows.map((r) => [r.chunk, Number(r.first_row), r.rows])).toEqual(
       Array.from({ length: Math.ceil(N / CHUNK_ROWS) }, (_, c) => [c, c * CHUNK_ROWS, Math.min(CHUNK_ROWS, N - c * CHUNK_ROWS)]),
     );
+    expect(job.result).toMatchObject({ rows: N, published: ['renamed', 'renamed'], indexBuildMs: expect.any(Number) });
+    expect(await stagingTables()).toEqual([]);
     console.log(`bulk upload of ${N} rows in ${Math.ceil(N / CHUNK_ROWS)} chunks: ${uploadMs} ms`);
   });
 
@@ -152,38 +192,114 @@ describe('materialize: bulk upload', () => {
     await expectAllRows();
   });
 
-  it('writes a chunk once when its load is retried, and Finish reloads a chunk missing from the ledger', async () => {
-    const { inspectUpload } = await import('../../functions/materialize/bulk.ts');
+  it('stages a chunk once when its load is retried, and Finish reloads a chunk missing from the ledger', async () => {
+    // The same files into another table are another upload: prepared, loaded and finished by the handlers here.
+    const { inspectUpload, prepareUpload } = await import('../../functions/materialize/bulk.ts');
     const loadChunk = await handlerOf('load-chunk');
     const finish = await handlerOf('finish');
-    const input = job.input as Record<string, string>;
-    const { files, uploadId } = await inspectUpload({ ...input, datastack: DATASTACK, columnMapping: MAPPING } as never, CHUNK_ROWS);
-    expect(uploadId).toBe(input.uploadId);
-    const common = { jobId: job.jobId, datastack: DATASTACK, uploadId, bucket: BUCKET, table: 'synapses', schema: 'synapse', columnMapping: input.columnMapping, files };
+    const request = { datastack: DATASTACK, bucket: BUCKET, prefix: PREFIX, table: 'retried', schema: 'synapse', columnMapping: MAPPING as ColumnMapping };
+    const { uploadId } = await inspectUpload(request, CHUNK_ROWS);
+    const { files, chunks } = await prepareUpload(request, uploadId, CHUNK_ROWS);
+    expect(chunks).toHaveLength(Math.ceil(N / CHUNK_ROWS));
+    const common = { jobId: job.jobId, datastack: DATASTACK, uploadId, bucket: BUCKET, table: 'retried', schema: 'synapse', columnMapping: JSON.stringify(MAPPING), files };
+    const staging = `__bulk_${uploadId}_ann`;
 
-    /** Takes chunk c out of the tables and the ledger, as if it had never been loaded. */
-    const forget = async (c: number) => {
-      const chunkIds = ids.slice(c * CHUNK_ROWS, (c + 1) * CHUNK_ROWS).map(String);
-      for (const t of ['synapses', 'synapses__seg']) await pool.query(`DELETE FROM ${table(t)} WHERE id = ANY($1::bigint[])`, [chunkIds]);
-      await pool.query(`DELETE FROM ${table('bulk_chunk_ledger')} WHERE upload_id = $1 AND chunk = $2`, [uploadId, c]);
-    };
-
-    await forget(0);
-    const chunk0 = { ...common, chunk: { index: 0, firstRow: 0, rows: CHUNK_ROWS } };
-    expect(await loadChunk(chunk0, context)).toEqual({ chunk: 0, loaded: true });
-    expect(await loadChunk(chunk0, context)).toEqual({ chunk: 0, loaded: false });
+    expect(await loadChunk({ ...common, chunk: chunks[0] }, context)).toEqual({ chunk: 0, loaded: true });
+    expect(await loadChunk({ ...common, chunk: chunks[0] }, context)).toEqual({ chunk: 0, loaded: false });
     // Concurrent attempts: the ledger's key lets exactly one of them write.
-    await forget(0);
-    const both = await Promise.all([loadChunk(chunk0, context), loadChunk(chunk0, context)]);
+    const both = await Promise.all([loadChunk({ ...common, chunk: chunks[1] }, context), loadChunk({ ...common, chunk: chunks[1] }, context)]);
     expect(both.filter((r) => r.loaded)).toHaveLength(1);
-    await expectAllRows();
+    for (const chunk of chunks.slice(2)) if (chunk.index !== 3) await loadChunk({ ...common, chunk }, context);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table(staging)}`)).rows[0].n).toBe(N - CHUNK_ROWS);
+    // Nothing is in the table the user sees before Finish publishes.
+    expect((await pool.query('SELECT to_regclass($1) AS t', [table('retried')])).rows[0].t).toBeNull();
 
-    await forget(3);
-    const chunks = Array.from({ length: Math.ceil(N / CHUNK_ROWS) }, (_, c) => ({ index: c, firstRow: c * CHUNK_ROWS, rows: Math.min(CHUNK_ROWS, N - c * CHUNK_ROWS) }));
     const finished = await finish({ ...common, chunks }, context);
-    expect(finished).toMatchObject({ rows: N, chunks: chunks.length, reloaded: [3], tables: [{ name: 'synapses', rows: N }, { name: 'synapses__seg', rows: N }] });
+    expect(finished).toMatchObject({ rows: N, chunks: chunks.length, reloaded: [3], tables: [{ name: 'retried', rows: N }, { name: 'retried__seg', rows: N }], published: ['renamed', 'renamed'] });
+    expect(await indexesOf('retried')).toEqual(expectedIndexes('retried', 'annotation'));
+    expect(await indexesOf('retried__seg')).toEqual(expectedIndexes('retried__seg', 'segmentation'));
+    const rowIds = await pool.query(`SELECT id::text FROM ${table('retried')} ORDER BY id::bigint`);
+    expect(rowIds.rows.map((r) => BigInt(r.id))).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+    // Finish again (a retry after its reply was lost) and a late chunk load change nothing.
+    expect(await finish({ ...common, chunks }, context)).toMatchObject({ reloaded: [], tables: [{ rows: N }, { rows: N }], published: [] });
+    expect(await loadChunk({ ...common, chunk: chunks[3] }, context)).toEqual({ chunk: 3, loaded: false });
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table('retried')}`)).rows[0].n).toBe(N);
+    expect(await stagingTables()).toEqual([]);
+  });
+
+  it('fails an upload of ids the table already holds with DuplicateIds at Finish, leaving the tables exactly as they were', async () => {
+    const before = await snapshot();
+    const again = `materialize/${STAMP}/again/`;
+    await Promise.all(NPY_FILES.map((name) => copyNpy(PREFIX, again, name)));
+    const res = await admin('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { ...upload, prefix: again });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.jobId).not.toBe(job.jobId);
+    const failed = await followJob(res.body.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.error.code).toBe('DuplicateIds');
+    expect(failed.steps).toMatchObject({ load: { state: 'succeeded' }, finish: { state: 'failed' } });
+    expect(await snapshot()).toEqual(before);
     await expectAllRows();
+    expect(await stagingTables()).toEqual([]);
+    const ledger = await pool.query(`SELECT count(*)::int AS n FROM ${table('bulk_chunk_ledger')} WHERE upload_id = $1`, [failed.input.uploadId]);
+    expect(ledger.rows[0].n).toBe(0);
+  });
+
+  it('fails an upload whose chunk cannot be loaded, leaving the tables exactly as they were', async () => {
+    const { inspectUpload } = await import('../../functions/materialize/bulk.ts');
+    const before = await snapshot();
+    const prefix = `materialize/${STAMP}/more/`;
+    await putMore(prefix, 1);
+    const body = { ...upload, prefix, chunkRows: 5 };
+    const { uploadId } = await inspectUpload({ ...body, columnMapping: MAPPING as ColumnMapping, datastack: DATASTACK }, 5);
+    // The staging table as Prepare would create it, with a constraint one row of chunk 2 violates: that chunk's
+    // COPY fails on every attempt, after chunks 0, 1 and 3 may have been staged.
+    const staging = table(`__bulk_${uploadId}_ann`);
+    await pool.query(`CREATE TABLE ${staging} (LIKE ${table('synapses')}, CHECK (id <> ${moreIds(1)[12]}))`);
+    const res = await admin('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const failed = await followJob(res.body.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.error.message).toContain('check constraint');
+    expect(failed.steps).toMatchObject({ load: { state: 'failed' } });
+    expect(await snapshot()).toEqual(before);
+    await expectAllRows();
+    expect(await stagingTables()).toEqual([]);
+    const ledger = await pool.query(`SELECT count(*)::int AS n FROM ${table('bulk_chunk_ledger')} WHERE upload_id = $1`, [uploadId]);
+    expect(ledger.rows[0].n).toBe(0);
+  });
+
+  it('appends a correct upload after the failed ones, under the indexes', async () => {
+    const prefix = `materialize/${STAMP}/more-ok/`;
+    await putMore(prefix, 2);
+    const res = await admin('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { ...upload, prefix, chunkRows: 5 });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const done = await followJob(res.body.jobId);
+    expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
+    expect(done.result).toMatchObject({ rows: MORE, published: ['appended', 'appended'], tables: [{ rows: N + MORE }, { rows: N + MORE }] });
+    const all = await pool.query(`SELECT id::text FROM ${table('synapses')} ORDER BY id::bigint`);
+    expect(all.rows.map((r) => BigInt(r.id))).toEqual([...ids, ...moreIds(2)].sort((a, b) => (a < b ? -1 : 1)));
     expect(await indexesOf('synapses')).toEqual(expectedIndexes('synapses', 'annotation'));
+    expect(await indexesOf('synapses__seg')).toEqual(expectedIndexes('synapses__seg', 'segmentation'));
+    expect(await stagingTables()).toEqual([]);
+  });
+});
+
+describe('materialize: an upload into a new table that fails at Finish', () => {
+  it('leaves no table behind when the upload holds an id twice', async () => {
+    const prefix = `materialize/${STAMP}/twice/`;
+    await Promise.all([
+      put(prefix, 'id', encodeNpy({ dtype: 'int64', shape: [6], values: [1n, 2n, 3n, 4n, 2n, 6n] })),
+      put(prefix, 'pt', encodeNpy({ dtype: 'int32', shape: [6, 3], values: Array.from({ length: 18 }, (_, i) => i) })),
+    ]);
+    const body = { bucket: BUCKET, prefix, table: 'cells_twice', schema: 'point', columnMapping: { id: 'id', pt: 'pt_position' }, chunkRows: 4 };
+    const res = await admin('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const failed = await followJob(res.body.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.error.code).toBe('DuplicateIds');
+    for (const t of ['cells_twice', 'cells_twice__seg']) expect((await pool.query('SELECT to_regclass($1) AS t', [table(t)])).rows[0].t).toBeNull();
+    expect(await stagingTables()).toEqual([]);
   });
 });
 
@@ -236,6 +352,7 @@ describe('materialize: bulk upload rejections', () => {
     { what: 'a table name with a space', folder: 'ok', body: { table: 'my cells' }, codes: ['INVALID_IDENTIFIER'] },
     { what: 'a truncated file', folder: 'truncated', codes: ['TRUNCATED'] },
     { what: 'the table name reserved for the ledger', folder: 'ok', body: { table: 'bulk_chunk_ledger' }, codes: ['INVALID_IDENTIFIER'] },
+    { what: 'the table name reserved for the published uploads', folder: 'ok', body: { table: 'bulk_published_upload' }, codes: ['INVALID_IDENTIFIER'] },
   ];
 
   for (const c of cases) {

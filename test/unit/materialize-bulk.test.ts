@@ -41,12 +41,21 @@ describe('materialize bulk upload (pure parts)', () => {
     expect(createTableSql(t, { ifNotExists: true })).toBe('CREATE TABLE IF NOT EXISTS "cells" ("id" bigint NOT NULL)');
   });
 
-  it('loads chunks 4 at a time and records the outcome either way', () => {
+  it('loads chunks 4 at a time, discards a failed upload and records the outcome either way', () => {
     const asl = JSON.parse(readFileSync('statemachines/bulk-upload.asl.json', 'utf8'));
     expect(asl.StartAt).toBe('Prepare');
     expect(asl.States.Prepare.Next).toBe('LoadChunks');
     expect(asl.States.LoadChunks).toMatchObject({ Type: 'Map', MaxConcurrency: 4, ItemsPath: '$.prepared.chunks', Next: 'Finish' });
     expect(asl.States.Finish.Next).toBe('RecordSuccess');
-    for (const s of ['Prepare', 'LoadChunks', 'Finish']) expect(asl.States[s].Catch[0].Next).toBe('RecordFailure');
+    for (const s of ['Prepare', 'LoadChunks', 'Finish']) expect(asl.States[s].Catch[0]).toMatchObject({ ResultPath: '$.error', Next: 'DiscardUpload' });
+    // The discard keeps the error for the record, and a failed discard still records the failure.
+    expect(asl.States.DiscardUpload).toMatchObject({ Type: 'Task', ResultPath: null, Next: 'RecordFailure' });
+    expect(asl.States.DiscardUpload.Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' });
+    expect(asl.States.DiscardUpload.Catch[0].ResultPath).not.toBe('$.error');
+    // Duplicate ids are found again on every attempt: matched before the catch-all retrier, never retried.
+    const retry = asl.States.Finish.Retry as { ErrorEquals: string[]; MaxAttempts: number }[];
+    const duplicate = retry.findIndex((r) => r.ErrorEquals.includes('DuplicateIds'));
+    expect(retry[duplicate]?.MaxAttempts).toBe(0);
+    expect(duplicate).toBeLessThan(retry.findIndex((r) => r.ErrorEquals.includes('States.ALL')));
   });
 });
