@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { config } from './config.ts';
 import { readSecret } from './aws.ts';
+import { logger } from './logger.ts';
 
 let pool: Promise<pg.Pool> | undefined;
 
@@ -22,7 +23,13 @@ async function connectionConfig(): Promise<pg.PoolConfig> {
 
 /** The process-wide pool; small, because RDS Proxy multiplexes connections across Lambda instances. */
 export function db(): Promise<pg.Pool> {
-  pool ??= connectionConfig().then((c) => new pg.Pool({ ...c, max: 4, idleTimeoutMillis: 30_000 }));
+  pool ??= connectionConfig().then((c) => {
+    const created = new pg.Pool({ ...c, max: 4, idleTimeoutMillis: 30_000 });
+    // The server may end an idle connection (a failover, a proxy or server restart): the pool drops that
+    // client and opens another when asked; without a listener the event would end the process.
+    created.on('error', (err) => logger.warn('idle database connection ended by the server', { error: err.message }));
+    return created;
+  });
   return pool;
 }
 

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
+import { strictApiClient } from '../support/api.ts';
 import { drawSampleGame, sampleLocalizations, SAMPLE_LOGOS, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-race-'));
 let cloud: LocalCloud;
+let api: ReturnType<typeof strictApiClient>;
 
 /** The ingest's functions, in workflow order: before each, one det_group is created. */
 const STAGES = ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'jobs-outcome'] as const;
@@ -17,16 +19,6 @@ const STAGES = ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-f
 const LOGOS = STAGES.map((stage, i) => ({ ...SAMPLE_LOGOS[0]!, label: `Race ${stage}`, classIndex: i, color: ['red', 'blue', 'yellow', 'green', 'white', 'orange'][i]!, x0: i / 6, from: 0, to: 1e9 }));
 const GAME: SampleGame = { seconds: 4, width: 320, height: 240, fps: 25, logos: LOGOS };
 
-async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${cloud.endpoints.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${cloud.credentials.adminApiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
   for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
@@ -38,6 +30,7 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string): Prom
 
 beforeAll(async () => {
   cloud = await startLocalCloud({ dir, schedules: false, retryIntervalScale: 0.05 });
+  api = strictApiClient(cloud.endpoints.api, cloud.credentials.adminApiKey);
 });
 afterAll(async () => {
   await cloud?.stop();

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
+import { strictApiClient } from '../support/api.ts';
 import { drawSampleGame, sampleLocalizations, SAMPLE_LOGOS, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-burst-'));
 let cloud: LocalCloud;
+let api: ReturnType<typeof strictApiClient>;
 
 // Six logos on screen the whole time: every non-empty set of them is a det_group that applies to every video.
 const LOGOS = Array.from({ length: 6 }, (_, i) => ({ ...SAMPLE_LOGOS[0]!, label: `Burst ${i}`, classIndex: i, x0: i / 6, from: 0, to: 1e9 }));
@@ -21,16 +23,6 @@ const detectables: string[] = [];
 let videoFile: string;
 let locFile: string;
 
-async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${cloud.endpoints.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${cloud.credentials.adminApiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
@@ -67,6 +59,7 @@ beforeAll(async () => {
     schedules: false,
     retryIntervalScale: 0.05,
   });
+  api = strictApiClient(cloud.endpoints.api, cloud.credentials.adminApiKey);
   for (const logo of LOGOS) detectables.push((await api('POST', '/v1/detectables', { name: logo.label })).id);
   const sport = await api('POST', '/v1/sports', { name: 'Burst sport' });
   const league = await api('POST', '/v1/leagues', { sportId: sport.id, name: 'Burst league' });
