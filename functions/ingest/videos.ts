@@ -82,6 +82,10 @@ export async function markMetricsReady(videoId: string, frameCount: number): Pro
   await query('UPDATE video SET frame_count = $2, metrics_ready_at = now() WHERE id = $1', [videoId, frameCount]);
 }
 
+export async function markFailed(videoId: string): Promise<void> {
+  await query(`UPDATE video SET status = 'failed' WHERE id = $1`, [videoId]);
+}
+
 export async function markIngested(videoId: string): Promise<void> {
   await query(`UPDATE video SET status = 'ingested', ingested_at = now() WHERE id = $1`, [videoId]);
 }

@@ -1,7 +1,9 @@
 // The local cloud's AWS Step Functions: the Step Functions JSON 1.0 API on 127.0.0.1, so functions and
 // the `aws` CLI use @aws-sdk/client-sfn / `--endpoint-url` unchanged. Executions run on
 // aws-local-stepfunctions; every Task state calls the caller's `invoke(functionName, payload)`.
-// State machines and executions (with their history) persist to `<dataDir>/state.json`.
+// State machines and executions (with their history) persist to `<dataDir>/state.json`. An execution found RUNNING
+// at start (the process died under it) is ABORTED: unlike AWS, where a Task outlives a dead Lambda and times out or
+// retries, nothing of it survives here; a workflow's owner resumes it with a new run.
 // Hand-written on node:http: the protocol is ten JSON actions, and no maintained npm emulator serves
 // it without Docker or Java.
 
@@ -99,6 +101,7 @@ type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResour
 type JsonValue = Parameters<StateMachine['run']>[0];
 
 const STOPPED_CAUSE = 'local cloud stopped';
+const DIED_CAUSE = 'the local cloud died while the execution was running';
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 const cloneJson = (v: unknown): JsonValue => JSON.parse(JSON.stringify(v ?? null)) as JsonValue;
@@ -165,7 +168,9 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
   for (const m of stored.stateMachines) machines.set(m.arn, m);
   for (const x of stored.executions) {
     executions.set(x.arn, x);
-    if (x.status === 'RUNNING') markAborted(x, undefined, STOPPED_CAUSE, Date.now());
+    // Its in-flight Task died with the process, and the interpreter's state with it: the execution ends ABORTED
+    // (as StopExecution would), and the jobs sweeper runs its job again.
+    if (x.status === 'RUNNING') markAborted(x, 'States.Runtime', DIED_CAUSE, Date.now());
   }
 
   // ---- state machines ----
