@@ -31,26 +31,32 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
   }
 }
 
-/**
- * Starts the job's workflow run (the `resumes`-th since its start or requeue); a run already started under that name
- * (a redelivery, a sweep that died before recording it) is that run.
- */
-async function startWorkflow(job: Job, resumes = job.resumes ?? 0, extra: Record<string, unknown> = {}): Promise<string> {
-  const { stateMachineArn, input } = workflowOf(job);
+/** The execution of the job's `resumes`-th run since its start or requeue: Step Functions names an execution once. */
+function runOf(job: Job, resumes: number): { stateMachineArn: string; name: string; executionArn: string } {
+  const { stateMachineArn } = workflowOf(job);
   const name = executionName(job.jobId, job.requeues, resumes);
-  try {
-    const out = await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ ...input, ...extra }) }));
-    return out.executionArn!;
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExists)) throw err;
-    return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-  }
+  return { stateMachineArn, name, executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` };
 }
 
-/** Starts the job's workflow and records the run on the job. */
+/** Starts a run; one already started under that name (a redelivery, a sweep that died halfway) is that run. */
+async function startRun(job: Job, resumes: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const { stateMachineArn, name, executionArn } = runOf(job, resumes);
+  try {
+    await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ ...workflowOf(job).input, ...extra }) }));
+  } catch (err) {
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+  }
+  return executionArn;
+}
+
+/**
+ * Records the run on the job, then starts it: a process that dies in between leaves a job whose execution is
+ * missing or ended, which the sweeper runs again (the other order could leave a run the job does not know).
+ */
 export async function startJob(job: Job): Promise<Job> {
-  const executionArn = await startWorkflow(job);
+  const { executionArn } = runOf(job, job.resumes ?? 0);
   await setExecution(job.jobId, executionArn);
+  await startRun(job, job.resumes ?? 0);
   return { ...job, executionArn };
 }
 
@@ -84,8 +90,9 @@ export async function continueAfterRunEnded(job: Job, ended: string): Promise<'r
     return failed && 'failed';
   }
   const extra = next === 'close' ? { abandoned: true, error: { Error: error.code, Cause: error.message } } : {};
-  const executionArn = await startWorkflow(job, runs, extra);
-  // A closing run leaves the interrupted steps working for its outcome to fail them.
-  const recorded = await recordNextRun(job, executionArn, next === 'close' ? [] : workingSteps(job));
-  return recorded && (next === 'close' ? 'closing' : 'resumed');
+  // Recorded first, as startJob does; a closing run leaves the interrupted steps working for its outcome to fail them.
+  const recorded = await recordNextRun(job, runOf(job, runs).executionArn, next === 'close' ? [] : workingSteps(job));
+  if (!recorded) return undefined;
+  await startRun(recorded, runs, extra);
+  return next === 'close' ? 'closing' : 'resumed';
 }

@@ -130,6 +130,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
   const executions = new Map<string, ExecutionRecord>();
   const compiled = new Map<string, Compiled>();
   const running = new Map<string, { abort: () => void; done: Promise<void> }>();
+  /** When each execution started by this process was first written to disk. */
+  const recorded = new Map<string, Promise<void>>();
 
   // ---- persistence: the whole state as one JSON file, rewritten (tmp + rename) after each change ----
 
@@ -237,6 +239,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
   }
 
   async function callTask(x: ExecutionRecord, target: TaskTarget, input: JsonValue): Promise<JsonValue> {
+    // No task runs before its execution is on disk: a process that dies in a task leaves an execution to find.
+    await recorded.get(x.arn);
     if (x.status !== 'RUNNING') throw new Error('execution is no longer running'); // e.g. a Retry after StopExecution
     const params = (input ?? {}) as Json;
     const fn = target.integration === 'lambda' ? target.functionName! : functionNameFromArn(String(params.FunctionName));
@@ -281,6 +285,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     const c = compiledFor(m);
     const x: ExecutionRecord = { arn, stateMachineArn: m.arn, name, status: 'RUNNING', startDate: Date.now(), input, events: [] };
     executions.set(arn, x);
+    persist();
+    recorded.set(arn, saved);
 
     const handlers: TaskHandlers = {};
     for (const [state, target] of c.tasks) handlers[state] = (taskInput) => callTask(x, target, taskInput);
@@ -301,7 +307,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     );
     const done = Promise.all([outcome, history.catch(() => undefined)])
       .then(([o]) => finish(x, o))
-      .finally(() => running.delete(arn));
+      .finally(() => (running.delete(arn), recorded.delete(arn)));
     running.set(arn, { abort: run.abort, done });
     log({ level: 'info', msg: 'execution started', executionArn: arn });
     persist();
@@ -373,11 +379,14 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       persist();
       return {};
     },
-    StartExecution(input) {
+    async StartExecution(input) {
       const m = machineByArn(field(input, 'stateMachineArn'));
       const name = field(input, 'name', true) ?? randomUUID();
       if (!isValidName(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
       const x = startExecution(m, name, field(input, 'input', true) ?? '{}');
+      // Acknowledged once on disk, as AWS acknowledges a started execution: a process that dies right after
+      // still finds it at its next start (ABORTED, see above).
+      await saved;
       return { executionArn: x.arn, startDate: seconds(x.startDate) };
     },
     DescribeExecution(input) {

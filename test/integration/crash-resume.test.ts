@@ -3,7 +3,7 @@
 // jobs sweeper fired as its schedule would: the work ends succeeded, its job ran again exactly once, and every result
 // is there exactly once (metric documents, frames, table rows, jobs).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,11 +42,15 @@ class Cloud {
   static async start(): Promise<Cloud> {
     const child = spawn(process.execPath, ['--import', 'tsx', '--disable-warning=ExperimentalWarning', join(ROOT, 'test/support/cloud-child.ts')], {
       cwd: ROOT,
-      env: { ...process.env, CLOUD_DIR: dir, POWERTOOLS_LOG_LEVEL: 'ERROR', FRAMEWISE_FAULT_POINT: '' },
+      env: { ...process.env, CLOUD_DIR: dir, POWERTOOLS_LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'ERROR', FRAMEWISE_FAULT_POINT: '' },
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group, which a fault point kills whole (the PostgreSQL server with it).
       detached: true,
     });
+    if (process.env.CRASH_LOG) {
+      child.stdout.on('data', (d: Buffer) => appendFileSync(process.env.CRASH_LOG!, d));
+      child.stderr.on('data', (d: Buffer) => appendFileSync(process.env.CRASH_LOG!, d));
+    }
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
@@ -73,6 +77,7 @@ class Cloud {
   }
 
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.stdin.write('stop\n');
     expect((await this.exited).code).toBe(0);
   }
@@ -137,28 +142,56 @@ class Cloud {
   }
 }
 
+/** Resolves when the PostgreSQL server of a killed cloud is gone too (it dies with the cloud's process group). */
+async function postgresGone(): Promise<void> {
+  const pidFile = join(dir, 'postgres', 'data', 'postmaster.pid');
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+  for (let i = 0; pid > 0 && i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The cloud of the moment: each kill point is reached on it, and it is replaced by a new start on the same data. */
 let cloud: Cloud;
 
 /**
- * Sets the fault point, starts the work, waits for the cloud to die there, starts it again and fires the sweeper:
- * returns the job once it has ended.
+ * Sets the fault point, starts the work (which may fail halfway: the cloud can die under it), waits for the cloud
+ * to die there, starts it again and fires the sweeper: returns the job (found by `findJob`) once it has ended.
  */
-async function killAndResume(fault: string, begin: (cloud: Cloud) => Promise<string>): Promise<Json> {
+async function killAndResume(fault: string, begin: (cloud: Cloud) => Promise<void>, findJob: (cloud: Cloud) => Promise<string>): Promise<Json> {
   const doomed = cloud;
   await doomed.arm(fault);
-  const jobId = await begin(doomed);
+  const began = begin(doomed).then(() => 'begun', (err: Error) => err.message);
   const exit = await Promise.race([doomed.exited, new Promise((r) => setTimeout(r, 90_000, 'still running'))]);
   if (exit === 'still running') {
-    const job = (await doomed.api('GET', `/v1/jobs/${jobId}`)).body;
     doomed.kill();
+    await doomed.exited;
+    await postgresGone();
     cloud = await Cloud.start();
-    throw new Error(`${fault} was never reached: ${JSON.stringify(job)}`);
+    throw new Error(`${fault} was never reached (${await began})`);
   }
   expect(exit, fault).toMatchObject({ signal: 'SIGKILL' });
+  await began;
+  await postgresGone();
   cloud = await Cloud.start();
   await cloud.sweep();
-  return cloud.ended(jobId);
+  return cloud.ended(await findJob(cloud));
+}
+
+/** Polls until `find` finds something. */
+async function found<T>(find: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await find();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not found: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const pointsOf = (functions: readonly string[]) => functions.flatMap((fn) => [`${fn}:before`, `${fn}:after`]);
@@ -183,15 +216,8 @@ async function uploadVideo(cloud: Cloud, title: string): Promise<string> {
   return videoId;
 }
 
-async function ingestJobOf(cloud: Cloud, videoId: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = (await cloud.api('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).body?.jobs?.[0];
-    if (job) return job.jobId as string;
-    if (Date.now() > deadline) throw new Error(`no ingest job for video ${videoId}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const ingestJobOf = (cloud: Cloud, videoId: string): Promise<string> =>
+  found(async () => (await cloud.api('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).body?.jobs?.[0]?.jobId as string | undefined, `the ingest job of ${videoId}`);
 
 /** The metric documents of a video: det_groups with a frame series, and rollups per det_group. */
 async function documentsOf(cloud: Cloud, filter: Record<string, string>): Promise<{ series: string[]; rollups: number }> {
@@ -217,7 +243,7 @@ beforeAll(async () => {
   await drawSampleGame(videoFile, GAME);
   writeFileSync(locFile, JSON.stringify(sampleLocalizations(GAME)));
   cloud = await Cloud.start();
-  for (const name of ['Nike', 'Adidas']) detectables[name] = (await cloud.api('POST', '/v1/detectables', { name })).body.id;
+  for (const name of ['Nike', 'Adidas', 'Unknown Sponsor']) detectables[name] = (await cloud.api('POST', '/v1/detectables', { name })).body.id;
   await cloud.api('POST', '/v1/det-groups', { name: 'Nike', detectableIds: [detectables.Nike] });
   const sport = await cloud.api('POST', '/v1/sports', { name: 'Crash sport' });
   const league = await cloud.api('POST', '/v1/leagues', { sportId: sport.body.id, name: 'League' });
@@ -234,18 +260,21 @@ afterAll(async () => {
 });
 
 describe('a local cloud killed at every task of a workflow, and started again', () => {
-  it.each(pointsOf(['detgroups-videos', 'detgroups-compute', 'jobs-outcome']))('computes a det_group once when killed at %s', async (fault) => {
+  const detGroupPoints = pointsOf(['detgroups-videos', 'detgroups-compute', 'jobs-outcome']);
+  /** A det_group per point, each of other detectables (two det_groups of the same detectables are refused). */
+  const detectableSets = [['Adidas'], ['Unknown Sponsor'], ['Nike', 'Adidas'], ['Nike', 'Unknown Sponsor'], ['Adidas', 'Unknown Sponsor'], ['Nike', 'Adidas', 'Unknown Sponsor']];
+  it.each(detGroupPoints)('computes a det_group once when killed at %s', async (fault) => {
     let detGroupId = '';
-    const job = await killAndResume(fault, async (c) => {
-      detGroupId = (await c.api('POST', '/v1/det-groups', { name: `Sportswear ${fault}`, detectableIds: [detectables.Nike, detectables.Adidas] })).body.id;
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const [found] = await c.jobs((j) => j.detGroupId === detGroupId).catch(() => []);
-        if (found) return found.jobId as string;
-        if (Date.now() > deadline) throw new Error(`no job for det_group ${detGroupId}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    });
+    const detectableIds = detectableSets[detGroupPoints.indexOf(fault)]!.map((name) => detectables[name]);
+    const job = await killAndResume(
+      fault,
+      async (c) => {
+        const created = await c.api('POST', '/v1/det-groups', { name: `Brands ${fault}`, detectableIds });
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        detGroupId = created.body.id;
+      },
+      (c) => found(async () => (await c.jobs((j) => j.detGroupId === detGroupId))[0]?.jobId as string | undefined, `the job of det_group ${detGroupId}`),
+    );
     expectResumedOnce(job, fault);
     expect(await cloud.jobs((j) => j.detGroupId === detGroupId)).toHaveLength(1);
     expect(await documentsOf(cloud, { detGroupId }), fault).toEqual({ series: [`${referenceVideo}/${detGroupId}`], rollups: 4 });
@@ -275,8 +304,7 @@ describe('a local cloud killed at every task of a workflow, and started again', 
           bucket: BUCKET, prefix, table: 'synapses', schema: 'synapse', columnMapping: SYNAPSE_NPY_MAPPING, chunkRows: 7,
         });
         expect(res.status, JSON.stringify(res.body)).toBe(202);
-        return res.body.jobId as string;
-      });
+      }, (c) => found(async () => (await c.jobs((j) => j.jobId.startsWith(`bulk-${datastack}-`)))[0]?.jobId as string | undefined, `the bulk upload of ${datastack}`));
       expectResumedOnce(job, fault);
       expect(await cloud.jobs((j) => j.jobId.startsWith(`bulk-${datastack}-`))).toHaveLength(1);
       for (const table of ['synapses', 'synapses__seg']) {
@@ -291,10 +319,13 @@ describe('a local cloud killed at every task of a workflow, and started again', 
     'ingests a video once when killed at %s',
     async (fault) => {
       let videoId = '';
-      const job = await killAndResume(fault, async (c) => {
-        videoId = await uploadVideo(c, fault);
-        return ingestJobOf(c, videoId);
-      });
+      const job = await killAndResume(
+        fault,
+        async (c) => {
+          videoId = await uploadVideo(c, fault);
+        },
+        (c) => ingestJobOf(c, videoId),
+      );
       expectResumedOnce(job, fault);
       expect((await cloud.api('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).body.jobs).toHaveLength(1);
       expect((await cloud.api('GET', `/v1/videos/${videoId}`)).body.status).toBe('ingested');
