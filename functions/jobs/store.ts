@@ -44,13 +44,26 @@ export async function requireJob(jobId: string): Promise<Job> {
 export async function moveJob(
   jobId: string,
   to: JobState,
-  fields: { error?: JobError; result?: Record<string, unknown>; executionArn?: string; countRequeue?: boolean; resetStepsOf?: JobKind } = {},
+  fields: {
+    error?: JobError;
+    result?: Record<string, unknown>;
+    executionArn?: string;
+    countRequeue?: boolean;
+    resetStepsOf?: JobKind;
+    /** Steps that end with the job, in the same write: the job and its steps agree at every moment. */
+    endSteps?: { steps: readonly StepName[]; state: 'failed' | 'succeeded' };
+  } = {},
 ): Promise<Job | undefined> {
   const from = statesBefore(to);
   const names: Record<string, string> = { '#state': 'state', '#error': 'error' };
   const values: Record<string, unknown> = { ':to': to, ':at': now() };
   from.forEach((s, i) => (values[`:from${i}`] = s));
   const sets = ['#state = :to', 'updatedAt = :at'];
+  fields.endSteps?.steps.forEach((s, i) => {
+    names[`#end${i}`] = s;
+    sets.push(`steps.#end${i}.#state = :stepEnd`);
+    values[':stepEnd'] = fields.endSteps!.state;
+  });
   if (fields.error) {
     sets.push('#error = :error');
     values[':error'] = fields.error;
@@ -190,22 +203,6 @@ export async function finishStep(jobId: string, step: StepName, parts?: number):
         : { UpdateExpression: 'SET updatedAt = :at ADD steps.#step.#done :n', ExpressionAttributeValues: { ':n': parts, ':at': now() } }),
       ExpressionAttributeNames: parts === undefined ? names : { '#step': step, '#done': 'done' },
       ConditionExpression: 'attribute_exists(jobId)',
-    }),
-  );
-}
-
-/** Marks the steps a run left working as failed (the run failed) or succeeded (it succeeded). */
-export async function endSteps(jobId: string, steps: readonly StepName[], state: 'failed' | 'succeeded'): Promise<void> {
-  if (steps.length === 0) return;
-  const names: Record<string, string> = { '#state': 'state' };
-  steps.forEach((s, i) => (names[`#s${i}`] = s));
-  await dynamo().send(
-    new UpdateCommand({
-      TableName: config.jobsTable(),
-      Key: { jobId },
-      UpdateExpression: `SET ${steps.map((_, i) => `steps.#s${i}.#state = :end`).join(', ')}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':end': state },
     }),
   );
 }

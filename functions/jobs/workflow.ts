@@ -2,7 +2,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { sfn } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { afterRunEnded, executionName, workingSteps, type Job } from './job.ts';
-import { createJob, endSteps, moveJob, recordNextRun, requireJob, setExecution } from './store.ts';
+import { createJob, moveJob, recordNextRun, requireJob, setExecution } from './store.ts';
 
 /**
  * The workflow of each kind of job, and the input it starts with. A workflow with a closing run records a failure
@@ -85,8 +85,7 @@ export async function continueAfterRunEnded(job: Job, ended: string): Promise<'r
   const runs = (job.resumes ?? 0) + 1;
   const error = { code: 'ExecutionEnded', message: `the workflow run ended as ${ended} without recording an outcome (${runs} runs)` };
   if (next === 'fail') {
-    const failed = await moveJob(job.jobId, 'failed', { error });
-    if (failed) await endSteps(job.jobId, workingSteps(failed), 'failed');
+    const failed = await moveJob(job.jobId, 'failed', { error, endSteps: { steps: workingSteps(job), state: 'failed' } });
     return failed && 'failed';
   }
   const extra = next === 'close' ? { abandoned: true, error: { Error: error.code, Cause: error.message } } : {};

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +183,14 @@ async function killAndResume(fault: string, begin: (cloud: Cloud) => Promise<voi
   return cloud.ended(await findJob(cloud));
 }
 
+/** Waits for the cloud of the moment to die at its fault point, and starts it again. */
+async function diesAndRestarts(what: string): Promise<void> {
+  const exit = await Promise.race([cloud.exited, new Promise((r) => setTimeout(r, 90_000, 'still running'))]);
+  expect(exit, what).toMatchObject({ signal: 'SIGKILL' });
+  await postgresGone();
+  cloud = await Cloud.start();
+}
+
 /** Polls until `find` finds something. */
 async function found<T>(find: () => Promise<T | undefined>, what: string): Promise<T> {
   const deadline = Date.now() + 30_000;
@@ -232,7 +240,7 @@ function expectResumedOnce(job: Json, fault: string): void {
   // A kill after the outcome was recorded leaves nothing to resume.
   expect(job.resumes, fault).toBe(fault === 'jobs-outcome:after' ? 0 : 1);
   for (const [name, step] of Object.entries<Json>(job.steps)) {
-    expect(step.state, `${fault}: step ${name}`).toBe('succeeded');
+    expect(step.state, `${fault}: step ${name} of ${JSON.stringify(job)}`).toBe('succeeded');
     if (step.total !== undefined) expect(step.done, `${fault}: parts of ${name}`).toBe(step.total);
   }
 }
@@ -260,6 +268,7 @@ afterAll(async () => {
 });
 
 describe('a local cloud killed at every task of a workflow, and started again', () => {
+  const detGroupOf: Record<string, string> = {};
   const detGroupPoints = pointsOf(['detgroups-videos', 'detgroups-compute', 'jobs-outcome']);
   /** A det_group per point, each of other detectables (two det_groups of the same detectables are refused). */
   const detectableSets = [['Adidas'], ['Unknown Sponsor'], ['Nike', 'Adidas'], ['Nike', 'Unknown Sponsor'], ['Adidas', 'Unknown Sponsor'], ['Nike', 'Adidas', 'Unknown Sponsor']];
@@ -271,7 +280,7 @@ describe('a local cloud killed at every task of a workflow, and started again', 
       async (c) => {
         const created = await c.api('POST', '/v1/det-groups', { name: `Brands ${fault}`, detectableIds });
         expect(created.status, JSON.stringify(created.body)).toBe(201);
-        detGroupId = created.body.id;
+        detGroupId = detGroupOf[fault] = created.body.id;
       },
       (c) => found(async () => (await c.jobs((j) => j.detGroupId === detGroupId))[0]?.jobId as string | undefined, `the job of det_group ${detGroupId}`),
     );
@@ -346,4 +355,39 @@ describe('a local cloud killed at every task of a workflow, and started again', 
     },
     150_000,
   );
+
+  it('fails an ingest whose 3 runs all die, through its workflow: the job with ExecutionEnded, the video failed', async () => {
+    await cloud.arm('ingest-probe:before');
+    const videoId = await uploadVideo(cloud, 'dies three times');
+    await diesAndRestarts('run 1');
+    for (const run of [2, 3]) {
+      await cloud.arm('ingest-probe:before');
+      expect((await cloud.sweep()).resumed, `run ${run}`).toHaveLength(1);
+      await diesAndRestarts(`run ${run}`);
+    }
+    expect((await cloud.sweep()).resumed).toHaveLength(1); // the closing run
+    const job = await cloud.ended(await ingestJobOf(cloud, videoId));
+    expect(job).toMatchObject({ state: 'failed', resumes: 3, error: { code: 'ExecutionEnded' } });
+    expect(job.steps.probe).toMatchObject({ state: 'failed', attempts: 3 });
+    expect(job.steps.frames.state).toBe('pending');
+    expect((await cloud.api('GET', `/v1/videos/${videoId}`)).body.status).toBe('failed');
+    expect((await cloud.api('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).body.jobs).toHaveLength(1);
+  }, 300_000);
+
+  it('counts every try of a part: a det_group video that fails 3 times shows 3 attempts', async () => {
+    // Two det_groups of the same detectables are refused: this one takes those of the first point's, deleted.
+    const video = await uploadVideo(cloud, 'localizations lost');
+    expect((await cloud.ended(await ingestJobOf(cloud, video))).state).toBe('succeeded');
+    const [key] = await cloud.sql('SELECT localizations_key AS k FROM video WHERE id = $1', [video]);
+    await cloud.s3().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key.k }));
+    expect((await cloud.api('DELETE', `/v1/det-groups/${detGroupOf[detGroupPoints[0]!]}`)).status).toBe(204);
+    const created = await cloud.api('POST', '/v1/det-groups', { name: 'Adidas again', detectableIds: [detectables.Adidas] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const jobId = await found(async () => (await cloud.jobs((j) => j.detGroupId === created.body.id))[0]?.jobId as string | undefined, 'its job');
+    const job = await cloud.ended(jobId);
+    expect(job.state).toBe('failed');
+    expect(job.steps.compute).toMatchObject({ state: 'failed', attempts: 3 });
+    expect(job.steps.compute.partAttempts[video]).toBe(3);
+    expect(job.attempts).toBe(3);
+  }, 120_000);
 });
