@@ -362,6 +362,16 @@ export const topology: Topology = {
       uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
     },
     {
+      name: 'ingest-failed',
+      purpose: "marks the video failed when its ingest fails (the video-ingest workflow's failure path)",
+      entry: 'functions/ingest/failed-task.ts',
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { postgres: true },
+    },
+    {
       name: 'jobs-outcome',
       purpose: 'records the end of a workflow on its job: succeeded, or failed with the error',
       entry: 'functions/jobs/outcome.ts',
@@ -373,7 +383,7 @@ export const topology: Topology = {
     },
     {
       name: 'jobs-sweeper',
-      purpose: 'finds jobs left working by an execution that has ended (timed out, aborted) and fails them',
+      purpose: 'finds jobs left working by an execution that ended without an outcome (process died, timed out, aborted) and runs them again, up to 3 runs, then fails them',
       entry: 'functions/jobs/sweeper.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
@@ -516,7 +526,7 @@ export const topology: Topology = {
       name: 'video-ingest',
       purpose: 'probe, validate localizations, extract frames in parallel segments, compute metrics, record the outcome',
       definitionFile: 'statemachines/video-ingest.asl.json',
-      functions: ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'jobs-outcome'],
+      functions: ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'ingest-failed', 'jobs-outcome'],
       timeoutSeconds: 3600,
     },
     {

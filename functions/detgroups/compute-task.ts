@@ -6,7 +6,7 @@ import { taskHandler } from '../lib/task.ts';
 import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-video.ts';
 import { isKept } from '../analytics/runs.ts';
 import { deleteResults } from '../analytics/store.ts';
-import { finishStep } from '../jobs/store.ts';
+import { finishPart, startPart } from '../jobs/store.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
 import { detGroupExists, touchDetGroup } from './store.ts';
 
@@ -14,6 +14,8 @@ const Input = z.object({ jobId: z.string().min(1), detGroupId: z.uuid(), videoId
 
 export const handler = taskHandler(Input, async ({ jobId, detGroupId, videoId }) => {
   logger.appendKeys({ jobId, detGroupId, videoId });
+  // A resumed run skips the videos an earlier run computed.
+  if ((await startPart(jobId, 'compute', videoId))?.done) return { videoId, computed: true };
   // Still applies? The video may have been re-ingested with other localizations since the list was made.
   const detGroups = await applicableDetGroups(videoId, [detGroupId]);
   const video = await getIngestVideo(videoId);
@@ -28,6 +30,6 @@ export const handler = taskHandler(Input, async ({ jobId, detGroupId, videoId })
   }
   // New metrics of a det_group change what its clients see: touching it (and so them) moves their cache keys.
   if (wanted) await touchDetGroup(detGroupId);
-  await finishStep(jobId, 'compute', 1);
+  await finishPart(jobId, 'compute', videoId);
   return { videoId, computed: wanted };
 });

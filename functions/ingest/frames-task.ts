@@ -1,5 +1,6 @@
 // ingest-frames (Task inside the ExtractFrames Map of video-ingest): extracts one segment's frames with ffmpeg
-// and stores them at frames/{videoId}/{frame:06d}.jpg. A retry rewrites the same keys.
+// and stores them at frames/{videoId}/{frame:06d}.jpg. A retry rewrites the same keys; a resumed run skips a
+// segment done whole.
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
-import { finishStep } from '../jobs/store.ts';
+import { finishPart, startPart } from '../jobs/store.ts';
 import { extractSegment, frameFileName } from './extract.ts';
 
 const Input = z.object({
@@ -36,6 +37,8 @@ const UPLOAD_CONCURRENCY = 16;
 
 export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key, fps, segment }, context) => {
   logger.appendKeys({ jobId, videoId, segment: segment.index });
+  // A resumed run skips the segments an earlier run stored whole.
+  if ((await startPart(jobId, 'frames', String(segment.index)))?.done) return { segment: segment.index, frames: segment.frameCount };
   const outDir = await mkdtemp(join(tmpdir(), `frames-${segment.index}-`));
   try {
     // ffmpeg reads the video straight from S3, seeking with range requests.
@@ -58,7 +61,7 @@ export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key, 
       }
     };
     await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, upload));
-    await finishStep(jobId, 'frames', 1);
+    await finishPart(jobId, 'frames', String(segment.index));
     return { segment: segment.index, frames: frames.length };
   } finally {
     await rm(outDir, { recursive: true, force: true });

@@ -86,6 +86,10 @@ export async function markMetricsReady(videoId: string, frameCount: number, run:
   await query('UPDATE video SET frame_count = $2, metrics_ready_at = now(), metrics_run = $3 WHERE id = $1', [videoId, frameCount, run]);
 }
 
+export async function markFailed(videoId: string): Promise<void> {
+  await query(`UPDATE video SET status = 'failed' WHERE id = $1`, [videoId]);
+}
+
 /**
  * The run completed: its results are the video's (what operators read, and what a release pins). A run that a
  * newer one has replaced in the meantime (its frames are in place) does not become the video's results.

@@ -36,6 +36,9 @@ export interface Step {
   /** For steps made of parts (frames: segments): parts done and in all. */
   readonly done?: number;
   readonly total?: number;
+  /** For steps made of parts: the parts done (each counted once, also across runs) and how often each was tried. */
+  readonly partsDone?: Readonly<Record<string, true>>;
+  readonly partAttempts?: Readonly<Record<string, number>>;
 }
 
 export const initialSteps = (kind: JobKind): Partial<Record<StepName, Step>> =>
@@ -59,6 +62,8 @@ export interface Job {
   readonly steps: Partial<Record<StepName, Step>>;
   readonly currentStep?: StepName;
   readonly requeues: number;
+  /** Runs started since the last start or requeue because the one before ended without an outcome. */
+  readonly resumes?: number;
   readonly executionArn?: string;
   readonly error?: JobError;
   /** What a succeeded run reported (e.g. a bulk upload's row counts, a segmentation run's summary). */
@@ -106,8 +111,26 @@ export const materializeJobId = (datastack: string, unique: string): string => `
 export const segmentationJobId = (kind: 'ingest-annotations' | 'update-roots', datastack: string, unique: string): string =>
   `${kind === 'ingest-annotations' ? 'segment' : 'roots'}-${datastack}-${unique}`;
 
-/** Step Functions names an execution once: a requeued run gets its own name. */
-export const executionName = (jobId: string, requeues: number): string => (requeues === 0 ? jobId : `${jobId}-r${requeues}`);
+/** Step Functions names an execution once: a requeued or resumed run gets its own name. */
+export const executionName = (jobId: string, requeues: number, resumes = 0): string =>
+  `${requeues === 0 ? jobId : `${jobId}-r${requeues}`}${resumes === 0 ? '' : `-s${resumes}`}`;
+
+/** A job gets this many runs (the convention of 3 attempts) before a run that ends without an outcome fails it. */
+export const RUNS_PER_JOB = 3;
+/** Closing runs (which record the failure through the workflow) a job may get before the sweeper fails it itself. */
+const CLOSING_RUNS = 2;
+
+/**
+ * What follows a run that ended without recording an outcome (its process died, it timed out or was stopped):
+ * another run, which skips the parts already done, while the job has runs left; then a closing run that records
+ * the failure through the workflow (so the subject's context hears of it), if the workflow has one; then failing
+ * the job directly.
+ */
+export function afterRunEnded(job: Pick<Job, 'resumes'>, hasClosingRun: boolean): 'resume' | 'close' | 'fail' {
+  const runs = (job.resumes ?? 0) + 1;
+  if (runs < RUNS_PER_JOB) return 'resume';
+  return hasClosingRun && runs < RUNS_PER_JOB + CLOSING_RUNS ? 'close' : 'fail';
+}
 
 /**
  * Turns what Step Functions hands a Catch (`{ Error, Cause }`) into the job's error. Lambda puts the thrown

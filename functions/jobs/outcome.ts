@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { jobErrorFromCatch, workingSteps } from './job.ts';
-import { endSteps, moveJob } from './store.ts';
+import { getJob, moveJob } from './store.ts';
 
 const Input = z.discriminatedUnion('outcome', [
   z.object({ jobId: z.string().min(1), outcome: z.literal('succeeded'), result: z.unknown().optional() }),
@@ -16,11 +16,13 @@ const reportOf = (result: unknown): Record<string, unknown> | undefined =>
 
 export const handler = taskHandler(Input, async (input) => {
   logger.appendKeys({ jobId: input.jobId });
+  // The steps still working end with the run, in the same write as the job's state.
+  const before = await getJob(input.jobId);
+  const steps = before ? workingSteps(before) : [];
   const job =
     input.outcome === 'succeeded'
-      ? await moveJob(input.jobId, 'succeeded', { result: reportOf(input.result) })
-      : await moveJob(input.jobId, 'failed', { error: jobErrorFromCatch(input.error) });
-  if (job) await endSteps(input.jobId, workingSteps(job), job.state === 'failed' ? 'failed' : 'succeeded');
+      ? await moveJob(input.jobId, 'succeeded', { result: reportOf(input.result), endSteps: { steps, state: 'succeeded' } })
+      : await moveJob(input.jobId, 'failed', { error: jobErrorFromCatch(input.error), endSteps: { steps, state: 'failed' } });
   logger.info('job outcome recorded', { outcome: input.outcome, recorded: Boolean(job) });
   return { jobId: input.jobId, state: job?.state ?? 'unchanged' };
 });

@@ -15,7 +15,7 @@ export async function createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'atte
     await dynamo().send(
       new PutCommand({
         TableName: config.jobsTable(),
-        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, steps: initialSteps(job.kind), createdAt: at, updatedAt: at },
+        Item: { ...job, state: 'queued', attempts: 0, requeues: 0, resumes: 0, steps: initialSteps(job.kind), createdAt: at, updatedAt: at },
         ConditionExpression: 'attribute_not_exists(jobId)',
       }),
     );
@@ -44,13 +44,26 @@ export async function requireJob(jobId: string): Promise<Job> {
 export async function moveJob(
   jobId: string,
   to: JobState,
-  fields: { error?: JobError; result?: Record<string, unknown>; executionArn?: string; countRequeue?: boolean; resetStepsOf?: JobKind } = {},
+  fields: {
+    error?: JobError;
+    result?: Record<string, unknown>;
+    executionArn?: string;
+    countRequeue?: boolean;
+    resetStepsOf?: JobKind;
+    /** Steps that end with the job, in the same write: the job and its steps agree at every moment. */
+    endSteps?: { steps: readonly StepName[]; state: 'failed' | 'succeeded' };
+  } = {},
 ): Promise<Job | undefined> {
   const from = statesBefore(to);
   const names: Record<string, string> = { '#state': 'state', '#error': 'error' };
   const values: Record<string, unknown> = { ':to': to, ':at': now() };
   from.forEach((s, i) => (values[`:from${i}`] = s));
   const sets = ['#state = :to', 'updatedAt = :at'];
+  fields.endSteps?.steps.forEach((s, i) => {
+    names[`#end${i}`] = s;
+    sets.push(`steps.#end${i}.#state = :stepEnd`);
+    values[':stepEnd'] = fields.endSteps!.state;
+  });
   if (fields.error) {
     sets.push('#error = :error');
     values[':error'] = fields.error;
@@ -69,7 +82,7 @@ export async function moveJob(
     values[':zero'] = 0;
   }
   if (fields.resetStepsOf) {
-    sets.push('attempts = :reset', 'steps = :steps');
+    sets.push('attempts = :reset', 'resumes = :reset', 'steps = :steps');
     values[':reset'] = 0;
     values[':steps'] = initialSteps(fields.resetStepsOf);
   }
@@ -100,7 +113,8 @@ async function updateIfAllowed(
 
 /**
  * A Task begins (or retries) its step: the job is working, the step is working with one more attempt, and the
- * job's `attempts` are the step's. Returns undefined if the job has already ended (a late retry).
+ * job's `attempts` are the step's. A step made of parts gets its `total`; the parts done so far stay counted (a
+ * resumed run skips them). Returns undefined if the job has already ended (a late retry).
  */
 export async function startStep(jobId: string, step: StepName, total?: number): Promise<Job | undefined> {
   const values: Record<string, unknown> = { ':working': 'working', ':at': now(), ':one': 1, ':queued': 'queued' };
@@ -110,27 +124,82 @@ export async function startStep(jobId: string, step: StepName, total?: number): 
   ];
   values[':step'] = step;
   if (total !== undefined) {
-    sets.push('steps.#step.#total = :total', 'steps.#step.#done = :zero');
-    values[':total'] = total;
-    values[':zero'] = 0;
+    sets.push(
+      'steps.#step.#total = :total', 'steps.#step.#done = if_not_exists(steps.#step.#done, :zero)',
+      'steps.#step.#partsDone = if_not_exists(steps.#step.#partsDone, :empty)', 'steps.#step.#partAttempts = if_not_exists(steps.#step.#partAttempts, :empty)',
+    );
+    Object.assign(values, { ':total': total, ':zero': 0, ':empty': {} });
   }
   return updateIfAllowed(jobId, {
     UpdateExpression: `SET ${sets.join(', ')}`,
     ConditionExpression: '#state IN (:queued, :working)',
-    ExpressionAttributeNames: { '#state': 'state', '#step': step, ...(total !== undefined && { '#total': 'total', '#done': 'done' }) },
+    ExpressionAttributeNames: {
+      '#state': 'state', '#step': step,
+      ...(total !== undefined && { '#total': 'total', '#done': 'done', '#partsDone': 'partsDone', '#partAttempts': 'partAttempts' }),
+    },
     ExpressionAttributeValues: values,
   });
 }
 
-/** A Task finished its step (or, with `parts`, some parts of it). */
+/**
+ * A part of a step begins (or retries): its own attempts count up, and the step's and the job's `attempts` are
+ * those of its most tried part. Returns whether the part was done already (by an earlier run), or undefined when
+ * the job has ended or its step has no parts planned.
+ */
+export async function startPart(jobId: string, step: StepName, part: string): Promise<{ done: boolean } | undefined> {
+  const names = { '#state': 'state', '#step': step, '#partAttempts': 'partAttempts', '#part': part };
+  const job = await updateIfAllowed(jobId, {
+    UpdateExpression: 'SET steps.#step.#partAttempts.#part = if_not_exists(steps.#step.#partAttempts.#part, :zero) + :one, updatedAt = :at',
+    ConditionExpression: '#state IN (:queued, :working) AND attribute_exists(steps.#step.#partAttempts)',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':at': now(), ':queued': 'queued', ':working': 'working' },
+  });
+  const state = job?.steps[step];
+  if (!state) return undefined;
+  const tried = state.partAttempts?.[part] ?? 1;
+  if (tried > state.attempts) {
+    await updateIfAllowed(jobId, {
+      UpdateExpression: 'SET attempts = :n, steps.#step.attempts = :n, currentStep = :step',
+      ConditionExpression: 'steps.#step.attempts < :n',
+      ExpressionAttributeNames: { '#step': step },
+      ExpressionAttributeValues: { ':n': tried, ':step': step },
+    });
+  }
+  return { done: Boolean(state.partsDone?.[part]) };
+}
+
+/** A part of a step is done: counted once, however often it ran (retries, resumed runs). */
+export async function finishPart(jobId: string, step: StepName, part: string): Promise<void> {
+  await updateIfAllowed(jobId, {
+    UpdateExpression: 'SET steps.#step.#partsDone.#part = :true, updatedAt = :at ADD steps.#step.#done :one',
+    ConditionExpression: 'attribute_exists(steps.#step.#partsDone) AND attribute_not_exists(steps.#step.#partsDone.#part)',
+    ExpressionAttributeNames: { '#step': step, '#partsDone': 'partsDone', '#part': part, '#done': 'done' },
+    ExpressionAttributeValues: { ':true': true, ':one': 1, ':at': now() },
+  });
+}
+
+/**
+ * A Task finished its step (or, with `parts`, some parts of it). A step made of parts that succeeds as a whole
+ * has all its parts done.
+ */
 export async function finishStep(jobId: string, step: StepName, parts?: number): Promise<void> {
-  const names = { '#state': 'state', '#step': step };
+  const names: Record<string, string> = { '#state': 'state', '#step': step };
+  const values: Record<string, unknown> = { ':done': 'succeeded', ':at': now() };
+  let update = 'SET steps.#step.#state = :done, updatedAt = :at';
+  if (parts === undefined) {
+    const total = (await getJob(jobId))?.steps[step]?.total;
+    if (total !== undefined) {
+      update += ', steps.#step.#count = :total';
+      names['#count'] = 'done';
+      values[':total'] = total;
+    }
+  }
   await dynamo().send(
     new UpdateCommand({
       TableName: config.jobsTable(),
       Key: { jobId },
       ...(parts === undefined
-        ? { UpdateExpression: 'SET steps.#step.#state = :done, updatedAt = :at', ExpressionAttributeValues: { ':done': 'succeeded', ':at': now() } }
+        ? { UpdateExpression: update, ExpressionAttributeValues: values }
         : { UpdateExpression: 'SET updatedAt = :at ADD steps.#step.#done :n', ExpressionAttributeValues: { ':n': parts, ':at': now() } }),
       ExpressionAttributeNames: parts === undefined ? names : { '#step': step, '#done': 'done' },
       ConditionExpression: 'attribute_exists(jobId)',
@@ -138,20 +207,26 @@ export async function finishStep(jobId: string, step: StepName, parts?: number):
   );
 }
 
-/** Marks the steps a run left working as failed (the run failed) or succeeded (it succeeded). */
-export async function endSteps(jobId: string, steps: readonly StepName[], state: 'failed' | 'succeeded'): Promise<void> {
-  if (steps.length === 0) return;
+/**
+ * Records the next run of a job whose run ended without an outcome: its execution, the runs resumed so far, and
+ * the steps the ended run left working as pending again (they run again). Undefined when the job moved on since
+ * it was read (an outcome, another sweep).
+ */
+export async function recordNextRun(job: Job, executionArn: string, interrupted: readonly StepName[]): Promise<Job | undefined> {
   const names: Record<string, string> = { '#state': 'state' };
-  steps.forEach((s, i) => (names[`#s${i}`] = s));
-  await dynamo().send(
-    new UpdateCommand({
-      TableName: config.jobsTable(),
-      Key: { jobId },
-      UpdateExpression: `SET ${steps.map((_, i) => `steps.#s${i}.#state = :end`).join(', ')}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':end': state },
-    }),
-  );
+  const values: Record<string, unknown> = { ':x': executionArn, ':n': (job.resumes ?? 0) + 1, ':at': now(), ':queued': 'queued', ':working': 'working' };
+  const sets = ['executionArn = :x', 'resumes = :n', 'updatedAt = :at'];
+  interrupted.forEach((s, i) => {
+    names[`#s${i}`] = s;
+    sets.push(`steps.#s${i}.#state = :pending`);
+    values[':pending'] = 'pending';
+  });
+  let condition = '#state IN (:queued, :working)';
+  if (job.executionArn) {
+    condition += ' AND executionArn = :from';
+    values[':from'] = job.executionArn;
+  } else condition += ' AND attribute_not_exists(executionArn)';
+  return updateIfAllowed(job.jobId, { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
 }
 
 /** Sets the execution of a queued job; refuses if the job moved on in between. */

@@ -1,16 +1,20 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
-import { executionName, type Job } from './job.ts';
-import { createJob, requireJob, setExecution } from './store.ts';
+import { afterRunEnded, executionName, workingSteps, type Job } from './job.ts';
+import { createJob, moveJob, recordNextRun, requireJob, setExecution } from './store.ts';
 
-/** The workflow of each kind of job, and the input it starts with. */
-function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, string> } {
+/**
+ * The workflow of each kind of job, and the input it starts with. A workflow with a closing run records a failure
+ * through its own failure path when started with `abandoned` (the video-ingest workflow tells the video).
+ */
+function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, string>; closingRun?: true } {
   switch (job.kind) {
     case 'video-ingest':
       return {
         stateMachineArn: config.videoIngestStateMachineArn(),
         input: { jobId: job.jobId, videoId: job.videoId!, bucket: job.input.bucket!, key: job.input.key! },
+        closingRun: true,
       };
     case 'det-group':
       return { stateMachineArn: config.detGroupStateMachineArn(), input: { jobId: job.jobId, detGroupId: job.detGroupId! } };
@@ -27,23 +31,32 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
   }
 }
 
-/** Starts the job's workflow run; a run already started under that name (a redelivery) is that run. */
-async function startWorkflow(job: Job): Promise<string> {
-  const { stateMachineArn, input } = workflowOf(job);
-  const name = executionName(job.jobId, job.requeues);
-  try {
-    const out = await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-    return out.executionArn!;
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExists)) throw err;
-    return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-  }
+/** The execution of the job's `resumes`-th run since its start or requeue: Step Functions names an execution once. */
+function runOf(job: Job, resumes: number): { stateMachineArn: string; name: string; executionArn: string } {
+  const { stateMachineArn } = workflowOf(job);
+  const name = executionName(job.jobId, job.requeues, resumes);
+  return { stateMachineArn, name, executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` };
 }
 
-/** Starts the job's workflow and records the run on the job. */
+/** Starts a run; one already started under that name (a redelivery, a sweep that died halfway) is that run. */
+async function startRun(job: Job, resumes: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const { stateMachineArn, name, executionArn } = runOf(job, resumes);
+  try {
+    await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ ...workflowOf(job).input, ...extra }) }));
+  } catch (err) {
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+  }
+  return executionArn;
+}
+
+/**
+ * Records the run on the job, then starts it: a process that dies in between leaves a job whose execution is
+ * missing or ended, which the sweeper runs again (the other order could leave a run the job does not know).
+ */
 export async function startJob(job: Job): Promise<Job> {
-  const executionArn = await startWorkflow(job);
+  const { executionArn } = runOf(job, job.resumes ?? 0);
   await setExecution(job.jobId, executionArn);
+  await startRun(job, job.resumes ?? 0);
   return { ...job, executionArn };
 }
 
@@ -60,4 +73,25 @@ export async function createAndStartJob(
   if (job.executionArn) return { job, started: false };
   await beforeStart?.();
   return { job: await startJob(job), started: true };
+}
+
+/**
+ * The job's run ended as `ended` without recording an outcome (its process died, it timed out, it was stopped):
+ * the job runs again while it has runs left (steps and parts done are skipped or idempotent), then fails, through
+ * its workflow's failure path where it has one. Returns what was done, or undefined if the job moved on meanwhile.
+ */
+export async function continueAfterRunEnded(job: Job, ended: string): Promise<'resumed' | 'closing' | 'failed' | undefined> {
+  const next = afterRunEnded(job, Boolean(workflowOf(job).closingRun));
+  const runs = (job.resumes ?? 0) + 1;
+  const error = { code: 'ExecutionEnded', message: `the workflow run ended as ${ended} without recording an outcome (${runs} runs)` };
+  if (next === 'fail') {
+    const failed = await moveJob(job.jobId, 'failed', { error, endSteps: { steps: workingSteps(job), state: 'failed' } });
+    return failed && 'failed';
+  }
+  const extra = next === 'close' ? { abandoned: true, error: { Error: error.code, Cause: error.message } } : {};
+  // Recorded first, as startJob does; a closing run leaves the interrupted steps working for its outcome to fail them.
+  const recorded = await recordNextRun(job, runOf(job, runs).executionArn, next === 'close' ? [] : workingSteps(job));
+  if (!recorded) return undefined;
+  await startRun(recorded, runs, extra);
+  return next === 'close' ? 'closing' : 'resumed';
 }

@@ -4,6 +4,8 @@
 // State machines and executions (with their history) persist to `<dataDir>/state.json`, rewritten after each
 // change; a request that changes them (CreateStateMachine, StartExecution, StopExecution, ...) is answered once
 // that file is written with the change and fsynced (the progress of executions in between is not fsynced).
+// An execution found RUNNING at start (the process died under it) is ABORTED: unlike AWS, where a Task outlives a
+// dead Lambda and times out or retries, nothing of it survives here; a workflow's owner resumes it with a new run.
 // Hand-written on node:http: the protocol is ten JSON actions, and no maintained npm emulator serves
 // it without Docker or Java.
 
@@ -106,6 +108,7 @@ type JsonValue = Parameters<StateMachine['run']>[0];
 const STOPPED_CAUSE = 'local cloud stopped';
 /** Actions whose reply waits until the state they changed is on disk. */
 const CHANGES = new Set(['CreateStateMachine', 'UpdateStateMachine', 'DeleteStateMachine', 'StartExecution', 'StopExecution']);
+const DIED_CAUSE = 'the local cloud died while the execution was running';
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 const cloneJson = (v: unknown): JsonValue => JSON.parse(JSON.stringify(v ?? null)) as JsonValue;
@@ -134,6 +137,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
   const executions = new Map<string, ExecutionRecord>();
   const compiled = new Map<string, Compiled>();
   const running = new Map<string, { abort: () => void; done: Promise<void> }>();
+  /** When each execution started by this process was first written to disk. */
+  const recorded = new Map<string, Promise<void>>();
 
   // ---- persistence: the whole state as one JSON file, rewritten (tmp + rename) after each change ----
 
@@ -180,7 +185,9 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
   for (const m of stored.stateMachines) machines.set(m.arn, m);
   for (const x of stored.executions) {
     executions.set(x.arn, x);
-    if (x.status === 'RUNNING') markAborted(x, undefined, STOPPED_CAUSE, Date.now());
+    // Its in-flight Task died with the process, and the interpreter's state with it: the execution ends ABORTED
+    // (as StopExecution would), and the jobs sweeper runs its job again.
+    if (x.status === 'RUNNING') markAborted(x, 'States.Runtime', DIED_CAUSE, Date.now());
   }
 
   // ---- state machines ----
@@ -247,6 +254,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
   }
 
   async function callTask(x: ExecutionRecord, target: TaskTarget, input: JsonValue): Promise<JsonValue> {
+    // No task runs before its execution is on disk: a process that dies in a task leaves an execution to find.
+    await recorded.get(x.arn);
     if (x.status !== 'RUNNING') throw new Error('execution is no longer running'); // e.g. a Retry after StopExecution
     const params = (input ?? {}) as Json;
     const fn = target.integration === 'lambda' ? target.functionName! : functionNameFromArn(String(params.FunctionName));
@@ -291,6 +300,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     const c = compiledFor(m);
     const x: ExecutionRecord = { arn, stateMachineArn: m.arn, name, status: 'RUNNING', startDate: Date.now(), input, events: [] };
     executions.set(arn, x);
+    persist();
+    recorded.set(arn, saved);
 
     const handlers: TaskHandlers = {};
     for (const [state, target] of c.tasks) handlers[state] = (taskInput) => callTask(x, target, taskInput);
@@ -311,7 +322,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     );
     const done = Promise.all([outcome, history.catch(() => undefined)])
       .then(([o]) => finish(x, o))
-      .finally(() => running.delete(arn));
+      .finally(() => (running.delete(arn), recorded.delete(arn)));
     running.set(arn, { abort: run.abort, done });
     log({ level: 'info', msg: 'execution started', executionArn: arn });
     persist();
@@ -383,11 +394,14 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       persist();
       return {};
     },
-    StartExecution(input) {
+    async StartExecution(input) {
       const m = machineByArn(field(input, 'stateMachineArn'));
       const name = field(input, 'name', true) ?? randomUUID();
       if (!isValidName(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
       const x = startExecution(m, name, field(input, 'input', true) ?? '{}');
+      // Acknowledged once on disk, as AWS acknowledges a started execution: a process that dies right after
+      // still finds it at its next start (ABORTED, see above).
+      await saved;
       return { executionArn: x.arn, startDate: seconds(x.startDate) };
     },
     DescribeExecution(input) {

@@ -188,6 +188,6 @@ describe('video ingest with metrics', () => {
     expect(job.steps.probe.state).toBe('succeeded');
     expect(job.steps.frames.state).toBe('pending');
     expect(await mongo.db('framewise').collection('rollups').countDocuments({ videoId: id })).toBe(0);
-    expect((await analyst('GET', `/v1/videos/${id}`)).body.status).not.toBe('ingested');
+    expect((await analyst('GET', `/v1/videos/${id}`)).body.status).toBe('failed');
   });
 });

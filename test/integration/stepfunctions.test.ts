@@ -61,6 +61,7 @@ const functions: Record<string, (payload: never) => unknown> = {
     return { frames: p.segment.frameCount };
   },
   'ingest-metrics': () => ({ detGroups: ['dg-1'] }),
+  'ingest-failed': (p: { videoId: string }) => ({ videoId: p.videoId, status: 'failed' }),
   // ... and det-group
   'detgroups-videos': (p: { detGroupId: string }) => ({ videos: p.detGroupId === 'dg-unused' ? [] : ['v1', 'v2', 'v3'] }),
   'detgroups-compute': (p: { detGroupId: string; videoId: string }) => {
@@ -387,13 +388,15 @@ describe('local Step Functions via @aws-sdk/client-sfn', () => {
   it("runs the project's video-ingest.asl.json, placeholders filled with function ARNs", async () => {
     const stateMachineArn = await projectStateMachine('video-ingest');
     const input = (videoId: string) => ({ jobId: `job-${videoId}`, videoId, bucket: 'framewise-media', key: `videos/${videoId}/source` });
+    const closing = { abandoned: true, error: { Error: 'ExecutionEnded', Cause: 'the workflow run ended as ABORTED without recording an outcome (3 runs)' } };
     const runs = await Promise.all(
-      ['good', 'broken', 'bad-frames'].map(async (videoId) => {
-        const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, name: `job-${videoId}`, input: JSON.stringify(input(videoId)) }));
+      ['good', 'broken', 'bad-frames', 'closed'].map(async (videoId) => {
+        const body = { ...input(videoId), ...(videoId === 'closed' && closing) };
+        const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, name: `job-${videoId}`, input: JSON.stringify(body) }));
         return until(executionArn!, ['SUCCEEDED', 'FAILED']);
       }),
     );
-    const [good, broken, badFrames] = runs;
+    const [good, broken, badFrames, closed] = runs;
 
     // success: every step once, each given what its function reads, in order; the Map runs one task per segment
     expect(good).toMatchObject({ status: 'SUCCEEDED' });
@@ -409,12 +412,20 @@ describe('local Step Functions via @aws-sdk/client-sfn', () => {
     expect(payloadsOf('jobs-outcome', jobId)).toEqual([{ jobId, outcome: 'succeeded' }]);
     const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn: good!.executionArn }));
     const entered = events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
-    expect(entered.filter((s) => s !== 'ExtractSegment')).toEqual(['Probe', 'Localizations', 'PlanSegments', 'ExtractFrames', 'ComputeMetrics', 'RecordSuccess']);
+    expect(entered.filter((s) => s !== 'ExtractSegment')).toEqual(['Abandoned', 'Probe', 'Localizations', 'PlanSegments', 'ExtractFrames', 'ComputeMetrics', 'RecordSuccess']);
+    expect(payloadsOf('ingest-failed', jobId)).toEqual([]);
+
+    // a closing run (its job's runs all ended without an outcome): the video fails, then the job, with the error it carries
+    expect(closed).toMatchObject({ status: 'FAILED', error: 'VideoIngestFailed' });
+    expect(payloadsOf('ingest-probe', 'job-closed')).toEqual([]);
+    expect(payloadsOf('ingest-failed', 'job-closed')).toEqual([{ jobId: 'job-closed', videoId: 'closed' }]);
+    expect(payloadsOf('jobs-outcome', 'job-closed')).toEqual([{ jobId: 'job-closed', outcome: 'failed', error: closing.error }]);
 
     // failure at the first step: 3 attempts, then the outcome records the error and the run fails
     expect(broken).toMatchObject({ status: 'FAILED', error: 'VideoIngestFailed' });
     expect(payloadsOf('ingest-probe', 'job-broken')).toHaveLength(3);
     expect(payloadsOf('ingest-localizations', 'job-broken')).toEqual([]);
+    expect(payloadsOf('ingest-failed', 'job-broken')).toEqual([{ jobId: 'job-broken', videoId: 'broken' }]);
     expect(payloadsOf('jobs-outcome', 'job-broken')).toEqual([
       { jobId: 'job-broken', outcome: 'failed', error: { Error: 'VideoBroken', Cause: 'moov atom not found' } },
     ]);
@@ -482,6 +493,33 @@ describe('local Step Functions via @aws-sdk/client-sfn', () => {
     expect((await until(executionArn!, ['SUCCEEDED'])).status).toBe('SUCCEEDED');
   });
 
+  it('writes an execution to disk before its first task runs, so that a crash in the task leaves it to find', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'framewise-sfn-durable-'));
+    const onDisk: boolean[] = [];
+    const durable = await startStepFunctions({
+      dataDir: dir,
+      invoke: async () => {
+        const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8').catch(() => '{"executions":[]}')) as { executions: { name: string }[] };
+        onDisk.push(state.executions.some((x) => x.name === 'first-task'));
+        return {};
+      },
+    });
+    try {
+      const arn = await durable.createStateMachine('one-task', {
+        StartAt: 'T',
+        States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:any', End: true } },
+      });
+      const c = new SFNClient({ endpoint: durable.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      await c.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'first-task' }));
+      await durable.waitForIdle();
+      c.destroy();
+      expect(onDisk).toEqual([true]);
+    } finally {
+      await durable.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('marks executions left RUNNING by a crash as ABORTED on load', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'framewise-sfn-crash-'));
     try {
@@ -495,7 +533,11 @@ describe('local Step Functions via @aws-sdk/client-sfn', () => {
       const other = await startStepFunctions({ dataDir: dir, invoke });
       const otherClient = new SFNClient({ endpoint: other.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
       try {
-        expect(await otherClient.send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({ status: 'ABORTED', cause: 'local cloud stopped' });
+        expect(await otherClient.send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({
+          status: 'ABORTED',
+          error: 'States.Runtime',
+          cause: 'the local cloud died while the execution was running',
+        });
         const aborted = await otherClient.send(new ListExecutionsCommand({ stateMachineArn: other.stateMachineArn('sleeper'), statusFilter: 'ABORTED' }));
         expect(aborted.executions!.map((e) => e.name)).toEqual(['crashed']);
       } finally {

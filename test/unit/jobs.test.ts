@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canMove, decodeJobCursor, encodeJobCursor, executionName, ingestJobId, JOB_ID, jobErrorFromCatch, segmentationJobId, statesBefore } from '../../functions/jobs/job.ts';
+import { afterRunEnded, canMove, decodeJobCursor, encodeJobCursor, executionName, ingestJobId, JOB_ID, jobErrorFromCatch, segmentationJobId, statesBefore } from '../../functions/jobs/job.ts';
 
 describe('job states', () => {
   it('moves forward only, and back to queued only from failed', () => {
@@ -30,6 +30,17 @@ describe('job states', () => {
   it('names each requeued run apart', () => {
     expect(executionName('j', 0)).toBe('j');
     expect(executionName('j', 2)).toBe('j-r2');
+    expect(executionName('j', 0, 1)).toBe('j-s1');
+    expect(executionName('j', 2, 3)).toBe('j-r2-s3');
+  });
+
+  it('runs a job whose run ended without an outcome 3 times in all, then closes it through its workflow, then fails it', () => {
+    expect(afterRunEnded({}, true)).toBe('resume');
+    expect(afterRunEnded({ resumes: 1 }, true)).toBe('resume');
+    expect(afterRunEnded({ resumes: 2 }, true)).toBe('close');
+    expect(afterRunEnded({ resumes: 3 }, true)).toBe('close');
+    expect(afterRunEnded({ resumes: 4 }, true)).toBe('fail');
+    expect(afterRunEnded({ resumes: 2 }, false)).toBe('fail');
   });
 
   it('reads a Lambda error out of a Catch, and plain causes as they are', () => {

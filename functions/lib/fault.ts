@@ -1,0 +1,23 @@
+// Fault injection for crash tests: FRAMEWISE_FAULT_POINT=<function>:<before|after>[:n] kills this process and its
+// process group (SIGKILL, as a power cut would: locally the PostgreSQL server and ffmpeg die with the cloud) the n-th
+// time (default: the first) that function reaches that point. Nothing sets it in AWS; the crash test sets it on a
+// local cloud it runs in a process group of its own.
+
+export type FaultAt = 'before' | 'after';
+
+/** Visits of the point set now; counting starts again when another point is set. */
+let counted = { point: '', visits: 0 };
+
+/** Where a fault point names: the function, the side of its side effects, and the visit that fires it. */
+export function parseFaultPoint(text: string | undefined): { fn: string; at: FaultAt; nth: number } | undefined {
+  const m = /^([a-z0-9-]+):(before|after)(?::([1-9][0-9]*))?$/.exec(text ?? '');
+  return m ? { fn: m[1]!, at: m[2] as FaultAt, nth: Number(m[3] ?? 1) } : undefined;
+}
+
+export function faultPoint(fn: string, at: FaultAt): void {
+  const text = process.env.FRAMEWISE_FAULT_POINT ?? '';
+  const point = parseFaultPoint(text);
+  if (!point || point.fn !== fn || point.at !== at) return;
+  if (counted.point !== text) counted = { point: text, visits: 0 };
+  if (++counted.visits === point.nth) process.kill(0, 'SIGKILL');
+}

@@ -1,0 +1,29 @@
+// A local cloud in a process of its own, for tests that kill it (FRAMEWISE_FAULT_POINT) and start it again on the
+// same data. Settings as the shared test cloud's. It says `@@cloud ready {endpoints, adminApiKey}` on stdout when up;
+// on stdin, `fault <point>` sets FRAMEWISE_FAULT_POINT (answering `@@cloud armed`), `sweep` fires the jobs sweeper's
+// schedule (answering `@@cloud swept {...}`) and `stop` stops it.
+import { createInterface } from 'node:readline';
+import { startLocalCloud } from '../../infra/local/cloud.ts';
+
+const dir = process.env.CLOUD_DIR;
+if (!dir) throw new Error('CLOUD_DIR is not set');
+const cloud = await startLocalCloud({
+  dir,
+  retryIntervalScale: 0.05,
+  schedules: false,
+  queueVisibilityTimeoutSeconds: 2,
+  settings: { multipartThresholdBytes: 6 * 1024 * 1024, multipartPartBytes: 5 * 1024 * 1024 },
+});
+const say = (what: string, body: unknown) => process.stdout.write(`\n@@cloud ${what} ${JSON.stringify(body)}\n`);
+say('ready', { endpoints: cloud.endpoints, adminApiKey: cloud.credentials.adminApiKey });
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.startsWith('fault ')) {
+    process.env.FRAMEWISE_FAULT_POINT = line.slice('fault '.length);
+    say('armed', process.env.FRAMEWISE_FAULT_POINT);
+  }
+  if (line === 'sweep') say('swept', await cloud.router.fireSchedule('sweep-stuck-jobs'));
+  if (line === 'stop') break;
+}
+await cloud.stop();
+process.exit(0);
