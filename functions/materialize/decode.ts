@@ -70,6 +70,22 @@ function allocate(dtype: NpyDtypeName, n: number): DecodedColumn {
 
 /** Reads n elements from view at offset, offset + stride, … into out. */
 function fill(out: DecodedColumn, view: DataView, offset: number, stride: number, n: number, little: boolean): void {
+  const size = out.values.BYTES_PER_ELEMENT;
+  if (out.dtype !== 'bool' && little === LITTLE_ENDIAN && stride === size) {
+    // Already in the platform's layout: one copy of the bytes (a bool byte still becomes 0 or 1 below).
+    new Uint8Array(out.values.buffer, out.values.byteOffset, n * size).set(new Uint8Array(view.buffer, view.byteOffset + offset, n * size));
+    return;
+  }
+  if ((out.dtype === 'int64' || out.dtype === 'uint64') && LITTLE_ENDIAN) {
+    // Each value as its two 32-bit words, with no BigInt per value (those were most of the decoding time).
+    const words = new Int32Array(out.values.buffer, out.values.byteOffset, 2 * n);
+    const [low, high] = little ? [0, 4] : [4, 0];
+    for (let i = 0, o = offset; i < n; i++, o += stride) {
+      words[2 * i] = view.getInt32(o + low, little);
+      words[2 * i + 1] = view.getInt32(o + high, little);
+    }
+    return;
+  }
   switch (out.dtype) {
     case 'int32':
       for (let i = 0, o = offset; i < n; i++, o += stride) out.values[i] = view.getInt32(o, little);
