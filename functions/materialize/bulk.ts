@@ -123,8 +123,14 @@ async function readChunkColumns(bucket: string, key: string, header: NpyHeader, 
 /** Bytes [start, end) of an object, exactly (a short read is a truncated file). */
 async function readRange(bucket: string, key: string, start: number, end: number): Promise<Uint8Array> {
   const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
-  const bytes = await out.Body!.transformToByteArray();
-  if (bytes.length !== end - start) throw new NpyError('TRUNCATED', `${key}: asked for bytes [${start}, ${end}), got ${bytes.length}`);
+  // Straight into one buffer of the length asked for (collecting the parts and joining them copies every byte twice).
+  const bytes = new Uint8Array(end - start);
+  let got = 0;
+  for await (const part of out.Body as AsyncIterable<Uint8Array>) {
+    if (got + part.length <= bytes.length) bytes.set(part, got);
+    got += part.length;
+  }
+  if (got !== end - start) throw new NpyError('TRUNCATED', `${key}: asked for bytes [${start}, ${end}), got ${got}`);
   return bytes;
 }
 

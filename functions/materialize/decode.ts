@@ -68,6 +68,24 @@ function allocate(dtype: NpyDtypeName, n: number): DecodedColumn {
   }
 }
 
+/** A typed array over n elements of `buffer` at byteOffset (aligned), of a non-bool dtype. */
+function viewOf(dtype: Exclude<NpyDtypeName, 'bool'>, buffer: ArrayBufferLike, byteOffset: number, n: number): DecodedColumn {
+  switch (dtype) {
+    case 'int32':
+      return { dtype, values: new Int32Array(buffer, byteOffset, n) };
+    case 'uint32':
+      return { dtype, values: new Uint32Array(buffer, byteOffset, n) };
+    case 'int64':
+      return { dtype, values: new BigInt64Array(buffer, byteOffset, n) };
+    case 'uint64':
+      return { dtype, values: new BigUint64Array(buffer, byteOffset, n) };
+    case 'float32':
+      return { dtype, values: new Float32Array(buffer, byteOffset, n) };
+    case 'float64':
+      return { dtype, values: new Float64Array(buffer, byteOffset, n) };
+  }
+}
+
 /** Reads n elements from view at offset, offset + stride, … into out. */
 function fill(out: DecodedColumn, view: DataView, offset: number, stride: number, n: number, little: boolean): void {
   const size = out.values.BYTES_PER_ELEMENT;
@@ -129,8 +147,14 @@ export function decodeChunk(header: Pick<NpyHeader, 'dtype' | 'fortranOrder' | '
   }
   const out: DecodedColumn[] = [];
   for (let j = 0; j < columns; j++) {
-    const column = allocate(dtype.name, rows);
     const buf = perColumn ? buffers[0]! : buffers[j]!;
+    const contiguous = columns === 1 || !perColumn;
+    if (contiguous && dtype.name !== 'bool' && dtype.littleEndian === LITTLE_ENDIAN && buf.byteOffset % size === 0) {
+      // The bytes are the column already: a view of them, no copy.
+      out.push(viewOf(dtype.name, buf.buffer, buf.byteOffset, rows));
+      continue;
+    }
+    const column = allocate(dtype.name, rows);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (perColumn) fill(column, view, j * size, columns * size, rows, dtype.littleEndian);
     else fill(column, view, 0, size, rows, dtype.littleEndian);
