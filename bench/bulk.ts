@@ -4,7 +4,10 @@
 // root ids big-endian), put in the local cloud's media bucket (multipart), and loaded three ways:
 //   (a) pipeline:    POST /v1/materialize/bench/bulk-upload (admin, CHUNK_ROWS rows a chunk, default 100,000),
 //                    timed from the request to the job's success (chunks staged, counts verified, indexes built,
-//                    the staging tables published into the table);
+//                    the staging tables published into the table), polled every 100 ms (10 ms once Finish runs);
+//                    after a warm-up upload of 1,000 rows into another table, so that the functions' modules are
+//                    loaded (as in warm Lambda containers) and their first-import TypeScript compilation is not
+//                    counted;
 //   (b) direct COPY: the same rows from the typed arrays the bench already holds, encoded with the project's
 //                    binary COPY encoder (functions/materialize/pgcopy.ts) and streamed with one
 //                    `COPY … FROM STDIN (FORMAT binary)` (pg-copy-streams) per table, one connection;
@@ -21,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -272,15 +275,28 @@ async function main(): Promise<void> {
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
+    /** POSTs an upload and follows its job to its end. */
+    const upload = async (from: string, table: string): Promise<Record<string, unknown>> => {
+      const posted = await api('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { bucket, prefix: from, table, schema: 'synapse', columnMapping: MAPPING, chunkRows: CHUNK_ROWS });
+      if (posted.status !== 202) throw new Error(`bulk upload refused: ${posted.status} ${JSON.stringify(posted.body)}`);
+      for (;;) {
+        const job = (await api('GET', `/v1/jobs/${String(posted.body.jobId)}`)).body;
+        if (job.state === 'succeeded' || job.state === 'failed') return job;
+        // Each poll takes CPU from the load; once Finish runs, finer polls see its end sooner.
+        const finishing = (job.steps as Record<string, { state: string }> | undefined)?.finish?.state === 'running';
+        await new Promise((r) => setTimeout(r, finishing ? 10 : 100));
+      }
+    };
+    // A warm-up upload first: the functions' first invocations load their modules (TypeScript compiled on import
+    // here; a deployed bundle is compiled once, and a busy function runs in warm containers).
+    const small = `${prefix}warm-up/`;
+    for (const [name, body] of Object.entries(npyFiles(generate(1_000)))) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${small}${name}.npy`, Body: body }));
+    const warm = await upload(small, `${TABLE}_warm_up`);
+    if (warm.state !== 'succeeded') throw new Error(`warm-up upload failed: ${JSON.stringify(warm.error)}`);
+    await cloud.waitForIdle();
+    await db.query('CHECKPOINT');
     const t0 = performance.now();
-    const posted = await api('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { bucket, prefix, table: TABLE, schema: 'synapse', columnMapping: MAPPING, chunkRows: CHUNK_ROWS });
-    if (posted.status !== 202) throw new Error(`bulk upload refused: ${posted.status} ${JSON.stringify(posted.body)}`);
-    let job: Record<string, unknown>;
-    for (;;) {
-      job = (await api('GET', `/v1/jobs/${String(posted.body.jobId)}`)).body;
-      if (job.state === 'succeeded' || job.state === 'failed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const job = await upload(prefix, TABLE);
     const pipelineMs = performance.now() - t0;
     if (job.state !== 'succeeded') throw new Error(`bulk upload failed: ${JSON.stringify(job.error)}`);
     const { indexBuildMs } = (job.result ?? {}) as { indexBuildMs?: number };
@@ -309,9 +325,9 @@ async function main(): Promise<void> {
     console.log(line(`INSERT, ${INSERT_ROWS.toLocaleString('en')} rows a statement`, insert.totalMs, insert.loadMs));
     const ratio = (a: number, b: number) => (rps(a) / rps(b)).toFixed(2);
     console.log(`\n${''.padEnd(24)} ${'rows loaded'.padStart(12)} ${'with indexes'.padStart(13)}`);
-    console.log(`${'pipeline / direct COPY'.padEnd(24)} ${ratio(loadedMs, copy.loadMs).padStart(12)} ${ratio(pipelineMs, copy.totalMs).padStart(13)}   target >= 0.7`);
+    console.log(`${'pipeline / direct COPY'.padEnd(24)} ${ratio(loadedMs, copy.loadMs).padStart(12)} ${ratio(pipelineMs, copy.totalMs).padStart(13)}   target >= 0.9 (rows loaded)`);
     console.log(`${'pipeline / INSERT'.padEnd(24)} ${ratio(loadedMs, insert.loadMs).padStart(12)} ${ratio(pipelineMs, insert.totalMs).padStart(13)}   target >= 5`);
-    console.log('("rows loaded" is rows committed into the table the user sees: for the pipeline, the whole job (polled every 100 ms)');
+    console.log('("rows loaded" is rows committed into the table the user sees: for the pipeline, the whole job after a warm-up upload');
     console.log(' less the index builds it reports; "with indexes" adds the index builds, the same SQL in every path: the pipeline');
     console.log(' builds them on its staging tables in Finish before publishing, the references after loading)');
   } finally {

@@ -19,8 +19,8 @@ import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { query, transaction } from '../lib/pg.ts';
 import { byteRanges, planChunks, type Chunk } from './chunks.ts';
-import { ConversionError, decodeChunk, type DecodedColumn } from './decode.ts';
-import { convertCopyColumn, copyFromSql, tableChunkValues } from './load.ts';
+import { ConversionError, decodeChunk, type DecodedColumn, type PgValues } from './decode.ts';
+import { copyFromSql, tableChunkValues } from './load.ts';
 import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from './npy.ts';
 import { encodeCopy } from './pgcopy.ts';
 import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
@@ -123,8 +123,14 @@ async function readChunkColumns(bucket: string, key: string, header: NpyHeader, 
 /** Bytes [start, end) of an object, exactly (a short read is a truncated file). */
 async function readRange(bucket: string, key: string, start: number, end: number): Promise<Uint8Array> {
   const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
-  const bytes = await out.Body!.transformToByteArray();
-  if (bytes.length !== end - start) throw new NpyError('TRUNCATED', `${key}: asked for bytes [${start}, ${end}), got ${bytes.length}`);
+  // Straight into one buffer of the length asked for (collecting the parts and joining them copies every byte twice).
+  const bytes = new Uint8Array(end - start);
+  let got = 0;
+  for await (const part of out.Body as AsyncIterable<Uint8Array>) {
+    if (got + part.length <= bytes.length) bytes.set(part, got);
+    got += part.length;
+  }
+  if (got !== end - start) throw new NpyError('TRUNCATED', `${key}: asked for bytes [${start}, ${end}), got ${got}`);
   return bytes;
 }
 
@@ -245,7 +251,6 @@ export async function prepareUpload(req: UploadRequest, uploadId: string, chunkR
   const { plan } = inspection.result;
   const mismatch = await existingTableProblems(req.datastack, plan);
   if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
-  await checkValues(req.bucket, plan, inspection.files);
   const schema = datastackSchema(req.datastack);
   await transaction(async (client) => {
     // Serializes concurrent prepares of one datastack (CREATE … IF NOT EXISTS races on the catalog otherwise).
@@ -266,33 +271,6 @@ export async function prepareUpload(req: UploadRequest, uploadId: string, chunkR
   return { files: inspection.files, chunks: planChunks({ rows: plan.rows, chunkRows }) };
 }
 
-/** Rows read at a time when checking values: bounded memory (24 MB of an (N, 3) int64 file). */
-const CHECK_ROWS = 1_000_000;
-
-/**
- * Before anything is written, every value of a column whose conversion is checked (e.g. int64 coordinates into
- * integer columns) must fit: found by the chunk that holds it, the bad value would fail the job after the chunks
- * before it were committed. Reads only the files that have such columns, CHECK_ROWS rows at a time.
- */
-async function checkValues(bucket: string, plan: LoadPlan, files: readonly UploadFile[]): Promise<void> {
-  const checked = plan.tables.flatMap((table) => table.copyColumns.filter((c) => c.conversion === 'checked').map((column) => ({ table, column })));
-  const keys = new Map(files.map((f) => [f.name, f.key]));
-  for (const f of plan.files) {
-    const columns = checked.filter((c) => c.column.file === f.name);
-    if (columns.length === 0) continue;
-    for (const chunk of planChunks({ rows: plan.rows, chunkRows: CHECK_ROWS })) {
-      const decoded = await readChunkColumns(bucket, keys.get(f.name)!, f.header, chunk);
-      for (const { table, column } of columns) {
-        try {
-          convertCopyColumn(table, column, decoded[column.arrayColumn]!, chunk.firstRow);
-        } catch (err) {
-          throw err instanceof ConversionError ? new BulkUploadError('ValueOutOfRange', `${err.message}; nothing was written`) : err;
-        }
-      }
-    }
-  }
-}
-
 export interface ChunkLoad {
   datastack: string;
   uploadId: string;
@@ -302,6 +280,19 @@ export interface ChunkLoad {
   columnMapping: ColumnMapping;
   files: UploadFile[];
   chunk: Chunk;
+}
+
+/**
+ * A value its column cannot hold fails the upload (not retried: the bytes will not change). Found by the chunk that
+ * holds it, after earlier chunks were staged: the failed upload's staging tables are discarded, so the tables the
+ * user sees are as they were.
+ */
+function valuesOf(table: TablePlan, decoded: ReadonlyMap<string, readonly DecodedColumn[]>, firstRow: number): PgValues[] {
+  try {
+    return tableChunkValues(table, decoded, firstRow);
+  } catch (err) {
+    throw err instanceof ConversionError ? new BulkUploadError('ValueOutOfRange', `${err.message}; the tables are as they were`) : err;
+  }
 }
 
 /**
@@ -317,16 +308,18 @@ export async function loadChunk(input: ChunkLoad): Promise<boolean> {
     c.query(`SELECT 1 FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2 AND chunk = $3`, ledgerKey),
   );
   if (done.rowCount) return false;
-
   const keys = new Map(input.files.map((f) => [f.name, f.key]));
   const decoded = new Map<string, DecodedColumn[]>(
     await Promise.all(
       plan.files.map(async (f): Promise<[string, DecodedColumn[]]> => [f.name, await readChunkColumns(input.bucket, keys.get(f.name)!, f.header, chunk)]),
     ),
   );
-  const values = plan.tables.map((t) => ({ table: t, values: tableChunkValues(t, decoded, chunk.firstRow) }));
+  const values = plan.tables.map((t) => ({ table: t, values: valuesOf(t, decoded, chunk.firstRow) }));
 
   return inDatastack(input.datastack, async (client) => {
+    // The chunk and its ledger row commit together or not at all, so a commit lost in a crash only loses the whole
+    // chunk, which Finish finds missing from the ledger and loads again: no need to wait for the WAL flush.
+    await client.query('SET LOCAL synchronous_commit TO off');
     const claimed = await client.query(
       `INSERT INTO ${quoteIdent(LEDGER_TABLE)} (table_name, upload_id, chunk, first_row, rows) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
       [...ledgerKey, chunk.firstRow, chunk.rows],
@@ -451,16 +444,17 @@ export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: C
     if (await isPublished(client, input.table, input.uploadId)) return { ...result, reloaded, tables: await current(client), published: [], indexBuildMs: 0 };
     const mismatch = await existingTableProblems(input.datastack, plan, client);
     if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
+    // Each chunk's COPY row counts were checked in the transaction that recorded it in the ledger: the ledger's sum
+    // is what each staging table holds, without a scan of it.
     const expected = await client.query<{ n: string }>(`SELECT coalesce(sum(rows), 0)::text AS n FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [
       input.table,
       input.uploadId,
     ]);
+    const n = Number(expected.rows[0]!.n);
+    if (n !== plan.rows) throw new BulkUploadError('RowCountMismatch', `the ledger of the upload records ${n} rows, the plan has ${plan.rows}`);
     const published: Finished['published'] = [];
     const tables: Finished['tables'] = [];
     for (const t of plan.tables) {
-      const staging = stagingTableName(input.uploadId, t.role);
-      const n = await countRows(client, staging);
-      if (String(n) !== expected.rows[0]!.n) throw new BulkUploadError('RowCountMismatch', `${staging} has ${n} rows, the ledger of the upload records ${expected.rows[0]!.n}`);
       const { how, rows } = await publishTable(client, plan.schema, input.datastack, t, input.uploadId, n, timing);
       published.push(how);
       tables.push({ name: t.name, rows });

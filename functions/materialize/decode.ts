@@ -68,8 +68,42 @@ function allocate(dtype: NpyDtypeName, n: number): DecodedColumn {
   }
 }
 
+/** A typed array over n elements of `buffer` at byteOffset (aligned), of a non-bool dtype. */
+function viewOf(dtype: Exclude<NpyDtypeName, 'bool'>, buffer: ArrayBufferLike, byteOffset: number, n: number): DecodedColumn {
+  switch (dtype) {
+    case 'int32':
+      return { dtype, values: new Int32Array(buffer, byteOffset, n) };
+    case 'uint32':
+      return { dtype, values: new Uint32Array(buffer, byteOffset, n) };
+    case 'int64':
+      return { dtype, values: new BigInt64Array(buffer, byteOffset, n) };
+    case 'uint64':
+      return { dtype, values: new BigUint64Array(buffer, byteOffset, n) };
+    case 'float32':
+      return { dtype, values: new Float32Array(buffer, byteOffset, n) };
+    case 'float64':
+      return { dtype, values: new Float64Array(buffer, byteOffset, n) };
+  }
+}
+
 /** Reads n elements from view at offset, offset + stride, … into out. */
 function fill(out: DecodedColumn, view: DataView, offset: number, stride: number, n: number, little: boolean): void {
+  const size = out.values.BYTES_PER_ELEMENT;
+  if (out.dtype !== 'bool' && little === LITTLE_ENDIAN && stride === size) {
+    // Already in the platform's layout: one copy of the bytes (a bool byte still becomes 0 or 1 below).
+    new Uint8Array(out.values.buffer, out.values.byteOffset, n * size).set(new Uint8Array(view.buffer, view.byteOffset + offset, n * size));
+    return;
+  }
+  if ((out.dtype === 'int64' || out.dtype === 'uint64') && LITTLE_ENDIAN) {
+    // Each value as its two 32-bit words, with no BigInt per value (those were most of the decoding time).
+    const words = new Int32Array(out.values.buffer, out.values.byteOffset, 2 * n);
+    const [low, high] = little ? [0, 4] : [4, 0];
+    for (let i = 0, o = offset; i < n; i++, o += stride) {
+      words[2 * i] = view.getInt32(o + low, little);
+      words[2 * i + 1] = view.getInt32(o + high, little);
+    }
+    return;
+  }
   switch (out.dtype) {
     case 'int32':
       for (let i = 0, o = offset; i < n; i++, o += stride) out.values[i] = view.getInt32(o, little);
@@ -113,8 +147,14 @@ export function decodeChunk(header: Pick<NpyHeader, 'dtype' | 'fortranOrder' | '
   }
   const out: DecodedColumn[] = [];
   for (let j = 0; j < columns; j++) {
-    const column = allocate(dtype.name, rows);
     const buf = perColumn ? buffers[0]! : buffers[j]!;
+    const contiguous = columns === 1 || !perColumn;
+    if (contiguous && dtype.name !== 'bool' && dtype.littleEndian === LITTLE_ENDIAN && buf.byteOffset % size === 0) {
+      // The bytes are the column already: a view of them, no copy.
+      out.push(viewOf(dtype.name, buf.buffer, buf.byteOffset, rows));
+      continue;
+    }
+    const column = allocate(dtype.name, rows);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (perColumn) fill(column, view, j * size, columns * size, rows, dtype.littleEndian);
     else fill(column, view, 0, size, rows, dtype.littleEndian);

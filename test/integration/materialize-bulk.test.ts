@@ -304,7 +304,7 @@ describe('materialize: an upload into a new table that fails at Finish', () => {
 });
 
 describe('materialize: a value its column cannot hold', () => {
-  it('fails the job with the file, column and row before any row is written (values of checked conversions are read first)', async () => {
+  it('fails the job with the file, column and row, leaving no table and no staged chunk behind', async () => {
     const prefix = `materialize/${STAMP}/oor/`;
     const rows = 10;
     await Promise.all([
@@ -318,9 +318,13 @@ describe('materialize: a value its column cannot hold', () => {
     expect(failed.state).toBe('failed');
     expect(failed.error.code).toBe('ValueOutOfRange');
     expect(failed.error.message).toContain('pt.npy → cells_oor.pt_position_y: row 8 has 3000000000');
-    // chunks 0-1 (rows 0-5) hold only good values: none of them was loaded, the table was not even created
+    // chunks 0-1 (rows 0-5) hold only good values and may have been staged: the failed upload discarded them, and the
+    // table was not even created
     const exists = await pool.query(`SELECT to_regclass($1) AS t`, [`"ds_${DATASTACK}"."cells_oor"`]);
     expect(exists.rows[0].t).toBeNull();
+    expect(await stagingTables()).toEqual([]);
+    const ledger = await pool.query(`SELECT count(*)::int AS n FROM ${table('bulk_chunk_ledger')} WHERE upload_id = $1`, [failed.input.uploadId]);
+    expect(ledger.rows[0].n).toBe(0);
   });
 });
 
