@@ -1,19 +1,14 @@
 // A local cloud in a process of its own, for tests that kill it (FRAMEWISE_FAULT_POINT) and start it again on the
-// same data. Settings as the shared test cloud's. It says `@@cloud ready {endpoints, adminApiKey}` on stdout when up;
+// same data, with the shared test cloud's options. It says `@@cloud ready {endpoints, adminApiKey}` on stdout when up;
 // on stdin, `fault <point>` sets FRAMEWISE_FAULT_POINT (answering `@@cloud armed`), `sweep` fires the jobs sweeper's
 // schedule (answering `@@cloud swept {...}`) and `stop` stops it.
 import { createInterface } from 'node:readline';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { TEST_CLOUD_OPTIONS } from './cloud-options.ts';
 
 const dir = process.env.CLOUD_DIR;
 if (!dir) throw new Error('CLOUD_DIR is not set');
-const cloud = await startLocalCloud({
-  dir,
-  retryIntervalScale: 0.05,
-  schedules: false,
-  queueVisibilityTimeoutSeconds: 2,
-  settings: { multipartThresholdBytes: 6 * 1024 * 1024, multipartPartBytes: 5 * 1024 * 1024 },
-});
+const cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS });
 const say = (what: string, body: unknown) => process.stdout.write(`\n@@cloud ${what} ${JSON.stringify(body)}\n`);
 say('ready', { endpoints: cloud.endpoints, adminApiKey: cloud.credentials.adminApiKey });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud, type Endpoints } from '../../infra/local/cloud.ts';
 import { startFailureText } from '../../infra/local/service-error.ts';
+import { TEST_CLOUD_OPTIONS } from './cloud-options.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,14 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(join(tmpdir(), 'framewise-test-'));
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const started = Date.now();
-  const cloud = await startLocalCloud({
-    dir,
-    retryIntervalScale: 0.05,
-    schedules: false,
-    queueVisibilityTimeoutSeconds: 2,
-    // S3's smallest part is 5 MiB: uploads over 6 MiB go multipart, so tests exercise it with small files.
-    settings: { multipartThresholdBytes: 6 * 1024 * 1024, multipartPartBytes: 5 * 1024 * 1024 },
-  }).catch((err: unknown) => {
+  const cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     // Said here too: a runner may show only the first line of a setup's error.
     const text = `The integration and e2e tests need the local cloud. ${startFailureText(err)}`;
