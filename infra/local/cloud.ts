@@ -182,18 +182,17 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     // then the functions' connections (an invocation still running would open them again) and the services.
     stops.push(closeDb, closeMongo, () => functions.stop());
 
-    const sfn = await startStepFunctions({
-      port: 0,
-      dataDir: join(dir, 'stepfunctions'),
-      region: REGION,
-      accountId: ACCOUNT,
-      invoke: (fn, payload) => functions.invoke(fn.replace(/^.*:function:/, '').split(':')[0]!, payload),
-      retryIntervalScale: options.retryIntervalScale ?? 1,
-      log,
-    }).catch((err: unknown) => {
-      throw serviceStartError('Step Functions', join(dir, 'stepfunctions'), err);
-    });
-    stops.push(sfn.stop);
+    const sfn = await service('Step Functions', 'stepfunctions', (dataDir) =>
+      startStepFunctions({
+        port: 0,
+        dataDir,
+        region: REGION,
+        accountId: ACCOUNT,
+        invoke: (fn, payload) => functions.invoke(fn.replace(/^.*:function:/, '').split(':')[0]!, payload),
+        retryIntervalScale: options.retryIntervalScale ?? 1,
+        log,
+      }),
+    );
 
     // det_group work has its own queue and concurrency so that it cannot starve video ingestion; in AWS its
     // functions also run in instances of their own. Here one event loop runs them all, so det_group computation

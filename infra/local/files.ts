@@ -1,6 +1,7 @@
 // What the local cloud writes under its folder holds secrets (the PostgreSQL superuser's password, the admin
 // API key) and the data of every store: only the user who runs it may read it.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 export const PRIVATE_FILE = 0o600;
 export const PRIVATE_DIR = 0o700;
@@ -15,4 +16,14 @@ export function writePrivateFileSync(file: string, data: string | Uint8Array): v
 export function makePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
   chmodSync(dir, PRIVATE_DIR);
+}
+
+/** Flushes a file, or a folder's entries (a file created or renamed in it), to disk. */
+export async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -24,7 +24,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { deserialize, EJSON, serialize, type Document } from 'bson';
 import { congodb } from '@push.rocks/smartmongo';
-import { makePrivateDir } from './files.ts';
+import { makePrivateDir, syncPath } from './files.ts';
 
 export interface LocalMongo {
   readonly uri: string;
@@ -125,14 +125,6 @@ function restoreLegacy(storage: MemoryStorage, file: string): void {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fd = await open(dir, 'r');
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
-  }
-}
 
 /** Appends changes in order and fsyncs them in groups; `durable()` resolves when all appended so far are on disk. */
 class Journal {
@@ -211,7 +203,7 @@ class Journal {
 
   private async openFile(generation: number): Promise<FileHandle> {
     this.file = await open(join(this.dir, journalFile(generation)), 'a');
-    await syncDir(this.dir); // the new file's name is durable before any record in it is acknowledged
+    await syncPath(this.dir); // the new file's name is durable before any record in it is acknowledged
     return this.file;
   }
 
@@ -303,7 +295,8 @@ export async function startMongo(opts: {
   const snapshots = generations('snapshot');
   const base = snapshots.at(-1);
   const legacy = base === undefined && existsSync(join(dir, LEGACY_SNAPSHOT));
-  if (base !== undefined) for (const c of records(readFileSync(join(dir, snapshotFile(base))))) await apply(storage, originals, c);
+  const snapshot = base === undefined ? undefined : readFileSync(join(dir, snapshotFile(base)));
+  if (snapshot) for (const c of records(snapshot)) await apply(storage, originals, c);
   else if (legacy) restoreLegacy(storage, join(dir, LEGACY_SNAPSHOT));
   let replayed = 0;
   const journals = generations('journal').filter((g) => base === undefined || g >= base);
@@ -320,7 +313,7 @@ export async function startMongo(opts: {
   // New changes go to a journal of their own, after every file read above (never after a torn tail).
   const journal = new Journal(dir, Math.max(base ?? 0, journals.at(-1) ?? 0) + 1);
   journal.bytes = replayed;
-  let snapshotBytes = base === undefined ? 0 : readFileSync(join(dir, snapshotFile(base))).length;
+  let snapshotBytes = snapshot?.length ?? 0;
 
   // The journal's order is the order of the changes in memory: insertOne, updateById and deleteById change memory
   // within the call, before their promise resolves, so their continuations (which append) run in call order.
@@ -392,7 +385,7 @@ export async function startMongo(opts: {
     }
     await journal.durable(); // the rotation is on disk: the next journal exists before the older ones go
     await rename(`${file}.tmp`, file);
-    await syncDir(dir);
+    await syncPath(dir);
     for (const f of readdirSync(dir)) {
       const m = /^(snapshot|journal)-(\d+)\.bson$/.exec(f);
       if ((m && Number(m[2]) < generation) || f === LEGACY_SNAPSHOT) await rm(join(dir, f), { force: true });

@@ -16,7 +16,7 @@ import { open, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
 import { SizedLru } from '../../functions/lib/sized-lru.ts';
-import { makePrivateDir } from './files.ts';
+import { makePrivateDir, syncPath } from './files.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 
@@ -214,12 +214,7 @@ class Outbox {
     } finally {
       await out.close();
     }
-    const folder = await open(this.dir, 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
+    await syncPath(this.dir);
   }
 
   private deliver(entry: { file: string; message: S3NotificationMessage }): void {

@@ -10,7 +10,7 @@
 // it without Docker or Java.
 
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ import {
   type HistoryEventBody,
   type TaskTarget,
 } from './stepfunctions-definition.ts';
-import { makePrivateDir, PRIVATE_FILE } from './files.ts';
+import { makePrivateDir, PRIVATE_FILE, syncPath } from './files.ts';
 
 export interface StepFunctionsOptions {
   /** 0 or absent: a free port. */
@@ -163,10 +163,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
 
   /** Makes the last state written durable: what a reply acknowledges (progress in between is written, not synced). */
   const syncState = async (): Promise<void> => {
-    for (const path of [file, opts.dataDir]) {
-      const handle = await open(path, 'r');
-      await handle.sync().finally(() => handle.close());
-    }
+    await syncPath(file);
+    await syncPath(opts.dataDir);
   };
 
   const stored = await readFile(file, 'utf8').then(
@@ -325,7 +323,6 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       .finally(() => (running.delete(arn), recorded.delete(arn)));
     running.set(arn, { abort: run.abort, done });
     log({ level: 'info', msg: 'execution started', executionArn: arn });
-    persist();
     return x;
   }
 
@@ -394,14 +391,13 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       persist();
       return {};
     },
-    async StartExecution(input) {
+    StartExecution(input) {
       const m = machineByArn(field(input, 'stateMachineArn'));
       const name = field(input, 'name', true) ?? randomUUID();
       if (!isValidName(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
-      const x = startExecution(m, name, field(input, 'input', true) ?? '{}');
-      // Acknowledged once on disk, as AWS acknowledges a started execution: a process that dies right after
+      // Answered once on disk (CHANGES), as AWS acknowledges a started execution: a process that dies right after
       // still finds it at its next start (ABORTED, see above).
-      await saved;
+      const x = startExecution(m, name, field(input, 'input', true) ?? '{}');
       return { executionArn: x.arn, startDate: seconds(x.startDate) };
     },
     DescribeExecution(input) {
@@ -512,7 +508,10 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     stateMachineArn: (name) => stateMachineArn(region, account, name),
     createStateMachine: async (name, definition) => putMachine(name, definition, defaultRoleArn, 'STANDARD', true).arn,
     waitForIdle,
-    runningExecutions: (name) => [...running.keys()].filter((arn) => executions.get(arn)?.stateMachineArn === stateMachineArn(region, account, name)).length,
+    runningExecutions: (name) => {
+      const machine = stateMachineArn(region, account, name);
+      return [...running.keys()].filter((arn) => executions.get(arn)?.stateMachineArn === machine).length;
+    },
     async stop() {
       for (const x of executions.values()) stopExecution(x, undefined, STOPPED_CAUSE);
       await waitForIdle();
