@@ -104,14 +104,16 @@ const documentIds = (k: ResultsKey) => [seriesId(k), ...RESOLUTIONS.map((r) => r
 export async function incompleteResults<K extends ResultsKey>(keys: readonly K[]): Promise<K[]> {
   if (keys.length === 0) return [];
   const db = await mongo();
-  const ids = keys.flatMap(documentIds);
   const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += 250) {
-    for (const c of [SERIES, ROLLUPS]) {
-      const docs = await db.collection(c).find({ _id: { $in: ids.slice(i, i + 250) } }, { projection: { _id: 1 } }).toArray();
+  // Each id is looked for only in the collection that holds its kind of document.
+  const lookIn = async (collection: string, ids: ObjectId[]) => {
+    for (let i = 0; i < ids.length; i += 250) {
+      const docs = await db.collection(collection).find({ _id: { $in: ids.slice(i, i + 250) } }, { projection: { _id: 1 } }).toArray();
       for (const d of docs) found.add(String(d._id));
     }
-  }
+  };
+  await lookIn(SERIES, keys.map(seriesId));
+  await lookIn(ROLLUPS, keys.flatMap((k) => RESOLUTIONS.map((r) => rollupId(k, r))));
   return keys.filter((k) => documentIds(k).some((id) => !found.has(String(id))));
 }
 

@@ -1,5 +1,5 @@
 // ingest-probe (Task of video-ingest): ffprobe the upload and store what it says on the video.
-import { GetObjectCommand, HeadObjectCommand, NotFound } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
@@ -7,6 +7,7 @@ import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { finishStep, startStep } from '../jobs/store.ts';
 import { probeVideo } from './ffprobe.ts';
+import { headObject } from './arrival.ts';
 import { recordProbe } from './videos.ts';
 
 class UploadMissingError extends Error {
@@ -18,12 +19,7 @@ const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), bucket: z.
 export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key }) => {
   logger.appendKeys({ jobId, videoId });
   await startStep(jobId, 'probe');
-  await s3()
-    .send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
-    .catch((err: unknown) => {
-      if (err instanceof NotFound) throw new UploadMissingError(`the uploaded object s3://${bucket}/${key} does not exist (deleted since?)`);
-      throw err;
-    });
+  if (!(await headObject(bucket, key))) throw new UploadMissingError(`the uploaded object s3://${bucket}/${key} does not exist (deleted since?)`);
   const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 900 });
   const probe = await probeVideo(url);
   await recordProbe(videoId, probe);

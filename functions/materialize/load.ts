@@ -3,7 +3,7 @@ import { convertColumn, type DecodedColumn, type PgValues } from './decode.ts';
 import { quoteIdent, type CopyColumn, type TablePlan } from './schemas.ts';
 
 /** One copy column's decoded values converted to its type; a ConversionError names file, column and row. */
-export function convertCopyColumn(table: Pick<TablePlan, 'name'>, c: CopyColumn, column: DecodedColumn, firstRow: number): PgValues {
+function convertCopyColumn(table: Pick<TablePlan, 'name'>, c: CopyColumn, column: DecodedColumn, firstRow: number): PgValues {
   return convertColumn(column, c.target, { column: `${c.file}.npy → ${table.name}.${c.name}`, firstRow });
 }
 
