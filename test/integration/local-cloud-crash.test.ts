@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/api.ts';
 import { api, startCloudProcess, type CloudProcess } from '../support/child.ts';
 
 const dirs: string[] = [];
@@ -34,16 +35,6 @@ const isOpen = (url: string) =>
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('local cloud stopped the hard way', () => {
   it('delivers the S3 notification of a video PUT answered right before a SIGKILL, after the restart', async () => {

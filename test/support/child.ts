@@ -1,10 +1,9 @@
 // A TypeScript entry point in its own Node process (tsx), for tests that kill a process the way a crash would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Endpoints } from '../../infra/local/cloud.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { ROOT } from './processes.ts';
 
 export interface Child {
   readonly process: ChildProcess;
