@@ -1,5 +1,6 @@
 // ListParts, which fauxqs lacks (it answers GET ?uploadId= as a GetObject): the parts an open multipart upload
 // holds, from fauxqs's own store, in S3's XML. Clients resume an upload by it.
+import { s3ErrorXml, xmlText, type HookReply } from './s3-xml.ts';
 
 interface StoredPart {
   readonly partNumber: number;
@@ -19,19 +20,12 @@ interface Request {
   readonly url: string;
 }
 
-interface Reply {
-  code(status: number): Reply;
-  header(name: string, value: string): Reply;
-  send(body: string): Reply;
-}
-
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const MAX_PARTS_PER_PAGE = 1000;
 
 /** A Fastify onRequest hook answering ListParts (GET /{bucket}/{key}?uploadId=…) from `uploads` (uploadId → upload). */
 export const listPartsHook =
   (uploads: ReadonlyMap<string, StoredUpload>) =>
-  async (request: Request, reply: Reply): Promise<Reply | undefined> => {
+  async (request: Request, reply: HookReply): Promise<HookReply | undefined> => {
     if (request.method !== 'GET') return undefined;
     const url = new URL(request.url, 'http://local');
     const uploadId = url.searchParams.get('uploadId');
@@ -41,9 +35,7 @@ export const listPartsHook =
     const upload = uploads.get(uploadId);
     reply.header('content-type', 'application/xml');
     if (!upload || upload.bucket !== decodeURIComponent(bucket) || upload.key !== key) {
-      return reply.code(404).send(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified multipart upload does not exist.</Message></Error>',
-      );
+      return reply.code(404).send(s3ErrorXml('NoSuchUpload', 'The specified multipart upload does not exist.'));
     }
     const marker = Number(url.searchParams.get('part-number-marker') ?? 0);
     const maxParts = Math.min(MAX_PARTS_PER_PAGE, Number(url.searchParams.get('max-parts') ?? MAX_PARTS_PER_PAGE));
@@ -51,11 +43,11 @@ export const listPartsHook =
     const page = after.slice(0, maxParts);
     const truncated = after.length > page.length;
     const parts = page
-      .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><LastModified>${p.lastModified.toISOString()}</LastModified><ETag>${xml(p.etag)}</ETag><Size>${p.body.length}</Size></Part>`)
+      .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><LastModified>${p.lastModified.toISOString()}</LastModified><ETag>${xmlText(p.etag)}</ETag><Size>${p.body.length}</Size></Part>`)
       .join('');
     return reply.code(200).send(
       '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-        `<Bucket>${xml(upload.bucket)}</Bucket><Key>${xml(upload.key)}</Key><UploadId>${xml(uploadId)}</UploadId>` +
+        `<Bucket>${xmlText(upload.bucket)}</Bucket><Key>${xmlText(upload.key)}</Key><UploadId>${xmlText(uploadId)}</UploadId>` +
         `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${page.at(-1)?.partNumber ?? marker}</NextPartNumberMarker>` +
         `<MaxParts>${maxParts}</MaxParts><IsTruncated>${truncated}</IsTruncated>${parts}</ListPartsResult>`,
     );

@@ -3,6 +3,7 @@
 // Authorization header (SDK clients) pass unchanged.
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { s3ErrorXml, type HookReply } from './s3-xml.ts';
 
 /** The access key the local cloud hands its functions (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), which signs their presigned URLs. */
 export const LOCAL_ACCESS_KEY = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -89,18 +90,6 @@ export async function checkPresigned(req: PresignedRequest, secrets: ReadonlyMap
   return undefined;
 }
 
-const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** S3's XML error body for a refusal. */
-export const refusalXml = (r: Refusal): string =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${r.code}</Code><Message>${xmlText(r.message)}</Message></Error>`;
-
-interface HookReply {
-  code(status: number): HookReply;
-  header(name: string, value: string): HookReply;
-  send(body: string): HookReply;
-}
-
 /**
  * A Fastify preHandler that refuses what S3 would refuse (after the body is read, so that the client sees the
  * answer rather than a reset connection).
@@ -110,5 +99,5 @@ export const presignedRequestCheck =
   async (request: PresignedRequest, reply: HookReply): Promise<HookReply | undefined> => {
     const refusal = await checkPresigned(request, secrets);
     if (!refusal) return undefined;
-    return reply.code(refusal.status).header('content-type', 'application/xml').send(refusalXml(refusal));
+    return reply.code(refusal.status).header('content-type', 'application/xml').send(s3ErrorXml(refusal.code, refusal.message));
   };
