@@ -17,6 +17,7 @@ import { parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { SYNAPSE_NPY_MAPPING } from '../../functions/materialize/schemas.ts';
 import type { Endpoints } from '../../infra/local/cloud.ts';
+import { apiAt } from '../support/api.ts';
 import { ROOT } from '../support/processes.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -88,14 +89,8 @@ class Cloud {
     process.kill(-this.child.pid!, 'SIGKILL');
   }
 
-  async api<T = Json>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.adminApiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  get api() {
+    return apiAt(this.endpoints.api, this.adminApiKey);
   }
 
   s3(): S3Client {

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import { strictApiClient } from '../support/api.ts';
+import { eventually, strictApiClient } from '../support/api.ts';
 import { drawSampleGame, sampleLocalizations, SAMPLE_LOGOS, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
+
+const until = <T>(probe: () => Promise<T | undefined>, what: string) => eventually(probe, what, 90_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-race-'));
 let cloud: LocalCloud;
@@ -18,15 +20,6 @@ const STAGES = ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-f
 // One logo per stage, all on screen for the whole video, so each stage's det_group applies to it.
 const LOGOS = STAGES.map((stage, i) => ({ ...SAMPLE_LOGOS[0]!, label: `Race ${stage}`, classIndex: i, color: ['red', 'blue', 'yellow', 'green', 'white', 'orange'][i]!, x0: i / 6, from: 0, to: 1e9 }));
 const GAME: SampleGame = { seconds: 4, width: 320, height: 240, fps: 25, logos: LOGOS };
-
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-    const v = await probe();
-    if (v !== undefined) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 beforeAll(async () => {
   cloud = await startLocalCloud({ dir, schedules: false, retryIntervalScale: 0.05 });

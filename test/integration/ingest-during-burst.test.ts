@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
-import { strictApiClient } from '../support/api.ts';
+import { eventually, strictApiClient } from '../support/api.ts';
 import { drawSampleGame, sampleLocalizations, SAMPLE_LOGOS, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
+
+const until = <T>(probe: () => Promise<T | undefined>, what: string) => eventually(probe, what, 120_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-burst-'));
 let cloud: LocalCloud;
@@ -22,15 +24,6 @@ let gameId: string;
 const detectables: string[] = [];
 let videoFile: string;
 let locFile: string;
-
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    const v = await probe();
-    if (v !== undefined) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Uploads a new video and returns the milliseconds from its upload request to its ingest job's success. */
 async function timedIngest(title: string, localizations = locFile, file = videoFile): Promise<number> {

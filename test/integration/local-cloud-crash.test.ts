@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually } from '../support/api.ts';
-import { api, startCloudProcess, type CloudProcess } from '../support/child.ts';
+import { apiAt as api, eventually } from '../support/api.ts';
+import { startCloudProcess, type CloudProcess } from '../support/child.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {

@@ -13,6 +13,9 @@ import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
 import { parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
+import { apiAt, eventually } from '../support/api.ts';
+
+const until = <T>(probe: () => Promise<T | undefined>, what: string) => eventually(probe, what, 90_000);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -31,30 +34,13 @@ const videoFile = join(dir, 'game.mp4');
 const locFile = join(dir, 'loc.json');
 
 type Call = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Json }>;
-function caller(key: () => string): Call {
-  return async (method, path, body) => {
-    const res = await fetch(`${cloud.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key()}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-}
+/** A caller whose key is read at each call (the analyst's and client's keys exist once the catalog is made). */
+const caller = (key: () => string): Call => (method, path, body) => apiAt(cloud.endpoints.api, key())(method, path, body);
 const admin = caller(() => cloud.credentials.adminApiKey);
 let analystKey = '';
 let clientKey = '';
 const analyst = caller(() => analystKey);
 const client = caller(() => clientKey);
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 90_000): Promise<T> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    const v = await probe();
-    if (v !== undefined) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const ended = (job: Json) => (job && (job.state === 'succeeded' || job.state === 'failed') ? job : undefined);
 const ingestJob = (videoId: string, not?: string) =>

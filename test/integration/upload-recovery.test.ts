@@ -8,21 +8,14 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGION, startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { s3Notification, sqsRecord } from '../../infra/local/events.ts';
+import { apiAt } from '../support/api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-upload-recovery-'));
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 let cloud: LocalCloud;
 let gameId: string;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${cloud.endpoints.api}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${cloud.credentials.adminApiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+let call: ReturnType<typeof apiAt>;
 
 /** A video whose bytes are in storage through its presigned PUT, and whose notification nobody takes. */
 async function uploadedVideo(): Promise<{ videoId: string; key: string }> {
@@ -38,6 +31,7 @@ const sweep = () => cloud.functions.invoke('ingest-recover-uploads', { graceSeco
 
 beforeAll(async () => {
   cloud = await startLocalCloud({ dir, schedules: false, retryIntervalScale: 0.05 });
+  call = apiAt(cloud.endpoints.api, cloud.credentials.adminApiKey);
   await cloud.router.stop(); // notifications are sent to no one: as if each were lost
   const sport = await call('POST', '/v1/sports', { name: 'Recovery' });
   const league = await call('POST', '/v1/leagues', { sportId: sport.body.id, name: 'L' });

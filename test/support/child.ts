@@ -85,15 +85,3 @@ export async function startCloudProcess(dir: string): Promise<CloudProcess> {
   return { ...child, endpoints, adminApiKey };
 }
 
-/** A client of the HTTP API at `base` with `key`. */
-export function api(base: string, key: string) {
-  return async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as T) : (undefined as T) };
-  };
-}
