@@ -4,6 +4,20 @@
 
 export type Access = 'read' | 'write' | 'readwrite';
 
+/**
+ * A function's use of a bucket: only objects under `prefixes`, for `access`. Reading includes listing under those
+ * prefixes; writing includes multipart uploads. No function deletes objects yet, so no use grants it.
+ */
+export interface BucketUse {
+  readonly name: string;
+  readonly access: Access;
+  readonly prefixes: readonly string[];
+}
+
+/** Bounded contexts, lowest first: each may depend only on those before it (materialize on lib and jobs only). */
+export const CONTEXTS = ['catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize'] as const;
+export type ContextName = (typeof CONTEXTS)[number];
+
 export interface BucketDef {
   /** Logical name; the local cloud prefixes it with `framewise-`, CDK lets CloudFormation name it. */
   readonly name: string;
@@ -63,7 +77,7 @@ export interface FunctionDef {
   readonly layers: readonly 'ffmpeg'[];
   readonly triggers: readonly Trigger[];
   readonly uses: {
-    readonly buckets?: readonly { readonly name: string; readonly access: Access }[];
+    readonly buckets?: readonly BucketUse[];
     readonly tables?: readonly { readonly name: string; readonly access: Access }[];
     readonly queues?: readonly string[]; // may send to
     readonly stateMachines?: readonly string[]; // may start and describe executions of
@@ -74,6 +88,8 @@ export interface FunctionDef {
 
 export interface StateMachineDef {
   readonly name: string;
+  /** The bounded context that owns it (its stack in AWS). */
+  readonly context: ContextName;
   readonly purpose: string;
   /** ASL file with `${<Function>FunctionArn}` placeholders, see {@link functionArnPlaceholder}. */
   readonly definitionFile: string;
@@ -148,7 +164,7 @@ export const topology: Topology = {
   buckets: [
     {
       name: 'media',
-      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/)',
+      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/)',
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
       expirations: [{ prefix: 'cache/', days: 8 }],
@@ -195,7 +211,7 @@ export const topology: Topology = {
       timeoutSeconds: 29,
       layers: [],
       triggers: [{ kind: 'http', routes: CATALOG_ROUTES }],
-      uses: { buckets: [{ name: 'media', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['videos/', 'localizations/'] }], postgres: true },
     },
     {
       name: 'jobs-api',
@@ -213,7 +229,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'], postgres: true, mongodb: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'], postgres: true, mongodb: true },
     },
     {
       name: 'analytics-api',
@@ -233,7 +249,7 @@ export const topology: Topology = {
         },
       ],
       uses: {
-        buckets: [{ name: 'media', access: 'readwrite' }],
+        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['cache/'] }],
         tables: [{ name: 'cache', access: 'readwrite' }],
         postgres: true,
         mongodb: true,
@@ -247,7 +263,7 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'queue', queue: 'video-ingest', batchSize: 10, maxConcurrency: 2 }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
     },
     {
       name: 'ingest-recover-uploads',
@@ -257,7 +273,7 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'recover-uploads', expression: 'rate(5 minutes)', everySeconds: 300, input: { graceSeconds: 120 } }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
     },
     {
       name: 'ingest-probe',
@@ -267,7 +283,7 @@ export const topology: Topology = {
       timeoutSeconds: 120,
       layers: ['ffmpeg'],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
       name: 'ingest-localizations',
@@ -277,7 +293,7 @@ export const topology: Topology = {
       timeoutSeconds: 300,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['localizations/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
       name: 'ingest-plan',
@@ -298,7 +314,7 @@ export const topology: Topology = {
       reservedConcurrency: 8,
       layers: ['ffmpeg'],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'readwrite' }], tables: [{ name: 'jobs', access: 'readwrite' }] },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }, { name: 'media', access: 'write', prefixes: ['frames/'] }], tables: [{ name: 'jobs', access: 'readwrite' }] },
     },
     {
       name: 'ingest-metrics',
@@ -309,7 +325,7 @@ export const topology: Topology = {
       reservedConcurrency: 4,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['localizations/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
     },
     {
       name: 'detgroups-api',
@@ -359,7 +375,7 @@ export const topology: Topology = {
       reservedConcurrency: 4,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['localizations/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true, mongodb: true },
     },
     {
       name: 'ingest-failed',
@@ -415,7 +431,7 @@ export const topology: Topology = {
         },
       ],
       uses: {
-        buckets: [{ name: 'media', access: 'read' }],
+        buckets: [{ name: 'media', access: 'read', prefixes: ['materialize/'] }],
         tables: [{ name: 'jobs', access: 'readwrite' }],
         stateMachines: ['bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'],
         postgres: true,
@@ -429,7 +445,7 @@ export const topology: Topology = {
       timeoutSeconds: 300,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['materialize/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
       name: 'materialize-load-chunk',
@@ -440,7 +456,7 @@ export const topology: Topology = {
       reservedConcurrency: 4,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['materialize/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
       name: 'materialize-finish',
@@ -450,7 +466,7 @@ export const topology: Topology = {
       timeoutSeconds: 900,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['materialize/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
       name: 'materialize-discard',
@@ -470,7 +486,7 @@ export const topology: Topology = {
       timeoutSeconds: 900,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { buckets: [{ name: 'media', access: 'read' }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['materialize/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
       name: 'materialize-update-roots',
@@ -524,6 +540,7 @@ export const topology: Topology = {
   stateMachines: [
     {
       name: 'video-ingest',
+      context: 'ingest',
       purpose: 'probe, validate localizations, extract frames in parallel segments, compute metrics, record the outcome',
       definitionFile: 'statemachines/video-ingest.asl.json',
       functions: ['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'ingest-failed', 'jobs-outcome'],
@@ -531,6 +548,7 @@ export const topology: Topology = {
     },
     {
       name: 'det-group',
+      context: 'detgroups',
       purpose: 'compute a new det_group for every ingested video it applies to, and record the outcome',
       definitionFile: 'statemachines/det-group.asl.json',
       functions: ['detgroups-videos', 'detgroups-compute', 'jobs-outcome'],
@@ -538,6 +556,7 @@ export const topology: Topology = {
     },
     {
       name: 'bulk-upload',
+      context: 'materialize',
       purpose: 'load .npy column files into a datastack table: prepare, load the chunks in parallel into staging, verify, index and publish; a failed upload is discarded; record the outcome',
       definitionFile: 'statemachines/bulk-upload.asl.json',
       functions: ['materialize-prepare', 'materialize-load-chunk', 'materialize-finish', 'materialize-discard', 'jobs-outcome'],
@@ -545,6 +564,7 @@ export const topology: Topology = {
     },
     {
       name: 'ingest-annotations',
+      context: 'materialize',
       purpose: 'look up the missing supervoxel ids and roots of a datastack (the task runs again until it reports complete), and record the outcome',
       definitionFile: 'statemachines/ingest-annotations.asl.json',
       functions: ['materialize-ingest-annotations', 'jobs-outcome'],
@@ -552,6 +572,7 @@ export const topology: Topology = {
     },
     {
       name: 'update-roots',
+      context: 'materialize',
       purpose: "replace a datastack's expired root ids (the task runs again until it reports complete), and record the outcome",
       definitionFile: 'statemachines/update-roots.asl.json',
       functions: ['materialize-update-roots', 'jobs-outcome'],
@@ -559,6 +580,7 @@ export const topology: Topology = {
     },
     {
       name: 'materialize',
+      context: 'materialize',
       purpose: 'the complete workflow: ingest new annotations, update expired root ids (each repeated until complete), create a frozen version, record the outcome',
       definitionFile: 'statemachines/materialize.asl.json',
       functions: ['materialize-ingest-annotations', 'materialize-update-roots', 'materialize-create-version', 'jobs-outcome'],
@@ -566,6 +588,7 @@ export const topology: Topology = {
     },
     {
       name: 'materialize-version',
+      context: 'materialize',
       purpose: "make a frozen version of a datastack's annotation tables, and record the outcome",
       definitionFile: 'statemachines/materialize-version.asl.json',
       functions: ['materialize-create-version', 'jobs-outcome'],
@@ -602,6 +625,14 @@ export const queueEnv = (queue: string): string => `QUEUE_${envKey(queue)}_URL`;
 /** Environment variable with a state machine's ARN, e.g. `STATE_MACHINE_VIDEO_INGEST_ARN`. */
 export const stateMachineEnv = (sm: string): string => `STATE_MACHINE_${envKey(sm)}_ARN`;
 export const dlqName = (queue: string): string => `${queue}-dlq`;
+
+/** The bounded context a function belongs to: the folder of its entry (`functions/<context>/...`). */
+export function contextOf(fn: FunctionDef): ContextName {
+  const folder = fn.entry.split('/')[1];
+  const context = CONTEXTS.find((c) => c === folder);
+  if (!context) throw new Error(`function ${fn.name}: ${fn.entry} is not in a context folder (${CONTEXTS.join(', ')})`);
+  return context;
+}
 
 export function findFunction(name: string): FunctionDef {
   const fn = topology.functions.find((f) => f.name === name);

@@ -682,7 +682,7 @@ describe('another topology', () => {
         timeoutSeconds: 10,
         layers: [],
         triggers: [{ kind: 'queue', queue: 'thumbnails', batchSize: 5, maxConcurrency: 3 }],
-        uses: { buckets: [{ name: 'archive', access: 'write' }], tables: [{ name: 'sessions', access: 'read' }], queues: ['video-ingest'], mongodb: true },
+        uses: { buckets: [{ name: 'archive', access: 'write', prefixes: ['archive/'] }], tables: [{ name: 'sessions', access: 'read' }], queues: ['video-ingest'], mongodb: true },
       },
     ],
   };
