@@ -1,7 +1,8 @@
-// CDK entry point (cdk.json: `npx tsx infra/app.ts`). One env-agnostic stack, built from infra/topology.ts.
+// CDK entry point (cdk.json: `npx tsx infra/app.ts`): one stage of Framewise, env-agnostic, built from
+// infra/topology.ts. `-c stage=<name>` (default dev) names it; `-c alarmEmail=<address>` subscribes an operator.
 import { App } from 'aws-cdk-lib';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
-import { FramewiseStack } from './cdk/stack.ts';
+import { framewiseStage } from './cdk/stack.ts';
 
 const app = new App();
 
@@ -9,4 +10,8 @@ const app = new App();
 const skip = app.node.tryGetContext('framewise:skip-bundling');
 if (skip === true || skip === 'true' || skip === '1') app.node.setContext(BUNDLING_STACKS, []);
 
-new FramewiseStack(app, 'Framewise');
+const text = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+framewiseStage(app, { stage: text('stage'), alarmEmail: text('alarmEmail') });

@@ -640,9 +640,9 @@ export function findFunction(name: string): FunctionDef {
   return fn;
 }
 
-/** Every HTTP route with the function that serves it. */
-export function httpRoutes(): { method: string; path: string; fn: string }[] {
-  return topology.functions.flatMap((f) =>
+/** Every HTTP route of these functions (by default all of them) with the function that serves it. */
+export function httpRoutes(functions: readonly FunctionDef[] = topology.functions): { method: string; path: string; fn: string }[] {
+  return functions.flatMap((f) =>
     f.triggers.flatMap((t) =>
       t.kind === 'http'
         ? t.routes.map((r) => {

@@ -1,59 +1,55 @@
-// CloudWatch alarms for operators, all to one SNS topic `framewise-alarms`.
+// CloudWatch alarms for operators, all to one SNS topic per stage (`framewise-<stage>-alarms`, in the foundation).
+// Each stack raises the alarms of what it holds: the foundation its queues and API, a context its functions and
+// state machines.
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { Topology } from '../topology.ts';
-import type { Api } from './api.ts';
-import type { Functions } from './functions.ts';
-import { pascal } from './names.ts';
-import type { Queues } from './queues.ts';
-import type { Workflows } from './workflows.ts';
+import { physicalName, type Deployment } from './names.ts';
 
-const PERIOD = Duration.minutes(5);
+export const ALARM_PERIOD = Duration.minutes(5);
 
-export class Alarms extends Construct {
+export class AlarmTopic extends Construct {
   readonly topic: Topic;
-  readonly alarms: Alarm[] = [];
-  private readonly action: SnsAction;
 
-  constructor(scope: Construct, id: string, props: { topology: Topology; queues: Queues; functions: Functions; workflows: Workflows; api: Api }) {
+  constructor(scope: Construct, id: string, props: { deployment: Deployment; email?: string }) {
     super(scope, id);
-    const { topology } = props;
-
+    const { deployment } = props;
     // Encrypted with a customer managed key, not the AWS managed alias/aws/sns: that key's policy cannot be
     // changed and does not let CloudWatch use it, so alarms could not publish to the topic.
     const key = new Key(this, 'TopicKey', {
-      description: `${topology.app} alarm topic encryption`,
+      description: `${physicalName(deployment, 'alarms')} topic encryption`,
       enableKeyRotation: true,
     });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.topic = new Topic(this, 'Topic', { topicName: `${topology.app}-alarms`, displayName: 'Framewise alarms', masterKey: key, enforceSSL: true });
+    this.topic = new Topic(this, 'Topic', {
+      topicName: physicalName(deployment, 'alarms'),
+      displayName: `Framewise alarms (${deployment.stage})`,
+      masterKey: key,
+      enforceSSL: true,
+    });
     this.topic.grantPublish(new ServicePrincipal('cloudwatch.amazonaws.com', {
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
     }));
-    this.action = new SnsAction(this.topic);
+    if (props.email) this.topic.addSubscription(new EmailSubscription(props.email));
+  }
+}
 
-    for (const { label, queue } of props.queues.deadLetterQueues()) {
-      this.alarm(`Dlq${pascal(label)}`, `${label} has messages: they failed ${label === 'async-failures' ? 'asynchronous invocation' : 'processing'}`,
-        queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }));
-    }
-    for (const { def, stateMachine } of props.workflows.byName.values()) {
-      this.alarm(`${pascal(def.name)}ExecutionsFailed`, `state machine ${def.name}: an execution failed`,
-        stateMachine.metricFailed({ period: PERIOD, statistic: 'Sum' }));
-      this.alarm(`${pascal(def.name)}ExecutionsTimedOut`, `state machine ${def.name}: an execution timed out`,
-        stateMachine.metricTimedOut({ period: PERIOD, statistic: 'Sum' }));
-    }
-    for (const { def, fn } of props.functions.byName.values()) {
-      this.alarm(`${pascal(def.name)}Errors`, `function ${def.name}: invocation errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }));
-    }
-    this.alarm('Api5xx', 'HTTP API: 5xx responses', props.api.api.metricServerError({ period: PERIOD, statistic: 'Sum' }));
+/** Alarms of one stack: each fires at one occurrence in a 5-minute period and notifies the stage's topic. */
+export class Alarms extends Construct {
+  readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+
+  constructor(scope: Construct, id: string, props: { topic: ITopic }) {
+    super(scope, id);
+    this.action = new SnsAction(props.topic);
   }
 
-  private alarm(id: string, description: string, metric: IMetric): void {
+  add(id: string, description: string, metric: IMetric): Alarm {
     const alarm = new Alarm(this, id, {
       alarmDescription: description,
       metric,
@@ -64,5 +60,6 @@ export class Alarms extends Construct {
     });
     alarm.addAlarmAction(this.action);
     this.alarms.push(alarm);
+    return alarm;
   }
 }

@@ -1,13 +1,13 @@
 // HTTP API (API Gateway v2): one route per topology HTTP route, each to its function (payload format 2.0).
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_CORS, type Topology } from '../topology.ts';
+import { API_CORS, httpRoutes } from '../topology.ts';
 import type { Functions } from './functions.ts';
-import { logRetention, pascal } from './names.ts';
+import { logRetention, pascal, physicalName, type Deployment } from './names.ts';
 
 /** Stage-wide throttling defaults (requests per second, burst). */
 export const API_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
@@ -28,31 +28,18 @@ const ACCESS_LOG_FIELDS = {
   error: '$context.error.message',
 };
 
-/** Every HTTP route of the given topology with its function; for the module's topology this is httpRoutes(). */
-export function routesOf(topology: Topology): { method: string; path: string; fn: string }[] {
-  return topology.functions.flatMap((f) =>
-    f.triggers.flatMap((t) =>
-      t.kind === 'http'
-        ? t.routes.map((r) => {
-            const [method = '', path = ''] = r.trim().split(/\s+/);
-            return { method, path, fn: f.name };
-          })
-        : [],
-    ),
-  );
-}
-
 export class Api extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
 
-  constructor(scope: Construct, id: string, props: { topology: Topology; functions: Functions }) {
+  constructor(scope: Construct, id: string, props: { deployment: Deployment }) {
     super(scope, id);
-    const { topology, functions } = props;
+    const { deployment } = props;
+    const { topology } = deployment;
 
     this.api = new HttpApi(this, 'HttpApi', {
-      apiName: `${topology.app}-api`,
-      description: 'Framewise HTTP API',
+      apiName: physicalName(deployment, 'api'),
+      description: `Framewise HTTP API (${deployment.stage})`,
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: ['*'],
@@ -64,6 +51,7 @@ export class Api extends Construct {
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: logRetention(topology) });
+    // Auto-deployed: a route that a context stack adds is served as soon as that stack is deployed.
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
@@ -74,24 +62,29 @@ export class Api extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
-
-    // One integration per function. Its invoke permission covers the whole API rather than one permission
-    // per route: catalog-api alone has ~80 routes, which would overflow the 20 KB Lambda resource policy.
-    const integrations = new Map<string, HttpLambdaIntegration>();
-    const integrationFor = (fnName: string): HttpLambdaIntegration => {
-      let integration = integrations.get(fnName);
-      if (!integration) {
-        integration = new HttpLambdaIntegration(`${pascal(fnName)}Integration`, functions.get(fnName).fn, { scopePermissionToRoute: false });
-        integrations.set(fnName, integration);
-      }
-      return integration;
-    };
-    const methods = new Set<string>(Object.values(HttpMethod));
-    for (const route of routesOf(topology)) {
-      if (!methods.has(route.method)) throw new Error(`route ${route.method} ${route.path}: unknown HTTP method`);
-      this.api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration: integrationFor(route.fn) });
-    }
-
     new CfnOutput(Stack.of(this), 'ApiUrl', { value: this.stage.url, description: 'Base URL of the HTTP API' });
+  }
+}
+
+/** The routes of one context's functions, on the foundation's HTTP API. */
+export class ApiRoutes extends Construct {
+  constructor(scope: Construct, id: string, props: { api: IHttpApi; functions: Functions }) {
+    super(scope, id);
+    const methods = new Set<string>(Object.values(HttpMethod));
+    for (const { def, fn } of props.functions.byName.values()) {
+      const routes = httpRoutes([def]);
+      if (routes.length === 0) continue;
+      // One integration per function. Its invoke permission covers the whole API rather than one permission
+      // per route: catalog-api alone has ~80 routes, which would overflow the 20 KB Lambda resource policy.
+      const integration = new HttpLambdaIntegration(`${pascal(def.name)}Integration`, fn, { scopePermissionToRoute: false });
+      for (const route of routes) {
+        if (!methods.has(route.method)) throw new Error(`route ${route.method} ${route.path}: unknown HTTP method`);
+        new HttpRoute(this, `${route.method}${pascal(route.path.replace(/[{}]/g, ''))}`, {
+          httpApi: props.api,
+          routeKey: HttpRouteKey.with(route.path, route.method as HttpMethod),
+          integration,
+        });
+      }
+    }
   }
 }

@@ -13,8 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-rds';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { Topology } from '../topology.ts';
-import { logRetention } from './names.ts';
+import { logRetention, physicalName, secretName, type Deployment } from './names.ts';
 
 export const POSTGRES_ENGINE_VERSION = AuroraPostgresEngineVersion.VER_16_8;
 /** Port of the cluster and of the RDS Proxy (a PostgreSQL proxy always listens on 5432). */
@@ -31,14 +30,15 @@ export class Database extends Construct {
   readonly mongoSecret: Secret;
   readonly databaseName: string;
 
-  constructor(scope: Construct, id: string, props: { topology: Topology; vpc: IVpc }) {
+  constructor(scope: Construct, id: string, props: { deployment: Deployment; vpc: IVpc }) {
     super(scope, id);
-    const { topology, vpc } = props;
+    const { deployment, vpc } = props;
+    const { topology } = deployment;
     this.databaseName = topology.settings.postgresDatabase;
 
     // Fixed identifier so that the log group below can be created (with its retention) before Aurora
     // exports into it; otherwise RDS creates it with infinite retention or CDK needs a custom resource.
-    const clusterIdentifier = `${topology.app}-postgres`;
+    const clusterIdentifier = physicalName(deployment, 'postgres');
     const logGroup = new LogGroup(this, 'PostgresLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
       retention: logRetention(topology),
@@ -49,7 +49,7 @@ export class Database extends Construct {
     this.cluster = new DatabaseCluster(this, 'Postgres', {
       clusterIdentifier,
       engine: DatabaseClusterEngine.auroraPostgres({ version: POSTGRES_ENGINE_VERSION }),
-      credentials: Credentials.fromGeneratedSecret('framewise_admin', { secretName: `${topology.app}/postgres` }),
+      credentials: Credentials.fromGeneratedSecret('framewise_admin', { secretName: secretName(deployment, 'postgres') }),
       defaultDatabaseName: this.databaseName,
       port: POSTGRES_PORT,
       writer: ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
@@ -79,10 +79,10 @@ export class Database extends Construct {
 
     // MongoDB (Atlas or DocumentDB) is not created here. This secret is created with a random placeholder
     // value; an operator replaces it with the real connection string after the first deploy:
-    //   aws secretsmanager put-secret-value --secret-id framewise/mongodb-uri --secret-string 'mongodb+srv://...'
+    //   aws secretsmanager put-secret-value --secret-id framewise/<stage>/mongodb-uri --secret-string 'mongodb+srv://...'
     // CloudFormation never overwrites that value afterwards (the generated string is only set on creation).
     this.mongoSecret = new Secret(this, 'MongoDbUri', {
-      secretName: `${topology.app}/mongodb-uri`,
+      secretName: secretName(deployment, 'mongodb-uri'),
       description: 'MongoDB connection URI for Framewise (placeholder until an operator puts the real URI)',
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,

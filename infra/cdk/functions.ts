@@ -3,10 +3,11 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
-import { Port, SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Function as LambdaFunction, Tracing, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -17,15 +18,13 @@ import {
   stateMachineEnv,
   tableEnv,
   type Access,
+  type BucketUse,
   type FunctionDef,
   type Topology,
 } from '../topology.ts';
-import { POSTGRES_PORT, type Database } from './database.ts';
-import { LAYER_ENVIRONMENT, type LayerName } from './ffmpeg-layer.ts';
-import { lambdaRuntime, logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
-import type { Queues } from './queues.ts';
-import type { Storage } from './storage.ts';
-import type { Tables } from './tables.ts';
+import type { Foundation } from './foundation.ts';
+import { LAYER_ENVIRONMENT } from './ffmpeg-layer.ts';
+import { lambdaRuntime, logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type Deployment } from './names.ts';
 
 /**
  * esbuild options for every function: local esbuild (no Docker), ESM output for Node 22, minified with
@@ -59,6 +58,9 @@ export const uploadSettingsEnvironment = (t: Topology): Record<string, string> =
   MAX_UPLOAD_BYTES: String(t.settings.maxUploadBytes),
 });
 
+/** Functions that reach PostgreSQL or MongoDB run in the VPC. */
+export const inVpc = (def: FunctionDef): boolean => !!(def.uses.postgres || def.uses.mongodb);
+
 export interface TopologyFunction {
   readonly def: FunctionDef;
   readonly fn: LambdaFunction;
@@ -66,13 +68,36 @@ export interface TopologyFunction {
 }
 
 export interface FunctionsProps {
-  readonly topology: Topology;
-  readonly storage: Storage;
-  readonly tables: Tables;
-  readonly queues: Queues;
-  readonly database: Database;
-  readonly vpc: IVpc;
-  readonly layers: Map<LayerName, ILayerVersion>;
+  readonly deployment: Deployment;
+  /** The functions to create here: those of one context. */
+  readonly defs: readonly FunctionDef[];
+  readonly foundation: Foundation;
+  /** Where failed asynchronous invocations of these functions land. */
+  readonly asyncFailures: IQueue;
+}
+
+/**
+ * S3 actions of a bucket use, on the objects under its prefixes. Reading includes listing under them (without
+ * it S3 answers 403 instead of 404 for a missing key); writing includes multipart uploads. No DeleteObject.
+ */
+export const BUCKET_ACTIONS: Record<Access, readonly string[]> = {
+  read: ['s3:GetObject'],
+  write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+  readwrite: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+};
+
+/** The IAM statements of one bucket use: object actions under its prefixes, and listing them when it reads. */
+export function bucketUseStatements(use: BucketUse, bucketArn: string): PolicyStatement[] {
+  if (use.prefixes.length === 0) throw new Error(`bucket use of ${use.name} names no prefix`);
+  const statements = [new PolicyStatement({ actions: [...BUCKET_ACTIONS[use.access]], resources: use.prefixes.map((p) => `${bucketArn}/${p}*`) })];
+  if (use.access !== 'write') {
+    statements.push(new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucketArn],
+      conditions: { StringLike: { 's3:prefix': use.prefixes.map((p) => `${p}*`) } },
+    }));
+  }
+  return statements;
 }
 
 export class Functions extends Construct {
@@ -80,7 +105,7 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    for (const def of props.topology.functions) this.byName.set(def.name, this.createFunction(def, props));
+    for (const def of props.defs) this.byName.set(def.name, this.createFunction(def, props));
   }
 
   get(name: string): TopologyFunction {
@@ -90,7 +115,9 @@ export class Functions extends Construct {
   }
 
   private createFunction(def: FunctionDef, props: FunctionsProps): TopologyFunction {
-    const { topology, database } = props;
+    const { deployment, foundation } = props;
+    const { topology } = deployment;
+    const { database } = foundation;
     const stack = Stack.of(this);
     const id = pascal(def.name);
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: logRetention(topology) });
@@ -100,17 +127,17 @@ export class Functions extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const layers = def.layers.map((name) => {
-      const layer = props.layers.get(name);
+      const layer = foundation.layers.get(name);
       if (!layer) throw new Error(`function ${def.name} uses layer ${name}, which was not built`);
       Object.assign(environment, LAYER_ENVIRONMENT[name]);
       return layer;
     });
-    for (const b of def.uses.buckets ?? []) environment[bucketEnv(b.name)] = props.storage.get(b.name).bucketName;
+    for (const b of def.uses.buckets ?? []) environment[bucketEnv(b.name)] = foundation.storage.get(b.name).bucketName;
     if ((def.uses.buckets ?? []).length > 0) Object.assign(environment, uploadSettingsEnvironment(topology));
-    for (const t of def.uses.tables ?? []) environment[tableEnv(t.name)] = props.tables.get(t.name).tableName;
-    for (const q of def.uses.queues ?? []) environment[queueEnv(q)] = props.queues.get(q).queue.queueUrl;
+    for (const t of def.uses.tables ?? []) environment[tableEnv(t.name)] = foundation.tables.get(t.name).tableName;
+    for (const q of def.uses.queues ?? []) environment[queueEnv(q)] = foundation.queues.get(q).queue.queueUrl;
     const stateMachineArns = (def.uses.stateMachines ?? []).map((sm) => {
-      const name = stateMachineName(topology, sm);
+      const name = stateMachineName(deployment, sm);
       if (!topology.stateMachines.some((s) => s.name === sm)) throw new Error(`function ${def.name} uses unknown state machine ${sm}`);
       const arn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
       const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -138,10 +165,13 @@ export class Functions extends Construct {
       tracing: Tracing.ACTIVE,
       environment,
       layers,
-      // Only functions that talk to PostgreSQL run in the VPC (private subnets, through the NAT for AWS APIs).
-      ...(def.uses.postgres ? { vpc: props.vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } } : {}),
+      // Only functions that talk to the databases run in the VPC (private subnets, through the NAT for AWS APIs), all
+      // in the one security group the databases admit.
+      ...(inVpc(def)
+        ? { vpc: foundation.vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [foundation.functionSecurityGroup] }
+        : {}),
       // Failed asynchronous invocations (EventBridge schedules, manual async invokes) land in a queue.
-      onFailure: new SqsDestination(props.queues.asyncFailures),
+      onFailure: new SqsDestination(props.asyncFailures),
       retryAttempts: 2,
     };
     const entry = path.join(PROJECT_ROOT, def.entry);
@@ -157,31 +187,27 @@ export class Functions extends Construct {
     Tags.of(fn).add(TOPOLOGY_TAG, topologyTagValue('function', def.name), { includeResourceTypes: ['AWS::Lambda::Function'] });
 
     // ---- least-privilege grants, exactly what the topology declares ----
-    const grant = <T>(access: Access, read: (g: T) => unknown, write: (g: T) => unknown, readWrite: (g: T) => unknown, target: T) =>
-      (access === 'read' ? read : access === 'write' ? write : readWrite)(target);
     for (const b of def.uses.buckets ?? []) {
-      const bucket = props.storage.get(b.name);
-      grant(b.access, (x) => x.grantRead(fn), (x) => x.grantWrite(fn), (x) => x.grantReadWrite(fn), bucket);
+      for (const statement of bucketUseStatements(b, foundation.storage.get(b.name).bucketArn)) fn.addToRolePolicy(statement);
     }
     for (const t of def.uses.tables ?? []) {
-      const table = props.tables.get(t.name);
-      grant(t.access, (x) => x.grantReadData(fn), (x) => x.grantWriteData(fn), (x) => x.grantReadWriteData(fn), table);
+      const table = foundation.tables.get(t.name);
+      if (t.access === 'read') table.grantReadData(fn);
+      else if (t.access === 'write') table.grantWriteData(fn);
+      else table.grantReadWriteData(fn);
     }
-    for (const q of def.uses.queues ?? []) props.queues.get(q).queue.grantSendMessages(fn);
+    for (const q of def.uses.queues ?? []) foundation.queues.get(q).queue.grantSendMessages(fn);
     if (stateMachineArns.length > 0) {
       fn.addToRolePolicy(new PolicyStatement({ actions: [...STATE_MACHINE_ACTIONS.stateMachine], resources: stateMachineArns.map((s) => s.arn) }));
       fn.addToRolePolicy(new PolicyStatement({ actions: [...STATE_MACHINE_ACTIONS.execution], resources: stateMachineArns.map((s) => s.executions) }));
     }
-    if (def.uses.postgres) {
-      database.postgresSecret.grantRead(fn);
-      database.proxy.connections.allowFrom(fn, Port.tcp(POSTGRES_PORT), `${def.name} to PostgreSQL via RDS Proxy`);
-    }
+    if (def.uses.postgres) database.postgresSecret.grantRead(fn);
     if (def.uses.mongodb) database.mongoSecret.grantRead(fn);
 
     // ---- queue triggers ----
     for (const trigger of def.triggers) {
       if (trigger.kind !== 'queue') continue;
-      const { def: queueDef, queue } = props.queues.get(trigger.queue);
+      const { def: queueDef, queue } = foundation.queues.get(trigger.queue);
       if (queueDef.visibilityTimeoutSeconds <= def.timeoutSeconds) {
         throw new Error(`queue ${queueDef.name}: visibility timeout ${queueDef.visibilityTimeoutSeconds}s must exceed the timeout of ${def.name} (${def.timeoutSeconds}s)`);
       }

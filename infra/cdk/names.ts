@@ -21,12 +21,35 @@ export const topologyTagValue = (kind: TopologyKind, name: string): string => `$
 export const pascal = (name: string): string =>
   name.split(/[-_/\s]/).filter(Boolean).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
 
+/** One deployment of the topology: `npx cdk deploy -c stage=<name>`; stages live side by side in one account. */
+export interface Deployment {
+  readonly topology: Topology;
+  readonly stage: string;
+}
+
+/** A stage is short and plain, so that every physical name that carries it stays within AWS's limits. */
+export const STAGE_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
+export const DEFAULT_STAGE = 'dev';
+
+export function checkStage(stage: string): string {
+  if (!STAGE_PATTERN.test(stage)) throw new Error(`stage "${stage}": use 1 to 12 characters, a-z first, then a-z or 0-9 (e.g. dev, prod, ci)`);
+  return stage;
+}
+
+/** Physical name of a resource of this deployment, e.g. `framewise-dev-video-ingest`. */
+export const physicalName = (d: Deployment, name: string): string => `${d.topology.app}-${d.stage}-${name}`;
+/** Name of a Secrets Manager secret of this deployment, e.g. `framewise/dev/postgres`. */
+export const secretName = (d: Deployment, name: string): string => `${d.topology.app}/${d.stage}/${name}`;
+/** CloudFormation stack name of a part of this deployment, e.g. `framewise-dev-foundation`, `framewise-dev-ingest`. */
+export const stackName = (d: Deployment, part: string): string => physicalName(d, part);
+
 /**
  * Fixed physical name of a state machine. Functions build the ARN from it with Stack.formatArn instead
- * of referencing the construct, so a function may start a state machine that invokes it without a cycle.
+ * of referencing the construct, so a function may start a state machine that invokes it without a cycle,
+ * and the jobs context may start the state machines of the contexts above it without depending on their stacks.
  */
-export const stateMachineName = (t: Topology, sm: string): string => `${t.app}-${sm}`;
-export const queuePhysicalName = (t: Topology, queue: string): string => `${t.app}-${queue}`;
+export const stateMachineName = (d: Deployment, sm: string): string => physicalName(d, sm);
+export const queuePhysicalName = (d: Deployment, queue: string): string => physicalName(d, queue);
 
 export function lambdaRuntime(t: Topology): Runtime {
   const runtimes: Record<Topology['settings']['lambdaRuntime'], Runtime> = { 'nodejs22.x': Runtime.NODEJS_22_X };

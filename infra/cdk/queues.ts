@@ -1,12 +1,25 @@
-// SQS: every topology queue with its dead-letter queue `dlqName(queue)`, plus one infrastructure queue that
-// collects failed asynchronous invocations (EventBridge targets, Lambda async on-failure destination).
+// SQS: every topology queue with its dead-letter queue `dlqName(queue)`.
 import { Duration, Tags } from 'aws-cdk-lib';
-import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { dlqName, type QueueDef, type Topology } from '../topology.ts';
-import { pascal, queuePhysicalName, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
+import { dlqName, type QueueDef } from '../topology.ts';
+import { pascal, queuePhysicalName, TOPOLOGY_TAG, topologyTagValue, type Deployment } from './names.ts';
 
 export const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * The queue that collects a context's failed asynchronous invocations (EventBridge schedule targets, Lambda's
+ * on-failure destination). Each context stack has its own: a rule's dead-letter policy names the rule, so a
+ * shared queue in the foundation would make the foundation depend on every context.
+ */
+export function asyncFailuresQueue(scope: Construct, deployment: Deployment, context: string): Queue {
+  return new Queue(scope, 'AsyncFailures', {
+    queueName: queuePhysicalName(deployment, `${context}-async-failures`),
+    retentionPeriod: DLQ_RETENTION,
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+  });
+}
 
 export interface TopologyQueue {
   readonly def: QueueDef;
@@ -16,22 +29,21 @@ export interface TopologyQueue {
 
 export class Queues extends Construct {
   readonly byName = new Map<string, TopologyQueue>();
-  /** Dead letters of asynchronous invocations (EventBridge schedule targets, Lambda on-failure). */
-  readonly asyncFailures: Queue;
 
-  constructor(scope: Construct, id: string, props: { topology: Topology }) {
+  constructor(scope: Construct, id: string, props: { deployment: Deployment }) {
     super(scope, id);
-    const { topology } = props;
+    const { deployment } = props;
+    const { topology } = deployment;
 
     for (const def of topology.queues) {
       const dlq = new Queue(this, pascal(dlqName(def.name)), {
-        queueName: queuePhysicalName(topology, dlqName(def.name)),
+        queueName: queuePhysicalName(deployment, dlqName(def.name)),
         retentionPeriod: DLQ_RETENTION,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });
       const queue = new Queue(this, pascal(def.name), {
-        queueName: queuePhysicalName(topology, def.name),
+        queueName: queuePhysicalName(deployment, def.name),
         visibilityTimeout: Duration.seconds(def.visibilityTimeoutSeconds),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
@@ -42,25 +54,11 @@ export class Queues extends Construct {
       this.byName.set(def.name, { def, queue, dlq });
     }
 
-    this.asyncFailures = new Queue(this, 'AsyncFailures', {
-      queueName: queuePhysicalName(topology, 'async-failures'),
-      retentionPeriod: DLQ_RETENTION,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
   }
 
   get(name: string): TopologyQueue {
     const q = this.byName.get(name);
     if (!q) throw new Error(`no queue named ${name} in the topology`);
     return q;
-  }
-
-  /** Every dead-letter queue, with a label for alarms. */
-  deadLetterQueues(): { label: string; queue: IQueue }[] {
-    return [
-      ...[...this.byName.values()].map((q) => ({ label: dlqName(q.def.name), queue: q.dlq as IQueue })),
-      { label: 'async-failures', queue: this.asyncFailures },
-    ];
   }
 }

@@ -2,17 +2,16 @@
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
-import type { Topology } from '../topology.ts';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Functions } from './functions.ts';
 import { pascal, rateSeconds } from './names.ts';
-import type { Queues } from './queues.ts';
 
 export class Schedules extends Construct {
   readonly rules = new Map<string, Rule>();
 
-  constructor(scope: Construct, id: string, props: { topology: Topology; functions: Functions; queues: Queues }) {
+  constructor(scope: Construct, id: string, props: { functions: Functions; asyncFailures: IQueue }) {
     super(scope, id);
-    for (const def of props.topology.functions) {
+    for (const { def } of props.functions.byName.values()) {
       for (const trigger of def.triggers) {
         if (trigger.kind !== 'schedule') continue;
         const seconds = rateSeconds(trigger.expression);
@@ -27,7 +26,7 @@ export class Schedules extends Construct {
             new LambdaFunction(props.functions.get(def.name).fn, {
               ...(trigger.input && { event: RuleTargetInput.fromObject(trigger.input) }),
               retryAttempts: 2,
-              deadLetterQueue: props.queues.asyncFailures,
+              deadLetterQueue: props.asyncFailures,
             }),
           ],
         });

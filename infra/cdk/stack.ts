@@ -1,72 +1,41 @@
-// The Framewise stack: the topology (infra/topology.ts) turned into AWS resources, one construct per concern.
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
-import { topology as defaultTopology, type Topology } from '../topology.ts';
-import { Alarms } from './alarms.ts';
-import { Api } from './api.ts';
-import { Database } from './database.ts';
-import { buildLayers } from './ffmpeg-layer.ts';
-import { Functions } from './functions.ts';
-import { pascal } from './names.ts';
-import { Network } from './network.ts';
-import { Queues } from './queues.ts';
-import { Schedules } from './schedules.ts';
-import { Storage } from './storage.ts';
-import { Tables } from './tables.ts';
-import { Workflows } from './workflows.ts';
+// A stage of Framewise: the topology (infra/topology.ts) turned into a foundation stack and one stack per
+// bounded context (lowest first, so that each may use the functions of the contexts below it).
+import type { App, Environment } from 'aws-cdk-lib';
+import { CONTEXTS, contextOf, topology as defaultTopology, type ContextName, type Topology } from '../topology.ts';
+import { ContextStack } from './context-stack.ts';
+import { FoundationStack } from './foundation.ts';
+import type { TopologyFunction } from './functions.ts';
+import { checkStage, DEFAULT_STAGE, stackName, type Deployment } from './names.ts';
 
-export interface FramewiseStackProps extends StackProps {
+export interface FramewiseProps {
+  /** `-c stage=<name>`; `dev` by default. */
+  readonly stage?: string;
   /** Defaults to the project's topology; tests may pass another. */
   readonly topology?: Topology;
+  readonly alarmEmail?: string;
+  readonly env?: Environment;
 }
 
-export class FramewiseStack extends Stack {
-  readonly topology: Topology;
-  readonly queues: Queues;
-  readonly storage: Storage;
-  readonly tables: Tables;
-  readonly database: Database;
-  readonly functions: Functions;
-  readonly workflows: Workflows;
-  readonly api: Api;
-  readonly schedules: Schedules;
-  readonly alarms: Alarms;
+export interface FramewiseStage {
+  readonly deployment: Deployment;
+  readonly foundation: FoundationStack;
+  readonly contexts: ReadonlyMap<ContextName, ContextStack>;
+}
 
-  constructor(scope: Construct, id: string, props: FramewiseStackProps = {}) {
-    super(scope, id, { description: 'Framewise serverless media pipeline', ...props });
-    const topology = (this.topology = props.topology ?? defaultTopology);
+export function framewiseStage(app: App, props: FramewiseProps = {}): FramewiseStage {
+  const deployment: Deployment = { topology: props.topology ?? defaultTopology, stage: checkStage(props.stage ?? DEFAULT_STAGE) };
+  const { topology } = deployment;
+  const common = { env: props.env, tags: { 'framewise:stage': deployment.stage } };
+  const foundation = new FoundationStack(app, stackName(deployment, 'foundation'), { ...common, deployment, alarmEmail: props.alarmEmail });
 
-    this.queues = new Queues(this, 'Queues', { topology });
-    this.storage = new Storage(this, 'Storage', { topology, queues: this.queues });
-    this.tables = new Tables(this, 'Tables', { topology });
-    const network = new Network(this, 'Network');
-    this.database = new Database(this, 'Database', { topology, vpc: network.vpc });
-    this.functions = new Functions(this, 'Functions', {
-      topology,
-      storage: this.storage,
-      tables: this.tables,
-      queues: this.queues,
-      database: this.database,
-      vpc: network.vpc,
-      layers: buildLayers(this, topology),
-    });
-    this.workflows = new Workflows(this, 'Workflows', { topology, functions: this.functions });
-    this.api = new Api(this, 'Api', { topology, functions: this.functions });
-    this.schedules = new Schedules(this, 'Schedules', { topology, functions: this.functions, queues: this.queues });
-    this.alarms = new Alarms(this, 'Alarms', { topology, queues: this.queues, functions: this.functions, workflows: this.workflows, api: this.api });
-
-    for (const [name, bucket] of this.storage.buckets) {
-      new CfnOutput(this, `Bucket${pascal(name)}Name`, { value: bucket.bucketName, description: `S3 bucket ${name}` });
-    }
-    for (const [name, { stateMachine }] of this.workflows.byName) {
-      new CfnOutput(this, `StateMachine${pascal(name)}Arn`, { value: stateMachine.stateMachineArn, description: `state machine ${name}` });
-    }
-    new CfnOutput(this, 'MongoDbUriSecretArn', {
-      value: this.database.mongoSecret.secretArn,
-      description: 'Secret holding the MongoDB URI: put the real connection string into it after the first deploy',
-    });
-    new CfnOutput(this, 'PostgresSecretArn', { value: this.database.postgresSecret.secretArn, description: 'Aurora PostgreSQL credentials' });
-    new CfnOutput(this, 'PostgresProxyEndpoint', { value: this.database.proxy.endpoint, description: 'RDS Proxy endpoint (TLS required)' });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'subscribe operators here' });
+  const contexts = new Map<ContextName, ContextStack>();
+  const lowerFunctions = new Map<string, TopologyFunction>();
+  for (const context of CONTEXTS) {
+    const owns = topology.functions.some((f) => contextOf(f) === context) || topology.stateMachines.some((s) => s.context === context);
+    if (!owns) continue;
+    const stack = new ContextStack(app, stackName(deployment, context), { ...common, deployment, context, foundation, lowerFunctions: new Map(lowerFunctions) });
+    for (const [name, fn] of stack.functions.byName) lowerFunctions.set(name, fn);
+    contexts.set(context, stack);
   }
+  return { deployment, foundation, contexts };
 }

@@ -6,9 +6,9 @@ import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { functionArnPlaceholder, type StateMachineDef, type Topology } from '../topology.ts';
-import type { Functions } from './functions.ts';
-import { logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
+import { functionArnPlaceholder, type StateMachineDef } from '../topology.ts';
+import type { TopologyFunction } from './functions.ts';
+import { logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type Deployment } from './names.ts';
 
 /** Every `${name}` placeholder in an ASL document. */
 export function aslPlaceholders(asl: string): string[] {
@@ -38,25 +38,30 @@ export interface TopologyStateMachine {
 export class Workflows extends Construct {
   readonly byName = new Map<string, TopologyStateMachine>();
 
-  constructor(scope: Construct, id: string, props: { topology: Topology; functions: Functions }) {
+  /**
+   * `functionNamed` finds a function of this context or of a lower one (the jobs context's outcome task), whose
+   * stack is deployed first.
+   */
+  constructor(scope: Construct, id: string, props: { deployment: Deployment; defs: readonly StateMachineDef[]; functionNamed: (name: string) => TopologyFunction }) {
     super(scope, id);
-    const { topology, functions } = props;
-    for (const def of topology.stateMachines) {
+    const { deployment, functionNamed } = props;
+    const { topology } = deployment;
+    for (const def of props.defs) {
       const asl = readFileSync(path.join(PROJECT_ROOT, def.definitionFile), 'utf8');
       JSON.parse(asl); // a syntax error here beats one at deploy time
-      const invoked = def.functions.map((name) => functions.get(name));
+      const invoked = def.functions.map(functionNamed);
       const substitutions = Object.fromEntries(invoked.map((f) => [functionArnPlaceholder(f.def.name), f.fn.functionArn]));
       checkSubstitutions(def.name, asl, substitutions);
 
       const id = pascal(def.name);
       const logGroup = new LogGroup(this, `${id}Logs`, {
         // the /aws/vendedlogs/ prefix keeps CloudWatch Logs resource policies small
-        logGroupName: `/aws/vendedlogs/states/${stateMachineName(topology, def.name)}`,
+        logGroupName: `/aws/vendedlogs/states/${stateMachineName(deployment, def.name)}`,
         retention: logRetention(topology),
         removalPolicy: RemovalPolicy.DESTROY,
       });
       const stateMachine = new StateMachine(this, id, {
-        stateMachineName: stateMachineName(topology, def.name),
+        stateMachineName: stateMachineName(deployment, def.name),
         comment: def.purpose,
         // Inline (rather than DefinitionBody.fromFile, which uploads an S3 asset) so the definition is visible
         // in the template and in diffs; CloudFormation substitutes the ARNs.

@@ -1,16 +1,31 @@
-// Synthesizes the Framewise stack once and checks every resource the topology declares, by iterating the
-// template (not one example) and comparing counts with the topology.
+// Synthesizes one stage of Framewise (the foundation stack and a stack per context) once and checks every resource
+// the topology declares, by iterating the templates (not one example) and comparing counts with the topology.
+// Most checks read the stage as one template: every stack's resources together, with each cross-stack reference
+// (Fn::GetStackOutput) replaced by the value the producing stack outputs.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FramewiseStack } from '../../infra/cdk/stack.ts';
-import { logRetention, PROJECT_ROOT, rateSeconds, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type TopologyKind } from '../../infra/cdk/names.ts';
+import { framewiseStage, type FramewiseStage } from '../../infra/cdk/stack.ts';
+import {
+  logRetention,
+  physicalName,
+  PROJECT_ROOT,
+  rateSeconds,
+  secretName,
+  stateMachineName,
+  TOPOLOGY_TAG,
+  topologyTagValue,
+  type Deployment,
+  type TopologyKind,
+} from '../../infra/cdk/names.ts';
+import { BUCKET_ACTIONS, inVpc } from '../../infra/cdk/functions.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
 import {
   bucketEnv,
+  CONTEXTS,
+  contextOf,
   dlqName,
   functionArnPlaceholder,
   httpRoutes,
@@ -33,9 +48,48 @@ const BUNDLE = process.env.FRAMEWISE_TEST_SKIP_BUNDLING !== '1';
 /** The context of cdk.json (feature flags), so that the test synthesizes what `cdk synth` does. */
 const cdkContext = (): Record<string, unknown> => JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context;
 
+type StageTemplate = { Resources: Resources; Outputs: Record<string, any> };
+
+/** Every stack's template by stack name, synthesized once for the whole app. */
+function synthesize(app: App, stage: FramewiseStage): Map<string, StageTemplate> {
+  const assembly = app.synth();
+  return new Map([stage.foundation, ...stage.contexts.values()].map((s) => [s.stackName, assembly.getStackByName(s.stackName).template as StageTemplate]));
+}
+
+/**
+ * The stage as one template: the resources of every stack, each logical id prefixed by its stack's name
+ * (`framewise-test-ingest/IngestProbe...`), Refs and GetAtts rewritten to match, and every cross-stack reference
+ * (Fn::GetStackOutput) replaced by the value the producing stack outputs.
+ */
+function asOneTemplate(templates: Map<string, StageTemplate>): StageTemplate {
+  const resolve = (value: any, stack: string): any => {
+    if (Array.isArray(value)) return value.map((v) => resolve(v, stack));
+    if (!value || typeof value !== 'object') return value;
+    const own = templates.get(stack)!.Resources;
+    if (typeof value.Ref === 'string' && own[value.Ref]) return { Ref: `${stack}/${value.Ref}` };
+    const att = value['Fn::GetAtt'];
+    if (Array.isArray(att) && own[att[0]]) return { 'Fn::GetAtt': [`${stack}/${att[0]}`, ...att.slice(1)] };
+    const output = value['Fn::GetStackOutput'];
+    if (output) {
+      const produced = templates.get(output.StackName)?.Outputs?.[output.OutputName];
+      if (!produced) throw new Error(`no output ${output.OutputName} in stack ${output.StackName}`);
+      return resolve(produced.Value, output.StackName);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, stack)]));
+  };
+  const one: StageTemplate = { Resources: {}, Outputs: {} };
+  for (const [name, t] of templates) {
+    for (const [id, r] of Object.entries(t.Resources)) one.Resources[`${name}/${id}`] = resolve(r, name);
+    for (const [id, o] of Object.entries(t.Outputs ?? {})) if (!id.startsWith('PublishOutput')) one.Outputs[id] = resolve(o, name);
+  }
+  return one;
+}
+
+const deployment: Deployment = { topology, stage: 'test' };
 let outdir: string;
-let template: Template;
-let json: { Resources: Resources; Outputs: Record<string, any> };
+let stage: FramewiseStage;
+let templates: Map<string, StageTemplate>;
+let json: StageTemplate;
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'framewise-cdk-test-'));
@@ -48,10 +102,10 @@ beforeAll(() => {
       'aws:cdk:disable-asset-staging': true,
     },
   });
-  const stack = new FramewiseStack(app, 'Framewise');
-  template = Template.fromStack(stack);
-  json = template.toJSON() as typeof json;
-}, 120_000);
+  stage = framewiseStage(app, { stage: deployment.stage });
+  templates = synthesize(app, stage);
+  json = asOneTemplate(templates);
+}, 180_000);
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -100,6 +154,56 @@ function policyDocuments(): { where: string; doc: any }[] {
 }
 const allowStatements = () =>
   policyDocuments().flatMap(({ where, doc }) => asArray<any>(doc.Statement).filter((s) => s.Effect === 'Allow').map((s) => ({ where, s })));
+
+// ---- stacks and stages ----
+
+/** The most resources a stack may hold: half of CloudFormation's 500, so that every stack can still grow. */
+const STACK_RESOURCE_BUDGET = 250;
+
+describe('stacks', () => {
+  it('a foundation stack and one stack per context, each well under the resource limit', () => {
+    const counts = [...templates].map(([name, t]) => ({ name, resources: Object.keys(t.Resources).length }));
+    console.log(counts.map((c) => `${c.name}: ${c.resources} resources`).join('\n'));
+    const owning = CONTEXTS.filter((c) => topology.functions.some((f) => contextOf(f) === c) || topology.stateMachines.some((m) => m.context === c));
+    expect([...templates.keys()]).toEqual([physicalName(deployment, 'foundation'), ...owning.map((c) => physicalName(deployment, c))]);
+    for (const c of counts) expect(c.resources, c.name).toBeLessThan(STACK_RESOURCE_BUDGET);
+  });
+
+  it("each function, route, state machine and schedule is in its context's stack; the foundation holds none", () => {
+    const stackOf = (type: string, kind: TopologyKind, name: string) => logicalId(type, kind, name).split('/')[0];
+    for (const def of topology.functions) expect(stackOf('AWS::Lambda::Function', 'function', def.name), def.name).toBe(physicalName(deployment, contextOf(def)));
+    for (const def of topology.stateMachines) {
+      expect(stackOf('AWS::StepFunctions::StateMachine', 'state-machine', def.name), def.name).toBe(physicalName(deployment, def.context));
+    }
+    const foundation = templates.get(physicalName(deployment, 'foundation'))!.Resources;
+    const held = (type: string) => Object.values(foundation).filter((r) => r.Type === type);
+    for (const type of ['AWS::ApiGatewayV2::Route', 'AWS::StepFunctions::StateMachine', 'AWS::Events::Rule']) expect(held(type), type).toEqual([]);
+    expect(held('AWS::Lambda::Function').filter((f) => tagValue(f)?.startsWith('function:')), 'topology functions').toEqual([]);
+  });
+
+  it('a context stack depends on the foundation and on contexts below it only', () => {
+    const order = ['foundation', ...CONTEXTS].map((c) => physicalName(deployment, c));
+    for (const stack of stage.contexts.values()) {
+      for (const dependency of stack.dependencies) {
+        expect(order.indexOf(dependency.stackName), `${stack.stackName} -> ${dependency.stackName}`).toBeLessThan(order.indexOf(stack.stackName));
+      }
+    }
+  });
+
+  it('every physical name carries the stage, so that two stages deploy side by side', () => {
+    const named = Object.entries(json.Resources).flatMap(([id, r]) =>
+      ['QueueName', 'StateMachineName', 'TopicName', 'Name', 'DBClusterIdentifier', 'LogGroupName']
+        .map((k) => r.Properties?.[k])
+        .filter((v): v is string => typeof v === 'string')
+        .map((name) => ({ id, name })));
+    expect(named.length).toBeGreaterThan(topology.queues.length * 2 + topology.stateMachines.length);
+    for (const { id, name } of named) expect(name, id).toMatch(/framewise[-/]test[-/]/);
+    const app = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
+    const prod = framewiseStage(app, { stage: 'prod' });
+    expect([prod.foundation, ...prod.contexts.values()].map((s) => s.stackName).every((n) => n.startsWith('framewise-prod-'))).toBe(true);
+    expect(() => framewiseStage(new App(), { stage: 'Prod_1' })).toThrow(/stage/);
+  });
+});
 
 // ---- S3 ----
 
@@ -248,7 +352,7 @@ describe('functions', () => {
       for (const b of def.uses.buckets ?? []) expect(env[bucketEnv(b.name)]).toEqual(ref(logicalId('AWS::S3::Bucket', 'bucket', b.name)));
       for (const t of def.uses.tables ?? []) expect(env[tableEnv(t.name)]).toEqual(ref(logicalId('AWS::DynamoDB::Table', 'table', t.name)));
       for (const q of def.uses.queues ?? []) expect(env[queueEnv(q)]).toEqual(ref(logicalId('AWS::SQS::Queue', 'queue', q)));
-      for (const sm of def.uses.stateMachines ?? []) expect(JSON.stringify(env[stateMachineEnv(sm)])).toContain(`:stateMachine:${stateMachineName(topology, sm)}`);
+      for (const sm of def.uses.stateMachines ?? []) expect(JSON.stringify(env[stateMachineEnv(sm)])).toContain(`:stateMachine:${stateMachineName(deployment, sm)}`);
       expect(env.DATABASE_SECRET_ARN !== undefined, def.name).toBe(!!def.uses.postgres);
       expect(env.DATABASE_HOST !== undefined, def.name).toBe(!!def.uses.postgres);
       expect(env.DATABASE_NAME, def.name).toBe(def.uses.postgres ? topology.settings.postgresDatabase : undefined);
@@ -262,13 +366,13 @@ describe('functions', () => {
     }
   });
 
-  it('postgres users run in the private subnets and may reach the RDS Proxy; others run outside the VPC', () => {
+  it('database users run in the private subnets and may reach the RDS Proxy; others run outside the VPC', () => {
     const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
     const proxySgs = references(json.Resources[proxyId]!.Properties.VpcSecurityGroupIds);
     const ingress = ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
     for (const def of topology.functions) {
       const vpc = json.Resources[fnId(def.name)]!.Properties.VpcConfig;
-      if (!def.uses.postgres) {
+      if (!inVpc(def)) {
         expect(vpc, def.name).toBeUndefined();
         continue;
       }
@@ -337,7 +441,7 @@ describe('state machines', () => {
     expect(ofType('AWS::StepFunctions::StateMachine')).toHaveLength(topology.stateMachines.length);
     for (const def of topology.stateMachines) {
       const p = json.Resources[logicalId('AWS::StepFunctions::StateMachine', 'state-machine', def.name)]!.Properties;
-      expect(p.StateMachineName).toBe(stateMachineName(topology, def.name));
+      expect(p.StateMachineName).toBe(stateMachineName(deployment, def.name));
       expect(typeof p.DefinitionString, 'inline definition').toBe('string');
       expect(p.DefinitionSubstitutions).toEqual(
         Object.fromEntries(def.functions.map((f) => [functionArnPlaceholder(f), getAtt(fnId(f), 'Arn')])),
@@ -377,8 +481,8 @@ describe('state machines', () => {
       const declared = def.uses.stateMachines ?? [];
       if (declared.length === 0) expect(statements, def.name).toEqual([]);
       for (const sm of declared) {
-        expect(resources).toContain(`:stateMachine:${stateMachineName(topology, sm)}`);
-        expect(resources).toContain(`:execution:${stateMachineName(topology, sm)}:*`);
+        expect(resources).toContain(`:stateMachine:${stateMachineName(deployment, sm)}`);
+        expect(resources).toContain(`:execution:${stateMachineName(deployment, sm)}:*`);
       }
       for (const s of statements) expect(asArray(s.Resource), def.name).not.toContain('*');
     }
@@ -434,6 +538,29 @@ describe('schedules', () => {
   });
 });
 
+describe('S3 grants by prefix', () => {
+  it("each function may touch only its declared prefixes, with its declared access, and delete nothing", () => {
+    const media = logicalId('AWS::S3::Bucket', 'bucket', 'media');
+    for (const def of topology.functions) {
+      const roleId = [...references(json.Resources[fnId(def.name)]!.Properties.Role)][0]!;
+      const s3 = ofType('AWS::IAM::Policy')
+        .filter(([, r]) => references(r.Properties.Roles).has(roleId))
+        .flatMap(([, r]) => asArray<any>(r.Properties.PolicyDocument.Statement))
+        .filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('s3:')));
+      const objects = s3.filter((st) => !asArray<string>(st.Action).includes('s3:ListBucket'));
+      const granted = objects.flatMap((st) => asArray<any>(st.Resource).map((r) => ({ actions: asArray<string>(st.Action).sort(), prefix: r['Fn::Join'][1][1] })));
+      const declared = (def.uses.buckets ?? []).flatMap((b) => b.prefixes.map((p) => ({ actions: [...BUCKET_ACTIONS[b.access]].sort(), prefix: `/${p}*` })));
+      const byPrefix = (a: { prefix: string }, b: { prefix: string }) => a.prefix.localeCompare(b.prefix);
+      expect(granted.sort(byPrefix), def.name).toEqual(declared.sort(byPrefix));
+      for (const st of objects) for (const r of asArray<any>(st.Resource)) expect(references(r), def.name).toEqual(new Set([media]));
+      for (const st of s3) expect(asArray<string>(st.Action).filter((a) => a.startsWith('s3:Delete')), def.name).toEqual([]);
+      const lists = s3.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket'));
+      const readPrefixes = (def.uses.buckets ?? []).filter((b) => b.access !== 'write').flatMap((b) => b.prefixes.map((p) => `${p}*`));
+      expect(lists.flatMap((st) => asArray<string>(st.Condition.StringLike['s3:prefix'])).sort(), def.name).toEqual(readPrefixes.sort());
+    }
+  });
+});
+
 describe('upload recovery', () => {
   /** Every Allow statement of a function's role. */
   const statementsOf = (name: string): any[] => {
@@ -460,7 +587,7 @@ describe('upload recovery', () => {
     const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
     expect(s3.length).toBeGreaterThan(0);
     for (const s of s3) expect([...references(s.Resource)]).toEqual([media]);
-    expect(actions).toContain('s3:GetObject*');
+    expect(actions).toContain('s3:GetObject');
     expect(actions.filter((a) => /^s3:(Put|Delete|Abort)/.test(a))).toEqual([]);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
     const jobs = logicalId('AWS::DynamoDB::Table', 'table', 'jobs');
@@ -468,9 +595,9 @@ describe('upload recovery', () => {
       expect([...references(s.Resource)].every((id) => id === jobs), JSON.stringify(s.Resource)).toBe(true);
     }
     const states = JSON.stringify(statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('states:'))).map((s) => s.Resource));
-    expect(states).toContain(`:stateMachine:${stateMachineName(topology, 'video-ingest')}`);
+    expect(states).toContain(`:stateMachine:${stateMachineName(deployment, 'video-ingest')}`);
     for (const other of topology.stateMachines.filter((m) => m.name !== 'video-ingest')) {
-      expect(states).not.toContain(`:stateMachine:${stateMachineName(topology, other.name)}"`);
+      expect(states).not.toContain(`:stateMachine:${stateMachineName(deployment, other.name)}"`);
     }
     expect(actions.filter((a) => a.startsWith('lambda:'))).toEqual([]);
     // SQS only for its own failed async invocations: no topology queue
@@ -487,7 +614,7 @@ describe('upload recovery', () => {
 
   it('ingest-upload may read the media bucket to name the job by the object', () => {
     const actions = actionsOf(statementsOf('ingest-upload'));
-    expect(actions).toContain('s3:GetObject*');
+    expect(actions).toContain('s3:GetObject');
     expect(actions.filter((a) => /^s3:(Put|Delete|Abort)/.test(a))).toEqual([]);
   });
 });
@@ -530,7 +657,7 @@ describe('data', () => {
 
   it('secrets: generated PostgreSQL credentials and the MongoDB URI placeholder, both output', () => {
     const secrets = ofType('AWS::SecretsManager::Secret');
-    const mongo = secrets.filter(([, s]) => s.Properties.Name === 'framewise/mongodb-uri');
+    const mongo = secrets.filter(([, s]) => s.Properties.Name === secretName(deployment, 'mongodb-uri'));
     expect(mongo).toHaveLength(1);
     expect(mongo[0]![1].Properties.GenerateSecretString).toBeDefined();
     expect(secrets.length).toBeGreaterThanOrEqual(2);
@@ -551,7 +678,7 @@ describe('data', () => {
 describe('alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
   const topicId = () => {
-    const topics = ofType('AWS::SNS::Topic').filter(([, t]) => t.Properties.TopicName === 'framewise-alarms');
+    const topics = ofType('AWS::SNS::Topic').filter(([, t]) => t.Properties.TopicName === physicalName(deployment, 'alarms'));
     expect(topics).toHaveLength(1);
     return topics[0]![0];
   };
@@ -691,7 +818,7 @@ describe('another topology', () => {
 
   beforeAll(() => {
     const app = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
-    v = Template.fromStack(new FramewiseStack(app, 'Variant', { topology: variant })).toJSON() as typeof v;
+    v = asOneTemplate(synthesize(app, framewiseStage(app, { stage: 'variant', topology: variant })));
   }, 120_000);
 
   it('materializes the added bucket, table, queue + DLQ, function and trigger', () => {
@@ -711,14 +838,14 @@ describe('another topology', () => {
     const [fnLogicalId, fn] = vOfType('AWS::Lambda::Function').find(([, f]) => tagValue(f) === 'function:archive-worker')!;
     const env = fn.Properties.Environment.Variables;
     expect(Object.keys(env)).toEqual(expect.arrayContaining([bucketEnv('archive'), tableEnv('sessions'), queueEnv('video-ingest'), 'MONGODB_SECRET_ARN', 'MONGODB_DATABASE']));
-    expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(fn.Properties.VpcConfig, 'a MongoDB user runs in the VPC').toBeDefined();
     const roleId = [...references(fn.Properties.Role)][0]!;
     const actions = vOfType('AWS::IAM::Policy')
       .filter(([, p]) => references(p.Properties.Roles).has(roleId))
       .flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement))
       .flatMap((s) => asArray<string>(s.Action));
     expect(actions).toContain('s3:PutObject');
-    expect(actions).not.toContain('s3:GetObject*');
+    expect(actions).not.toContain('s3:GetObject');
     expect(actions).toContain('dynamodb:GetItem');
     expect(actions).not.toContain('dynamodb:PutItem');
     expect(actions).toContain('sqs:SendMessage');

@@ -1,0 +1,89 @@
+// The foundation stack of a stage: what every context stands on and nothing a context owns alone — network,
+// PostgreSQL (Aurora + RDS Proxy), MongoDB, buckets, tables, queues, the HTTP API, layers, the alarm topic.
+// Context stacks (infra/cdk/context-stack.ts) reference these; adding a context never changes this stack.
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Port, SecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2';
+import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { dlqName } from '../topology.ts';
+import { AlarmTopic, Alarms, ALARM_PERIOD } from './alarms.ts';
+import { Api } from './api.ts';
+import { Database, POSTGRES_PORT } from './database.ts';
+import { buildLayers, type LayerName } from './ffmpeg-layer.ts';
+import { pascal, type Deployment } from './names.ts';
+import { Network } from './network.ts';
+import { Queues } from './queues.ts';
+import { Storage } from './storage.ts';
+import { Tables } from './tables.ts';
+
+/** What a context stack may use of the foundation. */
+export interface Foundation {
+  readonly vpc: IVpc;
+  /** The one security group of every function in the VPC; the databases admit it. */
+  readonly functionSecurityGroup: SecurityGroup;
+  readonly database: Database;
+  readonly storage: Storage;
+  readonly tables: Tables;
+  readonly queues: Queues;
+  readonly api: Api;
+  readonly layers: Map<LayerName, ILayerVersion>;
+  readonly alarmTopic: AlarmTopic;
+}
+
+export interface FoundationStackProps extends StackProps {
+  readonly deployment: Deployment;
+  /** Operators subscribed to the alarm topic (`-c alarmEmail=...`). */
+  readonly alarmEmail?: string;
+}
+
+export class FoundationStack extends Stack implements Foundation {
+  readonly vpc: IVpc;
+  readonly functionSecurityGroup: SecurityGroup;
+  readonly database: Database;
+  readonly storage: Storage;
+  readonly tables: Tables;
+  readonly queues: Queues;
+  readonly api: Api;
+  readonly layers: Map<LayerName, ILayerVersion>;
+  readonly alarmTopic: AlarmTopic;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id, { description: `Framewise ${props.deployment.stage}: foundation (network, databases, storage, queues, API)`, ...props });
+    const { deployment } = props;
+    const { topology } = deployment;
+
+    this.queues = new Queues(this, 'Queues', { deployment });
+    this.storage = new Storage(this, 'Storage', { topology, queues: this.queues });
+    this.tables = new Tables(this, 'Tables', { topology });
+    this.vpc = new Network(this, 'Network').vpc;
+    this.database = new Database(this, 'Database', { deployment, vpc: this.vpc });
+    this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Framewise functions that reach the databases',
+      allowAllOutbound: true,
+    });
+    this.database.proxy.connections.allowFrom(this.functionSecurityGroup, Port.tcp(POSTGRES_PORT), 'functions to PostgreSQL via RDS Proxy');
+    this.api = new Api(this, 'Api', { deployment });
+    this.layers = buildLayers(this, topology);
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { deployment, email: props.alarmEmail });
+
+    this.alarms = new Alarms(this, 'Alarms', { topic: this.alarmTopic.topic });
+    for (const { def, dlq } of this.queues.byName.values()) {
+      this.alarms.add(`Dlq${pascal(dlqName(def.name))}`, `${dlqName(def.name)} has messages: they failed processing`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }));
+    }
+    this.alarms.add('Api5xx', 'HTTP API: 5xx responses', this.api.api.metricServerError({ period: ALARM_PERIOD, statistic: 'Sum' }));
+
+    for (const [name, bucket] of this.storage.buckets) {
+      new CfnOutput(this, `Bucket${pascal(name)}Name`, { value: bucket.bucketName, description: `S3 bucket ${name}` });
+    }
+    new CfnOutput(this, 'MongoDbUriSecretArn', {
+      value: this.database.mongoSecret.secretArn,
+      description: 'Secret holding the MongoDB URI: put the real connection string into it after the first deploy',
+    });
+    new CfnOutput(this, 'PostgresSecretArn', { value: this.database.postgresSecret.secretArn, description: 'Aurora PostgreSQL credentials' });
+    new CfnOutput(this, 'PostgresProxyEndpoint', { value: this.database.proxy.endpoint, description: 'RDS Proxy endpoint (TLS required)' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn, description: 'subscribe operators here' });
+  }
+}
