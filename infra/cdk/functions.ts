@@ -122,10 +122,7 @@ export class Functions extends Construct {
       environment.DATABASE_HOST = database.proxy.endpoint;
       environment.DATABASE_NAME = database.databaseName;
     }
-    if (def.uses.mongodb) {
-      environment.MONGODB_SECRET_ARN = database.mongoSecret.secretArn;
-      environment.MONGODB_DATABASE = topology.settings.mongoDatabase;
-    }
+    if (def.uses.mongodb) Object.assign(environment, database.mongo.environment());
 
     const common = {
       description: def.purpose,
@@ -138,8 +135,8 @@ export class Functions extends Construct {
       tracing: Tracing.ACTIVE,
       environment,
       layers,
-      // Only functions that talk to PostgreSQL run in the VPC (private subnets, through the NAT for AWS APIs).
-      ...(def.uses.postgres ? { vpc: props.vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } } : {}),
+      // Only functions that talk to PostgreSQL or DocumentDB run in the VPC (private subnets, through the NAT for AWS APIs).
+      ...(def.uses.postgres || (def.uses.mongodb && database.mongo.inVpc) ? { vpc: props.vpc, vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS } } : {}),
       // Failed asynchronous invocations (EventBridge schedules, manual async invokes) land in a queue.
       onFailure: new SqsDestination(props.queues.asyncFailures),
       retryAttempts: 2,
@@ -176,7 +173,7 @@ export class Functions extends Construct {
       database.postgresSecret.grantRead(fn);
       database.proxy.connections.allowFrom(fn, Port.tcp(POSTGRES_PORT), `${def.name} to PostgreSQL via RDS Proxy`);
     }
-    if (def.uses.mongodb) database.mongoSecret.grantRead(fn);
+    if (def.uses.mongodb) database.mongo.grantConnect(fn, `${def.name} to MongoDB`);
 
     // ---- queue triggers ----
     for (const trigger of def.triggers) {

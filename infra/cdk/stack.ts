@@ -61,9 +61,9 @@ export class FramewiseStack extends Stack {
     for (const [name, { stateMachine }] of this.workflows.byName) {
       new CfnOutput(this, `StateMachine${pascal(name)}Arn`, { value: stateMachine.stateMachineArn, description: `state machine ${name}` });
     }
-    new CfnOutput(this, 'MongoDbUriSecretArn', {
-      value: this.database.mongoSecret.secretArn,
-      description: 'Secret holding the MongoDB URI: put the real connection string into it after the first deploy',
+    new CfnOutput(this, 'MongoDbSecretArn', {
+      value: this.database.mongo.secret.secretArn,
+      description: this.database.mongo.inVpc ? 'DocumentDB credentials (functions build the URI from them)' : 'Secret holding the external MongoDB URI',
     });
     new CfnOutput(this, 'PostgresSecretArn', { value: this.database.postgresSecret.secretArn, description: 'Aurora PostgreSQL credentials' });
     new CfnOutput(this, 'PostgresProxyEndpoint', { value: this.database.proxy.endpoint, description: 'RDS Proxy endpoint (TLS required)' });
