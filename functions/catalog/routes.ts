@@ -9,6 +9,7 @@ import { isPgError } from '../lib/dberrors.ts';
 import { defineRoute, routeTable, type DefinedRoute } from '../lib/route.ts';
 import type { ClientScope, RelationRepository } from './repository.ts';
 import * as s from './schemas.ts';
+import { VIDEO_STATUSES } from './video-lifecycle.ts';
 import { relations, stores, type EntityStore } from './stores.ts';
 import { completeLocalizationsUpload, completeUpload, resumeUpload, startLocalizationsUpload, startUpload } from './uploads.ts';
 
@@ -104,7 +105,7 @@ const entities: readonly EntityRoutes[] = [
   {
     path: 'videos', label: 'video', tag: 'videos', store: stores.videos,
     create: s.VideoCreate, patch: s.VideoPatch, response: s.Video,
-    filters: { gameId: s.Id.optional(), status: z.enum(s.VIDEO_STATUSES).optional() }, readRoles: READ, writeRoles: ANALYST,
+    filters: { gameId: s.Id.optional(), status: z.enum(VIDEO_STATUSES).optional() }, readRoles: READ, writeRoles: ANALYST,
   },
 ];
 

@@ -3,6 +3,7 @@
 // (camelCase, with id, createdAt and updatedAt). The database CHECKs repeat the rules as the last guard.
 import { ROLES } from '../lib/auth.ts';
 import { z } from '../lib/zod.ts';
+import { VIDEO_STATUSES } from './video-lifecycle.ts';
 
 // ---- building blocks ----
 
@@ -136,7 +137,6 @@ export const EventCreate = eventBase.openapi('EventCreate');
 export const EventPatch = eventBase.partial().openapi('EventPatch');
 export const Event = z.object({ ...meta, gameId: Id, eventTypeId: Id, time: z.number() }).openapi('Event');
 
-export const VIDEO_STATUSES = ['created', 'uploading', 'uploaded', 'probed', 'ingested', 'failed'] as const;
 export const VideoCreate = z.strictObject({ gameId: Id, title: Name.nullable().optional() }).openapi('VideoCreate');
 export const VideoPatch = z
   .strictObject({

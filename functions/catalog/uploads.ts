@@ -12,16 +12,12 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
-import { query } from '../lib/pg.ts';
 import { AppError, badRequest, conflict, notFound } from '../lib/errors.ts';
 import { MAX_PARTS } from './schemas.ts';
 import { stores } from './stores.ts';
+import { localizationsKey, recordLocalizationsUpload, recordUploadStart, UPLOADABLE_STATUSES, videoSourceKey } from './video-lifecycle.ts';
 import type { Row } from './repository.ts';
 
-/** Statuses from which an upload may (re)start; after 'uploaded' the object is in and ingest owns the video. */
-export const UPLOADABLE_STATUSES = ['created', 'uploading', 'failed'] as const;
-
-export const videoSourceKey = (videoId: string): string => `videos/${videoId}/source`;
 
 export type UploadMode = { method: 'PUT' } | { method: 'multipart'; partSize: number; partCount: number };
 
@@ -82,8 +78,6 @@ async function loadUploadable(videoId: string): Promise<Row> {
   }
   return video;
 }
-
-export const localizationsKey = (videoId: string): string => `localizations/${videoId}/localizations.json`;
 
 const modeOf = (sizeBytes: number): UploadMode => planUpload(sizeBytes, config.multipartThresholdBytes(), config.multipartPartBytes());
 
@@ -174,13 +168,8 @@ export async function startUpload(
   await loadUploadable(videoId);
   const plan = await presignPlan(videoSourceKey(videoId), input.contentType, input.sizeBytes);
   // Record the upload only if the video is still uploadable (it may have moved on meanwhile).
-  const updated = await query(
-    `UPDATE video SET status = 'uploading', s3_key = $2, content_type = $3, size_bytes = $4,
-            ingest_frame_rate = COALESCE($6, ingest_frame_rate), ingest_threshold = COALESCE($7, ingest_threshold)
-      WHERE id = $1 AND status = ANY ($5::text[]) RETURNING id`,
-    [videoId, plan.key, input.contentType, input.sizeBytes, UPLOADABLE_STATUSES, input.frameRate ?? null, input.threshold ?? null],
-  );
-  if (!updated.length) {
+  const updated = await recordUploadStart(videoId, input);
+  if (!updated) {
     await abandon(plan);
     await loadUploadable(videoId); // throws the 404 / 409 that now applies
     throw conflict(`video ${videoId} changed during the request; try again`);
@@ -198,11 +187,7 @@ export async function startLocalizationsUpload(
 ): Promise<UploadPlan> {
   if (!(await stores.videos.get(videoId))) throw notFound('video', videoId);
   const plan = await presignPlan(localizationsKey(videoId), 'application/json', input.sizeBytes);
-  await query('UPDATE video SET localizations_key = $2, label_mapping = $3 WHERE id = $1', [
-    videoId,
-    plan.key,
-    input.labelMapping ? JSON.stringify(input.labelMapping) : null,
-  ]);
+  await recordLocalizationsUpload(videoId, input.labelMapping);
   return plan;
 }
 

@@ -8,7 +8,7 @@ import { query } from '../lib/pg.ts';
 import { ingestJobId, type Job } from '../jobs/job.ts';
 import { getJob } from '../jobs/store.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
-import { markUploaded } from './videos.ts';
+import { markUploaded } from '../catalog/video-lifecycle.ts';
 
 export interface StoredObject {
   readonly bucket: string;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
-import { markFailed } from './videos.ts';
+import { markFailed } from '../catalog/video-lifecycle.ts';
 
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid() });
 

@@ -8,7 +8,8 @@ import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-v
 import { keptRuns, removeUnkeptRuns, videoRuns } from '../analytics/runs.ts';
 import { deleteRunResultsExcept } from '../analytics/store.ts';
 import { finishStep, startStep } from '../jobs/store.ts';
-import { getIngestVideo, markIngested, markMetricsReady } from './videos.ts';
+import { markIngested, markMetricsReady } from '../catalog/video-lifecycle.ts';
+import { getIngestVideo } from './videos.ts';
 
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), frameCount: z.number().int().min(0) });
 

@@ -8,7 +8,7 @@ import { taskHandler } from '../lib/task.ts';
 import { finishStep, startStep } from '../jobs/store.ts';
 import { probeVideo } from './ffprobe.ts';
 import { headObject } from './arrival.ts';
-import { recordProbe } from './videos.ts';
+import { recordProbe } from '../catalog/video-lifecycle.ts';
 
 class UploadMissingError extends Error {
   override readonly name = 'UploadMissing';

@@ -3,7 +3,8 @@ import type { S3Event, SQSRecord } from 'aws-lambda';
 import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
 import { arrivalJobId, headObject, startIngestOf } from './arrival.ts';
-import { videoExists, videoIdFromKey } from './videos.ts';
+import { videoIdFromKey } from '../catalog/video-lifecycle.ts';
+import { videoExists } from './videos.ts';
 
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 

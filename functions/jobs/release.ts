@@ -3,18 +3,9 @@
 // it until an admin releases a newer run), a det_group whose results exist for every video it applies to.
 import { conflict, notFound } from '../lib/errors.ts';
 import { query } from '../lib/pg.ts';
+import { pinReleasedRun } from '../catalog/video-lifecycle.ts';
 import { keptRuns, removeUnkeptRuns, videoRuns } from '../analytics/runs.ts';
 import { incompleteResults, type ResultsKey, type Run } from '../analytics/store.ts';
-
-/** A video waits for release when its last ingest succeeded and clients do not see that run (never released, or re-run since). */
-const WAITS_FOR_RELEASE = `status = 'ingested' AND (released_at IS NULL OR released_run IS DISTINCT FROM ingested_run)`;
-
-/** Of these videos, the ones waiting for release. */
-export async function unreleasedVideos(videoIds: readonly string[]): Promise<Set<string>> {
-  if (videoIds.length === 0) return new Set();
-  const rows = await query<{ id: string }>(`SELECT id FROM video WHERE id = ANY ($1::uuid[]) AND ${WAITS_FOR_RELEASE}`, [videoIds]);
-  return new Set(rows.map((r) => r.id));
-}
 
 /** Of these det_groups, the ones not yet released. */
 export async function unreleasedDetGroups(detGroupIds: readonly string[]): Promise<Set<string>> {
@@ -30,18 +21,15 @@ export async function unreleasedDetGroups(detGroupIds: readonly string[]): Promi
 export async function releaseVideo(videoId: string): Promise<{ videoId: string; releasedAt: string }> {
   const before = await videoRuns(videoId);
   if (!before) throw notFound('video', videoId);
-  const pinned = await query<{ released_at: Date }>(
-    `UPDATE video SET released_run = ingested_run, released_at = now() WHERE id = $1 AND ${WAITS_FOR_RELEASE} RETURNING released_at`,
-    [videoId],
-  );
-  if (pinned[0]) await removeUnkeptRuns(videoId, keptRuns(before));
+  const pinnedAt = await pinReleasedRun(videoId);
+  if (pinnedAt) await removeUnkeptRuns(videoId, keptRuns(before));
   const rows = await query<{ status: string; released_at: Date | null }>('SELECT status, released_at FROM video WHERE id = $1', [videoId]);
   const video = rows[0];
   if (!video) throw notFound('video', videoId);
-  if (!pinned[0] && video.status !== 'ingested') {
+  if (!pinnedAt && video.status !== 'ingested') {
     throw conflict(`video ${videoId} is ${video.status}: only a video whose last ingest succeeded can be released`, { status: video.status });
   }
-  return { videoId, releasedAt: (pinned[0]?.released_at ?? video.released_at)!.toISOString() };
+  return { videoId, releasedAt: (pinnedAt ?? video.released_at)!.toISOString() };
 }
 
 /** What a det_group's results are for: the run operators read, and (when another) the run clients read. */

@@ -11,7 +11,8 @@ import { decodeRow, encodeValues, selectExpression } from '../../functions/catal
 import { fromPgError, parseKeyDetail } from '../../functions/lib/dberrors.ts';
 import * as tables from '../../functions/catalog/tables.ts';
 import * as s from '../../functions/catalog/schemas.ts';
-import { planUpload, videoSourceKey } from '../../functions/catalog/uploads.ts';
+import { planUpload } from '../../functions/catalog/uploads.ts';
+import { videoSourceKey } from '../../functions/catalog/video-lifecycle.ts';
 
 const topologyRoutes = (): string[] => {
   const trigger = findFunction('catalog-api').triggers.find((t) => t.kind === 'http');

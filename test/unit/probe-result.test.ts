@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotAVideoError, parseRate, videoProbeFrom } from '../../functions/ingest/probe-result.ts';
-import { videoIdFromKey } from '../../functions/ingest/videos.ts';
+import { videoIdFromKey } from '../../functions/catalog/video-lifecycle.ts';
 
 describe('ffprobe output', () => {
   it('parses rational frame rates', () => {
