@@ -4,7 +4,7 @@
 // Unmatched labels are a warning, not an error: their detections simply count for no detectable.
 import { readFile, writeFile } from 'node:fs/promises';
 import { matchLabels, parseLabelMapping, type LabelMatches } from '../../functions/ingest/label-mapping.ts';
-import { AppError } from '../../functions/lib/errors.ts';
+import { LocalizationIssues } from '../../functions/ingest/localizations.ts';
 import { detailLines } from '../status.ts';
 import { listDetectables } from './detectables.ts';
 import { InputError, run, table, type CommandContext } from './common.ts';
@@ -23,7 +23,7 @@ export interface MatchedMapping {
   readonly unmatched: string[];
 }
 
-/** Reads and parses a label map file; a missing file is an InputError, a malformed one the parser's AppError. */
+/** Reads and parses a label map file; a missing file is an InputError, a malformed one the parser's LocalizationIssues. */
 export async function readLabelMapping(file: string): Promise<Map<number, string>> {
   let text: string;
   try {
@@ -34,7 +34,7 @@ export async function readLabelMapping(file: string): Promise<Map<number, string
   try {
     return parseLabelMapping(text);
   } catch (err) {
-    if (err instanceof AppError) throw new InputError(`the label map ${file} is malformed (expected "<index> <label>" lines)`, detailLines(err.details));
+    if (err instanceof LocalizationIssues) throw new InputError(`the label map ${file} is malformed (expected "<index> <label>" lines)`, detailLines(err.issues));
     throw err;
   }
 }

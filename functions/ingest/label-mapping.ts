@@ -1,5 +1,5 @@
 // A detector's label map (`<index> <label>` per line) and the matching of labels to detectables by name. Pure.
-import { issuesError, type Issue } from './localizations.ts';
+import { LocalizationIssues, type Issue } from './localizations.ts';
 
 /** How a label and a detectable name are compared: trimmed, lower-cased. */
 export function labelKey(name: string): string {
@@ -11,7 +11,7 @@ const LINE = /^(\d+)\s+(\S.*)$/;
 /**
  * Parses a label map: one `<index> <label>` per line (index a non-negative integer; label the rest of the line,
  * trimmed; any whitespace between them). Blank lines and lines starting with `#` are ignored; a leading BOM and
- * CRLF line ends are accepted. A malformed line or an index given twice is a 400 ValidationFailed whose details
+ * CRLF line ends are accepted. A malformed line or an index given twice is a LocalizationIssues whose issues
  * name every such line (`{ path: 'line 7', message }`). A file with no entries gives an empty map.
  */
 export function parseLabelMapping(text: string): Map<number, string> {
@@ -37,7 +37,7 @@ export function parseLabelMapping(text: string): Map<number, string> {
     firstLine.set(index, lineNo);
     map.set(index, m[2]!.trim());
   }
-  if (issues.length > 0) throw issuesError(issues);
+  if (issues.length > 0) throw new LocalizationIssues(issues);
   return map;
 }
 

@@ -7,7 +7,6 @@
 // Boxes are pixels, origin top left; they may reach outside the frame (the metrics clip them). Unknown keys are
 // ignored. A `class` is resolved through the detector's label map (see label-mapping.ts).
 import { z } from 'zod';
-import { validationFailed } from '../lib/errors.ts';
 
 /** At most this many issues are listed in an error's details; one more entry says how many were left out. */
 export const MAX_LISTED_ISSUES = 50;
@@ -71,26 +70,31 @@ export interface Issue {
   readonly message: string;
 }
 
-/** The 400 for a list of issues: at most MAX_LISTED_ISSUES of them, then `{ path: '', message: 'N more issues …' }`. */
-export function issuesError(issues: readonly Issue[]) {
-  if (issues.length <= MAX_LISTED_ISSUES) return validationFailed([...issues]);
-  const more = issues.length - MAX_LISTED_ISSUES;
-  return validationFailed([
-    ...issues.slice(0, MAX_LISTED_ISSUES),
-    { path: '', message: `${more} more issue${more === 1 ? '' : 's'} not listed` },
-  ]);
+/**
+ * A localizations file or label map that breaks the rules: every issue found, at most MAX_LISTED_ISSUES of them
+ * listed (then `{ path: '', message: 'N more issues …' }`).
+ */
+export class LocalizationIssues extends Error {
+  override readonly name = 'LocalizationsInvalid';
+  readonly issues: readonly Issue[];
+  constructor(issues: readonly Issue[]) {
+    const more = issues.length - MAX_LISTED_ISSUES;
+    const listed = more > 0 ? [...issues.slice(0, MAX_LISTED_ISSUES), { path: '', message: `${more} more issue${more === 1 ? '' : 's'} not listed` }] : [...issues];
+    super(`${issues.length} issue(s): ${listed.slice(0, 5).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+    this.issues = listed;
+  }
 }
 
 /**
  * Validates a parsed localizations file and normalizes it: frames sorted by time, every detection labelled
- * (a `class` through `labelMap`). Throws a 400 ValidationFailed listing `{ path, message }` issues, e.g.
+ * (a `class` through `labelMap`). Throws LocalizationIssues listing `{ path, message }` issues, e.g.
  * `frames.12.detections.3.class`, for a schema violation, a repeated frame number, or a class that has no
  * label map or no entry in it. Paths index the file as given (before sorting). Does not modify `json`.
  */
 export function parseLocalizations(json: unknown, labelMap?: ReadonlyMap<number, string>): Localizations {
   const result = LocalizationsFile.safeParse(json);
   if (!result.success) {
-    throw issuesError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    throw new LocalizationIssues(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   }
   const file = result.data;
   const issues: Issue[] = [];
@@ -122,7 +126,7 @@ export function parseLocalizations(json: unknown, labelMap?: ReadonlyMap<number,
     }
     frames[fi] = { frame: f.frame, time: f.time, detections };
   }
-  if (issues.length > 0) throw issuesError(issues);
+  if (issues.length > 0) throw new LocalizationIssues(issues);
   frames.sort((a, b) => a.time - b.time); // Array#sort is stable
   return { width: file.video.width, height: file.video.height, frames };
 }

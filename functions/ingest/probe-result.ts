@@ -1,4 +1,5 @@
 // What ffprobe says about a file, reduced to what Framewise stores on a video. Pure.
+import { TaskError } from '../lib/errors.ts';
 
 export interface VideoProbe {
   readonly durationSeconds: number;
@@ -13,8 +14,10 @@ export interface VideoProbe {
 }
 
 /** The upload is not something we can ingest; retrying will not help, but the workflow's policy still applies. */
-export class NotAVideoError extends Error {
-  override readonly name = 'NotAVideo';
+export class NotAVideoError extends TaskError {
+  constructor(message: string) {
+    super('NotAVideo', message);
+  }
 }
 
 interface FfprobeStream {

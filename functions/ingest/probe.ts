@@ -3,6 +3,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
+import { TaskError } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
 import { finishStep, startStep } from '../jobs/store.ts';
@@ -10,16 +11,13 @@ import { probeVideo } from './ffprobe.ts';
 import { headObject } from './arrival.ts';
 import { recordProbe } from '../catalog/video-lifecycle.ts';
 
-class UploadMissingError extends Error {
-  override readonly name = 'UploadMissing';
-}
 
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), bucket: z.string().min(3), key: z.string().min(1) });
 
 export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key }) => {
   logger.appendKeys({ jobId, videoId });
   await startStep(jobId, 'probe');
-  if (!(await headObject(bucket, key))) throw new UploadMissingError(`the uploaded object s3://${bucket}/${key} does not exist (deleted since?)`);
+  if (!(await headObject(bucket, key))) throw new TaskError('UploadMissing', `the uploaded object s3://${bucket}/${key} does not exist (deleted since?)`);
   const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 900 });
   const probe = await probeVideo(url);
   await recordProbe(videoId, probe);

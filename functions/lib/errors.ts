@@ -11,6 +11,20 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A task failed in a way its workflow should know by name: the code becomes the Step Functions error (which its
+ * Retry and Catch match) and the failed job's error code.
+ */
+export class TaskError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
 export const badRequest = (message: string, details?: unknown) => new AppError(400, 'BadRequest', message, details);
 export const validationFailed = (details: unknown) =>
   new AppError(400, 'ValidationFailed', 'The request does not match the expected schema', details);

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../functions/lib/errors.ts';
 import { labelKey, matchLabels, parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
+import { LocalizationIssues } from '../../functions/ingest/localizations.ts';
 
 function issuesOf(text: string): { path: string; message: string }[] {
   try {
     parseLabelMapping(text);
   } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    expect((e as AppError).status).toBe(400);
-    return (e as AppError).details as { path: string; message: string }[];
+    expect(e).toBeInstanceOf(LocalizationIssues);
+    return [...(e as LocalizationIssues).issues];
   }
   throw new Error('expected a validation error');
 }

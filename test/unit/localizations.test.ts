@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../functions/lib/errors.ts';
-import { MAX_LISTED_ISSUES, localizationLabels, parseLocalizations } from '../../functions/ingest/localizations.ts';
+import { LocalizationIssues, MAX_LISTED_ISSUES, localizationLabels, parseLocalizations } from '../../functions/ingest/localizations.ts';
 
 type Details = { path: string; message: string }[];
 
@@ -8,10 +7,8 @@ function issuesOf(json: unknown, labelMap?: ReadonlyMap<number, string>): Detail
   try {
     parseLocalizations(json, labelMap);
   } catch (e) {
-    expect(e).toBeInstanceOf(AppError);
-    expect((e as AppError).status).toBe(400);
-    expect((e as AppError).code).toBe('ValidationFailed');
-    return (e as AppError).details as Details;
+    expect(e).toBeInstanceOf(LocalizationIssues);
+    return [...(e as LocalizationIssues).issues];
   }
   throw new Error('expected a validation error');
 }
