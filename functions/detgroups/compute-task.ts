@@ -2,20 +2,24 @@
 // video's run whose frames and localizations are in place.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
 import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-video.ts';
 import { isKept } from '../analytics/runs.ts';
 import { deleteResults } from '../analytics/store.ts';
-import { finishPart, startPart } from '../jobs/store.ts';
+import { partTask } from '../jobs/step-task.ts';
 import { getIngestVideo } from '../ingest/videos.ts';
 import { detGroupExists, touchDetGroup } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), detGroupId: z.uuid(), videoId: z.uuid() });
 
-export const handler = taskHandler(Input, async ({ jobId, detGroupId, videoId }) => {
-  logger.appendKeys({ jobId, detGroupId, videoId });
-  // A resumed run skips the videos an earlier run computed.
-  if ((await startPart(jobId, 'compute', videoId))?.done) return { videoId, computed: true };
+// A resumed run skips the videos an earlier run computed.
+const parts = {
+  step: 'compute',
+  part: ({ videoId }: { videoId: string }) => videoId,
+  subject: ({ detGroupId, videoId }: { detGroupId: string; videoId: string }) => ({ detGroupId, videoId }),
+  done: ({ videoId }: { videoId: string }) => ({ videoId, computed: true }),
+} as const;
+
+export const handler = partTask(Input, parts, async ({ detGroupId, videoId }) => {
   // Still applies? The video may have been re-ingested with other localizations since the list was made.
   const detGroups = await applicableDetGroups(videoId, [detGroupId]);
   const video = await getIngestVideo(videoId);
@@ -30,6 +34,5 @@ export const handler = taskHandler(Input, async ({ jobId, detGroupId, videoId })
   }
   // New metrics of a det_group change what its clients see: touching it (and so them) moves their cache keys.
   if (wanted) await touchDetGroup(detGroupId);
-  await finishPart(jobId, 'compute', videoId);
   return { videoId, computed: wanted };
 });

@@ -10,9 +10,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
-import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
-import { finishPart, startPart } from '../jobs/store.ts';
+import { partTask } from '../jobs/step-task.ts';
 import { extractSegment, frameFileName } from './extract.ts';
 
 const Input = z.object({
@@ -35,10 +33,15 @@ export const frameKey = (videoId: string, frame: number): string => `frames/${vi
 /** Uploads run this many at a time: enough to hide S3 latency, few enough for Lambda's sockets. */
 const UPLOAD_CONCURRENCY = 16;
 
-export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key, fps, segment }, context) => {
-  logger.appendKeys({ jobId, videoId, segment: segment.index });
-  // A resumed run skips the segments an earlier run stored whole.
-  if ((await startPart(jobId, 'frames', String(segment.index)))?.done) return { segment: segment.index, frames: segment.frameCount };
+// A resumed run skips the segments an earlier run stored whole.
+const parts = {
+  step: 'frames',
+  part: ({ segment }: { segment: { index: number } }) => String(segment.index),
+  subject: ({ videoId, segment }: { videoId: string; segment: { index: number } }) => ({ videoId, segment: segment.index }),
+  done: ({ segment }: { segment: { index: number; frameCount: number } }) => ({ segment: segment.index, frames: segment.frameCount }),
+} as const;
+
+export const handler = partTask(Input, parts, async ({ videoId, bucket, key, fps, segment }, context) => {
   const outDir = await mkdtemp(join(tmpdir(), `frames-${segment.index}-`));
   try {
     // ffmpeg reads the video straight from S3, seeking with range requests.
@@ -61,7 +64,6 @@ export const handler = taskHandler(Input, async ({ jobId, videoId, bucket, key, 
       }
     };
     await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, upload));
-    await finishPart(jobId, 'frames', String(segment.index));
     return { segment: segment.index, frames: frames.length };
   } finally {
     await rm(outDir, { recursive: true, force: true });

@@ -3,8 +3,7 @@
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { query } from '../lib/pg.ts';
-import { taskHandler } from '../lib/task.ts';
-import { finishStep, startStep } from '../jobs/store.ts';
+import { stepTask } from '../jobs/step-task.ts';
 import { matchLabels } from './label-mapping.ts';
 import { localizationLabels } from './localizations.ts';
 import { loadLocalizations } from './sources.ts';
@@ -12,15 +11,12 @@ import { getIngestVideo, setVideoDetectables } from './videos.ts';
 
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid() });
 
-export const handler = taskHandler(Input, async ({ jobId, videoId }) => {
-  logger.appendKeys({ jobId, videoId });
-  await startStep(jobId, 'localizations');
+export const handler = stepTask(Input, { step: 'localizations', subject: ({ videoId }) => ({ videoId }) }, async ({ videoId }) => {
   const video = await getIngestVideo(videoId);
   const localizations = await loadLocalizations(video);
   const detectables = await query<{ id: string; name: string }>('SELECT id, name FROM detectable');
   const { matched, unmatched } = matchLabels(localizationLabels(localizations), detectables);
   await setVideoDetectables(videoId, [...new Set(matched.map((m) => m.detectableId))]);
   if (unmatched.length > 0) logger.warn('labels that match no detectable are ignored', { unmatched });
-  await finishStep(jobId, 'localizations');
   return { frames: localizations.frames.length, matched: matched.map((m) => m.detectableName), unmatched };
 });

@@ -3,20 +3,16 @@
 // keep reading the released run until an admin releases this one.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
 import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-video.ts';
 import { keptRuns, removeUnkeptRuns, videoRuns } from '../analytics/runs.ts';
 import { deleteRunResultsExcept } from '../analytics/store.ts';
-import { finishStep, startStep } from '../jobs/store.ts';
+import { stepTask } from '../jobs/step-task.ts';
 import { markIngested, markMetricsReady } from '../catalog/video-lifecycle.ts';
 import { getIngestVideo } from './videos.ts';
 
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid(), frameCount: z.number().int().min(0) });
 
-export const handler = taskHandler(Input, async ({ jobId, videoId, frameCount }) => {
-  logger.appendKeys({ jobId, videoId });
-  await finishStep(jobId, 'frames');
-  await startStep(jobId, 'metrics');
+export const handler = stepTask(Input, { step: 'metrics', after: 'frames', subject: ({ videoId }) => ({ videoId }) }, async ({ jobId, videoId, frameCount }) => {
   const run = jobId;
   const before = keptRuns((await videoRuns(videoId)) ?? {});
   await markMetricsReady(videoId, frameCount, run);
@@ -29,7 +25,6 @@ export const handler = taskHandler(Input, async ({ jobId, videoId, frameCount })
   const ingested = await markIngested(videoId, run);
   // The runs this one replaced (an earlier unreleased or failed run) are read by nobody now.
   await removeUnkeptRuns(videoId, ingested ? before : [...before, run]);
-  await finishStep(jobId, 'metrics');
   logger.info('video metrics computed', { detGroups: computed.length, ingested });
   return { detGroups: computed };
 });

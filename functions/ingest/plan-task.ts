@@ -1,8 +1,7 @@
 // ingest-plan (Task of video-ingest): splits frame extraction into segments that run in parallel.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
-import { finishStep, startStep } from '../jobs/store.ts';
+import { stepTask } from '../jobs/step-task.ts';
 import { planSegments } from './segments.ts';
 import { getIngestVideo } from './videos.ts';
 
@@ -16,9 +15,13 @@ const Input = z.object({
   probe: z.object({ streamDurationSeconds: z.number().positive(), streamStartSeconds: z.number(), fileStartSeconds: z.number() }),
 });
 
-export const handler = taskHandler(Input, async ({ jobId, videoId, probe }) => {
-  logger.appendKeys({ jobId, videoId });
-  await startStep(jobId, 'plan');
+const steps = {
+  step: 'plan',
+  subject: ({ videoId }: { videoId: string }) => ({ videoId }),
+  next: ({ segments }: { segments: readonly unknown[] }) => ({ step: 'frames', parts: segments.length }) as const,
+} as const;
+
+export const handler = stepTask(Input, steps, async ({ videoId, probe }) => {
   const video = await getIngestVideo(videoId);
   const plan = planSegments({
     durationSeconds: probe.streamDurationSeconds,
@@ -27,8 +30,6 @@ export const handler = taskHandler(Input, async ({ jobId, videoId, probe }) => {
     fps: video.ingestFrameRate,
     segments: Math.min(MAX_SEGMENTS, Math.max(1, Math.ceil(probe.streamDurationSeconds / SECONDS_PER_SEGMENT))),
   });
-  await finishStep(jobId, 'plan');
-  await startStep(jobId, 'frames', plan.segments.length);
   logger.info('segments planned', { frameCount: plan.frameCount, segments: plan.segments.length, fps: plan.fps });
   return { fps: plan.fps, frameRate: video.ingestFrameRate, frameCount: plan.frameCount, segments: plan.segments };
 });

@@ -1,0 +1,61 @@
+// Task functions that do one step of a job, or one part of a step made of parts: every such task records the
+// step on its job the same way, here. The job's logs carry its subject; a step is started before the work and
+// finished after it; a part an earlier run finished is not done again (a resumed run skips it).
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { logger } from '../lib/logger.ts';
+import { taskHandler } from '../lib/task.ts';
+import type { StepName } from './job.ts';
+import { finishPart, finishStep, startPart, startStep } from './store.ts';
+
+type JobInput = { readonly jobId: string };
+
+export interface StepOptions<I, R> {
+  readonly step: StepName;
+  /** What the logs say the job is about, besides its id (video, det_group, datastack ...). */
+  readonly subject: (input: I) => Record<string, unknown>;
+  /** A step made of parts ends with its last part: the task after it finishes it before starting its own. */
+  readonly after?: StepName;
+  /** The step after this one, when this step decides how many parts it has (it is started with that total). */
+  readonly next?: (result: R) => { readonly step: StepName; readonly parts: number };
+}
+
+export function stepTask<S extends z.ZodType<JobInput>, R>(
+  schema: S,
+  options: StepOptions<z.output<S>, R>,
+  run: (input: z.output<S>, context: Context) => Promise<R>,
+) {
+  return taskHandler(schema, async (input, context) => {
+    logger.appendKeys({ jobId: input.jobId, ...options.subject(input) });
+    if (options.after) await finishStep(input.jobId, options.after);
+    await startStep(input.jobId, options.step);
+    const result = await run(input, context);
+    await finishStep(input.jobId, options.step);
+    const next = options.next?.(result);
+    if (next) await startStep(input.jobId, next.step, next.parts);
+    return result;
+  });
+}
+
+export interface PartOptions<I, R> {
+  readonly step: StepName;
+  readonly part: (input: I) => string;
+  readonly subject: (input: I) => Record<string, unknown>;
+  /** What the task answers for a part an earlier run finished. */
+  readonly done: (input: I) => R;
+}
+
+export function partTask<S extends z.ZodType<JobInput>, R>(
+  schema: S,
+  options: PartOptions<z.output<S>, R>,
+  run: (input: z.output<S>, context: Context) => Promise<R>,
+) {
+  return taskHandler(schema, async (input, context) => {
+    logger.appendKeys({ jobId: input.jobId, ...options.subject(input) });
+    const part = options.part(input);
+    if ((await startPart(input.jobId, options.step, part))?.done) return options.done(input);
+    const result = await run(input, context);
+    await finishPart(input.jobId, options.step, part);
+    return result;
+  });
+}
