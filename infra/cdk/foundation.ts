@@ -56,7 +56,7 @@ export class FoundationStack extends Stack implements Foundation {
     this.queues = new Queues(this, 'Queues', { deployment });
     this.storage = new Storage(this, 'Storage', { topology, queues: this.queues });
     this.tables = new Tables(this, 'Tables', { topology });
-    this.vpc = new Network(this, 'Network').vpc;
+    this.vpc = new Network(this, 'Network', { topology }).vpc;
     this.database = new Database(this, 'Database', { deployment, vpc: this.vpc });
     this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc: this.vpc,
