@@ -14,8 +14,11 @@ export interface BucketUse {
   readonly prefixes: readonly string[];
 }
 
-/** Bounded contexts, lowest first: each may depend only on those before it (materialize on lib and jobs only). */
-export const CONTEXTS = ['catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize'] as const;
+/**
+ * Bounded contexts, lowest first: each may depend only on those before it (materialize on lib and jobs only).
+ * `docs` documents the whole API: it imports every context's route declarations and nothing imports it.
+ */
+export const CONTEXTS = ['catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize', 'docs'] as const;
 export type ContextName = (typeof CONTEXTS)[number];
 
 export interface BucketDef {
@@ -134,7 +137,6 @@ const VERSION_SCHEDULES = [
 ] as const;
 
 const CATALOG_ROUTES = [
-  'GET /v1/openapi.json',
   'GET /v1/me',
   'POST /v1/api-keys', 'GET /v1/api-keys', 'DELETE /v1/api-keys/{id}',
   ...['organizations', 'clients', 'detectables', 'sports', 'event-types', 'leagues', 'teams',
@@ -203,6 +205,16 @@ export const topology: Topology = {
     },
   ],
   functions: [
+    {
+      name: 'docs-api',
+      purpose: 'the OpenAPI document of the whole HTTP API, generated from every route',
+      entry: 'functions/docs/http.ts',
+      memoryMb: 256,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [{ kind: 'http', routes: ['GET /v1/openapi.json'] }],
+      uses: {},
+    },
     {
       name: 'catalog-api',
       purpose: 'catalog CRUD, API keys, video uploads and the OpenAPI document',

@@ -5,7 +5,8 @@
 // beside the stored one: recompressing a 2.4 MB body per request would cost tens of ms of CPU each.
 import { cacheGet, cachePut, type CacheValue } from '../lib/cache.ts';
 import { compress, decompress, ifNoneMatchHits, negotiateEncoding, payloadHash, representationEtag, type Encoding } from '../lib/encoding.ts';
-import type { HttpRequest, HttpResult } from '../lib/http.ts';
+import type { HttpResult } from '../lib/http.ts';
+import { Reply } from '../lib/route.ts';
 
 /** Entries carry versions in their keys; the expiry only bounds how long unused ones are kept. */
 export const RESPONSE_TTL_SECONDS = 7 * 24 * 3600;
@@ -20,10 +21,15 @@ type Response = CacheValue & { readonly encoding: Encoding };
 /** A response is stored in a content coding (a deflate segment is a part of one, never under a response key). */
 const isResponse = (v: CacheValue | undefined): v is Response => v !== undefined && v.encoding !== 'deflate-segment';
 
-export async function serveCached(req: HttpRequest, key: string, build: () => Promise<Built>): Promise<HttpResult> {
+/** `headers`: the request's (lower-case names), for Accept-Encoding and If-None-Match. */
+export async function serveCached(headers: Readonly<Record<string, string>>, key: string, build: () => Promise<Built>): Promise<Reply> {
+  return new Reply(await cachedResult(headers, key, build));
+}
+
+async function cachedResult(request: Readonly<Record<string, string>>, key: string, build: () => Promise<Built>): Promise<HttpResult> {
   const cached = await cacheGet(key);
   let entry = isResponse(cached) ? cached : undefined;
-  const headers: Record<string, string> = { vary: 'accept-encoding', 'cache-control': 'private, no-cache', 'x-cache': entry ? 'hit' : 'miss' };
+  const out: Record<string, string> = { vary: 'accept-encoding', 'cache-control': 'private, no-cache', 'x-cache': entry ? 'hit' : 'miss' };
   let json: Buffer | undefined;
   if (!entry) {
     const built = await build();
@@ -33,17 +39,17 @@ export async function serveCached(req: HttpRequest, key: string, build: () => Pr
       json = Buffer.from(built.json);
       entry = { body: compress(json, 'br'), encoding: 'br', meta: { hash: payloadHash(json) } };
     }
-    Object.assign(headers, built.headers);
+    Object.assign(out, built.headers);
     await cachePut(key, entry, RESPONSE_TTL_SECONDS);
   }
   const hash = entry.meta.hash ?? payloadHash((json ??= decompress(entry.body, entry.encoding)));
-  const encoding = negotiateEncoding(req.headers['accept-encoding'], entry.encoding);
-  headers.etag = representationEtag(hash, encoding);
-  if (ifNoneMatchHits(req.headers['if-none-match'], hash)) return { status: 304, headers };
-  if (encoding === entry.encoding) return { status: 200, headers: { ...headers, 'content-encoding': encoding }, raw: entry.body };
-  if (encoding === 'identity') return { status: 200, headers, raw: json ?? decompress(entry.body, entry.encoding) };
+  const encoding = negotiateEncoding(request['accept-encoding'], entry.encoding);
+  out.etag = representationEtag(hash, encoding);
+  if (ifNoneMatchHits(request['if-none-match'], hash)) return { status: 304, headers: out };
+  if (encoding === entry.encoding) return { status: 200, headers: { ...out, 'content-encoding': encoding }, raw: entry.body };
+  if (encoding === 'identity') return { status: 200, headers: out, raw: json ?? decompress(entry.body, entry.encoding) };
   const { body, built } = await transcoded(key, entry, encoding, json);
-  return { status: 200, headers: { ...headers, 'content-encoding': encoding, 'x-cache-transcoded': built ? 'built' : 'cached' }, raw: body };
+  return { status: 200, headers: { ...out, 'content-encoding': encoding, 'x-cache-transcoded': built ? 'built' : 'cached' }, raw: body };
 }
 
 /** The cache key of an entry's payload in another content coding (the entry's key carries its versions). */

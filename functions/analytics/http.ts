@@ -1,8 +1,9 @@
 // analytics-api: a video's metrics for one det_group, as rollups or as the frame series; a season's metadata,
 // and season and game metrics per client, served from the cache (see README "Analytics cache").
-import { z } from 'zod';
+import { z } from '../lib/zod.ts';
 import type { Principal } from '../lib/auth.ts';
-import { httpHandler, ok, parse, type HttpRequest, type Routes } from '../lib/http.ts';
+import { httpHandler } from '../lib/http.ts';
+import { defineRoute, routeTable } from '../lib/route.ts';
 import { badRequest, notFound } from '../lib/errors.ts';
 import { readableResults } from './access.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
@@ -10,6 +11,7 @@ import { serveCached, type Built } from './cached-response.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
 import { buildMetrics } from './season-metrics.ts';
 import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
+import { BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics } from './schemas.ts';
 import { readFrames, readRollup } from './store.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -45,8 +47,8 @@ async function visibleSeason(seasonId: string, clientId: string | null, what = `
   return v;
 }
 
-function metricsViewer(req: HttpRequest, client: string | undefined): string {
-  const clientId = viewerOf(req.principal, client);
+function metricsViewer(principal: Principal, client: string | undefined): string {
+  const clientId = viewerOf(principal, client);
   if (!clientId) throw badRequest('An operator key reads season and game metrics as a client sees them: pass ?client=<clientId>');
   return clientId;
 }
@@ -66,72 +68,81 @@ async function buildCachedMetrics(q: Parameters<typeof buildMetrics>[0]): Promis
   };
 }
 
-export const routes: Routes = {
-  'GET /v1/videos/{id}/metrics': {
-    roles: ['analyst', 'client'],
-    handle: async (req) => {
-      const { id } = parse(Params, req.params);
-      const q = parse(MetricsQuery, req.query);
-      const rollup = await readRollup(await readableResults(req.principal, id, q.detGroup), toResolution(q.resolution));
+export const analyticsRoutes = [
+  defineRoute({
+    key: 'GET /v1/videos/{id}/metrics', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: "A video's rollup for one det_group at a resolution (seconds per bucket, or the whole video)",
+    description: 'A client key reads only released results of its det_groups (others: 404).',
+    params: Params, query: MetricsQuery, response: VideoMetrics,
+    handle: async ({ params: { id }, query: q, principal }) => {
+      const rollup = await readRollup(await readableResults(principal, id, q.detGroup), toResolution(q.resolution));
       if (!rollup) throw notFound(`metrics of video ${id} for det_group`, q.detGroup);
-      return ok({ videoId: id, detGroupId: q.detGroup, resolution: q.resolution, frameRate: rollup.frameRate, buckets: rollup.buckets });
+      return { videoId: id, detGroupId: q.detGroup, resolution: q.resolution, frameRate: rollup.frameRate, buckets: rollup.buckets };
     },
-  },
-  'GET /v1/videos/{id}/frames': {
-    roles: ['analyst', 'client'],
-    handle: async (req) => {
-      const { id } = parse(Params, req.params);
-      const q = parse(FramesQuery, req.query);
-      const series = await readFrames(await readableResults(req.principal, id, q.detGroup), q.from, q.to);
+  }),
+  defineRoute({
+    key: 'GET /v1/videos/{id}/frames', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: "A video's frame metrics for one det_group, optionally between two times (seconds)",
+    description: 'A client key reads only released results of its det_groups (others: 404).',
+    params: Params, query: FramesQuery, response: FrameSeries,
+    handle: async ({ params: { id }, query: q, principal }) => {
+      const series = await readFrames(await readableResults(principal, id, q.detGroup), q.from, q.to);
       if (!series) throw notFound(`frames of video ${id} for det_group`, q.detGroup);
-      return ok({ videoId: id, detGroupId: q.detGroup, frameRate: series.frameRate, frames: series.frames });
+      return { videoId: id, detGroupId: q.detGroup, frameRate: series.frameRate, frames: series.frames };
     },
-  },
-  'GET /v1/seasons/{id}/meta': {
-    roles: ['analyst', 'client'],
-    handle: async (req) => {
-      const { id } = parse(Params, req.params);
-      const clientId = viewerOf(req.principal, parse(ViewQuery, req.query).client);
+  }),
+  defineRoute({
+    key: 'GET /v1/seasons/{id}/meta', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: 'A season with its games, teams, events and videos, as the viewer may see them (cached)',
+    description: 'A client key sees released videos only; an operator sees every video, or what `client` sees.',
+    params: Params, query: ViewQuery, response: SeasonMeta, cached: true,
+    handle: async ({ params: { id }, query, principal, headers }) => {
+      const clientId = viewerOf(principal, query.client);
       const v = await visibleSeason(id, clientId);
       const view = clientId ? 'released' : 'all';
-      return serveCached(req, seasonMetaKey(id, v.seasonVersion, view), async () => ({ json: JSON.stringify(await seasonMeta(id, view === 'released')) }));
+      return serveCached(headers, seasonMetaKey(id, v.seasonVersion, view), async () => ({ json: JSON.stringify(await seasonMeta(id, view === 'released')) }));
     },
-  },
-  'GET /v1/seasons/{id}/metrics': {
-    roles: ['analyst', 'client'],
-    handle: async (req) => {
-      const { id } = parse(Params, req.params);
-      const q = parse(SeasonMetricsQuery, req.query);
-      const clientId = metricsViewer(req, q.client);
+  }),
+  defineRoute({
+    key: 'GET /v1/seasons/{id}/metrics', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: "A season's metrics as a client sees them, per game and det_group (cached)",
+    description: 'An operator key passes `client`.',
+    params: Params, query: SeasonMetricsQuery, response: Metrics, cached: true, headers: BUILD_HEADERS,
+    handle: async ({ params: { id }, query: q, principal, headers }) => {
+      const clientId = metricsViewer(principal, q.client);
       const v = await visibleSeason(id, clientId);
       const resolution = toResolution(q.resolution);
       const key = seasonMetricsKey({ seasonId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
-      return serveCached(req, key, () => buildCachedMetrics({ seasonId: id, gameId: null, clientId, resolution }));
+      return serveCached(headers, key, () => buildCachedMetrics({ seasonId: id, gameId: null, clientId, resolution }));
     },
-  },
-  'GET /v1/games/{id}/metrics': {
-    roles: ['analyst', 'client'],
-    handle: async (req) => {
-      const { id } = parse(Params, req.params);
-      const q = parse(SeasonMetricsQuery, req.query);
-      const clientId = metricsViewer(req, q.client);
+  }),
+  defineRoute({
+    key: 'GET /v1/games/{id}/metrics', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: "A game's metrics as a client sees them (cached)",
+    description: 'An operator key passes `client`.',
+    params: Params, query: SeasonMetricsQuery, response: Metrics, cached: true, headers: BUILD_HEADERS,
+    handle: async ({ params: { id }, query: q, principal, headers }) => {
+      const clientId = metricsViewer(principal, q.client);
       const seasonId = await gameSeason(id);
       if (!seasonId) throw notFound('game', id);
       const v = await visibleSeason(seasonId, clientId, 'game', id);
       const resolution = toResolution(q.resolution);
       const key = gameMetricsKey({ gameId: id, seasonVersion: v.seasonVersion, clientId, clientVersion: v.clientVersion!, resolution });
-      return serveCached(req, key, () => buildCachedMetrics({ seasonId, gameId: id, clientId, resolution }));
+      return serveCached(headers, key, () => buildCachedMetrics({ seasonId, gameId: id, clientId, resolution }));
     },
-  },
+  }),
   // Team, event type, league and sport rows appear in season metadata but do not touch seasons (one team is in
   // many seasons): after changing one, an admin touches the seasons that show it.
-  'POST /v1/cache/touch-seasons': {
-    roles: [],
-    handle: async (req) => {
-      const seasonIds = await touchSeasons(parse(TouchBody, req.body ?? {}));
-      return ok({ touched: seasonIds.length, seasonIds });
+  defineRoute({
+    key: 'POST /v1/cache/touch-seasons', tag: 'metrics', roles: [],
+    summary: 'Mark the seasons that show a team, event type, league or sport as changed (their cached responses are rebuilt)',
+    body: TouchBody, response: Touched, status: 200, errors: [],
+    handle: async ({ body }) => {
+      const seasonIds = await touchSeasons(body);
+      return { touched: seasonIds.length, seasonIds };
     },
-  },
-};
+  }),
+];
 
+export const routes = routeTable(analyticsRoutes);
 export const handler = httpHandler(routes);

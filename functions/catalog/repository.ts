@@ -2,7 +2,7 @@
 // and their types); the repository builds the SQL from it and maps snake_case rows to camelCase objects.
 import type pg from 'pg';
 import { db as pool } from '../lib/pg.ts';
-import { ident, toCamel, toSnake } from './names.ts';
+import { ident, toCamel, toSnake } from '../lib/sql-names.ts';
 
 export type ColumnType = 'text' | 'uuid' | 'numeric' | 'integer' | 'bigint' | 'date' | 'timestamptz' | 'uuid[]';
 

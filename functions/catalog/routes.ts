@@ -5,10 +5,9 @@ import type { Principal, Role } from '../lib/auth.ts';
 import { AppError, forbidden, invalidCursor, notFound } from '../lib/errors.ts';
 import type { Routes } from '../lib/http.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './apikeys.ts';
-import { isPgError } from './dberrors.ts';
-import { buildOpenApiDocument } from './openapi.ts';
+import { isPgError } from '../lib/dberrors.ts';
+import { defineRoute, routeTable, type DefinedRoute } from '../lib/route.ts';
 import type { ClientScope, RelationRepository } from './repository.ts';
-import { defineRoute, type CatalogRoute } from './route.ts';
 import * as s from './schemas.ts';
 import { relations, stores, type EntityStore } from './stores.ts';
 import { completeLocalizationsUpload, completeUpload, resumeUpload, startLocalizationsUpload, startUpload } from './uploads.ts';
@@ -109,9 +108,6 @@ const entities: readonly EntityRoutes[] = [
   },
 ];
 
-const rolesText = (roles: readonly Role[] | 'public'): string =>
-  roles === 'public' ? 'Public: no API key.' : `Roles: ${['admin', ...roles].join(', ')}.`;
-
 /** For a client key: the grant that limits what it reads. A client may only reach routes that have one. */
 function scopeFor(e: EntityRoutes, principal: Principal): ClientScope | undefined {
   if (principal.role !== 'client') return undefined;
@@ -125,14 +121,14 @@ function pageCursor(cursor: string | undefined): string | undefined {
   return cursor;
 }
 
-function entityRoutes(e: EntityRoutes): CatalogRoute[] {
+function entityRoutes(e: EntityRoutes): DefinedRoute[] {
   const base = `/v1/${e.path}`;
-  const clientNote = e.clientGrant ? ' A client key sees only what is granted to its client (others: 404).' : '';
+  const clientNote = e.clientGrant ? 'A client key sees only what is granted to its client (others: 404).' : undefined;
   const all = [
     defineRoute({
       key: `GET ${base}`, tag: e.tag, roles: e.readRoles,
       summary: `List ${e.path}`,
-      description: `${rolesText(e.readRoles)}${clientNote} Pages in id order: pass nextCursor as cursor.`,
+      description: [clientNote, 'Pages in id order: pass nextCursor as cursor.'].filter(Boolean).join(' '),
       query: s.listQuery(e.filters),
       response: s.page(e.response, `${pascal(e.label)}Page`),
       handle: ({ query, principal }) => {
@@ -142,13 +138,13 @@ function entityRoutes(e: EntityRoutes): CatalogRoute[] {
     }),
     defineRoute({
       key: `POST ${base}`, tag: e.tag, roles: e.writeRoles,
-      summary: `Create a ${e.label}`, description: rolesText(e.writeRoles),
+      summary: `Create a ${e.label}`,
       body: e.create, response: e.response,
       handle: ({ body }) => e.store.create(body as Record<string, unknown>),
     }),
     defineRoute({
       key: `GET ${base}/{id}`, tag: e.tag, roles: e.readRoles,
-      summary: `Get a ${e.label}`, description: `${rolesText(e.readRoles)}${clientNote}`,
+      summary: `Get a ${e.label}`, description: clientNote,
       params: s.IdParams, response: e.response,
       handle: async ({ params, principal }) => {
         const row = await e.store.get(params.id, scopeFor(e, principal));
@@ -158,7 +154,7 @@ function entityRoutes(e: EntityRoutes): CatalogRoute[] {
     }),
     defineRoute({
       key: `PATCH ${base}/{id}`, tag: e.tag, roles: e.writeRoles,
-      summary: `Update a ${e.label}`, description: `${rolesText(e.writeRoles)} Only the given fields change.`,
+      summary: `Update a ${e.label}`, description: `Only the given fields change.`,
       params: s.IdParams, body: e.patch, response: e.response,
       handle: async ({ params, body }) => {
         const row = await e.store.update(params.id, body);
@@ -169,7 +165,7 @@ function entityRoutes(e: EntityRoutes): CatalogRoute[] {
     defineRoute({
       key: `DELETE ${base}/{id}`, tag: e.tag, roles: e.writeRoles,
       summary: `Delete a ${e.label}`,
-      description: `${rolesText(e.writeRoles)} 409 while other rows still reference it.`,
+      description: `409 while other rows still reference it.`,
       params: s.IdParams,
       handle: async ({ params }) => {
         if (!(await e.store.delete(params.id))) throw notFound(e.label, params.id);
@@ -217,7 +213,7 @@ const relationDefs: readonly RelationRoutes[] = [
   },
 ];
 
-function relationRoutes(r: RelationRoutes): CatalogRoute[] {
+function relationRoutes(r: RelationRoutes): DefinedRoute[] {
   const base = `/v1/${r.owner}/{id}/${r.segment}`;
   const { owner, target } = r.repo.def;
   const pairParams = z.strictObject({ id: s.Id, [r.param]: s.Id });
@@ -225,7 +221,7 @@ function relationRoutes(r: RelationRoutes): CatalogRoute[] {
   const all = [
     defineRoute({
       key: `GET ${base}`, tag: r.tag, roles: r.readRoles,
-      summary: `List the ${r.segment} of a ${owner.label}`, description: rolesText(r.readRoles),
+      summary: `List the ${r.segment} of a ${owner.label}`,
       params: s.IdParams,
       response: s.items(r.response, `${pascal(owner.label)}${pascal(r.segment)}List`),
       handle: async ({ params }) => {
@@ -236,7 +232,7 @@ function relationRoutes(r: RelationRoutes): CatalogRoute[] {
     defineRoute({
       key: `PUT ${base}/{${r.param}}`, tag: r.tag, roles: r.writeRoles,
       summary: `Link a ${target.label} to a ${owner.label}`,
-      description: `${rolesText(r.writeRoles)} Idempotent: repeating it changes nothing.`,
+      description: `Idempotent: repeating it changes nothing.`,
       params: pairParams, body: r.body, response: r.response, status: 200,
       handle: async ({ params, body }) => {
         const { ownerId, targetId } = ids(params);
@@ -254,7 +250,7 @@ function relationRoutes(r: RelationRoutes): CatalogRoute[] {
     }),
     defineRoute({
       key: `DELETE ${base}/{${r.param}}`, tag: r.tag, roles: r.writeRoles,
-      summary: `Unlink a ${target.label} from a ${owner.label}`, description: rolesText(r.writeRoles),
+      summary: `Unlink a ${target.label} from a ${owner.label}`,
       params: pairParams,
       handle: async ({ params }) => {
         const { ownerId, targetId } = ids(params);
@@ -269,7 +265,7 @@ function relationRoutes(r: RelationRoutes): CatalogRoute[] {
 
 // ---- access, uploads, document ----
 
-const accessRoutes: CatalogRoute[] = [
+const accessRoutes: DefinedRoute[] = [
   defineRoute({
     key: 'GET /v1/me', tag: 'access', roles: ['analyst', 'client'],
     summary: 'Who am I: the role and client of the calling key', description: 'Any valid key.',
@@ -279,31 +275,31 @@ const accessRoutes: CatalogRoute[] = [
   defineRoute({
     key: 'POST /v1/api-keys', tag: 'access', roles: ADMIN,
     summary: 'Create an API key',
-    description: `${rolesText(ADMIN)} The response is the only time the key itself is shown; only its hash is stored.`,
+    description: `The response is the only time the key itself is shown; only its hash is stored.`,
     body: s.ApiKeyCreate, response: s.ApiKeyCreated,
     handle: ({ body }) => createApiKey(body),
   }),
   defineRoute({
     key: 'GET /v1/api-keys', tag: 'access', roles: ADMIN,
-    summary: 'List API keys (without the keys)', description: rolesText(ADMIN),
+    summary: 'List API keys (without the keys)',
     query: s.listQuery({ clientId: s.Id.optional(), role: z.enum(['admin', 'analyst', 'client']).optional() }),
     response: s.page(s.ApiKey, 'ApiKeyPage'),
     handle: ({ query: { limit, cursor, ...filters } }) => listApiKeys({ limit: limit ?? s.PAGE_LIMIT_DEFAULT, cursor: pageCursor(cursor), filters }),
   }),
   defineRoute({
     key: 'DELETE /v1/api-keys/{id}', tag: 'access', roles: ADMIN,
-    summary: 'Revoke an API key', description: `${rolesText(ADMIN)} The key stops working at once.`,
+    summary: 'Revoke an API key', description: `The key stops working at once.`,
     params: s.IdParams,
     handle: ({ params }) => revokeApiKey(params.id),
   }),
 ];
 
-const uploadRoutes: CatalogRoute[] = [
+const uploadRoutes: DefinedRoute[] = [
   defineRoute({
     key: 'POST /v1/videos/{id}/upload', tag: 'videos', roles: ANALYST,
     summary: "Start the upload of a video's source file",
     description:
-      `${rolesText(ANALYST)} Below the multipart threshold: one presigned PUT (send the returned headers). ` +
+      `Below the multipart threshold: one presigned PUT (send the returned headers). ` +
       'Above: a multipart upload with a presigned URL per part; then POST .../upload/complete with the ETags.',
     params: s.IdParams, body: s.UploadStart, response: s.UploadPlan, status: 200,
     handle: ({ params, body }) => startUpload(params.id, body),
@@ -312,7 +308,7 @@ const uploadRoutes: CatalogRoute[] = [
     key: 'POST /v1/videos/{id}/upload/resume', tag: 'videos', roles: ANALYST,
     summary: 'Continue an open multipart upload',
     description:
-      `${rolesText(ANALYST)} Fresh presigned URLs for every part of the upload (for a client that was interrupted, ` +
+      `Fresh presigned URLs for every part of the upload (for a client that was interrupted, ` +
       "or whose URLs expired) and the parts S3 already holds, with their ETags and sizes: send only the others.",
     params: s.IdParams, body: s.UploadResume, response: s.UploadPlan, status: 200,
     handle: ({ params, body }) => resumeUpload(params.id, body),
@@ -320,7 +316,7 @@ const uploadRoutes: CatalogRoute[] = [
   defineRoute({
     key: 'POST /v1/videos/{id}/upload/complete', tag: 'videos', roles: ANALYST,
     summary: 'Complete a multipart upload',
-    description: `${rolesText(ANALYST)} The parts must be every part of the declared size: otherwise a 400 SizeMismatch and no object.`,
+    description: `The parts must be every part of the declared size: otherwise a 400 SizeMismatch and no object.`,
     params: s.IdParams, body: s.UploadComplete, response: s.Video, status: 200,
     handle: ({ params, body }) => completeUpload(params.id, body),
   }),
@@ -328,34 +324,24 @@ const uploadRoutes: CatalogRoute[] = [
     key: 'POST /v1/videos/{id}/localizations/upload', tag: 'videos', roles: ANALYST,
     summary: "Start the upload of a video's localizations (the detector's output)",
     description:
-      `${rolesText(ANALYST)} Upload them before the video: its arrival starts the ingest, which reads them. ` +
+      `Upload them before the video: its arrival starts the ingest, which reads them. ` +
       'The same plan as a video upload: one presigned PUT or a multipart upload.',
     params: s.IdParams, body: s.LocalizationsUploadStart, response: s.UploadPlan, status: 200,
     handle: ({ params, body }) => startLocalizationsUpload(params.id, body),
   }),
   defineRoute({
     key: 'POST /v1/videos/{id}/localizations/upload/complete', tag: 'videos', roles: ANALYST,
-    summary: 'Complete a multipart localizations upload', description: rolesText(ANALYST),
+    summary: 'Complete a multipart localizations upload',
     params: s.IdParams, body: s.UploadComplete, response: s.Video, status: 200,
     handle: ({ params, body }) => completeLocalizationsUpload(params.id, body),
   }),
 ];
 
-let document: unknown;
-
-export const catalogRoutes: readonly CatalogRoute[] = [
-  defineRoute({
-    key: 'GET /v1/openapi.json', tag: 'meta', roles: 'public',
-    summary: 'This OpenAPI document', description: rolesText('public'),
-    response: z.looseObject({ openapi: z.string() }).openapi('OpenApiDocument'),
-    errors: [],
-    handle: async () => (document ??= buildOpenApiDocument(catalogRoutes)),
-  }),
+export const catalogRoutes: readonly DefinedRoute[] = [
   ...accessRoutes,
   ...entities.flatMap(entityRoutes),
   ...relationDefs.flatMap(relationRoutes),
   ...uploadRoutes,
 ];
 
-export const routes: Routes = Object.fromEntries(catalogRoutes.map((r) => [r.doc.key, r]));
-if (Object.keys(routes).length !== catalogRoutes.length) throw new Error('duplicate catalog route keys');
+export const routes: Routes = routeTable(catalogRoutes);

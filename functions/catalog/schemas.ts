@@ -1,11 +1,8 @@
 // The catalog's API schemas: the handlers validate with them and the OpenAPI document is generated from them.
 // Per entity: a strict create schema, a strict patch schema (every field optional) and the response schema
 // (camelCase, with id, createdAt and updatedAt). The database CHECKs repeat the rules as the last guard.
-import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
 import { ROLES } from '../lib/auth.ts';
-
-extendZodWithOpenApi(z);
+import { z } from '../lib/zod.ts';
 
 // ---- building blocks ----
 
@@ -16,15 +13,6 @@ export const DateOnly = z.iso.date().openapi({ example: '2025-08-01' });
 
 const meta = { id: Id, createdAt: Timestamp, updatedAt: Timestamp };
 
-export const ErrorBody = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: 'NotFound' }),
-      message: z.string(),
-      details: z.unknown().nullable(),
-    }),
-  })
-  .openapi('Error');
 
 export const IdParams = z.strictObject({ id: Id });
 

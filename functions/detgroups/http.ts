@@ -1,8 +1,9 @@
 // detgroups-api: det_groups as clients get them. A new det_group is computed for every ingested video; a
 // client gets a det_group's detectables with it and loses those it no longer needs without it; a det_group no
 // client holds any more is deleted with its metrics.
-import { z } from 'zod';
-import { created, noContent, ok, httpHandler, parse, type Routes } from '../lib/http.ts';
+import { z } from '../lib/zod.ts';
+import { httpHandler } from '../lib/http.ts';
+import { defineRoute, routeTable } from '../lib/route.ts';
 import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { deleteDetGroupResults } from '../analytics/store.ts';
@@ -41,58 +42,73 @@ async function revoke(clientId: string, detGroupId: string): Promise<{ deleted: 
   return { deleted: true };
 }
 
-export const routes: Routes = {
-  'POST /v1/det-groups': {
-    roles: [],
-    handle: async (req) => {
-      const body = parse(NewDetGroup, req.body);
+const DetGroupCreated = z
+  .object({ id: Id, name: z.string(), detectableIds: z.array(Id), jobRequested: z.boolean() })
+  .openapi('DetGroupCreated', { description: 'jobRequested: its metrics are being computed for every ingested video it applies to' });
+const Grant = z.object({ clientId: Id, detGroupId: Id, created: z.boolean(), jobRequested: z.boolean() }).openapi('DetGroupGrant');
+const Revocation = z
+  .object({ clientId: Id, detGroupId: Id, deleted: z.boolean() })
+  .openapi('DetGroupRevocation', { description: 'deleted: no client held the det_group any more, so it and its metrics were deleted' });
+const Replaced = z
+  .object({ clientId: Id, detGroupId: Id, replaced: Id, created: z.boolean(), oldDeleted: z.boolean() })
+  .openapi('DetGroupReplacement');
+
+export const detGroupRoutes = [
+  defineRoute({
+    key: 'POST /v1/det-groups', tag: 'det-groups', roles: [],
+    summary: 'Create a det_group and compute it for every ingested video it applies to',
+    description: '409 when a det_group has exactly these detectables.',
+    body: NewDetGroup, response: DetGroupCreated,
+    handle: async ({ body }) => {
       const existing = await findBySet(body.detectableIds);
       if (existing) throw conflict(`det_group ${existing} has exactly these detectables`, { detGroupId: existing });
       const result = await findOrCreate(body);
-      return created({ ...(await getDetGroup(result.detGroupId)), jobRequested: result.jobRequested });
+      return { ...(await getDetGroup(result.detGroupId)), jobRequested: result.jobRequested };
     },
-  },
-  'DELETE /v1/det-groups/{id}': {
-    roles: [],
-    handle: async (req) => {
-      const { id } = parse(IdParams, req.params);
+  }),
+  defineRoute({
+    key: 'DELETE /v1/det-groups/{id}', tag: 'det-groups', roles: [],
+    summary: 'Delete a det_group and its metrics',
+    params: IdParams,
+    handle: async ({ params: { id } }) => {
       await deleteDetGroup(id);
       await deleteDetGroupResults(id);
-      return noContent();
     },
-  },
-  'POST /v1/clients/{id}/det-groups': {
-    roles: [],
-    handle: async (req) => {
-      const { id: clientId } = parse(IdParams, req.params);
-      const body = parse(ClientDetGroup, req.body);
+  }),
+  defineRoute({
+    key: 'POST /v1/clients/{id}/det-groups', tag: 'det-groups', roles: [],
+    summary: 'Grant a client a det_group (an existing one, or the one with these detectables, created if new)',
+    description: "The client gets the det_group's detectables with it.",
+    params: IdParams, body: ClientDetGroup, response: Grant,
+    handle: async ({ params: { id: clientId }, body }) => {
       await assertClient(clientId); // before a det_group is created for it
       const result = 'detGroupId' in body ? { detGroupId: (await getDetGroup(body.detGroupId)).id, created: false, jobRequested: false } : await findOrCreate(body);
       await grantToClient(clientId, result.detGroupId);
-      return created({ clientId, ...result });
+      return { clientId, ...result };
     },
-  },
-  'PUT /v1/clients/{id}/det-groups/{detGroupId}': {
-    roles: [],
-    handle: async (req) => {
-      const { id: clientId, detGroupId } = parse(PairParams, req.params);
+  }),
+  defineRoute({
+    key: 'PUT /v1/clients/{id}/det-groups/{detGroupId}', tag: 'det-groups', roles: [],
+    summary: 'Grant a client an existing det_group', description: 'Idempotent.',
+    params: PairParams, response: z.object({ clientId: Id, detGroupId: Id }),
+    handle: async ({ params: { id: clientId, detGroupId } }) => {
       await getDetGroup(detGroupId);
       await grantToClient(clientId, detGroupId);
-      return ok({ clientId, detGroupId });
+      return { clientId, detGroupId };
     },
-  },
-  'DELETE /v1/clients/{id}/det-groups/{detGroupId}': {
-    roles: [],
-    handle: async (req) => {
-      const { id: clientId, detGroupId } = parse(PairParams, req.params);
-      return ok({ clientId, detGroupId, ...(await revoke(clientId, detGroupId)) });
-    },
-  },
-  'POST /v1/clients/{id}/det-groups/{detGroupId}/replace': {
-    roles: [],
-    handle: async (req) => {
-      const { id: clientId, detGroupId } = parse(PairParams, req.params);
-      const body = parse(Replacement, req.body);
+  }),
+  defineRoute({
+    key: 'DELETE /v1/clients/{id}/det-groups/{detGroupId}', tag: 'det-groups', roles: [],
+    summary: "Revoke a client's det_group (and the detectables only it gave the client)",
+    params: PairParams, response: Revocation, status: 200,
+    handle: async ({ params: { id: clientId, detGroupId } }) => ({ clientId, detGroupId, ...(await revoke(clientId, detGroupId)) }),
+  }),
+  defineRoute({
+    key: 'POST /v1/clients/{id}/det-groups/{detGroupId}/replace', tag: 'det-groups', roles: [],
+    summary: "Replace a client's det_group by the one with these detectables",
+    description: 'The detectables both share stay with the client throughout; the old det_group is deleted when no client holds it.',
+    params: PairParams, body: Replacement, response: Replaced, status: 200,
+    handle: async ({ params: { id: clientId, detGroupId }, body }) => {
       const old = await getDetGroup(detGroupId);
       await assertClient(clientId, detGroupId); // before the new det_group is created and granted
       const next = await findOrCreate({ name: body.name ?? old.name, detectableIds: body.detectableIds });
@@ -100,9 +116,10 @@ export const routes: Routes = {
       // Grant the new one first: the detectables both share stay with the client throughout.
       await grantToClient(clientId, next.detGroupId);
       const removed = await revoke(clientId, detGroupId);
-      return ok({ clientId, detGroupId: next.detGroupId, replaced: detGroupId, created: next.created, oldDeleted: removed.deleted });
+      return { clientId, detGroupId: next.detGroupId, replaced: detGroupId, created: next.created, oldDeleted: removed.deleted };
     },
-  },
-};
+  }),
+];
 
+export const routes = routeTable(detGroupRoutes);
 export const handler = httpHandler(routes);

@@ -2,7 +2,7 @@
 // away those no other det_group of the client needs, and a det_group no client holds any more goes.
 import type pg from 'pg';
 import { conflict, notFound } from '../lib/errors.ts';
-import { fromPgError } from '../catalog/dberrors.ts';
+import { fromPgError } from '../lib/dberrors.ts';
 import { query, transaction } from '../lib/pg.ts';
 
 export interface DetGroupRow {

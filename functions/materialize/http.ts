@@ -2,12 +2,14 @@
 // every file's header (Range GETs of the header bytes only) before anything is written: any problem is a 400
 // listing them all. A valid upload becomes a 'bulk-upload' job running the bulk-upload workflow.
 // Frozen versions of a datastack: version-routes.ts. Segmentation source and refresh: segmentation-routes.ts.
-import { z } from 'zod';
-import { httpHandler, ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
+import { httpHandler } from '../lib/http.ts';
+import { defineRoute, Reply, routeTable } from '../lib/route.ts';
+import { z } from '../lib/zod.ts';
 import { s3Key } from '../lib/validate.ts';
 import { AppError } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { bulkUploadJobId } from '../jobs/job.ts';
+import { JobSchema } from '../jobs/schemas.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
 import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
@@ -29,14 +31,15 @@ const Body = z.strictObject({
 const invalidUpload = (problems: unknown[]) =>
   new AppError(400, 'InvalidUpload', `The upload cannot be loaded: ${problems.length} problem(s), nothing was written`, problems);
 
-export const routes: Routes = {
-  ...versionRoutes,
-  ...segmentationRoutes,
-  'POST /v1/materialize/{datastack}/bulk-upload': {
-    roles: [],
-    handle: async (req): Promise<HttpResult> => {
-      const { datastack } = parse(DatastackParams, req.params);
-      const body = parse(Body, req.body);
+export const materializeRoutes = [
+  defineRoute({
+    key: 'POST /v1/materialize/{datastack}/bulk-upload', tag: 'materialize', roles: [],
+    summary: 'Load .npy column files from S3 into a datastack table (a bulk-upload job)',
+    description:
+      "Every file's header is checked against the mapping first (ranged reads of the headers only): a 400 InvalidUpload lists every problem, " +
+      'and nothing is written. The same upload again is the same job.',
+    params: DatastackParams, body: Body, response: JobSchema, status: 202,
+    handle: async ({ params: { datastack }, body }) => {
       assertReadableBucket(body.bucket);
       const request = { datastack, bucket: body.bucket, prefix: normalizePrefix(body.prefix), table: body.table, schema: body.schema, columnMapping: body.columnMapping };
       const { result, uploadId } = await inspectUpload(request, body.chunkRows);
@@ -51,11 +54,14 @@ export const routes: Routes = {
         kind: 'bulk-upload',
         input: { ...request, columnMapping: JSON.stringify(body.columnMapping), chunkRows: String(body.chunkRows), uploadId },
       });
-      if (!started) return ok(job);
+      if (!started) return new Reply({ status: 200, body: job });
       logger.info('bulk upload started', { jobId, datastack, table: body.table, rows: result.plan.rows });
-      return { status: 202, body: job };
+      return job;
     },
-  },
-};
+  }),
+  ...versionRoutes,
+  ...segmentationRoutes,
+];
 
+export const routes = routeTable(materializeRoutes);
 export const handler = httpHandler(routes);

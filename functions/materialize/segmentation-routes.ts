@@ -2,14 +2,16 @@
 // supervoxel → root files, and start the two refresh runs as jobs (follow them with GET /v1/jobs/{id}).
 // Anything read from S3 is checked before anything is written; a problem is a 400 listing every problem found.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { ok, parse, type HttpResult, type Routes } from '../lib/http.ts';
+import { defineRoute } from '../lib/route.ts';
+import { z } from '../lib/zod.ts';
 import { s3Key } from '../lib/validate.ts';
 import { AppError, conflict, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { segmentationJobId, type Job } from '../jobs/job.ts';
+import { JobSchema } from '../jobs/schemas.ts';
 import { listJobs } from '../jobs/store.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
+import { RootTableLoadView, SegmentationSourceView } from './api-schemas.ts';
 import { assertReadableBucket, DatastackParams } from './route-params.ts';
 import type { RunKind } from './segmentation.ts';
 import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './segmentation-source.ts';
@@ -32,7 +34,6 @@ const UpdateBody = z
   .strictObject({ /** Replace every expired root, not only those expired since the last refresh. */ full: z.boolean().default(false) })
   .default({ full: false });
 
-
 async function sourceOrNotFound(datastack: string): Promise<SegmentationSource> {
   const source = await getSource(datastack);
   if (!source) throw notFound('segmentation source of datastack', datastack);
@@ -53,22 +54,23 @@ async function activeRun(kind: RunKind, datastack: string): Promise<Job | undefi
   return undefined;
 }
 
-async function startRun(kind: RunKind, datastack: string, input: Record<string, string> = {}): Promise<HttpResult> {
+async function startRun(kind: RunKind, datastack: string, input: Record<string, string> = {}): Promise<Job> {
   await sourceOrNotFound(datastack);
   const active = await activeRun(kind, datastack);
   if (active) throw conflict(`datastack ${datastack} has a ${kind} run in progress: job ${active.jobId}`, { jobId: active.jobId });
   const jobId = segmentationJobId(kind, datastack, randomUUID().slice(0, 8));
   const { job } = await createAndStartJob({ jobId, kind, input: { datastack, ...input } });
   logger.info('segmentation run started', { jobId, datastack, kind });
-  return { status: 202, body: job };
+  return job;
 }
 
-export const segmentationRoutes: Routes = {
-  'PUT /v1/materialize/{datastack}/segmentation': {
-    roles: [],
-    handle: async (req) => {
-      const { datastack } = parse(DatastackParams, req.params);
-      const body = parse(SourceBody, req.body);
+export const segmentationRoutes = [
+  defineRoute({
+    key: 'PUT /v1/materialize/{datastack}/segmentation', tag: 'materialize', roles: [],
+    summary: "Register (or replace) a datastack's segmentation source: a precomputed volume in S3",
+    description: "The volume's `info` is read and checked first: a 400 InvalidSegmentation lists every problem, and nothing is stored.",
+    params: DatastackParams, body: SourceBody, response: SegmentationSourceView,
+    handle: async ({ params: { datastack }, body }) => {
       assertReadableBucket(body.bucket);
       const resolved = await readVolumeScale(body.bucket, body.prefix, body.scale);
       if (!resolved.ok) {
@@ -83,18 +85,21 @@ export const segmentationRoutes: Routes = {
         fillMissing: body.fillMissing,
       });
       logger.info('segmentation source registered', { datastack, scale: resolved.scale.key });
-      return ok({ ...source, scale: resolved.scale, scales: resolved.scales });
+      return { ...source, scale: resolved.scale, scales: resolved.scales };
     },
-  },
-  'GET /v1/materialize/{datastack}/segmentation': {
-    roles: [],
-    handle: async (req) => ok(await sourceOrNotFound(parse(DatastackParams, req.params).datastack)),
-  },
-  'POST /v1/materialize/{datastack}/supervoxel-roots': {
-    roles: [],
-    handle: async (req) => {
-      const { datastack } = parse(DatastackParams, req.params);
-      const body = parse(RootFileBody, req.body);
+  }),
+  defineRoute({
+    key: 'GET /v1/materialize/{datastack}/segmentation', tag: 'materialize', roles: [],
+    summary: "A datastack's segmentation source",
+    params: DatastackParams, response: SegmentationSourceView,
+    handle: ({ params }) => sourceOrNotFound(params.datastack),
+  }),
+  defineRoute({
+    key: 'POST /v1/materialize/{datastack}/supervoxel-roots', tag: 'materialize', roles: [],
+    summary: 'Load a supervoxel → root CSV from S3 into the datastack\'s root table',
+    description: 'Every row is checked first: a 400 InvalidRootTable lists the problems, and nothing is loaded.',
+    params: DatastackParams, body: RootFileBody, response: RootTableLoadView, status: 200,
+    handle: async ({ params: { datastack }, body }) => {
       assertReadableBucket(body.bucket);
       await sourceOrNotFound(datastack);
       const result = await loadRootTable(datastack, body.bucket, body.key);
@@ -107,19 +112,19 @@ export const segmentationRoutes: Routes = {
         );
       }
       logger.info('supervoxel roots loaded', { datastack, ...result.load });
-      return ok(result.load);
+      return result.load;
     },
-  },
-  'POST /v1/materialize/{datastack}/ingest-annotations': {
-    roles: [],
-    handle: async (req) => startRun('ingest-annotations', parse(DatastackParams, req.params).datastack),
-  },
-  'POST /v1/materialize/{datastack}/update-roots': {
-    roles: [],
-    handle: async (req) => {
-      const { datastack } = parse(DatastackParams, req.params);
-      const { full } = parse(UpdateBody, req.body);
-      return startRun('update-roots', datastack, { full: String(full) });
-    },
-  },
-};
+  }),
+  defineRoute({
+    key: 'POST /v1/materialize/{datastack}/ingest-annotations', tag: 'materialize', roles: [],
+    summary: 'Start looking up the missing supervoxel ids and roots of a datastack (an ingest-annotations job)',
+    params: DatastackParams, response: JobSchema, status: 202,
+    handle: ({ params }) => startRun('ingest-annotations', params.datastack),
+  }),
+  defineRoute({
+    key: 'POST /v1/materialize/{datastack}/update-roots', tag: 'materialize', roles: [],
+    summary: "Start replacing a datastack's expired root ids (an update-roots job)",
+    params: DatastackParams, body: UpdateBody, response: JobSchema, status: 202,
+    handle: ({ params, body }) => startRun('update-roots', params.datastack, { full: String(body.full) }),
+  }),
+];

@@ -5,12 +5,14 @@
 // one). It is read through a PostgreSQL cursor and encoded batch by batch, and bounded by `limit` (at most
 // 10,000 rows) and by MAX_PAGE_BYTES.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { ok, parse, type HttpRequest, type HttpResult, type Routes } from '../lib/http.ts';
+import { defineRoute, Reply } from '../lib/route.ts';
+import { z } from '../lib/zod.ts';
 import { badRequest, conflict, invalidCursor, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
-import { materializeJobId, materializeVersionJobId } from '../jobs/job.ts';
+import { materializeJobId, materializeVersionJobId, type Job } from '../jobs/job.ts';
+import { JobSchema } from '../jobs/schemas.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
+import { PAGE_HEADERS, VersionPage } from './api-schemas.ts';
 import { DatastackParams } from './route-params.ts';
 import { IDENTIFIER } from './schemas.ts';
 import { DEFAULT_PAGE_ROWS, InvalidCursorError, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
@@ -58,15 +60,13 @@ async function requireDatastack(datastack: string): Promise<void> {
 }
 
 /** The same request (at the version read, should it have been `latest`) with the next cursor, relative to the API's root, for a `Link: <…>; rel="next"` header. */
-function nextLink(req: HttpRequest, p: z.output<typeof TableParams>, version: number, cursor: string): string {
-  const query = new URLSearchParams({ ...req.query, cursor });
-  return `/v1/materialize/${p.datastack}/versions/${version}/tables/${encodeURIComponent(p.table)}?${query}`;
+function nextLink(query: Readonly<Record<string, unknown>>, p: z.output<typeof TableParams>, version: number, cursor: string): string {
+  const search = new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])), cursor });
+  return `/v1/materialize/${p.datastack}/versions/${version}/tables/${encodeURIComponent(p.table)}?${search}`;
 }
 
 /** Starts a version of the datastack, alone or at the end of the complete workflow; 202 with the job. */
-async function startVersionJob(req: HttpRequest, kind: 'materialize-version' | 'materialize'): Promise<HttpResult> {
-  const { datastack } = parse(DatastackParams, req.params);
-  const { expiresInDays } = parse(CreateBody, req.body);
+async function startVersionJob(datastack: string, expiresInDays: number, kind: 'materialize-version' | 'materialize'): Promise<Job> {
   await requireDatastack(datastack);
   if ((await versionedTablesOf(datastack)).length === 0) {
     throw conflict(`datastack ${datastack} has no annotation tables to version (a table T with its segmentation table T__seg)`);
@@ -75,30 +75,44 @@ async function startVersionJob(req: HttpRequest, kind: 'materialize-version' | '
   const jobId = kind === 'materialize' ? materializeJobId(datastack, unique) : materializeVersionJobId(datastack, unique);
   const { job } = await createAndStartJob({ jobId, kind, input: { datastack, cadence: 'manual', expiresInDays: String(expiresInDays) } });
   logger.info(kind === 'materialize' ? 'complete workflow requested' : 'version requested', { jobId, datastack, expiresInDays });
-  return { status: 202, body: job };
+  return job;
 }
 
-export const versionRoutes: Routes = {
-  'POST /v1/materialize/{datastack}/versions': { roles: [], handle: (req) => startVersionJob(req, 'materialize-version') },
+export const versionRoutes = [
+  defineRoute({
+    key: 'POST /v1/materialize/{datastack}/versions', tag: 'materialize', roles: [],
+    summary: "Start a frozen version of a datastack's annotation tables (a materialize-version job)",
+    description: '409 when the datastack has no annotation tables to version.',
+    params: DatastackParams, body: CreateBody, response: JobSchema, status: 202,
+    handle: ({ params, body }) => startVersionJob(params.datastack, body.expiresInDays, 'materialize-version'),
+  }),
   /** Ingest new annotations, update root ids, then create a version: what the schedules run. */
-  'POST /v1/materialize/{datastack}/complete-workflow': { roles: [], handle: (req) => startVersionJob(req, 'materialize') },
-  'GET /v1/materialize/{datastack}/versions': {
-    roles: ['analyst'],
-    handle: async (req) => {
-      const { datastack } = parse(DatastackParams, req.params);
-      const q = parse(ListQuery, req.query);
+  defineRoute({
+    key: 'POST /v1/materialize/{datastack}/complete-workflow', tag: 'materialize', roles: [],
+    summary: 'Start the complete workflow: ingest new annotations, update expired root ids, create a frozen version (a materialize job)',
+    params: DatastackParams, body: CreateBody, response: JobSchema, status: 202,
+    handle: ({ params, body }) => startVersionJob(params.datastack, body.expiresInDays, 'materialize'),
+  }),
+  defineRoute({
+    key: 'GET /v1/materialize/{datastack}/versions', tag: 'materialize', roles: ['analyst'],
+    summary: "A datastack's frozen versions, newest first",
+    params: DatastackParams, query: ListQuery, response: VersionPage,
+    handle: async ({ params: { datastack }, query: q }) => {
       if (q.cursor !== undefined && !VERSIONS_CURSOR.test(q.cursor)) throw invalidCursor();
       await requireDatastack(datastack);
       const versions = await listVersions(datastack, { limit: q.limit + 1, before: q.cursor === undefined ? undefined : Number(q.cursor) });
       const page = versions.slice(0, q.limit);
-      return ok({ versions: page.map(view), nextCursor: versions.length > q.limit ? String(page.at(-1)!.version) : null });
+      return { versions: page.map(view), nextCursor: versions.length > q.limit ? String(page.at(-1)!.version) : null };
     },
-  },
-  'GET /v1/materialize/{datastack}/versions/{version}/tables/{table}': {
-    roles: ['analyst'],
-    handle: async (req): Promise<HttpResult> => {
-      const p = parse(TableParams, req.params);
-      const q = parse(PageQuery, req.query);
+  }),
+  defineRoute({
+    key: 'GET /v1/materialize/{datastack}/versions/{version}/tables/{table}', tag: 'materialize', roles: ['analyst'],
+    summary: "A page of a frozen version's table, optionally only the rows of some root ids, as JSON or CSV",
+    description: '`version` may be `latest`. Pages: follow `next-cursor` (or the `link` header).',
+    params: TableParams, query: PageQuery, headers: PAGE_HEADERS,
+    response: z.array(z.record(z.string(), z.unknown())).openapi('VersionTableRows'),
+    alternatives: { 'text/csv': 'The same rows as CSV with a header line (`format=csv`)' },
+    handle: async ({ params: p, query: q }) => {
       try {
         const rootIds = q.rootIds === undefined ? [] : parseRootIds(q.rootIds);
         const page = await readVersionPage({ datastack: p.datastack, version: p.version, table: p.table, rootIds, cursor: q.cursor, limit: q.limit, format: q.format });
@@ -107,13 +121,13 @@ export const versionRoutes: Routes = {
           'x-datastack-version': String(page.version),
           'x-page-rows': String(page.rows),
         };
-        if (page.nextCursor) Object.assign(headers, { 'next-cursor': page.nextCursor, link: `<${nextLink(req, p, page.version, page.nextCursor)}>; rel="next"` });
-        return { status: 200, headers, raw: page.body };
+        if (page.nextCursor) Object.assign(headers, { 'next-cursor': page.nextCursor, link: `<${nextLink(q, p, page.version, page.nextCursor)}>; rel="next"` });
+        return new Reply({ status: 200, headers, raw: page.body });
       } catch (err) {
         if (err instanceof InvalidCursorError) throw invalidCursor(err.message);
         if (err instanceof QueryInputError) throw badRequest(err.message, err.details);
         throw err;
       }
     },
-  },
-};
+  }),
+];

@@ -1,4 +1,4 @@
-// PostgreSQL (Aurora Serverless v2 behind an RDS Proxy) and the MongoDB connection secret.
+// PostgreSQL (Aurora Serverless v2 behind an RDS Proxy) and MongoDB (infra/cdk/documentdb.ts).
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { SubnetType, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -11,8 +11,9 @@ import {
   DatabaseProxy,
   ProxyTarget,
 } from 'aws-cdk-lib/aws-rds';
-import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { MongoDatabase } from './documentdb.ts';
 import { logRetention, physicalName, secretName, type Deployment } from './names.ts';
 
 export const POSTGRES_ENGINE_VERSION = AuroraPostgresEngineVersion.VER_16_8;
@@ -26,8 +27,8 @@ export class Database extends Construct {
   readonly proxy: DatabaseProxy;
   /** Generated master credentials (JSON: username, password, host, port, dbname, ...). */
   readonly postgresSecret: ISecret;
-  /** `framewise/mongodb-uri`: the MongoDB connection string, see the comment where it is created. */
-  readonly mongoSecret: Secret;
+  /** DocumentDB, or the external MongoDB of `-c mongoSecretArn=...`. */
+  readonly mongo: MongoDatabase;
   readonly databaseName: string;
 
   constructor(scope: Construct, id: string, props: { deployment: Deployment; vpc: IVpc }) {
@@ -86,19 +87,6 @@ export class Database extends Construct {
       iamAuth: false,
     });
 
-    // MongoDB (Atlas or DocumentDB) is not created here. This secret is created with a random placeholder
-    // value; an operator replaces it with the real connection string after the first deploy:
-    //   aws secretsmanager put-secret-value --secret-id framewise/<stage>/mongodb-uri --secret-string 'mongodb+srv://...'
-    // CloudFormation never overwrites that value afterwards (the generated string is only set on creation).
-    this.mongoSecret = new Secret(this, 'MongoDbUri', {
-      secretName: secretName(deployment, 'mongodb-uri'),
-      description: 'MongoDB connection URI for Framewise (placeholder until an operator puts the real URI)',
-      generateSecretString: { passwordLength: 32, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.mongoSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'holds a connection string that an operator puts and that the MongoDB provider issues; there is nothing here to rotate it with',
-    });
+    this.mongo = new MongoDatabase(this, 'Mongo', { deployment, vpc });
   }
 }

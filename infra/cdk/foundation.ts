@@ -64,6 +64,7 @@ export class FoundationStack extends Stack implements Foundation {
       allowAllOutbound: true,
     });
     this.database.proxy.connections.allowFrom(this.functionSecurityGroup, Port.tcp(POSTGRES_PORT), 'functions to PostgreSQL via RDS Proxy');
+    this.database.mongo.admit(this.functionSecurityGroup);
     this.api = new Api(this, 'Api', { deployment });
     this.layers = buildLayers(this, topology);
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { deployment, email: props.alarmEmail });
@@ -75,9 +76,9 @@ export class FoundationStack extends Stack implements Foundation {
     for (const [name, bucket] of this.storage.buckets) {
       new CfnOutput(this, `Bucket${pascal(name)}Name`, { value: bucket.bucketName, description: `S3 bucket ${name}` });
     }
-    new CfnOutput(this, 'MongoDbUriSecretArn', {
-      value: this.database.mongoSecret.secretArn,
-      description: 'Secret holding the MongoDB URI: put the real connection string into it after the first deploy',
+    new CfnOutput(this, 'MongoDbSecretArn', {
+      value: this.database.mongo.secret.secretArn,
+      description: this.database.mongo.inVpc ? 'DocumentDB credentials (functions build the URI from them)' : 'Secret holding the external MongoDB URI',
     });
     new CfnOutput(this, 'PostgresSecretArn', { value: this.database.postgresSecret.secretArn, description: 'Aurora PostgreSQL credentials' });
     new CfnOutput(this, 'PostgresProxyEndpoint', { value: this.database.proxy.endpoint, description: 'RDS Proxy endpoint (TLS required)' });

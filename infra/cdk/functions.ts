@@ -150,10 +150,7 @@ export class Functions extends Construct {
       environment.DATABASE_HOST = database.proxy.endpoint;
       environment.DATABASE_NAME = database.databaseName;
     }
-    if (def.uses.mongodb) {
-      environment.MONGODB_SECRET_ARN = database.mongoSecret.secretArn;
-      environment.MONGODB_DATABASE = topology.settings.mongoDatabase;
-    }
+    if (def.uses.mongodb) Object.assign(environment, database.mongo.environment());
 
     const common = {
       description: def.purpose,
@@ -203,7 +200,7 @@ export class Functions extends Construct {
       fn.addToRolePolicy(new PolicyStatement({ actions: [...STATE_MACHINE_ACTIONS.execution], resources: stateMachineArns.map((s) => s.executions) }));
     }
     if (def.uses.postgres) database.postgresSecret.grantRead(fn);
-    if (def.uses.mongodb) database.mongoSecret.grantRead(fn);
+    if (def.uses.mongodb) database.mongo.secret.grantRead(fn);
 
     // ---- queue triggers ----
     for (const trigger of def.triggers) {

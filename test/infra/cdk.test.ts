@@ -406,10 +406,15 @@ describe('functions', () => {
     }
   });
 
-  it('database users run in the private subnets and may reach the RDS Proxy; others run outside the VPC', () => {
+  it('postgres and mongodb users run in the private subnets and may reach the RDS Proxy and DocumentDB; others run outside the VPC', () => {
     const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
     const proxySgs = references(json.Resources[proxyId]!.Properties.VpcSecurityGroupIds);
+    const [, docdb] = ofType('AWS::DocDB::DBCluster')[0]!;
+    const docdbSgs = references(docdb.Properties.VpcSecurityGroupIds);
     const ingress = ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
+    const reaches = (fnSgs: Set<string>, targetSgs: Set<string>, port: number) => ingress.some((i) => [...references(i.GroupId)].some((g) => targetSgs.has(g)) &&
+      [...references(i.SourceSecurityGroupId)].some((g) => fnSgs.has(g)) && i.FromPort === port && i.ToPort === port);
+    const allFnSgs = new Set<string>();
     for (const def of topology.functions) {
       const vpc = json.Resources[fnId(def.name)]!.Properties.VpcConfig;
       if (!inVpc(def)) {
@@ -418,9 +423,18 @@ describe('functions', () => {
       }
       for (const subnet of references(vpc.SubnetIds)) expect(subnet, def.name).toMatch(/private/i);
       const fnSgs = references(vpc.SecurityGroupIds);
-      const allowed = ingress.some((i) => [...references(i.GroupId)].some((g) => proxySgs.has(g)) &&
-        [...references(i.SourceSecurityGroupId)].some((g) => fnSgs.has(g)) && i.FromPort === 5432);
-      expect(allowed, `${def.name} -> proxy`).toBe(true);
+      fnSgs.forEach((g) => allFnSgs.add(g));
+      // One security group for the functions in the VPC: the network admits them all; each database's
+      // credentials (the secret a function may read) decide which function may use it.
+      expect(reaches(fnSgs, proxySgs, 5432), `${def.name} -> proxy`).toBe(true);
+      expect(reaches(fnSgs, docdbSgs, 27017), `${def.name} -> DocumentDB`).toBe(true);
+    }
+    // DocumentDB accepts nothing but the functions' security group, on 27017 only
+    const intoDocdb = ingress.filter((i) => [...references(i.GroupId)].some((g) => docdbSgs.has(g)));
+    expect(intoDocdb.length).toBe(1);
+    for (const i of intoDocdb) {
+      expect([i.FromPort, i.ToPort]).toEqual([27017, 27017]);
+      expect([...references(i.SourceSecurityGroupId)].every((g) => allFnSgs.has(g))).toBe(true);
     }
   });
 
@@ -695,14 +709,49 @@ describe('data', () => {
     expect(endpoints).toContain('.dynamodb');
   });
 
-  it('secrets: generated PostgreSQL credentials and the MongoDB URI placeholder, both output', () => {
+  it('DocumentDB 5.0: one encrypted, TLS-only, backed up, protected cluster in the isolated subnets, its logs exported with retention', () => {
+    const clusters = ofType('AWS::DocDB::DBCluster');
+    expect(clusters).toHaveLength(1);
+    const [clusterId, c] = clusters[0]!;
+    expect(c.Properties.EngineVersion).toBe('5.0.0');
+    expect(c.Properties.StorageEncrypted).toBe(true);
+    expect(c.Properties.DeletionProtection).toBe(true);
+    expect(c.Properties.BackupRetentionPeriod).toBe(7);
+    expect(c.DeletionPolicy).toBe('Snapshot');
+    expect(c.Properties.Port).toBe(27017);
+    const parameters = json.Resources[[...references(c.Properties.DBClusterParameterGroupName)][0]!]!;
+    expect(parameters.Type).toBe('AWS::DocDB::DBClusterParameterGroup');
+    expect(parameters.Properties.Family).toBe('docdb5.0');
+    expect(parameters.Properties.Parameters).toMatchObject({ tls: 'enabled', audit_logs: 'enabled', profiler: 'enabled' });
+    const subnets = json.Resources[[...references(c.Properties.DBSubnetGroupName)][0]!]!;
+    expect(subnets.Properties.SubnetIds.length).toBeGreaterThanOrEqual(2);
+    for (const subnet of references(subnets.Properties.SubnetIds)) expect(subnet).toMatch(/data/);
+    expect(c.Properties.EnableCloudwatchLogsExports).toEqual(['audit', 'profiler']);
+    const logGroups = ofType('AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName);
+    for (const log of c.Properties.EnableCloudwatchLogsExports) expect(logGroups).toContain(`/aws/docdb/${c.Properties.DBClusterIdentifier}/${log}`);
+    const instances = ofType('AWS::DocDB::DBInstance');
+    expect(instances).toHaveLength(1);
+    expect(references(instances[0]![1].Properties.DBClusterIdentifier).has(clusterId)).toBe(true);
+    expect(instances[0]![1].Properties.DBInstanceClass).toBe('db.t3.medium');
+    expect(instances[0]![1].Properties.CACertificateIdentifier).toBe('rds-ca-rsa2048-g1');
+  });
+
+  it('secrets: generated PostgreSQL and DocumentDB credentials (no placeholder), functions read the DocumentDB one', () => {
     const secrets = ofType('AWS::SecretsManager::Secret');
-    const mongo = secrets.filter(([, s]) => s.Properties.Name === secretName(deployment, 'mongodb-uri'));
-    expect(mongo).toHaveLength(1);
-    expect(mongo[0]![1].Properties.GenerateSecretString).toBeDefined();
-    expect(secrets.length).toBeGreaterThanOrEqual(2);
     for (const [, s] of secrets) expect(s.Properties.GenerateSecretString, 'no literal secret values').toBeDefined();
-    expect(references(json.Outputs.MongoDbUriSecretArn.Value).has(mongo[0]![0])).toBe(true);
+    expect(secrets.filter(([, s]) => /mongodb-uri/.test(s.Properties.Name ?? ''))).toEqual([]);
+    const [clusterId, cluster] = ofType('AWS::DocDB::DBCluster')[0]!;
+    const [mongoSecretId] = [...references(cluster.Properties.MasterUserPassword)];
+    expect(json.Resources[mongoSecretId!]!.Type).toBe('AWS::SecretsManager::Secret');
+    expect(json.Resources[mongoSecretId!]!.Properties.Name).toBe(secretName(deployment, 'mongodb'));
+    // the attachment adds host and port to the secret, from which functions build the URI
+    const [attachmentId, attachment] = ofType('AWS::SecretsManager::SecretTargetAttachment').find(([, a]) => references(a.Properties.SecretId).has(mongoSecretId!))!;
+    expect(attachment.Properties.TargetType).toBe('AWS::DocDB::DBCluster');
+    expect(references(attachment.Properties.TargetId).has(clusterId)).toBe(true);
+    expect(json.Outputs.MongoDbSecretArn.Value).toEqual(ref(attachmentId));
+    for (const def of topology.functions.filter((f) => f.uses.mongodb)) {
+      expect(json.Resources[fnId(def.name)]!.Properties.Environment.Variables.MONGODB_SECRET_ARN, def.name).toEqual(ref(attachmentId));
+    }
   });
 
   it('outputs the API URL, bucket names and state machine ARNs', () => {
@@ -1019,5 +1068,40 @@ describe('another topology', () => {
     expect(actions).toContain('secretsmanager:GetSecretValue');
     expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
     expect(fnLogicalId).toBeDefined();
+  });
+});
+
+describe('an external MongoDB (-c mongoSecretArn=...)', () => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/framewise-uri-AbCdEf';
+  let e: { Resources: Resources; Outputs: Record<string, any> };
+  const eOfType = (type: string) => Object.entries(e.Resources).filter(([, r]) => r.Type === type);
+
+  beforeAll(() => {
+    const app = new App({ context: { ...cdkContext(), mongoSecretArn: arn, 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
+    e = asOneTemplate(synthesize(app, framewiseStage(app, { stage: 'external' })));
+  }, 120_000);
+
+  it('creates no DocumentDB and no MongoDB secret; functions read and may read only that secret', () => {
+    expect(Object.values(e.Resources).filter((r) => r.Type.startsWith('AWS::DocDB::'))).toEqual([]);
+    expect(eOfType('AWS::SecretsManager::Secret').filter(([, s]) => /mongo/i.test(s.Properties.Name ?? ''))).toEqual([]);
+    expect(e.Outputs.MongoDbSecretArn.Value).toBe(arn);
+    const users = topology.functions.filter((f) => f.uses.mongodb);
+    expect(users.length).toBeGreaterThan(0);
+    for (const def of users) {
+      const [fnLogicalId, fn] = eOfType('AWS::Lambda::Function').find(([, f]) => tagValue(f) === topologyTagValue('function', def.name))!;
+      expect(fn.Properties.Environment.Variables.MONGODB_SECRET_ARN, def.name).toBe(arn);
+      const roleId = [...references(fn.Properties.Role)][0]!;
+      const reads = eOfType('AWS::IAM::Policy')
+        .filter(([, p]) => references(p.Properties.Roles).has(roleId))
+        .flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement))
+        .filter((st) => asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'))
+        .flatMap((st) => asArray<unknown>(st.Resource));
+      expect(reads, `${def.name} (${fnLogicalId})`).toContain(arn);
+    }
+  });
+
+  it('refuses a value that is not a complete secret ARN', () => {
+    const app = new App({ context: { ...cdkContext(), mongoSecretArn: 'atlas/framewise-uri', 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
+    expect(() => framewiseStage(app, { stage: 'bad' })).toThrow(/mongoSecretArn must be the complete ARN/);
   });
 });

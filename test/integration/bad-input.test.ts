@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fromPgError } from '../../functions/catalog/dberrors.ts';
+import { fromPgError } from '../../functions/lib/dberrors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -151,10 +151,10 @@ describe('catalog API over HTTP', () => {
     const doc = res.body;
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/v1/seasons/{id}'].get).toBeDefined();
-    // det_group writes are detgroups-api's; a det_group's detectables are fixed; release is its own route
+    // the whole API: det_group writes (detgroups-api), jobs, metrics and materialization are documented too
     expect(doc.paths['/v1/det-groups/{id}'].patch).toBeDefined();
-    expect(doc.paths['/v1/det-groups']?.post).toBeUndefined();
-    expect(doc.paths['/v1/det-groups/{id}'].delete).toBeUndefined();
+    expect(doc.paths['/v1/det-groups'].post.summary).toMatch(/compute/);
+    for (const path of ['/v1/jobs', '/v1/seasons/{id}/metrics', '/v1/materialize/{datastack}/versions']) expect(doc.paths[path]?.get, path).toBeDefined();
     expect(doc.components.schemas.DetGroupPatch.properties.detectableIds).toBeUndefined();
     expect(doc.components.schemas.VideoPatch.properties.releasedAt).toBeUndefined();
   });

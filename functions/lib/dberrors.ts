@@ -1,7 +1,7 @@
 // PostgreSQL constraint violations → API errors. The statement failed, so nothing changed; the client gets
 // a 4xx that says which constraint and which values, instead of a 500.
-import { AppError, badRequest, conflict } from '../lib/errors.ts';
-import { toCamel } from './names.ts';
+import { AppError, badRequest, conflict } from './errors.ts';
+import { toCamel } from './sql-names.ts';
 
 interface PgError {
   code: string;

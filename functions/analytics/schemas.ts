@@ -1,0 +1,67 @@
+// The analytics API's response schemas (documentation of what the routes answer; the cached routes send JSON
+// text assembled from cached parts, in exactly these shapes).
+import { z } from '../lib/zod.ts';
+
+const BucketFields = {
+  start: z.number().openapi({ description: 'Seconds from the start of the video' }),
+  frames: z.number().int(),
+  visibleFrames: z.number().int().openapi({ description: 'Frames with at least one detection of the det_group' }),
+  exposureSeconds: z.number().openapi({ description: 'visibleFrames / frame rate' }),
+  detections: z.number().int(),
+  meanArea: z.number(),
+  maxArea: z.number(),
+  meanEffectiveness: z.number(),
+  sumEffectiveness: z.number(),
+};
+
+export const VideoMetrics = z
+  .object({ videoId: z.uuid(), detGroupId: z.uuid(), resolution: z.string(), frameRate: z.number(), buckets: z.array(z.object(BucketFields)) })
+  .openapi('VideoMetrics');
+
+export const FrameSeries = z
+  .object({
+    videoId: z.uuid(),
+    detGroupId: z.uuid(),
+    frameRate: z.number(),
+    frames: z.array(z.object({
+      frame: z.number().int(), time: z.number(), count: z.number().int(), area: z.number(), score: z.number(),
+      centrality: z.number(), eventWeight: z.number(), effectiveness: z.number(),
+    })),
+  })
+  .openapi('FrameSeries');
+
+export const SeasonMeta = z
+  .looseObject({ season: z.looseObject({ id: z.uuid() }), games: z.array(z.looseObject({ id: z.uuid() })) })
+  .openapi('SeasonMeta', { description: 'The season with its league, teams and event types, and its games with their videos and events' });
+
+const Totals = z.object({
+  frames: z.number().int(), visibleFrames: z.number().int(), exposureSeconds: z.number(), detections: z.number().int(),
+  sumEffectiveness: z.number(), meanArea: z.number(), meanEffectiveness: z.number(),
+});
+/** A video's buckets as columns (one array per field), values rounded for charts. */
+const VideoColumns = z.object({ videoId: z.uuid(), frameRate: z.number(), buckets: z.object(Object.fromEntries(Object.keys(BucketFields).map((k) => [k, z.array(z.number())]))) });
+
+export const Metrics = z
+  .object({
+    seasonId: z.uuid(),
+    gameId: z.uuid().optional(),
+    clientId: z.uuid(),
+    resolution: z.string(),
+    detGroups: z.array(z.object({ id: z.uuid(), name: z.string(), totals: Totals })),
+    games: z.array(z.object({
+      id: z.uuid(), title: z.string(), startsAt: z.string(),
+      detGroups: z.array(z.object({ id: z.uuid(), totals: Totals, videos: z.array(VideoColumns) })),
+    })),
+  })
+  .openapi('Metrics', { description: "Season (or one game's) metrics as a client sees them: released videos of its det_groups" });
+
+export const Touched = z.object({ touched: z.number().int(), seasonIds: z.array(z.uuid()) }).openapi('TouchedSeasons');
+
+/** Response headers of a cached metrics build, besides etag / x-cache. */
+export const BUILD_HEADERS = {
+  'x-cache-sections-built': 'Game sections built for this response (a miss builds only what changed)',
+  'x-cache-sections-cached': 'Game sections taken from the cache',
+  'x-cache-fragments-built': 'Video fragments built',
+  'x-cache-fragments-cached': 'Video fragments taken from the cache',
+  'x-cache-transcoded': 'When the cached encoding was converted for this client: `built` or `cached`',
+};
