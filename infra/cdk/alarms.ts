@@ -98,6 +98,10 @@ export const API_5XX_ALARM = { percent: 5, minRequests: 20 } as const;
 /** Sustained load near what the stage was sized for (3 periods: 15 minutes), not a spike. */
 export const DATABASE_ALARM = { capacityShare: 0.9, cpuPercent: 80, proxyConnectionsPercent: 80, periods: 3 } as const;
 
+/** A metric of the DocumentDB cluster (CDK's DocumentDB construct has no metric helpers). */
+export const documentDbMetric = (clusterIdentifier: string, metricName: string, statistic: string, period = ALARM_PERIOD): Metric =>
+  new Metric({ namespace: 'AWS/DocDB', metricName, dimensionsMap: { DBClusterIdentifier: clusterIdentifier }, period, statistic });
+
 /** The foundation's alarms: its queues, the HTTP API, Aurora and the RDS Proxy. */
 export function raiseFoundationAlarms(alarms: Alarms, props: { deployment: Deployment; queues: Queues; api: Api; database: Database }): void {
   const { deployment, queues, api, database } = props;
@@ -159,6 +163,16 @@ export function raiseFoundationAlarms(alarms: Alarms, props: { deployment: Deplo
     threshold: DATABASE_ALARM.proxyConnectionsPercent,
     periods: DATABASE_ALARM.periods,
   });
+  const documentDb = database.mongo.cluster;
+  if (documentDb) {
+    alarms.add('DocumentDbCpu', {
+      description: `DocumentDB CPU at ${DATABASE_ALARM.cpuPercent}% or more for 15 minutes: its one burstable instance is out of headroom. ` +
+        'Look at the profiler log group for slow operations and at the instance\'s CPUCreditBalance; a larger instance class is the fix for real load.',
+      metric: documentDbMetric(documentDb.clusterIdentifier, 'CPUUtilization', 'Average'),
+      threshold: DATABASE_ALARM.cpuPercent,
+      periods: DATABASE_ALARM.periods,
+    });
+  }
 }
 
 /** A context's alarms: its async-failures queue, its state machines giving up, its functions throttled. */

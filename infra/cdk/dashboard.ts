@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Dashboard, GraphWidget, HorizontalAnnotation, MathExpression, Metric, TextWidget, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { dlqName } from '../topology.ts';
+import { documentDbMetric } from './alarms.ts';
 import type { Api } from './api.ts';
 import { POSTGRES_CAPACITY, type Database } from './database.ts';
 import { physicalName, type Deployment } from './names.ts';
@@ -99,5 +100,12 @@ export class StageDashboard extends Construct {
       graph('Aurora CPU (%)', [database.cluster.metricCPUUtilization({ period: PERIOD, statistic: 'Average', label: 'CPU' })]),
       graph('RDS Proxy connections', [proxy('ClientConnections'), proxy('DatabaseConnections'), proxy('MaxDatabaseConnectionsAllowed')]),
     );
+    const documentDb = database.mongo.cluster;
+    if (documentDb) {
+      this.dashboard.addWidgets(
+        graph('DocumentDB CPU (%)', [documentDbMetric(documentDb.clusterIdentifier, 'CPUUtilization', 'Average', PERIOD)]),
+        graph('DocumentDB connections', [documentDbMetric(documentDb.clusterIdentifier, 'DatabaseConnections', 'Maximum', PERIOD)]),
+      );
+    }
   }
 }

@@ -872,6 +872,9 @@ describe('alarms', () => {
     const proxy = expectAlarm(mathAlarmOver(['DatabaseConnections', 'MaxDatabaseConnectionsAllowed'], 'ProxyName', proxyId), 'proxy',
       DATABASE_ALARM.proxyConnectionsPercent, DATABASE_ALARM.periods);
     expect(asArray<any>(proxy.Metrics).find((m) => m.Expression).Expression).toMatch(/^100 \* \w+ \/ \w+$/);
+    const [documentDbId] = ofType('AWS::DocDB::DBCluster')[0]!;
+    const documentDb = expectAlarm(alarmOn('CPUUtilization', 'DBClusterIdentifier', documentDbId), 'DocumentDB CPU', DATABASE_ALARM.cpuPercent, DATABASE_ALARM.periods);
+    expect(documentDb.Namespace).toBe('AWS/DocDB');
   });
 });
 
@@ -895,8 +898,11 @@ describe('dashboard', () => {
       return { namespace: plain[0]!, name: plain[1]!, dimensions };
     });
   /** The resource type each dimension must name, and the metrics each namespace publishes that the dashboard may show. */
-  const DIMENSION_TYPES: Record<string, string> = {
-    ApiId: 'AWS::ApiGatewayV2::Api', QueueName: 'AWS::SQS::Queue', DBClusterIdentifier: 'AWS::RDS::DBCluster', ProxyName: 'AWS::RDS::DBProxy',
+  const DIMENSION_TYPES: Record<string, Record<string, string>> = {
+    'AWS/ApiGateway': { ApiId: 'AWS::ApiGatewayV2::Api' },
+    'AWS/SQS': { QueueName: 'AWS::SQS::Queue' },
+    'AWS/RDS': { DBClusterIdentifier: 'AWS::RDS::DBCluster', ProxyName: 'AWS::RDS::DBProxy' },
+    'AWS/DocDB': { DBClusterIdentifier: 'AWS::DocDB::DBCluster' },
   };
   const KNOWN: Record<string, string[]> = {
     'AWS/ApiGateway': ['Count', '4xx', '5xx', 'Latency', 'IntegrationLatency'],
@@ -904,6 +910,7 @@ describe('dashboard', () => {
     'AWS/RDS': ['ServerlessDatabaseCapacity', 'CPUUtilization', 'ClientConnections', 'DatabaseConnections', 'MaxDatabaseConnectionsAllowed'],
     'AWS/States': ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'],
     'AWS/Lambda': ['Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'],
+    'AWS/DocDB': ['CPUUtilization', 'DatabaseConnections'],
   };
 
   it('one dashboard per stage, named framewise-<stage>, in the foundation stack', () => {
@@ -924,7 +931,7 @@ describe('dashboard', () => {
       expect(Object.keys(m.dimensions), m.name).toHaveLength(1);
       for (const [dimension, value] of Object.entries(m.dimensions)) {
         const id = /^<<(.+)>>$/.exec(value)?.[1];
-        expect(json.Resources[id!]?.Type, `${m.name} ${dimension}=${value}`).toBe(DIMENSION_TYPES[dimension]);
+        expect(json.Resources[id!]?.Type, `${m.namespace} ${m.name} ${dimension}=${value}`).toBe(DIMENSION_TYPES[m.namespace]?.[dimension]);
       }
     }
   });
@@ -944,6 +951,7 @@ describe('dashboard', () => {
     for (const name of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed']) expect(searched('AWS/States', name), name).toBe(true);
     for (const name of ['Errors', 'Throttles', 'Duration']) expect(searched('AWS/Lambda', name), name).toBe(true);
     for (const name of ['ServerlessDatabaseCapacity', 'CPUUtilization', 'DatabaseConnections']) expect(on(name), name).toBe(true);
+    expect(on('CPUUtilization', ofType('AWS::DocDB::DBCluster')[0]![0]), 'DocumentDB CPU').toBe(true);
   });
 });
 
