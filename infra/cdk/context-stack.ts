@@ -4,7 +4,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { contextOf, type ContextName } from '../topology.ts';
-import { Alarms, ALARM_PERIOD } from './alarms.ts';
+import { Alarms, raiseContextAlarms } from './alarms.ts';
 import { ApiRoutes } from './api.ts';
 import type { Foundation } from './foundation.ts';
 import { Functions, type TopologyFunction } from './functions.ts';
@@ -51,17 +51,7 @@ export class ContextStack extends Stack {
     new Schedules(this, 'Schedules', { functions: this.functions, asyncFailures });
 
     this.alarms = new Alarms(this, 'Alarms', { topic: foundation.alarmTopic.topic });
-    this.alarms.add('DlqAsyncFailures', `${context}-async-failures has messages: they failed asynchronous invocation`,
-      asyncFailures.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }));
-    for (const { def, stateMachine } of this.workflows.byName.values()) {
-      this.alarms.add(`${pascal(def.name)}ExecutionsFailed`, `state machine ${def.name}: an execution failed`,
-        stateMachine.metricFailed({ period: ALARM_PERIOD, statistic: 'Sum' }));
-      this.alarms.add(`${pascal(def.name)}ExecutionsTimedOut`, `state machine ${def.name}: an execution timed out`,
-        stateMachine.metricTimedOut({ period: ALARM_PERIOD, statistic: 'Sum' }));
-    }
-    for (const { def, fn } of this.functions.byName.values()) {
-      this.alarms.add(`${pascal(def.name)}Errors`, `function ${def.name}: invocation errors`, fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }));
-    }
+    raiseContextAlarms(this.alarms, { context, asyncFailures, functions: this.functions, workflows: this.workflows });
 
     for (const [name, { stateMachine }] of this.workflows.byName) {
       new CfnOutput(this, `StateMachine${pascal(name)}Arn`, { value: stateMachine.stateMachineArn, description: `state machine ${name}` });

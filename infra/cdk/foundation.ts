@@ -5,9 +5,9 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Port, SecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { dlqName } from '../topology.ts';
-import { AlarmTopic, Alarms, ALARM_PERIOD } from './alarms.ts';
+import { AlarmTopic, Alarms, raiseFoundationAlarms } from './alarms.ts';
 import { Api } from './api.ts';
+import { StageDashboard } from './dashboard.ts';
 import { Database, POSTGRES_PORT } from './database.ts';
 import { buildLayers, type LayerName } from './ffmpeg-layer.ts';
 import { pascal, type Deployment } from './names.ts';
@@ -56,7 +56,7 @@ export class FoundationStack extends Stack implements Foundation {
     this.queues = new Queues(this, 'Queues', { deployment });
     this.storage = new Storage(this, 'Storage', { topology, queues: this.queues });
     this.tables = new Tables(this, 'Tables', { topology });
-    this.vpc = new Network(this, 'Network').vpc;
+    this.vpc = new Network(this, 'Network', { topology }).vpc;
     this.database = new Database(this, 'Database', { deployment, vpc: this.vpc });
     this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc: this.vpc,
@@ -70,11 +70,8 @@ export class FoundationStack extends Stack implements Foundation {
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { deployment, email: props.alarmEmail });
 
     this.alarms = new Alarms(this, 'Alarms', { topic: this.alarmTopic.topic });
-    for (const { def, dlq } of this.queues.byName.values()) {
-      this.alarms.add(`Dlq${pascal(dlqName(def.name))}`, `${dlqName(def.name)} has messages: they failed processing`,
-        dlq.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }));
-    }
-    this.alarms.add('Api5xx', 'HTTP API: 5xx responses', this.api.api.metricServerError({ period: ALARM_PERIOD, statistic: 'Sum' }));
+    raiseFoundationAlarms(this.alarms, { deployment, queues: this.queues, api: this.api, database: this.database });
+    new StageDashboard(this, 'Dashboard', { deployment, queues: this.queues, api: this.api, database: this.database });
 
     for (const [name, bucket] of this.storage.buckets) {
       new CfnOutput(this, `Bucket${pascal(name)}Name`, { value: bucket.bucketName, description: `S3 bucket ${name}` });

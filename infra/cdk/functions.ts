@@ -2,7 +2,7 @@
 // environment (resource names through the topology's env helpers), least-privilege grants and queue triggers.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Duration, Stack, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -24,6 +24,7 @@ import {
 } from '../topology.ts';
 import type { Foundation } from './foundation.ts';
 import { LAYER_ENVIRONMENT } from './ffmpeg-layer.ts';
+import { escapeRegExp, intendWildcards } from './nag.ts';
 import { lambdaRuntime, logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type Deployment } from './names.ts';
 
 /**
@@ -214,6 +215,43 @@ export class Functions extends Construct {
         reportBatchItemFailures: true,
       }));
     }
+    acknowledgeFunctionFindings(fn, def, deployment);
     return { def, fn, logGroup };
   }
+}
+
+/** The cdk-nag findings a topology function carries by design, each with its reason. */
+function acknowledgeFunctionFindings(fn: LambdaFunction, def: FunctionDef, deployment: Deployment): void {
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-L1',
+      reason: `${deployment.topology.settings.lambdaRuntime} is the runtime of settings.lambdaRuntime: the bundles target it and the local cloud runs the same Node major; it moves with that setting, not per function`,
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'the AWS-maintained minimum for a function to write its logs; the function logs to its own log group',
+    },
+  );
+  if (inVpc(def)) {
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason: 'the AWS-maintained policy Lambda needs to attach the network interfaces of a function in the VPC',
+    });
+  }
+  intendWildcards(fn,
+    { resource: /^\*$/, actions: /^xray:(PutTraceSegments|PutTelemetryRecords)$/, reason: 'active tracing: X-Ray trace uploads take no resource' },
+    ...(def.uses.buckets ?? []).flatMap((b) => b.prefixes.map((prefix) => ({
+      resource: new RegExp(`/${escapeRegExp(prefix)}\\*$`),
+      actions: /^s3:/,
+      reason: `objects under ${prefix} in bucket ${b.name}: the prefix the topology declares for ${def.name} (${b.access})`,
+    }))),
+    ...((def.uses.tables ?? []).length > 0
+      ? [{ resource: /\/index\/\*$/, actions: /^dynamodb:/, reason: `the indexes of the tables the topology declares for ${def.name} (queries by index)` }]
+      : []),
+    ...(def.uses.stateMachines ?? []).map((sm) => ({
+      resource: new RegExp(`:execution:${escapeRegExp(stateMachineName(deployment, sm))}:\\*$`),
+      actions: new RegExp(`^(${STATE_MACHINE_ACTIONS.execution.join('|')})$`),
+      reason: `the executions of state machine ${sm}, which the topology declares for ${def.name}`,
+    })),
+  );
 }

@@ -1,17 +1,32 @@
-// S3: every topology bucket, private and encrypted, with its S3 -> SQS notifications and browser-upload CORS.
-import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+// S3: every topology bucket, private and encrypted, with its S3 -> SQS notifications and browser-upload CORS,
+// and one bucket of their server access logs.
+import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import type { Topology } from '../topology.ts';
-import { pascal, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
+import { logRetention, pascal, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
 import type { Queues } from './queues.ts';
+
+const ABORT_INCOMPLETE_UPLOADS = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) };
 
 export class Storage extends Construct {
   readonly buckets = new Map<string, Bucket>();
+  /** Server access logs of every topology bucket: the only record of who used a presigned URL. */
+  readonly accessLogs: Bucket;
 
   constructor(scope: Construct, id: string, props: { topology: Topology; queues: Queues }) {
     super(scope, id);
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // S3 delivers server access logs only into SSE-S3 buckets
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [ABORT_INCOMPLETE_UPLOADS, { id: 'expire-logs', expiration: Duration.days(logRetention(props.topology)) }],
+    });
+    Validations.of(this.accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'the bucket of access logs itself: logging its access would log the log deliveries' });
     for (const def of props.topology.buckets) {
       const bucket = new Bucket(this, pascal(def.name), {
         blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -20,8 +35,10 @@ export class Storage extends Construct {
         enforceSSL: true,
         versioned: false,
         removalPolicy: RemovalPolicy.RETAIN,
+        serverAccessLogsBucket: this.accessLogs,
+        serverAccessLogsPrefix: `${def.name}/`,
         lifecycleRules: [
-          { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+          ABORT_INCOMPLETE_UPLOADS,
           ...(def.expirations ?? []).map((e) => ({ id: `expire-${e.prefix.replace(/\W+/g, '-')}`, prefix: e.prefix, expiration: Duration.days(e.days) })),
         ],
         cors: def.browserUploads
@@ -42,6 +59,13 @@ export class Storage extends Construct {
         bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(props.queues.get(n.queue).queue), { prefix: n.prefix });
       }
       this.buckets.set(def.name, bucket);
+    }
+    // The stack-wide function CDK adds to put the notification configurations at deploy time.
+    for (const handler of Stack.of(this).node.children.filter((c) => c.node.id.startsWith('BucketNotificationsHandler'))) {
+      Validations.of(handler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "the logging policy of CDK's bucket-notifications handler, which only runs during a deployment",
+      });
     }
   }
 

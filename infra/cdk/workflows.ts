@@ -2,12 +2,13 @@
 // placeholders substituted by CloudFormation (definitionSubstitutions).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { functionArnPlaceholder, type StateMachineDef } from '../topology.ts';
 import type { TopologyFunction } from './functions.ts';
+import { intendWildcards } from './nag.ts';
 import { logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type Deployment } from './names.ts';
 
 /** Every `${name}` placeholder in an ASL document. */
@@ -73,6 +74,15 @@ export class Workflows extends Construct {
       });
       // The role may invoke exactly the functions its Task states name.
       for (const f of invoked) f.fn.grantInvoke(stateMachine);
+      Validations.of(stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason: 'logs ERROR events only, without execution data: inputs carry object keys and job payloads, failures are what an operator reads, and ALL would bill every state transition',
+      });
+      intendWildcards(stateMachine,
+        { resource: /:\*$/, actions: /^lambda:InvokeFunction$/, reason: 'versions and aliases of exactly the functions its Task states name (grantInvoke)' },
+        { resource: /^\*$/, actions: /^(logs:[A-Za-z]+Deliver(y|ies)|logs:(DescribeLogGroups|DescribeResourcePolicies|PutResourcePolicy)|xray:[A-Za-z]+)$/,
+          reason: 'CloudWatch Logs delivery and X-Ray tracing actions take no resource' },
+      );
       Tags.of(stateMachine).add(TOPOLOGY_TAG, topologyTagValue('state-machine', def.name), { includeResourceTypes: ['AWS::StepFunctions::StateMachine'] });
       this.byName.set(def.name, { def, stateMachine });
     }

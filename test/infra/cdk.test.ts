@@ -5,8 +5,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_5XX_ALARM, DATABASE_ALARM } from '../../infra/cdk/alarms.ts';
+import { POSTGRES_CAPACITY } from '../../infra/cdk/database.ts';
+import { FramewiseChecks, intendWildcards } from '../../infra/cdk/nag.ts';
 import { framewiseStage, type FramewiseStage } from '../../infra/cdk/stack.ts';
 import {
   logRetention,
@@ -87,13 +93,14 @@ function asOneTemplate(templates: Map<string, StageTemplate>): StageTemplate {
 
 const deployment: Deployment = { topology, stage: 'test' };
 let outdir: string;
+let app: App;
 let stage: FramewiseStage;
 let templates: Map<string, StageTemplate>;
 let json: StageTemplate;
 
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'framewise-cdk-test-'));
-  const app = new App({
+  app = new App({
     outdir,
     context: {
       ...cdkContext(),
@@ -202,6 +209,39 @@ describe('stacks', () => {
     const prod = framewiseStage(app, { stage: 'prod' });
     expect([prod.foundation, ...prod.contexts.values()].map((s) => s.stackName).every((n) => n.startsWith('framewise-prod-'))).toBe(true);
     expect(() => framewiseStage(new App(), { stage: 'Prod_1' })).toThrow(/stage/);
+  });
+});
+
+describe('cdk-nag', () => {
+  /** Every unacknowledged AwsSolutions finding (errors and warnings) under a construct, one line each. */
+  const findings = (scope: App | Stack): string[] =>
+    new FramewiseChecks().validateScope(scope).violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.severity} ${v.ruleName} ${r.constructPath}: ${v.description}`));
+
+  it('AwsSolutions checks find nothing unacknowledged in any stack of the stage', () => {
+    expect(findings(app)).toEqual([]);
+  });
+
+  it('every acknowledgement gives a written reason', () => {
+    const acknowledgements = app.node.findAll().flatMap((c) =>
+      c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.entries(m.data as Record<string, string>)));
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledgements) expect(reason.length, id).toBeGreaterThan(40);
+  });
+
+  it('an unacknowledged finding is reported, and a wildcard is acknowledged only where intended', () => {
+    const scratch = new Stack(new App(), 'Scratch');
+    const bucket = new Bucket(scratch, 'Unlogged', { enforceSSL: true });
+    expect(findings(scratch).some((f) => f.startsWith('error AwsSolutions-S1 Scratch/Unlogged/Resource'))).toBe(true);
+    Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'a scratch bucket' });
+    expect(findings(scratch).filter((f) => f.includes('AwsSolutions-S1'))).toEqual([]);
+
+    const role = new Role(scratch, 'Reader', { assumedBy: new AccountRootPrincipal() });
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('videos/*'), bucket.arnForObjects('frames/*')] }));
+    intendWildcards(role, { resource: /\/videos\/\*$/, actions: /^s3:GetObject$/, reason: 'reads videos' });
+    const wildcards = findings(scratch).filter((f) => f.includes('AwsSolutions-IAM5'));
+    expect(wildcards).toHaveLength(1);
+    expect(wildcards[0]).toMatch(/IAM5\[Resource::<Unlogged[0-9A-F]+\.Arn>\/frames\/\*\]/);
   });
 });
 
@@ -731,30 +771,64 @@ describe('alarms', () => {
     expect(topics).toHaveLength(1);
     return topics[0]![0];
   };
+  const hasDimension = (dimensions: unknown, dimension: string, id: string) =>
+    asArray<any>(dimensions).some((d) => d.Name === dimension && references(d.Value).has(id));
   const alarmOn = (metric: string, dimension: string, id: string) =>
-    alarms().filter((a) => a.MetricName === metric && asArray<any>(a.Dimensions).some((d) => d.Name === dimension && references(d.Value).has(id)));
-  const expectAlarm = (found: any[], what: string) => {
+    alarms().filter((a) => a.MetricName === metric && hasDimension(a.Dimensions, dimension, id));
+  /** Alarms computed by metric math over the metrics `names` of resource `id`. */
+  const mathAlarmOver = (names: string[], dimension: string, id: string) =>
+    alarms().filter((a) => {
+      const stats = asArray<any>(a.Metrics).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric);
+      return stats.length === names.length && names.every((n) => stats.some((m) => m.MetricName === n && hasDimension(m.Dimensions, dimension, id)));
+    });
+  const expectAlarm = (found: any[], what: string, threshold = 1, periods = 1) => {
     expect(found, what).toHaveLength(1);
-    expect(found[0].Threshold, what).toBe(1);
+    expect(found[0].Threshold, what).toBe(threshold);
+    expect(found[0].EvaluationPeriods, what).toBe(periods);
     expect(found[0].ComparisonOperator, what).toBe('GreaterThanOrEqualToThreshold');
     expect(found[0].AlarmActions, what).toEqual([ref(topicId())]);
+    return found[0];
   };
 
-  it('the alarm topic is encrypted', () => {
+  it('the alarm topic is encrypted; it has an email subscription exactly when -c alarmEmail= is given', () => {
     const topic = json.Resources[topicId()]!.Properties;
     expect(topic.KmsMasterKeyId).toBeDefined();
+    expect(ofType('AWS::SNS::Subscription')).toEqual([]);
+    const withEmail = new App({ context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
+    const foundation = framewiseStage(withEmail, { stage: 'mail', alarmEmail: 'ops@example.com' }).foundation;
+    const subscriptions = Object.values(Template.fromStack(foundation).findResources('AWS::SNS::Subscription'));
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0]!.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('every dead-letter queue', () => {
+  it('every alarm says what it means, notifies the topic and stays quiet without data', () => {
+    expect(alarms().length).toBeGreaterThan(0);
+    for (const a of alarms()) {
+      expect(a.AlarmDescription.length, JSON.stringify(a.AlarmDescription)).toBeGreaterThan(60);
+      expect(a.TreatMissingData, a.AlarmDescription).toBe('notBreaching');
+      expect(a.AlarmActions, a.AlarmDescription).toEqual([ref(topicId())]);
+    }
+  });
+
+  it('every dead-letter queue: the topology DLQs and each context\'s async-failures queue', () => {
     const dlqs = ofType('AWS::SQS::Queue').filter(([id]) =>
       ofType('AWS::SQS::Queue').some(([, q]) => references(q.Properties.RedrivePolicy).has(id)) || tagValue(json.Resources[id]!)?.startsWith('dlq:'));
     expect(dlqs).toHaveLength(topology.queues.length);
     for (const [id] of dlqs) expectAlarm(alarmOn('ApproximateNumberOfMessagesVisible', 'QueueName', id), id);
-    // and every queue used as an EventBridge or Lambda async dead letter
-    for (const [, rule] of ofType('AWS::Events::Rule')) {
-      for (const t of asArray<any>(rule.Properties.Targets)) {
-        for (const id of references(t.DeadLetterConfig?.Arn)) expectAlarm(alarmOn('ApproximateNumberOfMessagesVisible', 'QueueName', id), id);
-      }
+    const asyncFailures = new Set([
+      ...ofType('AWS::Events::Rule').flatMap(([, rule]) => asArray<any>(rule.Properties.Targets).flatMap((t) => [...references(t.DeadLetterConfig?.Arn)])),
+      ...ofType('AWS::Lambda::EventInvokeConfig').flatMap(([, c]) => [...references(c.Properties.DestinationConfig?.OnFailure?.Destination)]),
+    ]);
+    expect(asyncFailures.size).toBe(stage.contexts.size);
+    for (const id of asyncFailures) expectAlarm(alarmOn('ApproximateNumberOfMessagesVisible', 'QueueName', id), id);
+  });
+
+  it('every topology queue: the age of its oldest message beyond what its retries explain', () => {
+    for (const def of topology.queues) {
+      const found = alarmOn('ApproximateAgeOfOldestMessage', 'QueueName', logicalId('AWS::SQS::Queue', 'queue', def.name));
+      const a = expectAlarm(found, def.name, def.visibilityTimeoutSeconds * def.maxReceiveCount);
+      expect(a.Statistic).toBe('Maximum');
+      expect(a.Period).toBe(300);
     }
   });
 
@@ -766,17 +840,118 @@ describe('alarms', () => {
     }
   });
 
-  it('every function: errors over 5 minutes', () => {
+  it('throttles of every function without reserved concurrency; no alarm on function errors', () => {
+    const reserved = topology.functions.filter((f) => f.reservedConcurrency !== undefined);
+    expect(reserved.length).toBeGreaterThan(0);
     for (const def of topology.functions) {
-      const found = alarmOn('Errors', 'FunctionName', fnId(def.name));
-      expectAlarm(found, def.name);
-      expect(found[0].Period).toBe(300);
+      const found = alarmOn('Throttles', 'FunctionName', fnId(def.name));
+      if (def.reservedConcurrency === undefined) expectAlarm(found, def.name);
+      else expect(found, `${def.name} throttles by design`).toEqual([]);
+    }
+    const onErrors = alarms().filter((a) => a.MetricName === 'Errors' || asArray<any>(a.Metrics).some((m) => m.MetricStat?.Metric.MetricName === 'Errors'));
+    expect(onErrors).toEqual([]);
+  });
+
+  it('the API: the 5xx rate over 5 minutes, by metric math over 5xx and Count, with a minimum request count', () => {
+    const apiId = ofType('AWS::ApiGatewayV2::Api')[0]![0];
+    expect(alarmOn('5xx', 'ApiId', apiId), 'no alarm on a single 5xx').toEqual([]);
+    const a = expectAlarm(mathAlarmOver(['5xx', 'Count'], 'ApiId', apiId), 'api 5xx rate', API_5XX_ALARM.percent);
+    const ids = Object.fromEntries(asArray<any>(a.Metrics).filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, m.Id]));
+    const expression = asArray<any>(a.Metrics).find((m) => m.Expression).Expression;
+    expect(expression).toBe(`IF(${ids.Count} >= ${API_5XX_ALARM.minRequests}, 100 * ${ids['5xx']} / ${ids.Count}, 0)`);
+    for (const m of asArray<any>(a.Metrics).filter((x) => x.MetricStat)) expect(m.MetricStat).toMatchObject({ Period: 300, Stat: 'Sum' });
+  });
+
+  it('the database: Aurora capacity near its maximum and CPU, sustained; RDS Proxy connections near what it may open', () => {
+    const [clusterId] = ofType('AWS::RDS::DBCluster')[0]!;
+    const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
+    expectAlarm(alarmOn('ServerlessDatabaseCapacity', 'DBClusterIdentifier', clusterId), 'ACU',
+      POSTGRES_CAPACITY.max * DATABASE_ALARM.capacityShare, DATABASE_ALARM.periods);
+    expect(POSTGRES_CAPACITY.max * DATABASE_ALARM.capacityShare).toBeLessThan(POSTGRES_CAPACITY.max);
+    expectAlarm(alarmOn('CPUUtilization', 'DBClusterIdentifier', clusterId), 'CPU', DATABASE_ALARM.cpuPercent, DATABASE_ALARM.periods);
+    const proxy = expectAlarm(mathAlarmOver(['DatabaseConnections', 'MaxDatabaseConnectionsAllowed'], 'ProxyName', proxyId), 'proxy',
+      DATABASE_ALARM.proxyConnectionsPercent, DATABASE_ALARM.periods);
+    expect(asArray<any>(proxy.Metrics).find((m) => m.Expression).Expression).toMatch(/^100 \* \w+ \/ \w+$/);
+    const [documentDbId] = ofType('AWS::DocDB::DBCluster')[0]!;
+    const documentDb = expectAlarm(alarmOn('CPUUtilization', 'DBClusterIdentifier', documentDbId), 'DocumentDB CPU', DATABASE_ALARM.cpuPercent, DATABASE_ALARM.periods);
+    expect(documentDb.Namespace).toBe('AWS/DocDB');
+  });
+});
+
+describe('dashboard', () => {
+  type DashboardMetric = { namespace: string; name: string; dimensions: Record<string, string> } | { expression: string };
+  /** The dashboard's widgets, each reference in the body written as `<<logicalId>>`. */
+  const dashboard = () => {
+    const found = ofType('AWS::CloudWatch::Dashboard');
+    expect(found).toHaveLength(1);
+    const [, d] = found[0]!;
+    const body = d.Properties.DashboardBody['Fn::Join'][1]
+      .map((part: any) => (typeof part === 'string' ? part : `<<${[...references(part)][0]}>>`)).join('');
+    return { name: d.Properties.DashboardName as string, widgets: JSON.parse(body).widgets as any[] };
+  };
+  const metricsOf = (widget: any): DashboardMetric[] =>
+    asArray<any>(widget.properties.metrics).map((m: any[]) => {
+      if (typeof m[0] === 'object') return { expression: m[0].expression };
+      const plain = m.filter((x) => typeof x === 'string');
+      const dimensions: Record<string, string> = {};
+      for (let i = 2; i + 1 < plain.length; i += 2) dimensions[plain[i]!] = plain[i + 1]!;
+      return { namespace: plain[0]!, name: plain[1]!, dimensions };
+    });
+  /** The resource type each dimension must name, and the metrics each namespace publishes that the dashboard may show. */
+  const DIMENSION_TYPES: Record<string, Record<string, string>> = {
+    'AWS/ApiGateway': { ApiId: 'AWS::ApiGatewayV2::Api' },
+    'AWS/SQS': { QueueName: 'AWS::SQS::Queue' },
+    'AWS/RDS': { DBClusterIdentifier: 'AWS::RDS::DBCluster', ProxyName: 'AWS::RDS::DBProxy' },
+    'AWS/DocDB': { DBClusterIdentifier: 'AWS::DocDB::DBCluster' },
+  };
+  const KNOWN: Record<string, string[]> = {
+    'AWS/ApiGateway': ['Count', '4xx', '5xx', 'Latency', 'IntegrationLatency'],
+    'AWS/SQS': ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage'],
+    'AWS/RDS': ['ServerlessDatabaseCapacity', 'CPUUtilization', 'ClientConnections', 'DatabaseConnections', 'MaxDatabaseConnectionsAllowed'],
+    'AWS/States': ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'],
+    'AWS/Lambda': ['Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'],
+    'AWS/DocDB': ['CPUUtilization', 'DatabaseConnections'],
+  };
+
+  it('one dashboard per stage, named framewise-<stage>, in the foundation stack', () => {
+    expect(dashboard().name).toBe(`framewise-${deployment.stage}`);
+    expect(ofType('AWS::CloudWatch::Dashboard')[0]![0].startsWith(`${physicalName(deployment, 'foundation')}/`)).toBe(true);
+  });
+
+  it('every graphed metric is one its namespace publishes, on a resource of the stage', () => {
+    const metrics = dashboard().widgets.filter((w) => w.type === 'metric').flatMap(metricsOf);
+    expect(metrics.length).toBeGreaterThan(20);
+    for (const m of metrics) {
+      if ('expression' in m) {
+        const [, namespace, name] = /\{(AWS\/\w+),\w+\} MetricName="(\w+)" framewise-test\b/.exec(m.expression) ?? [];
+        expect(KNOWN[namespace!], m.expression).toContain(name);
+        continue;
+      }
+      expect(KNOWN[m.namespace], m.namespace).toContain(m.name);
+      expect(Object.keys(m.dimensions), m.name).toHaveLength(1);
+      for (const [dimension, value] of Object.entries(m.dimensions)) {
+        const id = /^<<(.+)>>$/.exec(value)?.[1];
+        expect(json.Resources[id!]?.Type, `${m.namespace} ${m.name} ${dimension}=${value}`).toBe(DIMENSION_TYPES[m.namespace]?.[dimension]);
+      }
     }
   });
 
-  it('the API: 5xx', () => {
-    const apiId = ofType('AWS::ApiGatewayV2::Api')[0]![0];
-    expectAlarm(alarmOn('5xx', 'ApiId', apiId), 'api 5xx');
+  it('graphs the API, every queue and DLQ, the state machines, the functions, Aurora and the proxy', () => {
+    const metrics = dashboard().widgets.filter((w) => w.type === 'metric').flatMap(metricsOf);
+    const on = (name: string, id?: string) => metrics.some((m) => 'name' in m && m.name === name && (id === undefined || Object.values(m.dimensions).includes(`<<${id}>>`)));
+    const searched = (namespace: string, name: string) => metrics.some((m) => 'expression' in m && m.expression.includes(`{${namespace},`) && m.expression.includes(`MetricName="${name}"`));
+    for (const name of ['Count', '4xx', '5xx', 'Latency']) expect(on(name), name).toBe(true);
+    for (const def of topology.queues) {
+      const queue = logicalId('AWS::SQS::Queue', 'queue', def.name);
+      expect(on('ApproximateNumberOfMessagesVisible', queue), def.name).toBe(true);
+      expect(on('ApproximateAgeOfOldestMessage', queue), def.name).toBe(true);
+      expect(on('ApproximateNumberOfMessagesVisible', logicalId('AWS::SQS::Queue', 'dlq', def.name)), dlqName(def.name)).toBe(true);
+    }
+    expect(searched('AWS/SQS', 'ApproximateNumberOfMessagesVisible'), 'async-failures queues').toBe(true);
+    for (const name of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed']) expect(searched('AWS/States', name), name).toBe(true);
+    for (const name of ['Errors', 'Throttles', 'Duration']) expect(searched('AWS/Lambda', name), name).toBe(true);
+    for (const name of ['ServerlessDatabaseCapacity', 'CPUUtilization', 'DatabaseConnections']) expect(on(name), name).toBe(true);
+    expect(on('CPUUtilization', ofType('AWS::DocDB::DBCluster')[0]![0]), 'DocumentDB CPU').toBe(true);
   });
 });
 
@@ -871,7 +1046,7 @@ describe('another topology', () => {
   }, 120_000);
 
   it('materializes the added bucket, table, queue + DLQ, function and trigger', () => {
-    expect(vOfType('AWS::S3::Bucket')).toHaveLength(variant.buckets.length);
+    expect(vOfType('AWS::S3::Bucket').filter(([, b]) => tagValue(b)?.startsWith('bucket:'))).toHaveLength(variant.buckets.length);
     expect(vOfType('AWS::DynamoDB::Table')).toHaveLength(variant.tables.length);
     expect(vOfType('AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy?.maxReceiveCount === 3)).toHaveLength(variant.queues.length);
     expect(vOfType('AWS::Lambda::Function').filter(([, f]) => tagValue(f)?.startsWith('function:'))).toHaveLength(variant.functions.length);
