@@ -9,9 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { matchFrames } from '../functions/analytics/frame-match.ts';
-import { EventWeights, computeFrameSeries, type EventWindow } from '../functions/analytics/metrics.ts';
-import { RESOLUTIONS, rollup } from '../functions/analytics/rollup.ts';
+import type { EventWindow } from '../functions/analytics/metrics.ts';
+import { computeVideoResults } from '../functions/analytics/results.ts';
 import { parseLabelMapping } from '../functions/ingest/label-mapping.ts';
 import { parseLocalizations } from '../functions/ingest/localizations.ts';
 import { seededRandom } from '../test/support/random.ts';
@@ -53,7 +52,7 @@ const detGroups = [
   new Set(['nike', 'adidas', 'puma']),
   new Set(['coca cola', 'pepsi', 'red bull', 'heineken']),
   new Set(LABELS.map((l) => l.toLowerCase())),
-];
+].map((labels, i) => ({ detGroupId: `dg-${i}`, labels }));
 const events: EventWindow[] = [
   { time: 12, weight: 2, windowSeconds: 10 },
   { time: 47.5, weight: 3, windowSeconds: 15 },
@@ -61,21 +60,16 @@ const events: EventWindow[] = [
   { time: 88, weight: 2, windowSeconds: 5 },
   { time: 110, weight: 1.2, windowSeconds: 20 },
 ];
-const extracted = Array.from({ length: SECONDS * EXTRACT_FPS }, (_, i) => ({ frame: i + 1, time: i / EXTRACT_FPS }));
+const EXTRACTED_FRAMES = SECONDS * EXTRACT_FPS;
 
-/** Runs the pipeline; returns the number of buckets and the time (ms) spent validating the file. */
+/** Runs the pipeline's own computation (what ingest-metrics runs per video); returns its buckets and the ms spent validating the file. */
 function pipeline(json: unknown): { buckets: number; parseMs: number } {
   const started = performance.now();
   const labelMap = parseLabelMapping(labelMapText);
   const localizations = parseLocalizations(json, labelMap);
   const parseMs = performance.now() - started;
-  const matches = matchFrames(extracted.map((e) => e.time), localizations.frames.map((f) => f.time), EXTRACT_FPS);
-  const weights = new EventWeights(events);
-  let buckets = 0;
-  for (const detGroupLabels of detGroups) {
-    const series = computeFrameSeries({ localizations, extracted, matches, detGroupLabels, threshold: 0.5, events: weights });
-    for (const r of RESOLUTIONS) buckets += rollup(series, EXTRACT_FPS, r).length;
-  }
+  const results = computeVideoResults({ localizations, frameCount: EXTRACTED_FRAMES, fps: EXTRACT_FPS, threshold: 0.5, events }, detGroups);
+  const buckets = results.reduce((n, r) => n + [...r.rollups.values()].reduce((m, b) => m + b.length, 0), 0);
   return { buckets, parseMs };
 }
 
@@ -94,7 +88,7 @@ try {
   const detections = parsed.frames.reduce((n, f) => n + f.detections.length, 0);
   console.log(
     `localizations: ${parsed.frames.length} frames, ${detections} detections (${(detections / parsed.frames.length).toFixed(1)}/frame), ` +
-      `${(text.length / 1e6).toFixed(2)} MB; extraction ${extracted.length} frames at ${EXTRACT_FPS} fps; ${detGroups.length} det_groups; ${ROUNDS} rounds`,
+      `${(text.length / 1e6).toFixed(2)} MB; extraction ${EXTRACTED_FRAMES} frames at ${EXTRACT_FPS} fps; ${detGroups.length} det_groups; ${ROUNDS} rounds`,
   );
   const expectedBuckets = pipeline(JSON.parse(text)).buckets; // warm-up
   JSON.parse(text);
