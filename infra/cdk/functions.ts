@@ -11,15 +11,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  bucketEnv,
-  queueEnv,
-  stateMachineEnv,
-  tableEnv,
-  type Access,
-  type FunctionDef,
-  type Topology,
-} from '../topology.ts';
+import { functionEnvironment } from '../environment.ts';
+import { STATE_MACHINE_ACTIONS } from '../grants.ts';
+import { type Access, type FunctionDef, type Topology } from '../topology.ts';
 import { POSTGRES_PORT, type Database } from './database.ts';
 import { LAYER_ENVIRONMENT, type LayerName } from './ffmpeg-layer.ts';
 import { lambdaRuntime, logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
@@ -44,20 +38,6 @@ export const BUNDLING: BundlingOptions = {
   // only optional native/peer modules of pg and mongodb that the functions never load.
   externalModules: ['pg-native', 'kerberos', '@mongodb-js/zstd', 'snappy', 'mongodb-client-encryption', 'gcp-metadata', 'socks', '@aws-sdk/credential-providers'],
 };
-
-/** Actions a function gets on the state machines it declares (on the machine, and on its executions). */
-export const STATE_MACHINE_ACTIONS = {
-  stateMachine: ['states:StartExecution', 'states:ListExecutions'],
-  execution: ['states:DescribeExecution', 'states:StopExecution'],
-} as const;
-
-/** Upload settings of the topology, as functions/lib/config.ts reads them (the local cloud sets the same). */
-export const uploadSettingsEnvironment = (t: Topology): Record<string, string> => ({
-  PRESIGNED_URL_SECONDS: String(t.settings.presignedUrlSeconds),
-  MULTIPART_THRESHOLD_BYTES: String(t.settings.multipartThresholdBytes),
-  MULTIPART_PART_BYTES: String(t.settings.multipartPartBytes),
-  MAX_UPLOAD_BYTES: String(t.settings.maxUploadBytes),
-});
 
 export interface TopologyFunction {
   readonly def: FunctionDef;
@@ -95,37 +75,33 @@ export class Functions extends Construct {
     const id = pascal(def.name);
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: logRetention(topology) });
 
-    const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: topology.app,
-      NODE_OPTIONS: '--enable-source-maps',
-    };
     const layers = def.layers.map((name) => {
       const layer = props.layers.get(name);
       if (!layer) throw new Error(`function ${def.name} uses layer ${name}, which was not built`);
-      Object.assign(environment, LAYER_ENVIRONMENT[name]);
       return layer;
     });
-    for (const b of def.uses.buckets ?? []) environment[bucketEnv(b.name)] = props.storage.get(b.name).bucketName;
-    if ((def.uses.buckets ?? []).length > 0) Object.assign(environment, uploadSettingsEnvironment(topology));
-    for (const t of def.uses.tables ?? []) environment[tableEnv(t.name)] = props.tables.get(t.name).tableName;
-    for (const q of def.uses.queues ?? []) environment[queueEnv(q)] = props.queues.get(q).queue.queueUrl;
-    const stateMachineArns = (def.uses.stateMachines ?? []).map((sm) => {
-      const name = stateMachineName(topology, sm);
-      if (!topology.stateMachines.some((s) => s.name === sm)) throw new Error(`function ${def.name} uses unknown state machine ${sm}`);
-      const arn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      environment[stateMachineEnv(sm)] = arn;
-      return { arn, executions };
-    });
-    if (def.uses.postgres) {
-      environment.DATABASE_SECRET_ARN = database.postgresSecret.secretArn;
-      environment.DATABASE_HOST = database.proxy.endpoint;
-      environment.DATABASE_NAME = database.databaseName;
-    }
-    if (def.uses.mongodb) {
-      environment.MONGODB_SECRET_ARN = database.mongoSecret.secretArn;
-      environment.MONGODB_DATABASE = topology.settings.mongoDatabase;
-    }
+    const stateMachineArn = (sm: string) =>
+      stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName(topology, sm), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const environment = functionEnvironment(
+      def,
+      topology,
+      {
+        bucketName: (b) => props.storage.get(b).bucketName,
+        tableName: (t) => props.tables.get(t).tableName,
+        queueUrl: (q) => props.queues.get(q).queue.queueUrl,
+        stateMachineArn,
+      },
+      {
+        all: { NODE_OPTIONS: '--enable-source-maps' },
+        postgres: { DATABASE_SECRET_ARN: database.postgresSecret.secretArn, DATABASE_HOST: database.proxy.endpoint, DATABASE_NAME: database.databaseName },
+        mongodb: { MONGODB_SECRET_ARN: database.mongoSecret.secretArn },
+        layers: LAYER_ENVIRONMENT,
+      },
+    );
+    const stateMachineArns = (def.uses.stateMachines ?? []).map((sm) => ({
+      arn: stateMachineArn(sm),
+      executions: stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(topology, sm)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    }));
 
     const common = {
       description: def.purpose,
