@@ -32,7 +32,11 @@ export function accessKeyIdOf(headers: Readonly<Record<string, string | string[]
 export class AccessPolicy {
   private readonly byKey = new Map<string, { fn: string; statements: Statement[] }>();
 
-  constructor(topology: Topology) {
+  /** `log` hears of every refusal (AWS has CloudTrail for that): a function failing locally says why. */
+  constructor(
+    topology: Topology,
+    private readonly log: (line: object) => void = () => undefined,
+  ) {
     for (const def of topology.functions) this.byKey.set(functionAccessKeyId(def.name), { fn: def.name, statements: grantsOf(def, localArns) });
   }
 
@@ -47,6 +51,7 @@ export class AccessPolicy {
     if (!principal) return undefined;
     const denied = requests.find((r) => !allows(principal.statements, r));
     if (!denied) return undefined;
+    this.log({ level: 'WARN', message: 'access denied: the function does not declare this use', fn: principal.fn, action: denied.action, resource: denied.resource });
     return (
       `User: arn:aws:sts::${ACCOUNT}:assumed-role/${principal.fn}/${principal.fn} is not authorized to perform: ${denied.action} ` +
       `on resource: ${denied.resource} because no identity-based policy allows the ${denied.action} action`

@@ -192,7 +192,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
 
   try {
     const topology: Topology = { ...defaultTopology, ...options.topology, settings: { ...(options.topology ?? defaultTopology).settings, ...options.settings } };
-    const policy = new AccessPolicy(topology);
+    const policy = new AccessPolicy(topology, log);
     // Known once the services are up; no instance starts before the first invocation.
     const up: { endpoints?: Endpoints } = {};
     const functions = new LocalFunctions({

@@ -257,7 +257,6 @@ export class LocalFunctions {
     clearTimeout(timer);
     for (const instance of this.instances) instance.end(new Error('the local cloud stopped'));
     await Promise.all([...this.instances].map((i) => i.exited));
-    this.instances.clear();
     this.idle.clear();
   }
 
