@@ -11,6 +11,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTION_BUNDLE } from '../bundling.ts';
 import { functionEnvironment } from '../environment.ts';
 import { STATE_MACHINE_ACTIONS } from '../grants.ts';
 import { type Access, type FunctionDef, type Topology } from '../topology.ts';
@@ -21,22 +22,17 @@ import type { Queues } from './queues.ts';
 import type { Storage } from './storage.ts';
 import type { Tables } from './tables.ts';
 
-/**
- * esbuild options for every function: local esbuild (no Docker), ESM output for Node 22, minified with
- * source maps. The banner gives ESM bundles a `require` for the CommonJS dependencies that call it.
- */
+/** esbuild options for every function (infra/bundling.ts): local esbuild (no Docker), minified with source maps. */
 export const BUNDLING: BundlingOptions = {
   forceDockerBundling: false,
   format: OutputFormat.ESM,
-  target: 'node22',
+  target: FUNCTION_BUNDLE.target,
   minify: true,
   sourceMap: true,
   sourcesContent: false,
-  mainFields: ['module', 'main'],
-  banner: "import { createRequire as __fwCreateRequire } from 'node:module'; const require = __fwCreateRequire(import.meta.url);",
-  // The AWS SDK v3 is bundled (pinned by package-lock) rather than taken from the runtime. Listed here are
-  // only optional native/peer modules of pg and mongodb that the functions never load.
-  externalModules: ['pg-native', 'kerberos', '@mongodb-js/zstd', 'snappy', 'mongodb-client-encryption', 'gcp-metadata', 'socks', '@aws-sdk/credential-providers'],
+  mainFields: [...FUNCTION_BUNDLE.mainFields],
+  banner: FUNCTION_BUNDLE.banner,
+  externalModules: [...FUNCTION_BUNDLE.external],
 };
 
 export interface TopologyFunction {

@@ -1,12 +1,11 @@
-// One instance of one function, in a worker thread of its own (see functions.ts): its handler module loaded once
-// (a warm instance keeps its module state), one invocation at a time, with a Lambda context.
+// One instance of one function, in a worker thread of its own (see functions.ts): the runtime bundled in front of
+// the function's handler (function-bundles.ts), which its worker loads once (a warm instance keeps its module
+// state), running one invocation at a time with a Lambda context.
 import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 
 export interface InstanceData {
   readonly fn: string;
-  readonly entry: string;
   readonly invokedFunctionArn: string;
   readonly memoryMb: number;
 }
@@ -52,16 +51,11 @@ export function revive(carried: CarriedError): Error {
   return err;
 }
 
-if (parentPort) {
+/** Serves the invocations the main thread posts to this worker with `handler` (exported by `entry`). */
+export function serve(handler: Handler | undefined, entry: string): void {
   const port = parentPort;
+  if (!port) throw new Error('a function instance runs in a worker thread');
   const data = workerData as InstanceData;
-  let handler: Promise<Handler> | undefined;
-  const load = (): Promise<Handler> =>
-    (handler ??= import(pathToFileURL(data.entry).href).then((m: { handler?: Handler }) => {
-      if (typeof m.handler !== 'function') throw new Error(`${data.entry} does not export a handler`);
-      return m.handler;
-    }));
-
   port.on('message', (invocation: Invocation) => {
     if (invocation.faultPoint) process.env.FRAMEWISE_FAULT_POINT = invocation.faultPoint;
     else delete process.env.FRAMEWISE_FAULT_POINT;
@@ -79,8 +73,11 @@ if (parentPort) {
       fail: () => undefined,
       succeed: () => undefined,
     };
-    load()
-      .then((h) => h(invocation.event, context))
+    Promise.resolve()
+      .then(() => {
+        if (typeof handler !== 'function') throw new Error(`${entry} does not export a handler`);
+        return handler(invocation.event, context);
+      })
       .then(
         (result): Outcome => ({ ok: true, result }),
         (err: unknown): Outcome => ({ ok: false, error: carry(err) }),

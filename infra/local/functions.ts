@@ -6,10 +6,9 @@
 // The instances still share this machine's cores, so work that must not slow other work down can be deferred while
 // that other work runs (see deferWhile).
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
+import { FunctionBundles } from './function-bundles.ts';
 import { revive, type InstanceData, type Invocation, type Outcome } from './function-instance.ts';
 
 export interface InvocationLog {
@@ -75,10 +74,6 @@ class Deferral {
   }
 }
 
-/** Loads TypeScript in the workers as in the main thread (tsx; the worker does not inherit the main thread's loader). */
-const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
-const INSTANCE_SCRIPT = join(import.meta.dirname, 'function-instance.ts');
-
 /** One instance of a function: a worker that runs one invocation at a time. */
 class Instance {
   private readonly worker: Worker;
@@ -88,13 +83,9 @@ class Instance {
   /** Resolves when the worker has exited. */
   readonly exited: Promise<void>;
 
-  constructor(data: InstanceData, env: Record<string, string>) {
+  constructor(bundle: string, data: InstanceData, env: Record<string, string>) {
     this.fn = data.fn;
-    this.worker = new Worker(INSTANCE_SCRIPT, {
-      workerData: data,
-      env,
-      execArgv: ['--import', TSX_LOADER, '--disable-warning=ExperimentalWarning', '--enable-source-maps'],
-    });
+    this.worker = new Worker(bundle, { workerData: data, env, execArgv: ['--enable-source-maps'] });
     // An instance that dies (an uncaught error, an exit) fails the invocation it was running, as Lambda's would.
     this.worker.on('message', (outcome: Outcome) => this.settle((c) => c.resolve(outcome)));
     this.worker.on('error', (err) => this.end(err));
@@ -151,10 +142,12 @@ export class LocalFunctions {
   private readonly interceptors: ((name: string, event: unknown) => Promise<void> | void)[] = [];
   private readonly topology: Topology;
   private readonly log: (line: InvocationLog) => void;
+  private readonly bundles: FunctionBundles;
 
   constructor(private readonly o: LocalFunctionsOptions) {
     this.topology = o.topology ?? defaultTopology;
     this.log = o.log ?? (() => undefined);
+    this.bundles = new FunctionBundles(o.root);
   }
 
   private find(name: string): FunctionDef {
@@ -164,11 +157,13 @@ export class LocalFunctions {
   }
 
   /** An idle instance of `fn` (warm), or a new one. The gate keeps their number within reserved concurrency. */
-  private instance(fn: FunctionDef): Instance {
+  private async instance(fn: FunctionDef): Promise<Instance> {
     const warm = this.idle.get(fn.name)?.pop();
     if (warm) return warm;
+    const bundle = await this.bundles.bundle(fn.entry);
     const instance = new Instance(
-      { fn: fn.name, entry: join(this.o.root, fn.entry), invokedFunctionArn: `arn:aws:lambda:${this.o.region}:000000000000:function:${fn.name}`, memoryMb: fn.memoryMb },
+      bundle,
+      { fn: fn.name, invokedFunctionArn: `arn:aws:lambda:${this.o.region}:000000000000:function:${fn.name}`, memoryMb: fn.memoryMb },
       this.o.environment(fn),
     );
     this.instances.add(instance);
@@ -261,7 +256,7 @@ export class LocalFunctions {
   }
 
   private async runOnce(fn: FunctionDef, event: unknown): Promise<unknown> {
-    const instance = this.instance(fn);
+    const instance = await this.instance(fn);
     const requestId = randomUUID();
     const started = Date.now();
     const deadline = started + fn.timeoutSeconds * 1000;
