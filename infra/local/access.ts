@@ -51,7 +51,7 @@ export class AccessPolicy {
     if (!principal) return undefined;
     const denied = requests.find((r) => !allows(principal.statements, r));
     if (!denied) return undefined;
-    this.log({ level: 'WARN', message: 'access denied: the function does not declare this use', fn: principal.fn, action: denied.action, resource: denied.resource });
+    this.log({ level: 'ERROR', message: 'access denied: the function does not declare this use', fn: principal.fn, action: denied.action, resource: denied.resource });
     return (
       `User: arn:aws:sts::${ACCOUNT}:assumed-role/${principal.fn}/${principal.fn} is not authorized to perform: ${denied.action} ` +
       `on resource: ${denied.resource} because no identity-based policy allows the ${denied.action} action`
