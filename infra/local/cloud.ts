@@ -56,7 +56,6 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
-
 function binaryPath(pkg: string): string {
   const path = (createRequire(import.meta.url)(pkg) as { path: string }).path;
   // The ffprobe package ships its binary as 0744: make it executable for every user, as the Lambda layer does.
@@ -106,8 +105,8 @@ export function localFunctionEnvironment(def: FunctionDef, endpoints: Endpoints,
 }
 
 /**
- * The environment of what runs beside the functions with full access (the local cloud itself, tests that call
- * function modules directly, `npm run invoke`'s helpers): every resource, with the local cloud's own credentials.
+ * The environment of what runs beside the functions with full access (the local cloud's own process, tests that call
+ * function modules directly): every resource, with the local cloud's own credentials.
  */
 export function localAdminEnvironment(endpoints: Endpoints, settings: Topology['settings'] = defaultTopology.settings): Record<string, string> {
   const t = defaultTopology;
@@ -173,7 +172,7 @@ export interface StartOptions {
   queueVisibilityTimeoutSeconds?: number;
   /** Settings that differ from the topology's (tests use small multipart parts). */
   settings?: Partial<Topology['settings']>;
-  /** The topology's functions as declared here instead (a test takes one `uses` entry away and sees the call refused). */
+  /** The topology to run instead of the project's (a test takes one function's `uses` entry away and sees its call refused). */
   topology?: Topology;
   /** Variables added to every function's environment (tests tune the cache with them). */
   environment?: Record<string, string>;

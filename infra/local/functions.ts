@@ -1,7 +1,7 @@
 // Runs the topology's functions as Lambda would: each invocation in an instance of its function (a worker thread
 // with its own module state, logger and environment: exactly the function's, see infra/environment.ts), one
 // invocation per instance at a time; an idle instance is reused (warm), a new one started when all are busy, up to
-// the function's reserved concurrency. A fresh context per invocation, the function's timeout enforced (a timed-out
+// the function's reserved concurrency (or LOCAL_MAX_INSTANCES). A fresh context per invocation, the function's timeout enforced (a timed-out
 // instance is ended, as Lambda ends it).
 // The instances still share this machine's cores, so work that must not slow other work down can be deferred while
 // that other work runs (see deferWhile).
@@ -74,9 +74,19 @@ class Deferral {
   }
 }
 
+/**
+ * Instances of a function without reserved concurrency, at most (Lambda would start more): each is a thread with its
+ * own copy of the function's modules, and one machine is not a region.
+ */
+const LOCAL_MAX_INSTANCES = 10;
+/** An instance idle this long is ended, as Lambda reclaims idle instances (its next invocation starts cold). */
+const IDLE_MS = 120_000;
+
 /** One instance of a function: a worker that runs one invocation at a time. */
 class Instance {
   private readonly worker: Worker;
+  /** Set while the instance is idle: ends it after IDLE_MS. */
+  idleTimer: NodeJS.Timeout | undefined;
   private current: { resolve: (o: Outcome) => void; reject: (e: Error) => void } | undefined;
   ended = false;
   readonly fn: string;
@@ -159,7 +169,10 @@ export class LocalFunctions {
   /** An idle instance of `fn` (warm), or a new one. The gate keeps their number within reserved concurrency. */
   private async instance(fn: FunctionDef): Promise<Instance> {
     const warm = this.idle.get(fn.name)?.pop();
-    if (warm) return warm;
+    if (warm) {
+      clearTimeout(warm.idleTimer);
+      return warm;
+    }
     const bundle = await this.bundles.bundle(fn.entry);
     const instance = new Instance(
       bundle,
@@ -179,21 +192,24 @@ export class LocalFunctions {
     let idle = this.idle.get(fn.name);
     if (!idle) this.idle.set(fn.name, (idle = []));
     idle.push(instance);
+    instance.idleTimer = setTimeout(() => {
+      idle.splice(idle.indexOf(instance), 1);
+      this.instances.delete(instance);
+      instance.end(new Error('idle instance reclaimed'));
+    }, IDLE_MS);
+    instance.idleTimer.unref();
   }
 
   /**
    * Invokes `name` with `event`; rejects with the handler's error or a timeout, as a Lambda invoke would.
-   * Beyond the function's reserved concurrency the call waits (where Lambda throttles and the caller retries).
+   * Beyond the function's reserved concurrency (or LOCAL_MAX_INSTANCES) the call waits (where Lambda throttles and
+   * the caller retries).
    */
   async invoke(name: string, event: unknown): Promise<unknown> {
     const fn = this.find(name);
     for (const intercept of this.interceptors) await intercept(fn.name, event);
-    if (fn.reservedConcurrency === undefined) {
-      await this.deferIfBusy(fn.name);
-      return this.run(fn, event);
-    }
     let gate = this.gates.get(fn.name);
-    if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency)));
+    if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency ?? LOCAL_MAX_INSTANCES)));
     await gate.enter();
     try {
       // Deferred with its slot taken: invocations queued behind the slots must not start past a deferral either.
@@ -250,7 +266,10 @@ export class LocalFunctions {
     const late = new Promise((r) => (timer = setTimeout(r, waitMs)));
     await Promise.race([Promise.allSettled([...this.runs]), late]);
     clearTimeout(timer);
-    for (const instance of this.instances) instance.end(new Error('the local cloud stopped'));
+    for (const instance of this.instances) {
+      clearTimeout(instance.idleTimer);
+      instance.end(new Error('the local cloud stopped'));
+    }
     await Promise.all([...this.instances].map((i) => i.exited));
     this.idle.clear();
   }

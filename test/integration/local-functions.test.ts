@@ -63,6 +63,12 @@ describe('local function instances', () => {
     expect(reports.reduce((sum, r) => Math.max(sum, r.invocations), 0)).toBeGreaterThanOrEqual(3);
   });
 
+  it('starts at most 10 instances of a function without reserved concurrency', async () => {
+    const reports = await Promise.all(Array.from({ length: 12 }, () => invoke('reporter', { action: 'wait', ms: 300 })));
+    expect(new Set(reports.map((r) => r.threadId)).size).toBe(10);
+    expect(functions.instanceCount('reporter')).toBe(10);
+  });
+
   it('carries a failure back with its name, message, stack and fields', async () => {
     const err = (await functions.invoke('reporter', { action: 'fail' }).catch((e: unknown) => e)) as Error & { code?: number };
     expect(err).toBeInstanceOf(Error);
