@@ -95,7 +95,10 @@ class Instance {
 
   constructor(bundle: string, data: InstanceData, env: Record<string, string>) {
     this.fn = data.fn;
-    this.worker = new Worker(bundle, { workerData: data, env, execArgv: ['--enable-source-maps'] });
+    this.worker = new Worker(bundle, { workerData: data, env, execArgv: ['--enable-source-maps'], stdout: true, stderr: true });
+    // Copied chunk by chunk rather than piped: a pipe per instance would add listeners to this process's streams.
+    this.worker.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    this.worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     // An instance that dies (an uncaught error, an exit) fails the invocation it was running, as Lambda's would.
     this.worker.on('message', (outcome: Outcome) => this.settle((c) => c.resolve(outcome)));
     this.worker.on('error', (err) => this.end(err));
