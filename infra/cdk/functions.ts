@@ -12,25 +12,16 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  bucketEnv,
-  queueEnv,
-  stateMachineEnv,
-  tableEnv,
-  type Access,
-  type BucketUse,
-  type FunctionDef,
-  type Topology,
-} from '../topology.ts';
+import { FUNCTION_BUNDLE } from '../bundling.ts';
+import { functionEnvironment } from '../environment.ts';
+import { grantsOf, STATE_MACHINE_ACTIONS } from '../grants.ts';
+import type { FunctionDef } from '../topology.ts';
 import type { Foundation } from './foundation.ts';
 import { LAYER_ENVIRONMENT } from './ffmpeg-layer.ts';
 import { escapeRegExp, intendWildcards } from './nag.ts';
 import { lambdaRuntime, logRetention, pascal, PROJECT_ROOT, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type Deployment } from './names.ts';
 
-/**
- * esbuild options for every function: local esbuild (no Docker), ESM output for Node 22, minified with
- * source maps. The banner gives ESM bundles a `require` for the CommonJS dependencies that call it.
- */
+/** esbuild options for every function (infra/bundling.ts): local esbuild (no Docker), minified with source maps. */
 export const BUNDLING: BundlingOptions = {
   forceDockerBundling: false,
   format: OutputFormat.ESM,
@@ -38,26 +29,10 @@ export const BUNDLING: BundlingOptions = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
-  mainFields: ['module', 'main'],
-  banner: "import { createRequire as __fwCreateRequire } from 'node:module'; const require = __fwCreateRequire(import.meta.url);",
-  // The AWS SDK v3 is bundled (pinned by package-lock) rather than taken from the runtime. Listed here are
-  // only optional native/peer modules of pg and mongodb that the functions never load.
-  externalModules: ['pg-native', 'kerberos', '@mongodb-js/zstd', 'snappy', 'mongodb-client-encryption', 'gcp-metadata', 'socks', '@aws-sdk/credential-providers'],
+  mainFields: [...FUNCTION_BUNDLE.mainFields],
+  banner: FUNCTION_BUNDLE.banner,
+  externalModules: [...FUNCTION_BUNDLE.external],
 };
-
-/** Actions a function gets on the state machines it declares (on the machine, and on its executions). */
-export const STATE_MACHINE_ACTIONS = {
-  stateMachine: ['states:StartExecution', 'states:ListExecutions'],
-  execution: ['states:DescribeExecution', 'states:StopExecution'],
-} as const;
-
-/** Upload settings of the topology, as functions/lib/config.ts reads them (the local cloud sets the same). */
-export const uploadSettingsEnvironment = (t: Topology): Record<string, string> => ({
-  PRESIGNED_URL_SECONDS: String(t.settings.presignedUrlSeconds),
-  MULTIPART_THRESHOLD_BYTES: String(t.settings.multipartThresholdBytes),
-  MULTIPART_PART_BYTES: String(t.settings.multipartPartBytes),
-  MAX_UPLOAD_BYTES: String(t.settings.maxUploadBytes),
-});
 
 /** Functions that reach PostgreSQL or MongoDB run in the VPC. */
 export const inVpc = (def: FunctionDef): boolean => !!(def.uses.postgres || def.uses.mongodb);
@@ -75,30 +50,6 @@ export interface FunctionsProps {
   readonly foundation: Foundation;
   /** Where failed asynchronous invocations of these functions land. */
   readonly asyncFailures: IQueue;
-}
-
-/**
- * S3 actions of a bucket use, on the objects under its prefixes. Reading includes listing under them (without
- * it S3 answers 403 instead of 404 for a missing key); writing includes multipart uploads. No DeleteObject.
- */
-export const BUCKET_ACTIONS: Record<Access, readonly string[]> = {
-  read: ['s3:GetObject'],
-  write: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-  readwrite: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-};
-
-/** The IAM statements of one bucket use: object actions under its prefixes, and listing them when it reads. */
-export function bucketUseStatements(use: BucketUse, bucketArn: string): PolicyStatement[] {
-  if (use.prefixes.length === 0) throw new Error(`bucket use of ${use.name} names no prefix`);
-  const statements = [new PolicyStatement({ actions: [...BUCKET_ACTIONS[use.access]], resources: use.prefixes.map((p) => `${bucketArn}/${p}*`) })];
-  if (use.access !== 'write') {
-    statements.push(new PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [bucketArn],
-      conditions: { StringLike: { 's3:prefix': use.prefixes.map((p) => `${p}*`) } },
-    }));
-  }
-  return statements;
 }
 
 export class Functions extends Construct {
@@ -123,34 +74,29 @@ export class Functions extends Construct {
     const id = pascal(def.name);
     const logGroup = new LogGroup(this, `${id}Logs`, { retention: logRetention(topology) });
 
-    const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: topology.app,
-      NODE_OPTIONS: '--enable-source-maps',
-    };
     const layers = def.layers.map((name) => {
       const layer = foundation.layers.get(name);
       if (!layer) throw new Error(`function ${def.name} uses layer ${name}, which was not built`);
-      Object.assign(environment, LAYER_ENVIRONMENT[name]);
       return layer;
     });
-    for (const b of def.uses.buckets ?? []) environment[bucketEnv(b.name)] = foundation.storage.get(b.name).bucketName;
-    if ((def.uses.buckets ?? []).length > 0) Object.assign(environment, uploadSettingsEnvironment(topology));
-    for (const t of def.uses.tables ?? []) environment[tableEnv(t.name)] = foundation.tables.get(t.name).tableName;
-    for (const q of def.uses.queues ?? []) environment[queueEnv(q)] = foundation.queues.get(q).queue.queueUrl;
-    const stateMachineArns = (def.uses.stateMachines ?? []).map((sm) => {
-      const name = stateMachineName(deployment, sm);
-      if (!topology.stateMachines.some((s) => s.name === sm)) throw new Error(`function ${def.name} uses unknown state machine ${sm}`);
-      const arn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-      environment[stateMachineEnv(sm)] = arn;
-      return { arn, executions };
-    });
-    if (def.uses.postgres) {
-      environment.DATABASE_SECRET_ARN = database.postgresSecret.secretArn;
-      environment.DATABASE_HOST = database.proxy.endpoint;
-      environment.DATABASE_NAME = database.databaseName;
-    }
-    if (def.uses.mongodb) Object.assign(environment, database.mongo.environment());
+    const stateMachineArn = (sm: string) =>
+      stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName(deployment, sm), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const environment = functionEnvironment(
+      def,
+      topology,
+      {
+        bucketName: (b) => foundation.storage.get(b).bucketName,
+        tableName: (t) => foundation.tables.get(t).tableName,
+        queueUrl: (q) => foundation.queues.get(q).queue.queueUrl,
+        stateMachineArn,
+      },
+      {
+        all: { NODE_OPTIONS: '--enable-source-maps' },
+        postgres: { DATABASE_SECRET_ARN: database.postgresSecret.secretArn, DATABASE_HOST: database.proxy.endpoint, DATABASE_NAME: database.databaseName },
+        mongodb: database.mongo.environment(),
+        layers: LAYER_ENVIRONMENT,
+      },
+    );
 
     const common = {
       description: def.purpose,
@@ -184,20 +130,18 @@ export class Functions extends Construct {
     });
     Tags.of(fn).add(TOPOLOGY_TAG, topologyTagValue('function', def.name), { includeResourceTypes: ['AWS::Lambda::Function'] });
 
-    // ---- least-privilege grants, exactly what the topology declares ----
-    for (const b of def.uses.buckets ?? []) {
-      for (const statement of bucketUseStatements(b, foundation.storage.get(b.name).bucketArn)) fn.addToRolePolicy(statement);
-    }
-    for (const t of def.uses.tables ?? []) {
-      const table = foundation.tables.get(t.name);
-      if (t.access === 'read') table.grantReadData(fn);
-      else if (t.access === 'write') table.grantWriteData(fn);
-      else table.grantReadWriteData(fn);
-    }
-    for (const q of def.uses.queues ?? []) foundation.queues.get(q).queue.grantSendMessages(fn);
-    if (stateMachineArns.length > 0) {
-      fn.addToRolePolicy(new PolicyStatement({ actions: [...STATE_MACHINE_ACTIONS.stateMachine], resources: stateMachineArns.map((s) => s.arn) }));
-      fn.addToRolePolicy(new PolicyStatement({ actions: [...STATE_MACHINE_ACTIONS.execution], resources: stateMachineArns.map((s) => s.executions) }));
+    // ---- least-privilege grants: exactly the statements the topology gives it (infra/grants.ts, which the local
+    // cloud's access gate enforces too) ----
+    const grants = grantsOf(def, {
+      bucketArn: (b) => foundation.storage.get(b).bucketArn,
+      tableArn: (t) => foundation.tables.get(t).tableArn,
+      queueArn: (q) => foundation.queues.get(q).queue.queueArn,
+      stateMachineArn,
+      executionsArn: (sm) =>
+        stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(deployment, sm)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    });
+    for (const g of grants) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: [...g.actions], resources: [...g.resources], ...(g.conditions && { conditions: g.conditions }) }));
     }
     if (def.uses.postgres) database.postgresSecret.grantRead(fn);
     if (def.uses.mongodb) database.mongo.secret.grantRead(fn);

@@ -5,15 +5,18 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { bucketEnv, dlqName, functionArnPlaceholder, httpRoutes, queueEnv, stateMachineEnv, tableEnv, topology, type Topology } from '../topology.ts';
+import { functionEnvironment, type PlatformEnvironment, type ResourceLocations } from '../environment.ts';
+import { dlqName, functionArnPlaceholder, httpRoutes, topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
 import { hashApiKey, newApiKey } from '../../functions/lib/auth.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
 import { closeMongo } from '../../functions/lib/mongo.ts';
+import { AccessPolicy, functionCredentials } from './access.ts';
 import { startApi } from './api.ts';
 import { startDynamo } from './dynamodb.ts';
 import { writePrivateFileSync } from './files.ts';
 import { LocalFunctions } from './functions.ts';
 import { startMongo } from './mongodb.ts';
+import { ACCOUNT, localFunctionArn, localName, localQueueUrl, localStateMachineArn, REGION } from './names.ts';
 import { freePort } from './ports.ts';
 import { startPostgres } from './postgres.ts';
 import { Router } from './router.ts';
@@ -22,8 +25,7 @@ import { startS3Sqs } from './s3sqs.ts';
 import { serviceStartError } from './service-error.ts';
 import { startStepFunctions } from './stepfunctions.ts';
 
-export const REGION = 'us-east-1';
-export const ACCOUNT = '000000000000';
+export { ACCOUNT, localFunctionArn, localName, localStateMachineArn, REGION } from './names.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface Endpoints {
@@ -54,11 +56,6 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
-export const localName = (name: string): string => `${topology.app}-${name}`;
-export const localFunctionArn = (fn: string): string => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
-export const localStateMachineArn = (sm: string): string => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${localName(sm)}`;
-const localQueueUrl = (sqsEndpoint: string, queue: string): string => `${sqsEndpoint}/${ACCOUNT}/${localName(queue)}`;
-
 function binaryPath(pkg: string): string {
   const path = (createRequire(import.meta.url)(pkg) as { path: string }).path;
   // The ffprobe package ships its binary as 0744: make it executable for every user, as the Lambda layer does.
@@ -66,34 +63,71 @@ function binaryPath(pkg: string): string {
   return path;
 }
 
-/** The environment every function sees locally; CDK sets the same variables in AWS. */
-export function functionEnvironment(endpoints: Endpoints, settings: Topology['settings'] = topology.settings): Record<string, string> {
-  const env: Record<string, string> = {
+const localResources = (endpoints: Endpoints): ResourceLocations => ({
+  bucketName: localName,
+  tableName: localName,
+  queueUrl: (q) => localQueueUrl(endpoints.sqs, q),
+  stateMachineArn: localStateMachineArn,
+});
+
+/** The local platform around the resources, for a caller with `credentials`. */
+const localPlatform = (endpoints: Endpoints, credentials: { accessKeyId: string; secretAccessKey: string }): PlatformEnvironment => ({
+  all: {
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_ACCESS_KEY.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_ACCESS_KEY.secretAccessKey,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
     S3_FORCE_PATH_STYLE: 'true',
-    DATABASE_URL: endpoints.postgres,
-    MONGODB_URI: endpoints.mongodb,
-    MONGODB_DATABASE: topology.settings.mongoDatabase,
-    FFMPEG_PATH: binaryPath('@ffmpeg-installer/ffmpeg'),
-    FFPROBE_PATH: binaryPath('@ffprobe-installer/ffprobe'),
-    POWERTOOLS_SERVICE_NAME: topology.app,
-    PRESIGNED_URL_SECONDS: String(settings.presignedUrlSeconds),
-    MULTIPART_THRESHOLD_BYTES: String(settings.multipartThresholdBytes),
-    MULTIPART_PART_BYTES: String(settings.multipartPartBytes),
-    MAX_UPLOAD_BYTES: String(settings.maxUploadBytes),
+  },
+  postgres: { DATABASE_URL: endpoints.postgres },
+  mongodb: { MONGODB_URI: endpoints.mongodb },
+  layers: { ffmpeg: { FFMPEG_PATH: binaryPath('@ffmpeg-installer/ffmpeg'), FFPROBE_PATH: binaryPath('@ffprobe-installer/ffprobe') } },
+});
+
+/**
+ * A function's environment in the local cloud: what infra/environment.ts gives it from its topology entry (with its
+ * own credentials), what Lambda's runtime adds, and the operator's log level.
+ */
+export function localFunctionEnvironment(def: FunctionDef, endpoints: Endpoints, t: Topology = defaultTopology, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...functionEnvironment(def, t, localResources(endpoints), localPlatform(endpoints, functionCredentials(def.name))),
+    AWS_LAMBDA_FUNCTION_NAME: def.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(def.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    ...(process.env.PATH && { PATH: process.env.PATH }),
+    ...(process.env.POWERTOOLS_LOG_LEVEL && { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL }),
+    ...extra,
   };
-  for (const b of topology.buckets) env[bucketEnv(b.name)] = localName(b.name);
-  for (const t of topology.tables) env[tableEnv(t.name)] = localName(t.name);
-  for (const q of topology.queues) env[queueEnv(q.name)] = localQueueUrl(endpoints.sqs, q.name);
-  for (const s of topology.stateMachines) env[stateMachineEnv(s.name)] = localStateMachineArn(s.name);
-  return env;
+}
+
+/**
+ * The environment of what runs beside the functions with full access (the local cloud's own process, tests that call
+ * function modules directly): every resource, with the local cloud's own credentials.
+ */
+export function localAdminEnvironment(endpoints: Endpoints, settings: Topology['settings'] = defaultTopology.settings): Record<string, string> {
+  const t = defaultTopology;
+  const everything: FunctionDef = {
+    name: 'local-admin',
+    purpose: 'everything',
+    entry: '',
+    memoryMb: 0,
+    timeoutSeconds: 0,
+    layers: ['ffmpeg'],
+    triggers: [],
+    uses: {
+      buckets: t.buckets.map((b) => ({ name: b.name, access: 'readwrite', prefixes: [''] })),
+      tables: t.tables.map((x) => ({ name: x.name, access: 'readwrite' })),
+      queues: t.queues.map((q) => q.name),
+      stateMachines: t.stateMachines.map((s) => s.name),
+      postgres: true,
+      mongodb: true,
+    },
+  };
+  return functionEnvironment(everything, { ...t, settings }, localResources(endpoints), localPlatform(endpoints, LOCAL_ACCESS_KEY));
 }
 
 function loadOrCreateCredentials(dir: string): Credentials {
@@ -138,6 +172,10 @@ export interface StartOptions {
   queueVisibilityTimeoutSeconds?: number;
   /** Settings that differ from the topology's (tests use small multipart parts). */
   settings?: Partial<Topology['settings']>;
+  /** The topology to run instead of the project's (a test takes one function's `uses` entry away and sees its call refused). */
+  topology?: Topology;
+  /** Variables added to every function's environment (tests tune the cache with them). */
+  environment?: Record<string, string>;
   log?: (line: object) => void;
 }
 
@@ -152,7 +190,17 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   };
 
   try {
-    const functions = new LocalFunctions(ROOT, REGION, (l) => log({ ...l, kind: 'invocation' }));
+    const topology: Topology = { ...defaultTopology, ...options.topology, settings: { ...(options.topology ?? defaultTopology).settings, ...options.settings } };
+    const policy = new AccessPolicy(topology, log);
+    // Known once the services are up; no instance starts before the first invocation.
+    const up: { endpoints?: Endpoints } = {};
+    const functions = new LocalFunctions({
+      root: ROOT,
+      region: REGION,
+      topology,
+      environment: (def) => localFunctionEnvironment(def, up.endpoints!, topology, options.environment),
+      log: (l) => log({ ...l, kind: 'invocation' }),
+    });
     // S3 reports writes from its first moment; the router that turns them into notifications comes later.
     const notify: { router?: Router } = {};
 
@@ -171,9 +219,9 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
         ),
       ),
       service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log }))),
-      service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION })),
+      service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION, policy })),
       service('S3 and SQS', 's3sqs', (dataDir) =>
-        startS3Sqs({ dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log }),
+        startS3Sqs({ dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy }),
       ),
     ] as const;
     await Promise.allSettled(starting);
@@ -191,12 +239,13 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
         invoke: (fn, payload) => functions.invoke(fn.replace(/^.*:function:/, '').split(':')[0]!, payload),
         retryIntervalScale: options.retryIntervalScale ?? 1,
         log,
+        refusal: (accessKeyId, request) => policy.refusal(accessKeyId, [request]),
       }),
     );
 
     // det_group work has its own queue and concurrency so that it cannot starve video ingestion; in AWS its
-    // functions also run in instances of their own. Here one event loop runs them all, so det_group computation
-    // tasks wait while a video is being ingested (from its notification to its outcome).
+    // instances also run on capacity of their own. Here all instances share this machine's cores, so det_group
+    // computation tasks wait while a video is being ingested (from its notification to its outcome).
     const ingest = topology.stateMachines.find((s) => s.name === 'video-ingest')!;
     const detGroupTasks = topology.stateMachines.find((s) => s.name === 'det-group')!.functions.filter((f) => !ingest.functions.includes(f));
     functions.deferWhile(detGroupTasks, () => sfn.runningExecutions(localName(ingest.name)) > 0 || functions.running('ingest-upload') > 0);
@@ -204,7 +253,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const api = await startApi({ port: 0, routes: httpRoutes(), functions });
     stops.push(api.stop);
 
-    const endpoints: Endpoints = {
+    const endpoints: Endpoints = (up.endpoints = {
       s3: s3sqs.endpoint,
       sqs: s3sqs.endpoint,
       dynamodb: dynamo.endpoint,
@@ -212,8 +261,9 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       api: api.endpoint,
       postgres: postgres.url,
       mongodb: mongo.uri,
-    };
-    Object.assign(process.env, functionEnvironment(endpoints, { ...topology.settings, ...options.settings }));
+    });
+    // This process is no function: it (and the tests' helpers that call function modules directly) has every resource.
+    Object.assign(process.env, localAdminEnvironment(endpoints, topology.settings));
 
     // Resources, as CloudFormation would create them.
     for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));

@@ -14,6 +14,8 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import type { TableDef } from '../topology.ts';
+import type { AccessPolicy } from './access.ts';
+import { startDynamoGate } from './access-dynamodb.ts';
 import { makePrivateDir } from './files.ts';
 
 export interface LocalDynamo {
@@ -24,16 +26,19 @@ export interface LocalDynamo {
 }
 
 /** DynamoDB from dynalite (LevelDB under `dataDir`). It has no transactions and never deletes expired items. */
-export async function startDynamo(opts: { dataDir: string; port: number; region: string }): Promise<LocalDynamo> {
+/** With `policy`, clients reach dynalite through the access gate (access-dynamodb.ts), the cloud itself directly. */
+export async function startDynamo(opts: { dataDir: string; port: number; region: string; policy?: AccessPolicy }): Promise<LocalDynamo> {
   makePrivateDir(opts.dataDir);
   const server = dynalite({ path: opts.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => resolve());
+    server.listen(opts.policy ? 0 : opts.port, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: opts.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const direct = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const gate = opts.policy ? await startDynamoGate({ port: opts.port, target: (server.address() as AddressInfo).port, policy: opts.policy }) : undefined;
+  const endpoint = gate?.endpoint ?? direct;
+  const port = Number(new URL(endpoint).port);
+  const client = new DynamoDBClient({ endpoint: direct, region: opts.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
   return {
     endpoint,
@@ -85,6 +90,7 @@ export async function startDynamo(opts: { dataDir: string; port: number; region:
       }
     },
     async stop() {
+      await gate?.stop();
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,14 +1,15 @@
-// Runs the topology's functions in this process, as Lambda would: a fresh context per invocation, the
-// function's timeout enforced, one handler module loaded once (a warm container).
-// Lambda runs each function in instances of its own; here every function shares one event loop, so work that
-// must not slow other work down can be deferred while that other work runs (see deferWhile).
+// Runs the topology's functions as Lambda would: each invocation in an instance of its function (a worker thread
+// with its own module state, logger and environment: exactly the function's, see infra/environment.ts), one
+// invocation per instance at a time; an idle instance is reused (warm), a new one started when all are busy, up to
+// the function's reserved concurrency (or LOCAL_MAX_INSTANCES). A fresh context per invocation, the function's timeout enforced (a timed-out
+// instance is ended, as Lambda ends it).
+// The instances still share this machine's cores, so work that must not slow other work down can be deferred while
+// that other work runs (see deferWhile).
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
-import { findFunction, type FunctionDef } from '../topology.ts';
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+import { Worker } from 'node:worker_threads';
+import { topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
+import { FunctionBundles } from './function-bundles.ts';
+import { revive, type InstanceData, type Invocation, type Outcome } from './function-instance.ts';
 
 export interface InvocationLog {
   readonly fn: string;
@@ -73,8 +74,78 @@ class Deferral {
   }
 }
 
+/**
+ * Instances of a function without reserved concurrency, at most (Lambda would start more): each is a thread with its
+ * own copy of the function's modules, and one machine is not a region.
+ */
+const LOCAL_MAX_INSTANCES = 10;
+/** An instance idle this long is ended, as Lambda reclaims idle instances (its next invocation starts cold). */
+const IDLE_MS = 120_000;
+
+/** One instance of a function: a worker that runs one invocation at a time. */
+class Instance {
+  private readonly worker: Worker;
+  /** Set while the instance is idle: ends it after IDLE_MS. */
+  idleTimer: NodeJS.Timeout | undefined;
+  private current: { resolve: (o: Outcome) => void; reject: (e: Error) => void } | undefined;
+  ended = false;
+  readonly fn: string;
+  /** Resolves when the worker has exited. */
+  readonly exited: Promise<void>;
+
+  constructor(bundle: string, data: InstanceData, env: Record<string, string>) {
+    this.fn = data.fn;
+    this.worker = new Worker(bundle, { workerData: data, env, execArgv: ['--enable-source-maps'], stdout: true, stderr: true });
+    // Copied chunk by chunk rather than piped: a pipe per instance would add listeners to this process's streams.
+    this.worker.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    this.worker.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    // An instance that dies (an uncaught error, an exit) fails the invocation it was running, as Lambda's would.
+    this.worker.on('message', (outcome: Outcome) => this.settle((c) => c.resolve(outcome)));
+    this.worker.on('error', (err) => this.end(err));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        this.end(Object.assign(new Error(`the instance of ${data.fn} exited with code ${code}`), { name: 'Runtime.ExitError' }));
+        resolve();
+      }),
+    );
+  }
+
+  run(invocation: Invocation): Promise<Outcome> {
+    return new Promise((resolve, reject) => {
+      this.current = { resolve, reject };
+      this.worker.postMessage(invocation);
+    });
+  }
+
+  private settle(how: (c: NonNullable<Instance['current']>) => void): void {
+    const c = this.current;
+    this.current = undefined;
+    if (c) how(c);
+  }
+
+  /** Ends the instance; the invocation it runs fails with `err`. */
+  end(err: Error): void {
+    if (!this.ended) {
+      this.ended = true;
+      void this.worker.terminate();
+    }
+    this.settle((c) => c.reject(err));
+  }
+}
+
+export interface LocalFunctionsOptions {
+  readonly root: string;
+  readonly region: string;
+  /** The environment of each function's instances. */
+  readonly environment: (fn: FunctionDef) => Record<string, string>;
+  readonly topology?: Topology;
+  readonly log?: (line: InvocationLog) => void;
+}
+
 export class LocalFunctions {
-  private readonly handlers = new Map<string, Promise<Handler>>();
+  /** Each function's idle instances, the most recently used last. */
+  private readonly idle = new Map<string, Instance[]>();
+  private readonly instances = new Set<Instance>();
   private readonly gates = new Map<string, Gate>();
   private readonly inFlight = new Map<string, number>();
   private readonly deferred = new Map<string, () => boolean>();
@@ -82,38 +153,66 @@ export class LocalFunctions {
   private readonly runs = new Set<Promise<unknown>>();
   private stopped = false;
   private readonly interceptors: ((name: string, event: unknown) => Promise<void> | void)[] = [];
+  private readonly topology: Topology;
+  private readonly log: (line: InvocationLog) => void;
+  private readonly bundles: FunctionBundles;
 
-  constructor(
-    private readonly root: string,
-    private readonly region: string,
-    private readonly log: (line: InvocationLog) => void = () => undefined,
-  ) {}
+  constructor(private readonly o: LocalFunctionsOptions) {
+    this.topology = o.topology ?? defaultTopology;
+    this.log = o.log ?? (() => undefined);
+    this.bundles = new FunctionBundles(o.root);
+  }
 
-  private handler(fn: FunctionDef): Promise<Handler> {
-    let loaded = this.handlers.get(fn.name);
-    if (!loaded) {
-      loaded = import(pathToFileURL(join(this.root, fn.entry)).href).then((m: { handler?: Handler }) => {
-        if (typeof m.handler !== 'function') throw new Error(`${fn.entry} does not export a handler`);
-        return m.handler;
-      });
-      this.handlers.set(fn.name, loaded);
+  private find(name: string): FunctionDef {
+    const fn = this.topology.functions.find((f) => f.name === name);
+    if (!fn) throw new Error(`no function named ${name} in the topology`);
+    return fn;
+  }
+
+  /** An idle instance of `fn` (warm), or a new one. The gate keeps their number within reserved concurrency. */
+  private async instance(fn: FunctionDef): Promise<Instance> {
+    const warm = this.idle.get(fn.name)?.pop();
+    if (warm) {
+      clearTimeout(warm.idleTimer);
+      return warm;
     }
-    return loaded;
+    const bundle = await this.bundles.bundle(fn.entry);
+    const instance = new Instance(
+      bundle,
+      { fn: fn.name, invokedFunctionArn: `arn:aws:lambda:${this.o.region}:000000000000:function:${fn.name}`, memoryMb: fn.memoryMb },
+      this.o.environment(fn),
+    );
+    this.instances.add(instance);
+    return instance;
+  }
+
+  private release(fn: FunctionDef, instance: Instance): void {
+    if (instance.ended || this.stopped) {
+      this.instances.delete(instance);
+      if (!instance.ended) instance.end(new Error('the local cloud is stopping'));
+      return;
+    }
+    let idle = this.idle.get(fn.name);
+    if (!idle) this.idle.set(fn.name, (idle = []));
+    idle.push(instance);
+    instance.idleTimer = setTimeout(() => {
+      idle.splice(idle.indexOf(instance), 1);
+      this.instances.delete(instance);
+      instance.end(new Error('idle instance reclaimed'));
+    }, IDLE_MS);
+    instance.idleTimer.unref();
   }
 
   /**
    * Invokes `name` with `event`; rejects with the handler's error or a timeout, as a Lambda invoke would.
-   * Beyond the function's reserved concurrency the call waits (where Lambda throttles and the caller retries).
+   * Beyond the function's reserved concurrency (or LOCAL_MAX_INSTANCES) the call waits (where Lambda throttles and
+   * the caller retries).
    */
   async invoke(name: string, event: unknown): Promise<unknown> {
-    const fn = findFunction(name);
+    const fn = this.find(name);
     for (const intercept of this.interceptors) await intercept(fn.name, event);
-    if (fn.reservedConcurrency === undefined) {
-      await this.deferIfBusy(fn.name);
-      return this.run(fn, event);
-    }
     let gate = this.gates.get(fn.name);
-    if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency)));
+    if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency ?? LOCAL_MAX_INSTANCES)));
     await gate.enter();
     try {
       // Deferred with its slot taken: invocations queued behind the slots must not start past a deferral either.
@@ -140,6 +239,11 @@ export class LocalFunctions {
     return this.inFlight.get(name) ?? 0;
   }
 
+  /** Instances of `name` started and not ended (idle or busy). */
+  instanceCount(name: string): number {
+    return [...this.instances].filter((i) => !i.ended && i.fn === name).length;
+  }
+
   /** Runs `intercept` before every invocation (tests use it to act at a chosen step of a workflow). */
   intercept(intercept: (name: string, event: unknown) => Promise<void> | void): void {
     this.interceptors.push(intercept);
@@ -157,7 +261,7 @@ export class LocalFunctions {
     }
   }
 
-  /** Invokes nothing more and resolves when the invocations still running have ended (at most `waitMs`). */
+  /** Invokes nothing more, waits for the invocations still running (at most `waitMs`), and ends every instance. */
   async stop(waitMs = 10_000): Promise<void> {
     this.stopped = true;
     this.deferral.release();
@@ -165,44 +269,35 @@ export class LocalFunctions {
     const late = new Promise((r) => (timer = setTimeout(r, waitMs)));
     await Promise.race([Promise.allSettled([...this.runs]), late]);
     clearTimeout(timer);
+    for (const instance of this.instances) {
+      clearTimeout(instance.idleTimer);
+      instance.end(new Error('the local cloud stopped'));
+    }
+    await Promise.all([...this.instances].map((i) => i.exited));
+    this.idle.clear();
   }
 
   private async runOnce(fn: FunctionDef, event: unknown): Promise<unknown> {
-    const handler = await this.handler(fn);
+    const instance = await this.instance(fn);
     const requestId = randomUUID();
     const started = Date.now();
     const deadline = started + fn.timeoutSeconds * 1000;
-    const context: Context = {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: fn.name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${this.region}:000000000000:function:${fn.name}`,
-      memoryLimitInMB: String(fn.memoryMb),
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${fn.name}`,
-      logStreamName: `local/${requestId}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new Error(`Task timed out after ${fn.timeoutSeconds} seconds`);
-        err.name = 'Sandbox.Timedout';
-        reject(err);
-      }, fn.timeoutSeconds * 1000);
-    });
+    const timer = setTimeout(() => {
+      const err = new Error(`Task timed out after ${fn.timeoutSeconds} seconds`);
+      err.name = 'Sandbox.Timedout';
+      instance.end(err);
+    }, fn.timeoutSeconds * 1000);
     try {
-      const result = await Promise.race([handler(event, context), timeout]);
+      const outcome = await instance.run({ requestId, event, deadline, faultPoint: process.env.FRAMEWISE_FAULT_POINT || undefined });
+      if (!outcome.ok) throw revive(outcome.error);
       this.log({ fn: fn.name, requestId, ms: Date.now() - started });
-      return result;
+      return outcome.result;
     } catch (err) {
       this.log({ fn: fn.name, requestId, ms: Date.now() - started, error: (err as Error).message });
       throw err;
     } finally {
       clearTimeout(timer);
+      this.release(fn, instance);
     }
   }
 }

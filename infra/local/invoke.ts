@@ -3,11 +3,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findFunction, topology } from '../topology.ts';
-import { functionEnvironment, REGION, type Endpoints } from './cloud.ts';
+import { localFunctionEnvironment, REGION, type Endpoints } from './cloud.ts';
 import { scheduledEvent } from './events.ts';
 import { LocalFunctions } from './functions.ts';
-import { closeDb } from '../../functions/lib/pg.ts';
-import { closeMongo } from '../../functions/lib/mongo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const [first, second] = process.argv.slice(2);
@@ -21,7 +19,7 @@ if (!existsSync(endpointsFile)) {
   console.error('The local cloud is not running: start it with `npm start` in another terminal.');
   process.exit(2);
 }
-Object.assign(process.env, functionEnvironment(JSON.parse(readFileSync(endpointsFile, 'utf8')) as Endpoints));
+const endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as Endpoints;
 
 let fn: string;
 let event: unknown;
@@ -35,7 +33,8 @@ if (first === '--schedule') {
   fn = findFunction(first).name;
   event = JSON.parse(readFileSync(resolve(second), 'utf8'));
 }
-const functions = new LocalFunctions(ROOT, REGION);
+// The function runs as the local cloud runs it: in an instance of its own, with its environment and credentials.
+const functions = new LocalFunctions({ root: ROOT, region: REGION, environment: (def) => localFunctionEnvironment(def, endpoints) });
 try {
   const result = await functions.invoke(fn, event);
   console.log(JSON.stringify(result ?? null, null, 2));
@@ -43,6 +42,5 @@ try {
   console.error(`${fn} failed: ${(err as Error).name}: ${(err as Error).message}`);
   process.exitCode = 1;
 } finally {
-  await closeDb();
-  await closeMongo();
+  await functions.stop();
 }

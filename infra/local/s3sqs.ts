@@ -17,6 +17,8 @@ import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
 import { SizedLru } from '../../functions/lib/sized-lru.ts';
 import { makePrivateDir, syncPath } from './files.ts';
+import type { AccessPolicy } from './access.ts';
+import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 
@@ -68,6 +70,8 @@ export async function startS3Sqs(opts: {
   /** The notifications an object event raises (none for most). */
   notificationsFor: (event: S3ObjectEvent) => readonly S3NotificationMessage[];
   log?: (line: object) => void;
+  /** Functions' credentials and what they may do (access.ts); without it every request is allowed. */
+  policy?: AccessPolicy;
 }): Promise<LocalS3Sqs> {
   const { SqsStore } = await internal<{ SqsStore: AnyClass }>('sqs/sqsStore.js');
   const { SnsStore } = await internal<{ SnsStore: AnyClass }>('sns/snsStore.js');
@@ -126,8 +130,11 @@ export async function startS3Sqs(opts: {
   };
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
+  const access = opts.policy && s3SqsAccessChecks(opts.policy);
+  if (access) app.addHook('onRequest', access.onRequest);
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
-  app.addHook('preHandler', presignedRequestCheck(LOCAL_ACCESS_KEYS));
+  app.addHook('preHandler', presignedRequestCheck(new Map([...LOCAL_ACCESS_KEYS, ...(opts.policy?.secrets() ?? [])])));
+  if (access) app.addHook('preHandler', access.preHandler);
   // Before any response leaves: the notifications of every write made so far are on disk.
   app.addHook('onSend', async () => {
     await outbox.durable();

@@ -39,6 +39,9 @@ import {
   type TaskTarget,
 } from './stepfunctions-definition.ts';
 import { makePrivateDir, PRIVATE_FILE, syncPath } from './files.ts';
+import type { Request } from '../grants.ts';
+import { accessKeyIdOf } from './access.ts';
+import { stepFunctionsRequest } from './access-stepfunctions.ts';
 
 export interface StepFunctionsOptions {
   /** 0 or absent: a free port. */
@@ -54,6 +57,8 @@ export interface StepFunctionsOptions {
   /** Multiplies every Wait state's `Seconds` (default 1). */
   waitScale?: number;
   log?: (line: object) => void;
+  /** Why IAM would refuse the call (signed with `accessKeyId`), or undefined to let it run; see access.ts. */
+  refusal?: (accessKeyId: string | undefined, request: Request) => string | undefined;
 }
 
 export interface LocalStepFunctions {
@@ -475,6 +480,8 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new SfnError('SerializationException', 'Request body is not a JSON object');
       }
+      const refusal = opts.refusal?.(accessKeyIdOf(req.headers, req.url ?? '/'), stepFunctionsRequest(action, input as Json));
+      if (refusal) throw new SfnError('AccessDeniedException', refusal);
       const output = (await run(input as Json)) ?? {};
       if (CHANGES.has(action)) await saved.then(syncState); // what the reply acknowledges is on disk
       send(res, 200, output);

@@ -27,7 +27,8 @@ import {
   type Deployment,
   type TopologyKind,
 } from '../../infra/cdk/names.ts';
-import { BUCKET_ACTIONS, inVpc } from '../../infra/cdk/functions.ts';
+import { inVpc } from '../../infra/cdk/functions.ts';
+import { S3_READ_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
 import {
   bucketEnv,
@@ -634,7 +635,8 @@ describe('S3 grants by prefix', () => {
         .filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('s3:')));
       const objects = s3.filter((st) => !asArray<string>(st.Action).includes('s3:ListBucket'));
       const granted = objects.flatMap((st) => asArray<any>(st.Resource).map((r) => ({ actions: asArray<string>(st.Action).sort(), prefix: r['Fn::Join'][1][1] })));
-      const declared = (def.uses.buckets ?? []).flatMap((b) => b.prefixes.map((p) => ({ actions: [...BUCKET_ACTIONS[b.access]].sort(), prefix: `/${p}*` })));
+      const actionsFor = (access: string) => [...(access !== 'write' ? S3_READ_OBJECT : []), ...(access !== 'read' ? S3_WRITE_OBJECT : [])].sort();
+      const declared = (def.uses.buckets ?? []).flatMap((b) => b.prefixes.map((p) => ({ actions: actionsFor(b.access), prefix: `/${p}*` })));
       const byPrefix = (a: { prefix: string }, b: { prefix: string }) => a.prefix.localeCompare(b.prefix);
       expect(granted.sort(byPrefix), def.name).toEqual(declared.sort(byPrefix));
       for (const st of objects) for (const r of asArray<any>(st.Resource)) expect(references(r), def.name).toEqual(new Set([media]));

@@ -17,16 +17,13 @@ let fx: SeasonFixture;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 beforeAll(async () => {
-  // Functions run in this process: tiny values go to S3, and no per-instance memory hides the shared cache.
-  process.env.CACHE_INLINE_MAX_BYTES = '300';
-  process.env.CACHE_MEMORY_MB = '0';
-  process.env.CACHE_TIMEOUT_MS = '500';
-  cloud = await startLocalCloud({ dir, schedules: false, retryIntervalScale: 0.05 });
+  // Tiny values go to S3, and no per-instance memory hides the shared cache.
+  const environment = { CACHE_INLINE_MAX_BYTES: '300', CACHE_MEMORY_MB: '0', CACHE_TIMEOUT_MS: '500' };
+  cloud = await startLocalCloud({ dir, schedules: false, retryIntervalScale: 0.05, environment });
   mongo = new MongoClient(cloud.endpoints.mongodb);
   fx = await SeasonFixture.connect(cloud.endpoints.postgres, mongo);
 });
 afterAll(async () => {
-  for (const k of ['CACHE_INLINE_MAX_BYTES', 'CACHE_MEMORY_MB', 'CACHE_TIMEOUT_MS']) delete process.env[k];
   await fx?.close();
   await mongo?.close();
   await cloud?.stop();

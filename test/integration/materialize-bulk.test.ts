@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uint64FromPg } from '../../functions/materialize/decode.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { indexDefinitions, SCHEMAS, SYNAPSE_NPY_MAPPING, type ColumnMapping } from '../../functions/materialize/schemas.ts';
-import { functionEnvironment } from '../../infra/local/cloud.ts';
+import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -148,7 +148,7 @@ async function followJob(jobId: string): Promise<Json> {
 type Handler = (event: unknown, context: Context) => Promise<Json>;
 const context = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 async function handlerOf(task: 'load-chunk' | 'finish'): Promise<Handler> {
-  Object.assign(process.env, functionEnvironment(endpoints));
+  Object.assign(process.env, localAdminEnvironment(endpoints));
   return ((await import(`../../functions/materialize/${task}-task.ts`)) as { handler: Handler }).handler;
 }
 

@@ -15,7 +15,7 @@ import { uint64FromPg } from '../../functions/materialize/decode.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { chunkBox, chunkObjectKey, encodeRawChunk, type Vec3 } from '../../functions/materialize/precomputed.ts';
 import { createTableSql, SCHEMAS, tableColumns } from '../../functions/materialize/schemas.ts';
-import { functionEnvironment } from '../../infra/local/cloud.ts';
+import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -452,7 +452,7 @@ describe('materialize: segmentation refresh', () => {
     ]);
     const cleared = (await readPoints()).filter((p) => p.sv === null && inside(p.voxel));
 
-    Object.assign(process.env, functionEnvironment(endpoints));
+    Object.assign(process.env, localAdminEnvironment(endpoints));
     const { createJob } = await import('../../functions/jobs/store.ts');
     const { handler } = (await import('../../functions/materialize/ingest-annotations-task.ts')) as { handler: (e: unknown, c: Context) => Promise<Json> };
     const jobId = `segment-${DATASTACK}-resume`;

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uint64ToPg } from '../../functions/materialize/decode.ts';
 import { createTableSql, indexDefinitions, SCHEMAS, tableColumns } from '../../functions/materialize/schemas.ts';
-import { functionEnvironment } from '../../infra/local/cloud.ts';
+import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,7 +24,7 @@ const pool = new pg.Pool({ connectionString: endpoints.postgres, max: 2 });
 const live = (table: string) => `"ds_${DATASTACK}"."${table}"`;
 
 // Functions' code runs in this process too (the removal at a chosen "now", a task retried), against the cloud.
-Object.assign(process.env, functionEnvironment(endpoints));
+Object.assign(process.env, localAdminEnvironment(endpoints));
 const store = await import('../../functions/materialize/version-store.ts');
 const context = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 

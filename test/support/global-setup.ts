@@ -19,7 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(join(tmpdir(), 'framewise-test-'));
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const started = Date.now();
-  const cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS }).catch((err: unknown) => {
+  // A function refused by the access gate may turn the refusal into a quiet fallback (the cache does): say it aloud.
+  const log = (line: { message?: unknown }) => String(line.message).startsWith('access denied') && console.error(JSON.stringify(line));
+  const cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS, log }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     // Said here too: a runner may show only the first line of a setup's error.
     const text = `The integration and e2e tests need the local cloud. ${startFailureText(err)}`;
