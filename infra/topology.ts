@@ -207,12 +207,12 @@ export const topology: Topology = {
   functions: [
     {
       name: 'docs-api',
-      purpose: 'the OpenAPI document of the whole HTTP API, generated from every route',
+      purpose: 'the OpenAPI document of the whole HTTP API, generated from every route, and the API reference page (Swagger UI) that renders it',
       entry: 'functions/docs/http.ts',
       memoryMb: 256,
       timeoutSeconds: 29,
       layers: [],
-      triggers: [{ kind: 'http', routes: ['GET /v1/openapi.json'] }],
+      triggers: [{ kind: 'http', routes: ['GET /v1/openapi.json', 'GET /v1/docs', 'GET /v1/docs/{asset}'] }],
       uses: {},
     },
     {
