@@ -46,9 +46,10 @@ export const cacheS3 = (): S3Client =>
 export const sfn = (): SFNClient => (sfnClient ??= new SFNClient({ region: config.region() }));
 export const sqs = (): SQSClient => (sqsClient ??= new SQSClient({ region: config.region() }));
 
+export const secrets = (): SecretsManagerClient => (secretsClient ??= new SecretsManagerClient({ region: config.region() }));
+
 export async function readSecret(arn: string): Promise<string> {
-  secretsClient ??= new SecretsManagerClient({ region: config.region() });
-  const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
+  const out = await secrets().send(new GetSecretValueCommand({ SecretId: arn }));
   if (!out.SecretString) throw new Error(`secret ${arn} has no string value`);
   return out.SecretString;
 }

@@ -4,9 +4,11 @@ import { chmodSync, existsSync, readFileSync, rmSync, statSync, mkdirSync } from
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import pg from 'pg';
-import { bucketEnv, dlqName, functionArnPlaceholder, httpRoutes, queueEnv, stateMachineEnv, tableEnv, topology, type Topology } from '../topology.ts';
-import { hashApiKey, newApiKey } from '../../functions/lib/auth.ts';
+import {
+  bucketEnv, dlqName, folderEnv, functionArnPlaceholder, httpRoutes, queueEnv, secretEnv, secretName, stateMachineEnv, tableEnv, topology, type Topology,
+} from '../topology.ts';
+import { isApiKeyForm } from '../../functions/lib/auth.ts';
+import { NO_ADMIN_KEY_YET } from '../../functions/platform/admin-key-secret.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
 import { closeMongo } from '../../functions/lib/mongo.ts';
 import { startApi } from './api.ts';
@@ -19,6 +21,7 @@ import { startPostgres } from './postgres.ts';
 import { Router } from './router.ts';
 import { LOCAL_ACCESS_KEY } from './s3-presign-check.ts';
 import { startS3Sqs } from './s3sqs.ts';
+import { startSecretsManager } from './secretsmanager.ts';
 import { serviceStartError } from './service-error.ts';
 import { startStepFunctions } from './stepfunctions.ts';
 
@@ -34,6 +37,7 @@ export interface Endpoints {
   api: string;
   postgres: string;
   mongodb: string;
+  secretsmanager: string;
 }
 
 export interface Credentials {
@@ -54,10 +58,15 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
+/** The secret the bootstrap keeps the first admin key in; `npm start` shows it and writes it to credentials.json. */
+const ADMIN_KEY_SECRET = 'admin-api-key';
+
 export const localName = (name: string): string => `${topology.app}-${name}`;
 export const localFunctionArn = (fn: string): string => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
 export const localStateMachineArn = (sm: string): string => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${localName(sm)}`;
 const localQueueUrl = (sqsEndpoint: string, queue: string): string => `${sqsEndpoint}/${ACCOUNT}/${localName(queue)}`;
+/** The stage of the local cloud in secret names: `framewise/local/admin-api-key`. */
+const LOCAL_STAGE = 'local';
 
 function binaryPath(pkg: string): string {
   const path = (createRequire(import.meta.url)(pkg) as { path: string }).path;
@@ -67,7 +76,7 @@ function binaryPath(pkg: string): string {
 }
 
 /** The environment every function sees locally; CDK sets the same variables in AWS. */
-export function functionEnvironment(endpoints: Endpoints, settings: Topology['settings'] = topology.settings): Record<string, string> {
+export function functionEnvironment(endpoints: Omit<Endpoints, 'api'>, settings: Topology['settings'] = topology.settings): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
@@ -77,6 +86,7 @@ export function functionEnvironment(endpoints: Endpoints, settings: Topology['se
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
     S3_FORCE_PATH_STYLE: 'true',
     DATABASE_URL: endpoints.postgres,
     MONGODB_URI: endpoints.mongodb,
@@ -93,29 +103,20 @@ export function functionEnvironment(endpoints: Endpoints, settings: Topology['se
   for (const t of topology.tables) env[tableEnv(t.name)] = localName(t.name);
   for (const q of topology.queues) env[queueEnv(q.name)] = localQueueUrl(endpoints.sqs, q.name);
   for (const s of topology.stateMachines) env[stateMachineEnv(s.name)] = localStateMachineArn(s.name);
+  for (const s of topology.secrets) env[secretEnv(s.name)] = secretName(LOCAL_STAGE, s.name);
+  for (const f of topology.functions) for (const folder of f.bundledFolders ?? []) env[folderEnv(folder)] = join(ROOT, folder);
   return env;
 }
 
-function loadOrCreateCredentials(dir: string): Credentials {
-  const file = join(dir, 'credentials.json');
+/** credentials.json: the PostgreSQL password from the first start on; the admin key once the bootstrap made it. */
+const credentialsFile = (dir: string): string => join(dir, 'credentials.json');
+
+function loadOrCreateCredentials(dir: string): Partial<Credentials> & Pick<Credentials, 'postgresPassword'> {
+  const file = credentialsFile(dir);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
-  const credentials: Credentials = { adminApiKey: newApiKey(), postgresPassword: randomBytes(18).toString('base64url') };
+  const credentials = { postgresPassword: randomBytes(18).toString('base64url') };
   writePrivateFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`);
   return credentials;
-}
-
-async function ensureAdminKey(databaseUrl: string, key: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(
-      `INSERT INTO api_keys (name, role, key_hash, key_prefix)
-       SELECT 'local admin', 'admin', $1::text, $2 WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1::text)`,
-      [hashApiKey(key), key.slice(0, 8)],
-    );
-  } finally {
-    await client.end();
-  }
 }
 
 /** ASL with every `${...}` placeholder replaced by the local ARN of the function it names. */
@@ -145,7 +146,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   const dir = resolve(options.dir ?? join(ROOT, '.local'));
   mkdirSync(dir, { recursive: true });
   const log = options.log ?? (() => undefined);
-  const credentials = loadOrCreateCredentials(dir);
+  const stored = loadOrCreateCredentials(dir);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => log({ level: 'ERROR', message: 'stop failed', error: err.message }));
@@ -167,7 +168,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const starting = [
       service('PostgreSQL', 'postgres', (dataDir) =>
         freePort().then((port) =>
-          startPostgres({ dataDir, port, password: credentials.postgresPassword, database: topology.settings.postgresDatabase, migrationsDir: join(ROOT, 'migrations') }),
+          startPostgres({ dataDir, port, password: stored.postgresPassword, database: topology.settings.postgresDatabase }),
         ),
       ),
       service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log }))),
@@ -175,9 +176,10 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       service('S3 and SQS', 's3sqs', (dataDir) =>
         startS3Sqs({ dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log }),
       ),
+      service('Secrets Manager', 'secretsmanager', (dataDir) => startSecretsManager({ dataDir, region: REGION, accountId: ACCOUNT })),
     ] as const;
     await Promise.allSettled(starting);
-    const [postgres, mongo, dynamo, s3sqs] = await Promise.all(starting);
+    const [postgres, mongo, dynamo, s3sqs, secrets] = await Promise.all(starting);
     // Stopped in reverse: the event sources, then the workflows, then the invocations still running, and only
     // then the functions' connections (an invocation still running would open them again) and the services.
     stops.push(closeDb, closeMongo, () => functions.stop());
@@ -201,19 +203,16 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const detGroupTasks = topology.stateMachines.find((s) => s.name === 'det-group')!.functions.filter((f) => !ingest.functions.includes(f));
     functions.deferWhile(detGroupTasks, () => sfn.runningExecutions(localName(ingest.name)) > 0 || functions.running('ingest-upload') > 0);
 
-    const api = await startApi({ port: 0, routes: httpRoutes(), functions });
-    stops.push(api.stop);
-
-    const endpoints: Endpoints = {
+    const services = {
       s3: s3sqs.endpoint,
       sqs: s3sqs.endpoint,
       dynamodb: dynamo.endpoint,
       stepfunctions: sfn.endpoint,
-      api: api.endpoint,
       postgres: postgres.url,
       mongodb: mongo.uri,
+      secretsmanager: secrets.endpoint,
     };
-    Object.assign(process.env, functionEnvironment(endpoints, { ...topology.settings, ...options.settings }));
+    Object.assign(process.env, functionEnvironment(services, { ...topology.settings, ...options.settings }));
 
     // Resources, as CloudFormation would create them.
     for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));
@@ -230,7 +229,23 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     for (const s of topology.stateMachines) {
       await sfn.createStateMachine(localName(s.name), await localDefinition(s.definitionFile, s.functions));
     }
-    await ensureAdminKey(postgres.url, credentials.adminApiKey);
+    // A data folder from before the secret existed keeps its admin key: the new secret starts out holding it.
+    for (const s of topology.secrets) {
+      const carried = s.name === ADMIN_KEY_SECRET && stored.adminApiKey ? stored.adminApiKey : NO_ADMIN_KEY_YET;
+      await secrets.ensureSecret(secretName(LOCAL_STAGE, s.name), carried, s.purpose);
+    }
+    // What a deploy runs before the API serves: the migrations and the first admin key (platform-bootstrap).
+    for (const f of topology.functions.filter((fn) => fn.triggers.some((t) => t.kind === 'deploy'))) {
+      log({ level: 'INFO', message: 'deploy function', fn: f.name, result: await functions.invoke(f.name, {}) });
+    }
+    const adminApiKey = secrets.currentValue(secretName(LOCAL_STAGE, ADMIN_KEY_SECRET)) ?? '';
+    if (!isApiKeyForm(adminApiKey)) throw new Error(`the secret ${secretName(LOCAL_STAGE, ADMIN_KEY_SECRET)} holds no admin API key after the bootstrap`);
+    const credentials: Credentials = { adminApiKey, postgresPassword: stored.postgresPassword };
+    writePrivateFileSync(credentialsFile(dir), `${JSON.stringify(credentials, null, 2)}\n`);
+
+    const api = await startApi({ port: 0, routes: httpRoutes(), functions });
+    stops.push(api.stop);
+    const endpoints: Endpoints = { ...services, api: api.endpoint };
 
     const router = new Router({
       sqsEndpoint: s3sqs.endpoint,
