@@ -46,6 +46,12 @@ export const cacheS3 = (): S3Client =>
 export const sfn = (): SFNClient => (sfnClient ??= new SFNClient({ region: config.region() }));
 export const sqs = (): SQSClient => (sqsClient ??= new SQSClient({ region: config.region() }));
 
+/**
+ * What a secret that a deploy creates for a function holds until that function puts the value in: never a generated
+ * value, which the function would take for a real one.
+ */
+export const SECRET_NOT_SET = 'not set yet: the Framewise function that uses this secret puts its value here';
+
 export const secrets = (): SecretsManagerClient => (secretsClient ??= new SecretsManagerClient({ region: config.region() }));
 
 export async function readSecret(arn: string): Promise<string> {

@@ -8,11 +8,12 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Function as LambdaFunction, Tracing, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   bucketEnv,
+  folderEnv,
   queueEnv,
   stateMachineEnv,
   tableEnv,
@@ -44,6 +45,16 @@ export const BUNDLING: BundlingOptions = {
   // only optional native/peer modules of pg and mongodb that the functions never load.
   externalModules: ['pg-native', 'kerberos', '@mongodb-js/zstd', 'snappy', 'mongodb-client-encryption', 'gcp-metadata', 'socks', '@aws-sdk/credential-providers'],
 };
+
+/** Where Lambda unpacks a function's bundle. */
+const LAMBDA_TASK_ROOT = '/var/task';
+
+/** Bundling hooks that copy project folders (e.g. `migrations`) beside the bundled code; they change its asset hash. */
+const copyFolders = (folders: readonly string[]): ICommandHooks => ({
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => folders.map((f) => `cp -R "${path.join(inputDir, f)}" "${path.join(outputDir, f)}"`),
+});
 
 /** Actions a function gets on the state machines it declares (on the machine, and on its executions). */
 export const STATE_MACHINE_ACTIONS = {
@@ -122,6 +133,7 @@ export class Functions extends Construct {
       environment.DATABASE_HOST = database.proxy.endpoint;
       environment.DATABASE_NAME = database.databaseName;
     }
+    for (const folder of def.bundledFolders ?? []) environment[folderEnv(folder)] = `${LAMBDA_TASK_ROOT}/${folder}`;
     if (def.uses.mongodb) {
       environment.MONGODB_SECRET_ARN = database.mongoSecret.secretArn;
       environment.MONGODB_DATABASE = topology.settings.mongoDatabase;
@@ -152,7 +164,7 @@ export class Functions extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
+      bundling: def.bundledFolders ? { ...BUNDLING, commandHooks: copyFolders(def.bundledFolders) } : BUNDLING,
     });
     Tags.of(fn).add(TOPOLOGY_TAG, topologyTagValue('function', def.name), { includeResourceTypes: ['AWS::Lambda::Function'] });
 

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { topology as defaultTopology, type Topology } from '../topology.ts';
 import { Alarms } from './alarms.ts';
 import { Api } from './api.ts';
+import { Bootstrap } from './bootstrap.ts';
 import { Database } from './database.ts';
 import { buildLayers } from './ffmpeg-layer.ts';
 import { Functions } from './functions.ts';
@@ -52,6 +53,8 @@ export class FramewiseStack extends Stack {
     });
     this.workflows = new Workflows(this, 'Workflows', { topology, functions: this.functions });
     this.api = new Api(this, 'Api', { topology, functions: this.functions });
+    const stage = (this.node.tryGetContext('stage') as string | undefined) ?? 'dev';
+    new Bootstrap(this, 'Bootstrap', { topology, stage, functions: this.functions, after: [this.database], before: [this.api] });
     this.schedules = new Schedules(this, 'Schedules', { topology, functions: this.functions, queues: this.queues });
     this.alarms = new Alarms(this, 'Alarms', { topology, queues: this.queues, functions: this.functions, workflows: this.workflows, api: this.api });
 

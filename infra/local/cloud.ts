@@ -8,7 +8,7 @@ import {
   bucketEnv, dlqName, folderEnv, functionArnPlaceholder, httpRoutes, queueEnv, secretEnv, secretName, stateMachineEnv, tableEnv, topology, type Topology,
 } from '../topology.ts';
 import { isApiKeyForm } from '../../functions/lib/auth.ts';
-import { NO_ADMIN_KEY_YET } from '../../functions/platform/admin-key-secret.ts';
+import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
 import { closeMongo } from '../../functions/lib/mongo.ts';
 import { startApi } from './api.ts';
@@ -231,7 +231,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     }
     // A data folder from before the secret existed keeps its admin key: the new secret starts out holding it.
     for (const s of topology.secrets) {
-      const carried = s.name === ADMIN_KEY_SECRET && stored.adminApiKey ? stored.adminApiKey : NO_ADMIN_KEY_YET;
+      const carried = s.name === ADMIN_KEY_SECRET && stored.adminApiKey ? stored.adminApiKey : SECRET_NOT_SET;
       await secrets.ensureSecret(secretName(LOCAL_STAGE, s.name), carried, s.purpose);
     }
     // What a deploy runs before the API serves: the migrations and the first admin key (platform-bootstrap).

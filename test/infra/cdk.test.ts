@@ -9,12 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FramewiseStack } from '../../infra/cdk/stack.ts';
 import { logRetention, PROJECT_ROOT, rateSeconds, stateMachineName, TOPOLOGY_TAG, topologyTagValue, type TopologyKind } from '../../infra/cdk/names.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
+import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import {
   bucketEnv,
   dlqName,
+  folderEnv,
   functionArnPlaceholder,
   httpRoutes,
   queueEnv,
+  secretEnv,
+  secretName,
   stateMachineEnv,
   tableEnv,
   topology,
@@ -46,6 +50,8 @@ beforeAll(() => {
       ...(BUNDLE ? {} : { 'aws:cdk:bundling-stacks': [] }),
       // reference assets in place instead of copying them (the ffmpeg layer is ~150 MB)
       'aws:cdk:disable-asset-staging': true,
+      // each function names its bundle's folder (aws:asset:path), to look inside
+      'aws:cdk:enable-asset-metadata': true,
     },
   });
   const stack = new FramewiseStack(app, 'Framewise');
@@ -534,7 +540,11 @@ describe('data', () => {
     expect(mongo).toHaveLength(1);
     expect(mongo[0]![1].Properties.GenerateSecretString).toBeDefined();
     expect(secrets.length).toBeGreaterThanOrEqual(2);
-    for (const [, s] of secrets) expect(s.Properties.GenerateSecretString, 'no literal secret values').toBeDefined();
+    // The topology's secrets start as a fixed text their function recognizes; every other secret is generated.
+    const topologyNames = topology.secrets.map((d) => secretName('dev', d.name));
+    for (const [, s] of secrets.filter(([, x]) => !topologyNames.includes(x.Properties.Name))) {
+      expect(s.Properties.GenerateSecretString, 'no literal secret values').toBeDefined();
+    }
     expect(references(json.Outputs.MongoDbUriSecretArn.Value).has(mongo[0]![0])).toBe(true);
   });
 
@@ -543,6 +553,80 @@ describe('data', () => {
     expect(json.Outputs.ApiUrl).toBeDefined();
     for (const b of topology.buckets) expect(outputs).toContain(logicalId('AWS::S3::Bucket', 'bucket', b.name));
     for (const sm of topology.stateMachines) expect(outputs).toContain(logicalId('AWS::StepFunctions::StateMachine', 'state-machine', sm.name));
+  });
+});
+
+describe('bootstrap on every deploy', () => {
+  const secretId = (name: string) => {
+    const found = ofType('AWS::SecretsManager::Secret').filter(([, s]) => s.Properties.Name === secretName('dev', name));
+    expect(found, name).toHaveLength(1);
+    return found[0]![0];
+  };
+  const deployFunctions = topology.functions.filter((f) => f.triggers.some((t) => t.kind === 'deploy'));
+
+  it('each topology secret is named by its stage, holds the placeholder (not a generated value) and is retained', () => {
+    expect(topology.secrets.map((s) => s.name)).toContain('admin-api-key');
+    for (const def of topology.secrets) {
+      const secret = json.Resources[secretId(def.name)]!;
+      expect(secret.Properties.SecretString).toBe(SECRET_NOT_SET);
+      expect(secret.Properties.GenerateSecretString).toBeUndefined();
+      expect(secret.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('only the functions that use a secret may read and write it, and they find it in their environment', () => {
+    for (const def of topology.secrets) {
+      const id = secretId(def.name);
+      const users = topology.functions.filter((f) => f.uses.secrets?.includes(def.name));
+      expect(users.length, def.name).toBeGreaterThan(0);
+      const grantedRoles = new Set(
+        ofType('AWS::IAM::Policy')
+          .filter(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement).some((st) => references(st.Resource).has(id)))
+          .flatMap(([, p]) => [...references(p.Properties.Roles)]),
+      );
+      expect(grantedRoles).toEqual(new Set(users.map((f) => [...references(json.Resources[fnId(f.name)]!.Properties.Role)][0])));
+      for (const f of users) {
+        const fn = json.Resources[fnId(f.name)]!.Properties;
+        expect(fn.Environment.Variables[secretEnv(def.name)]).toEqual(ref(id));
+        const roleId = [...references(fn.Role)][0]!;
+        const actions = ofType('AWS::IAM::Policy')
+          .filter(([, p]) => references(p.Properties.Roles).has(roleId))
+          .flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement))
+          .filter((st) => references(st.Resource).has(id))
+          .flatMap((st) => asArray<string>(st.Action));
+        expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']));
+      }
+    }
+  });
+
+  it('a trigger runs each deploy function when its version changes, after the database and before the API', () => {
+    expect(deployFunctions.map((f) => f.name)).toEqual(['platform-bootstrap']);
+    const triggers = ofType('Custom::Trigger');
+    expect(triggers).toHaveLength(deployFunctions.length);
+    const [clusterId] = ofType('AWS::RDS::DBCluster')[0]!;
+    const [proxyId] = ofType('AWS::RDS::DBProxy')[0]!;
+    const [apiId, api] = ofType('AWS::ApiGatewayV2::Api')[0]!;
+    for (const def of deployFunctions) {
+      const versions = ofType('AWS::Lambda::Version').filter(([, v]) => references(v.Properties.FunctionName).has(fnId(def.name)));
+      expect(versions, def.name).toHaveLength(1);
+      const [triggerId, trigger] = triggers.find(([, t]) => references(t.Properties.HandlerArn).has(versions[0]![0]))!;
+      expect(trigger.Properties.ExecuteOnHandlerChange).toBe(true);
+      expect(trigger.Properties.InvocationType).toBe('RequestResponse');
+      expect(trigger.Properties.Timeout).toBe(String(def.timeoutSeconds * 1000));
+      expect((trigger as any).DependsOn).toEqual(expect.arrayContaining([clusterId, proxyId]));
+      expect(asArray((api as any).DependsOn), apiId).toContain(triggerId);
+    }
+  });
+
+  it('ships the migrations beside the bootstrap code and tells it where', () => {
+    const def = deployFunctions[0]!;
+    expect(def.bundledFolders).toEqual(['migrations']);
+    const fn = json.Resources[fnId(def.name)] as Resource & { Metadata?: Record<string, string> };
+    expect(fn.Properties.Environment.Variables[folderEnv('migrations')]).toBe('/var/task/migrations');
+    if (!BUNDLE) return;
+    const bundle = fn.Metadata!['aws:asset:path']!;
+    expect(readdirSync(path.join(bundle, 'migrations')).sort()).toEqual(readdirSync(path.join(PROJECT_ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort());
+    expect(existsSync(path.join(bundle, 'index.mjs'))).toBe(true);
   });
 });
 
