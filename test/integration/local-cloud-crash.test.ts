@@ -119,6 +119,7 @@ describe('local cloud stopped the hard way', () => {
     expect(first.output()).toContain('stopped');
     expect(Date.now() - stopped).toBeLessThan(30_000);
     for (const url of Object.values(first.endpoints)) expect(await isOpen(url), url).toBe(false);
+    await first.allGone(); // no process of it left, PostgreSQL included
 
     const second = await start(dir);
     try {
@@ -131,8 +132,12 @@ describe('local cloud stopped the hard way', () => {
         await mongo2.close();
       }
     } finally {
-      second.process.kill('SIGTERM');
-      await second.exited;
+      second.killAll('SIGTERM'); // to the process group, as a service manager stops it
+      const exit = await second.exited;
+      expect(exit.code, second.output()).toBe(0);
+      expect(second.output()).toContain('SIGTERM: stopping the local cloud');
+      expect(second.output()).not.toMatch(/Unhandled|uncaught/i);
+      await second.allGone();
     }
   });
 });
