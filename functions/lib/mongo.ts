@@ -14,7 +14,13 @@ async function uri(): Promise<string> {
 
 /** The process-wide database handle; one small pool per Lambda instance. */
 export async function mongo(): Promise<Db> {
-  client ??= uri().then((u) => new MongoClient(u, { maxPoolSize: 4 }).connect());
+  // A first connection that fails (the server down or restarting) is not kept: the next call tries again.
+  client ??= uri()
+    .then((u) => new MongoClient(u, { maxPoolSize: 4 }).connect())
+    .catch((err: unknown) => {
+      client = undefined;
+      throw err;
+    });
   return (await client).db(config.mongodbDatabase());
 }
 

@@ -32,6 +32,9 @@ export function db(): Promise<pg.Pool> {
     created.on('connect', (client) => client.on('error', (err) => logger.warn('database connection ended by the server', { error: err.message })));
     created.on('error', () => undefined); // logged by the client's own listener
     return created;
+  }).catch((err: unknown) => {
+    pool = undefined; // e.g. the credentials' secret could not be read: the next call tries again
+    throw err;
   });
   return pool;
 }

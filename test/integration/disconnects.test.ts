@@ -83,7 +83,7 @@ describe('MongoDB ends the connections of a function', () => {
   let server: LocalMongo | undefined;
   afterAll(() => server?.stop());
 
-  it('a restart of the server: a request while it is down waits for it, the next ones succeed', async () => {
+  it('a restart of the server: a request under way fails or waits for it, the next ones succeed', async () => {
     const dataDir = tempDir('framewise-mongo-restart-');
     const port = await freePort();
     server = await startMongo({ dataDir, port });
@@ -95,12 +95,35 @@ describe('MongoDB ends the connections of a function', () => {
 
     await server.stop(); // every client connection is destroyed, as a server restart does
     server = undefined;
-    const during = docs.findOne({ _id: a });
+    const during = docs.findOne({ _id: a }).then(
+      (doc) => ({ doc }),
+      (err: Error) => ({ err }),
+    );
     await new Promise((r) => setTimeout(r, 500));
     server = await startMongo({ dataDir, port });
-    expect(await during).toMatchObject({ n: 1 });
+    const outcome = await during;
+    // Failed (the connection it was sent on ended: a network error, or the socket's own 'ended by the other party'),
+    // or answered once the server was back.
+    if ('err' in outcome) expect(outcome.err).toBeInstanceOf(Error);
+    else expect(outcome.doc).toMatchObject({ n: 1 });
+    expect(await docs.findOne({ _id: a })).toMatchObject({ n: 1 });
     await docs.insertOne({ _id: new ObjectId(), n: 2 });
     expect(await docs.countDocuments()).toBe(2);
+  });
+
+  it('a server not there at the first request: that request fails, the next one connects', async () => {
+    const dataDir = tempDir('framewise-mongo-late-');
+    const port = await freePort();
+    await closeMongo();
+    process.env.MONGODB_URI = `mongodb://127.0.0.1:${port}/?directConnection=true&serverSelectionTimeoutMS=300`;
+    await expect(mongo()).rejects.toThrow(/ECONNREFUSED|Server selection timed out/);
+    const late = await startMongo({ dataDir, port });
+    try {
+      expect(await (await mongo()).collection('disconnects').countDocuments()).toBe(0);
+    } finally {
+      await closeMongo();
+      await late.stop();
+    }
   });
 });
 
