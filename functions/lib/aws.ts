@@ -54,6 +54,12 @@ export const SECRET_NOT_SET = 'not set yet: the Framewise function that uses thi
 
 export const secrets = (): SecretsManagerClient => (secretsClient ??= new SecretsManagerClient({ region: config.region() }));
 
+/** Closes every client; the next call makes new ones (with the endpoints of the environment then). */
+export function closeAwsClients(): void {
+  for (const c of [s3Client, documentClient, cacheDocumentClient, cacheS3Client, sfnClient, sqsClient, secretsClient]) c?.destroy();
+  s3Client = documentClient = cacheDocumentClient = cacheS3Client = sfnClient = sqsClient = secretsClient = undefined;
+}
+
 export async function readSecret(arn: string): Promise<string> {
   const out = await secrets().send(new GetSecretValueCommand({ SecretId: arn }));
   if (!out.SecretString) throw new Error(`secret ${arn} has no string value`);

@@ -8,7 +8,7 @@ import {
   bucketEnv, dlqName, folderEnv, functionArnPlaceholder, httpRoutes, queueEnv, secretEnv, secretName, stateMachineEnv, tableEnv, topology, type Topology,
 } from '../topology.ts';
 import { isApiKeyForm } from '../../functions/lib/auth.ts';
-import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
+import { closeAwsClients, SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
 import { closeMongo } from '../../functions/lib/mongo.ts';
 import { startApi } from './api.ts';
@@ -182,7 +182,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const [postgres, mongo, dynamo, s3sqs, secrets] = await Promise.all(starting);
     // Stopped in reverse: the event sources, then the workflows, then the invocations still running, and only
     // then the functions' connections (an invocation still running would open them again) and the services.
-    stops.push(closeDb, closeMongo, () => functions.stop());
+    stops.push(closeDb, closeMongo, async () => closeAwsClients(), () => functions.stop());
 
     const sfn = await service('Step Functions', 'stepfunctions', (dataDir) =>
       startStepFunctions({
