@@ -1,7 +1,7 @@
 // A function's environment, computed from its topology entry alone, for both materializations: CDK hands it
 // tokens (bucket names, queue URLs, secret ARNs CloudFormation resolves), the local cloud real names, URLs and
 // endpoints. A function sees only what it declares, so a use missing from its entry fails in both places.
-import { bucketEnv, queueEnv, stateMachineEnv, tableEnv, type FunctionDef, type Topology } from './topology.ts';
+import { bucketEnv, folderEnv, queueEnv, secretEnv, stateMachineEnv, tableEnv, type FunctionDef, type Topology } from './topology.ts';
 
 /** Where each resource a function may use is found: a name, URL or ARN (a CDK token in AWS). */
 export interface ResourceLocations {
@@ -9,6 +9,8 @@ export interface ResourceLocations {
   tableName(table: string): string;
   queueUrl(queue: string): string;
   stateMachineArn(stateMachine: string): string;
+  /** A secret's id for Secrets Manager (its ARN in AWS, its name locally). */
+  secretId(secret: string): string;
 }
 
 /** What the platform adds around the resources: each group only to the functions that need it. */
@@ -19,6 +21,8 @@ export interface PlatformEnvironment {
   readonly postgres: Readonly<Record<string, string>>;
   /** Functions that use MongoDB (a URI locally; its secret in AWS). */
   readonly mongodb: Readonly<Record<string, string>>;
+  /** Where a function's bundled folders are (`/var/task` in Lambda; the project itself locally). */
+  readonly bundleRoot: string;
   /** Functions with each layer (the binaries' paths). */
   readonly layers: Readonly<Record<FunctionDef['layers'][number], Readonly<Record<string, string>>>>;
 }
@@ -48,6 +52,11 @@ export function functionEnvironment(
     if (!topology.stateMachines.some((s) => s.name === sm)) throw new Error(`function ${def.name} uses unknown state machine ${sm}`);
     env[stateMachineEnv(sm)] = resources.stateMachineArn(sm);
   }
+  for (const secret of def.uses.secrets ?? []) {
+    if (!topology.secrets.some((x) => x.name === secret)) throw new Error(`function ${def.name} uses unknown secret ${secret}`);
+    env[secretEnv(secret)] = resources.secretId(secret);
+  }
+  for (const folder of def.bundledFolders ?? []) env[folderEnv(folder)] = `${platform.bundleRoot}/${folder}`;
   if (def.uses.postgres) Object.assign(env, platform.postgres);
   if (def.uses.mongodb) Object.assign(env, platform.mongodb, { MONGODB_DATABASE: topology.settings.mongoDatabase });
   return env;

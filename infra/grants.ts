@@ -19,6 +19,7 @@ export interface ResourceArns {
   stateMachineArn(stateMachine: string): string;
   /** The ARN of every execution of the state machine (ends in `*`). */
   executionsArn(stateMachine: string): string;
+  secretArn(secret: string): string;
 }
 
 const reads = (a: Access) => a === 'read' || a === 'readwrite';
@@ -30,6 +31,8 @@ export const S3_READ_OBJECT = ['s3:GetObject'] as const;
 export const S3_WRITE_OBJECT = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] as const;
 export const DYNAMODB_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'] as const;
 export const DYNAMODB_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'] as const;
+/** A secret's value, read and replaced (the bootstrap writes the first admin key into its secret). */
+export const SECRET_READ_WRITE = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'] as const;
 export const SQS_SEND = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
 /** On the state machine, and on its executions. */
 export const STATE_MACHINE_ACTIONS = {
@@ -60,6 +63,8 @@ export function grantsOf(def: FunctionDef, arns: ResourceArns): Statement[] {
     statements.push({ actions: [...STATE_MACHINE_ACTIONS.stateMachine], resources: machines.map((m) => arns.stateMachineArn(m)) });
     statements.push({ actions: [...STATE_MACHINE_ACTIONS.execution], resources: machines.map((m) => arns.executionsArn(m)) });
   }
+  const secrets = def.uses.secrets ?? [];
+  if (secrets.length > 0) statements.push({ actions: [...SECRET_READ_WRITE], resources: secrets.map((x) => arns.secretArn(x)) });
   return statements;
 }
 

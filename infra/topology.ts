@@ -16,9 +16,11 @@ export interface BucketUse {
 
 /**
  * Bounded contexts, lowest first: each may depend only on those before it (materialize on lib and jobs only).
- * `docs` documents the whole API: it imports every context's route declarations and nothing imports it.
+ * `platform` is what every context stands on at deploy time: the schema and the first admin key (its functions deploy
+ * with the foundation). `docs` documents the whole API: it imports every context's route declarations and nothing
+ * imports it.
  */
-export const CONTEXTS = ['catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize', 'docs'] as const;
+export const CONTEXTS = ['platform', 'catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize', 'docs'] as const;
 export type ContextName = (typeof CONTEXTS)[number];
 
 export interface BucketDef {
@@ -43,6 +45,12 @@ export interface TableDef {
   readonly indexes: readonly { readonly name: string; readonly partitionKey: string; readonly sortKey?: string }[];
 }
 
+export interface SecretDef {
+  /** Logical name; the physical name is `<app>/<stage>/<name>` (see {@link secretName}). */
+  readonly name: string;
+  readonly purpose: string;
+}
+
 export interface QueueDef {
   readonly name: string;
   readonly purpose: string;
@@ -63,7 +71,9 @@ export type Trigger =
       /** The event the function gets instead of EventBridge's scheduled event (a rule target's constant input). */
       readonly input?: Readonly<Record<string, string | number>>;
     }
-  | { readonly kind: 'task' };
+  | { readonly kind: 'task' }
+  /** Runs once on each deploy, after the database exists and before the API serves (the local cloud: at each start). */
+  | { readonly kind: 'deploy' };
 
 export interface FunctionDef {
   readonly name: string;
@@ -79,6 +89,8 @@ export interface FunctionDef {
   readonly reservedConcurrency?: number;
   readonly layers: readonly 'ffmpeg'[];
   readonly triggers: readonly Trigger[];
+  /** Project folders shipped beside the code (e.g. `migrations`); the function finds each at {@link folderEnv}. */
+  readonly bundledFolders?: readonly string[];
   readonly uses: {
     readonly buckets?: readonly BucketUse[];
     readonly tables?: readonly { readonly name: string; readonly access: Access }[];
@@ -86,6 +98,7 @@ export interface FunctionDef {
     readonly stateMachines?: readonly string[]; // may start and describe executions of
     readonly postgres?: boolean;
     readonly mongodb?: boolean;
+    readonly secrets?: readonly string[]; // may read and write the value of
   };
 }
 
@@ -106,6 +119,7 @@ export interface Topology {
   readonly buckets: readonly BucketDef[];
   readonly tables: readonly TableDef[];
   readonly queues: readonly QueueDef[];
+  readonly secrets: readonly SecretDef[];
   readonly functions: readonly FunctionDef[];
   readonly stateMachines: readonly StateMachineDef[];
   readonly settings: {
@@ -204,7 +218,21 @@ export const topology: Topology = {
       maxReceiveCount: 3,
     },
   ],
+  secrets: [
+    { name: 'admin-api-key', purpose: 'the first admin API key, created by the first deploy (platform-bootstrap)' },
+  ],
   functions: [
+    {
+      name: 'platform-bootstrap',
+      purpose: 'on every deploy: applies the PostgreSQL migrations (under an advisory lock), and creates the first admin API key into its secret if it holds none',
+      entry: 'functions/platform/bootstrap.ts',
+      memoryMb: 256,
+      timeoutSeconds: 300,
+      layers: [],
+      triggers: [{ kind: 'deploy' }],
+      bundledFolders: ['migrations'],
+      uses: { postgres: true, secrets: ['admin-api-key'] },
+    },
     {
       name: 'docs-api',
       purpose: 'the OpenAPI document of the whole HTTP API, generated from every route, and the API reference page (Swagger UI) that renders it',
@@ -213,11 +241,12 @@ export const topology: Topology = {
       timeoutSeconds: 29,
       layers: [],
       triggers: [{ kind: 'http', routes: ['GET /v1/openapi.json', 'GET /v1/docs', 'GET /v1/docs/{asset}'] }],
+      bundledFolders: ['node_modules/swagger-ui-dist'],
       uses: {},
     },
     {
       name: 'catalog-api',
-      purpose: 'catalog CRUD, API keys, video uploads and the OpenAPI document',
+      purpose: 'catalog CRUD, API keys and video uploads',
       entry: 'functions/catalog/http.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
@@ -636,6 +665,12 @@ export const tableEnv = (table: string): string => `TABLE_${envKey(table)}`;
 export const queueEnv = (queue: string): string => `QUEUE_${envKey(queue)}_URL`;
 /** Environment variable with a state machine's ARN, e.g. `STATE_MACHINE_VIDEO_INGEST_ARN`. */
 export const stateMachineEnv = (sm: string): string => `STATE_MACHINE_${envKey(sm)}_ARN`;
+/** Environment variable with a secret's id (its ARN in AWS), e.g. `SECRET_ADMIN_API_KEY_ID`. */
+export const secretEnv = (secret: string): string => `SECRET_${envKey(secret)}_ID`;
+/** Environment variable with the path of a bundled folder, named by its last segment: `MIGRATIONS_DIR`, `SWAGGER_UI_DIST_DIR`. */
+export const folderEnv = (folder: string): string => `${folder.split('/').at(-1)!.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_DIR`;
+/** Physical name of a secret in a stage, e.g. `framewise/dev/admin-api-key` (the local cloud's stage is `local`). */
+export const secretName = (stage: string, secret: string): string => `${topology.app}/${stage}/${secret}`;
 export const dlqName = (queue: string): string => `${queue}-dlq`;
 
 /** The bounded context a function belongs to: the folder of its entry (`functions/<context>/...`). */

@@ -10,7 +10,7 @@ import { httpHandler } from '../lib/http.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from '../lib/openapi.ts';
 import { defineRoute, Reply, routeTable, type DefinedRoute } from '../lib/route.ts';
 import { z } from '../lib/zod.ts';
-import { REFERENCE_ASSETS, REFERENCE_PAGE, referenceAsset } from './reference.ts';
+import { REFERENCE_ASSETS, referenceAsset, referencePage } from './reference.ts';
 
 let document: OpenApiDocument | undefined;
 
@@ -29,7 +29,7 @@ const referenceRoutes = [
     response: z.string().openapi({ description: 'An HTML page' }),
     alternatives: { 'text/html': 'The page' },
     errors: [],
-    handle: async () => new Reply({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, raw: Buffer.from(REFERENCE_PAGE) }),
+    handle: async () => new Reply({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, raw: Buffer.from(referencePage()) }),
   }),
   defineRoute({
     key: 'GET /v1/docs/{asset}', tag: 'meta', roles: 'public',

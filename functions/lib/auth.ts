@@ -15,6 +15,8 @@ export interface Principal {
 /** Keys are stored only as SHA-256 hashes: a leaked table gives no usable key. */
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 export const newApiKey = (): string => `fw_${randomBytes(32).toString('base64url')}`;
+/** The form of every key newApiKey makes. */
+export const isApiKeyForm = (text: string): boolean => /^fw_[A-Za-z0-9_-]{43}$/.test(text);
 
 export async function authenticate(authorization: string | undefined): Promise<Principal> {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');

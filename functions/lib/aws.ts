@@ -46,9 +46,22 @@ export const cacheS3 = (): S3Client =>
 export const sfn = (): SFNClient => (sfnClient ??= new SFNClient({ region: config.region() }));
 export const sqs = (): SQSClient => (sqsClient ??= new SQSClient({ region: config.region() }));
 
+/**
+ * What a secret that a deploy creates for a function holds until that function puts the value in: never a generated
+ * value, which the function would take for a real one.
+ */
+export const SECRET_NOT_SET = 'not set yet: the Framewise function that uses this secret puts its value here';
+
+export const secrets = (): SecretsManagerClient => (secretsClient ??= new SecretsManagerClient({ region: config.region() }));
+
+/** Closes every client; the next call makes new ones (with the endpoints of the environment then). */
+export function closeAwsClients(): void {
+  for (const c of [s3Client, documentClient, cacheDocumentClient, cacheS3Client, sfnClient, sqsClient, secretsClient]) c?.destroy();
+  s3Client = documentClient = cacheDocumentClient = cacheS3Client = sfnClient = sqsClient = secretsClient = undefined;
+}
+
 export async function readSecret(arn: string): Promise<string> {
-  secretsClient ??= new SecretsManagerClient({ region: config.region() });
-  const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
+  const out = await secrets().send(new GetSecretValueCommand({ SecretId: arn }));
   if (!out.SecretString) throw new Error(`secret ${arn} has no string value`);
   return out.SecretString;
 }

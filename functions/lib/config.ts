@@ -38,6 +38,11 @@ export const config = {
   databaseSecretArn: () => process.env.DATABASE_SECRET_ARN,
   databaseHost: () => process.env.DATABASE_HOST,
   databaseName: () => process.env.DATABASE_NAME ?? 'framewise',
+  /** The migrations folder shipped with the function (`/var/task/migrations` in Lambda). */
+  migrationsDir: () => required('MIGRATIONS_DIR'),
+  /** The swagger-ui-dist package's files, shipped with docs-api (bundledFolders). */
+  swaggerUiDistDir: () => required('SWAGGER_UI_DIST_DIR'),
+  adminApiKeySecretId: () => required('SECRET_ADMIN_API_KEY_ID'),
   mongodbUri: () => process.env.MONGODB_URI,
   mongodbSecretArn: () => process.env.MONGODB_SECRET_ARN,
   mongodbDatabase: () => process.env.MONGODB_DATABASE ?? 'framewise',

@@ -1,5 +1,5 @@
 // Applies migrations/NNNN_*.sql in order, each once, each in its own transaction.
-// The local cloud runs it at start; in AWS the deploy pipeline runs `npm run migrate` against the proxy.
+// platform-bootstrap runs it on every deploy and at every start of the local cloud.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';

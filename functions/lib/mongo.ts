@@ -50,7 +50,13 @@ async function connection(): Promise<MongoConnection> {
 
 /** The process-wide database handle; one small pool per Lambda instance. */
 export async function mongo(): Promise<Db> {
-  client ??= connection().then((c) => new MongoClient(c.uri, { maxPoolSize: 4, ...c.options }).connect());
+  // A first connection that fails (the server down or restarting) is not kept: the next call tries again.
+  client ??= connection()
+    .then((c) => new MongoClient(c.uri, { maxPoolSize: 4, ...c.options }).connect())
+    .catch((err: unknown) => {
+      client = undefined;
+      throw err;
+    });
   return (await client).db(config.mongodbDatabase());
 }
 

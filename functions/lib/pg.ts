@@ -25,10 +25,16 @@ async function connectionConfig(): Promise<pg.PoolConfig> {
 export function db(): Promise<pg.Pool> {
   pool ??= connectionConfig().then((c) => {
     const created = new pg.Pool({ ...c, max: 4, idleTimeoutMillis: 30_000 });
-    // The server may end an idle connection (a failover, a proxy or server restart): the pool drops that
-    // client and opens another when asked; without a listener the event would end the process.
-    created.on('error', (err) => logger.warn('idle database connection ended by the server', { error: err.message }));
+    // The server may end a connection (a failover, a proxy or server restart, pg_terminate_backend). Idle, the pool
+    // drops it and opens another when asked; in use, the query in progress fails and the pool drops it on release.
+    // Either way the client emits 'error', which would end the process without a listener: the pool listens only
+    // while a client is idle, so every client gets its own, which logs it.
+    created.on('connect', (client) => client.on('error', (err) => logger.warn('database connection ended by the server', { error: err.message })));
+    created.on('error', () => undefined); // logged by the client's own listener
     return created;
+  }).catch((err: unknown) => {
+    pool = undefined; // e.g. the credentials' secret could not be read: the next call tries again
+    throw err;
   });
   return pool;
 }

@@ -1,7 +1,8 @@
 // One stack per bounded context of a stage: its functions, routes (on the foundation's HTTP API), state machines,
 // schedules and alarms. A context stack depends on the foundation and, where a workflow ends in the jobs
 // context's outcome task, on the jobs stack: never on a context above it.
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { contextOf, type ContextName } from '../topology.ts';
 import { Alarms, raiseContextAlarms } from './alarms.ts';
@@ -49,6 +50,13 @@ export class ContextStack extends Stack {
       },
     });
     new Schedules(this, 'Schedules', { functions: this.functions, asyncFailures });
+    // Deploy functions run once their stack's resources exist, each time their version changes: their code, their
+    // configuration or their bundled folders (a new migration is a new bundle). The bootstrap is idempotent, and an
+    // operator runs it again at will with `aws lambda invoke`.
+    for (const { def, fn } of this.functions.byName.values()) {
+      if (!def.triggers.some((t) => t.kind === 'deploy')) continue;
+      new Trigger(this, `${pascal(def.name)}OnDeploy`, { handler: fn, timeout: Duration.seconds(def.timeoutSeconds), executeOnHandlerChange: true });
+    }
 
     this.alarms = new Alarms(this, 'Alarms', { topic: foundation.alarmTopic.topic });
     raiseContextAlarms(this.alarms, { context, asyncFailures, functions: this.functions, workflows: this.workflows });

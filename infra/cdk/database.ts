@@ -14,7 +14,8 @@ import {
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { MongoDatabase } from './documentdb.ts';
-import { logRetention, physicalName, secretName, type Deployment } from './names.ts';
+import { secretName } from '../topology.ts';
+import { logRetention, physicalName, type Deployment } from './names.ts';
 
 export const POSTGRES_ENGINE_VERSION = AuroraPostgresEngineVersion.VER_16_8;
 /** Port of the cluster and of the RDS Proxy (a PostgreSQL proxy always listens on 5432). */
@@ -50,7 +51,7 @@ export class Database extends Construct {
     this.cluster = new DatabaseCluster(this, 'Postgres', {
       clusterIdentifier,
       engine: DatabaseClusterEngine.auroraPostgres({ version: POSTGRES_ENGINE_VERSION }),
-      credentials: Credentials.fromGeneratedSecret('framewise_admin', { secretName: secretName(deployment, 'postgres') }),
+      credentials: Credentials.fromGeneratedSecret('framewise_admin', { secretName: secretName(deployment.stage, 'postgres') }),
       defaultDatabaseName: this.databaseName,
       port: POSTGRES_PORT,
       writer: ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),

@@ -7,7 +7,8 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CaCertificate } from 'aws-cdk-lib/aws-rds';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { logRetention, physicalName, secretName, type Deployment } from './names.ts';
+import { secretName } from '../topology.ts';
+import { logRetention, physicalName, type Deployment } from './names.ts';
 
 /** Context key naming an existing secret that holds a MongoDB URI; with it no cluster is created. */
 export const MONGO_SECRET_ARN_CONTEXT = 'mongoSecretArn';
@@ -86,7 +87,7 @@ export class MongoDatabase extends Construct {
       instanceIdentifierBase: `${clusterIdentifier}-`,
       engineVersion: DOCUMENTDB_ENGINE_VERSION,
       port: DOCUMENTDB_PORT,
-      masterUser: { username: 'framewise_admin', secretName: secretName(deployment, 'mongodb') },
+      masterUser: { username: 'framewise_admin', secretName: secretName(deployment.stage, 'mongodb') },
       instanceType: DOCUMENTDB_INSTANCE_TYPE,
       instances: 1,
       // the CA functions trust is bundled with them (functions/lib/mongo.ts): pin the one it certainly holds

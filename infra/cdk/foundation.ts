@@ -13,6 +13,7 @@ import { buildLayers, type LayerName } from './ffmpeg-layer.ts';
 import { pascal, type Deployment } from './names.ts';
 import { Network } from './network.ts';
 import { Queues } from './queues.ts';
+import { Secrets } from './secrets.ts';
 import { Storage } from './storage.ts';
 import { Tables } from './tables.ts';
 
@@ -28,6 +29,7 @@ export interface Foundation {
   readonly api: Api;
   readonly layers: Map<LayerName, ILayerVersion>;
   readonly alarmTopic: AlarmTopic;
+  readonly secrets: Secrets;
 }
 
 export interface FoundationStackProps extends StackProps {
@@ -46,6 +48,7 @@ export class FoundationStack extends Stack implements Foundation {
   readonly api: Api;
   readonly layers: Map<LayerName, ILayerVersion>;
   readonly alarmTopic: AlarmTopic;
+  readonly secrets: Secrets;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: FoundationStackProps) {
@@ -56,6 +59,7 @@ export class FoundationStack extends Stack implements Foundation {
     this.queues = new Queues(this, 'Queues', { deployment });
     this.storage = new Storage(this, 'Storage', { topology, queues: this.queues });
     this.tables = new Tables(this, 'Tables', { topology });
+    this.secrets = new Secrets(this, 'Secrets', { deployment });
     this.vpc = new Network(this, 'Network', { topology }).vpc;
     this.database = new Database(this, 'Database', { deployment, vpc: this.vpc });
     this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {

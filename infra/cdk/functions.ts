@@ -9,7 +9,7 @@ import { Architecture, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/a
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTION_BUNDLE } from '../bundling.ts';
@@ -36,6 +36,16 @@ export const BUNDLING: BundlingOptions = {
 
 /** Functions that reach PostgreSQL or MongoDB run in the VPC. */
 export const inVpc = (def: FunctionDef): boolean => !!(def.uses.postgres || def.uses.mongodb);
+
+/** Where Lambda unpacks a function's bundle. */
+const LAMBDA_TASK_ROOT = '/var/task';
+
+/** Bundling hooks that copy project folders (e.g. `migrations`) beside the bundled code; they change its asset hash. */
+const copyFolders = (folders: readonly string[]): ICommandHooks => ({
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => folders.map((f) => `mkdir -p "${path.dirname(path.join(outputDir, f))}" && cp -R "${path.join(inputDir, f)}" "${path.join(outputDir, f)}"`),
+});
 
 export interface TopologyFunction {
   readonly def: FunctionDef;
@@ -89,9 +99,11 @@ export class Functions extends Construct {
         tableName: (t) => foundation.tables.get(t).tableName,
         queueUrl: (q) => foundation.queues.get(q).queue.queueUrl,
         stateMachineArn,
+        secretId: (x) => foundation.secrets.get(x).secretArn,
       },
       {
         all: { NODE_OPTIONS: '--enable-source-maps' },
+        bundleRoot: LAMBDA_TASK_ROOT,
         postgres: { DATABASE_SECRET_ARN: database.postgresSecret.secretArn, DATABASE_HOST: database.proxy.endpoint, DATABASE_NAME: database.databaseName },
         mongodb: database.mongo.environment(),
         layers: LAYER_ENVIRONMENT,
@@ -126,7 +138,7 @@ export class Functions extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
+      bundling: def.bundledFolders ? { ...BUNDLING, commandHooks: copyFolders(def.bundledFolders) } : BUNDLING,
     });
     Tags.of(fn).add(TOPOLOGY_TAG, topologyTagValue('function', def.name), { includeResourceTypes: ['AWS::Lambda::Function'] });
 
@@ -137,6 +149,7 @@ export class Functions extends Construct {
       tableArn: (t) => foundation.tables.get(t).tableArn,
       queueArn: (q) => foundation.queues.get(q).queue.queueArn,
       stateMachineArn,
+      secretArn: (x) => foundation.secrets.get(x).secretArn,
       executionsArn: (sm) =>
         stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(deployment, sm)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });

@@ -38,8 +38,6 @@ export function checkStage(stage: string): string {
 
 /** Physical name of a resource of this deployment, e.g. `framewise-dev-video-ingest`. */
 export const physicalName = (d: Deployment, name: string): string => `${d.topology.app}-${d.stage}-${name}`;
-/** Name of a Secrets Manager secret of this deployment, e.g. `framewise/dev/postgres`. */
-export const secretName = (d: Deployment, name: string): string => `${d.topology.app}/${d.stage}/${name}`;
 /** CloudFormation stack name of a part of this deployment, e.g. `framewise-dev-foundation`, `framewise-dev-ingest`. */
 export const stackName = (d: Deployment, part: string): string => physicalName(d, part);
 

@@ -34,6 +34,9 @@ export function framewiseStage(app: App, props: FramewiseProps = {}): FramewiseS
     const owns = topology.functions.some((f) => contextOf(f) === context) || topology.stateMachines.some((s) => s.context === context);
     if (!owns) continue;
     const stack = new ContextStack(app, stackName(deployment, context), { ...common, deployment, context, foundation, lowerFunctions: new Map(lowerFunctions) });
+    // The platform (migrations, the first admin key) is in place before any context's functions and routes are.
+    const platform = contexts.get('platform');
+    if (platform) stack.addDependency(platform, 'the schema is migrated before the functions that use it deploy');
     for (const [name, fn] of stack.functions.byName) lowerFunctions.set(name, fn);
     contexts.set(context, stack);
   }

@@ -4,10 +4,10 @@ import { chmodSync, existsSync, readFileSync, rmSync, statSync, mkdirSync } from
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import pg from 'pg';
 import { functionEnvironment, type PlatformEnvironment, type ResourceLocations } from '../environment.ts';
 import { dlqName, functionArnPlaceholder, httpRoutes, topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
-import { hashApiKey, newApiKey } from '../../functions/lib/auth.ts';
+import { isApiKeyForm } from '../../functions/lib/auth.ts';
+import { closeAwsClients, SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
 import { closeMongo } from '../../functions/lib/mongo.ts';
 import { AccessPolicy, functionCredentials } from './access.ts';
@@ -16,12 +16,13 @@ import { startDynamo } from './dynamodb.ts';
 import { writePrivateFileSync } from './files.ts';
 import { LocalFunctions } from './functions.ts';
 import { startMongo } from './mongodb.ts';
-import { ACCOUNT, localFunctionArn, localName, localQueueUrl, localStateMachineArn, REGION } from './names.ts';
+import { ACCOUNT, localFunctionArn, localName, localQueueUrl, localSecretName, localStateMachineArn, REGION } from './names.ts';
 import { freePort } from './ports.ts';
 import { startPostgres } from './postgres.ts';
 import { Router } from './router.ts';
 import { LOCAL_ACCESS_KEY } from './s3-presign-check.ts';
 import { startS3Sqs } from './s3sqs.ts';
+import { startSecretsManager } from './secretsmanager.ts';
 import { serviceStartError } from './service-error.ts';
 import { startStepFunctions } from './stepfunctions.ts';
 
@@ -36,7 +37,11 @@ export interface Endpoints {
   api: string;
   postgres: string;
   mongodb: string;
+  secretsmanager: string;
 }
+
+/** What the functions reach (the API is what reaches them). */
+export type ServiceEndpoints = Omit<Endpoints, 'api'>;
 
 export interface Credentials {
   adminApiKey: string;
@@ -56,6 +61,9 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
+/** The secret the bootstrap keeps the first admin key in; `npm start` shows it and writes it to credentials.json. */
+const ADMIN_KEY_SECRET = 'admin-api-key';
+
 function binaryPath(pkg: string): string {
   const path = (createRequire(import.meta.url)(pkg) as { path: string }).path;
   // The ffprobe package ships its binary as 0744: make it executable for every user, as the Lambda layer does.
@@ -63,15 +71,16 @@ function binaryPath(pkg: string): string {
   return path;
 }
 
-const localResources = (endpoints: Endpoints): ResourceLocations => ({
+const localResources = (endpoints: ServiceEndpoints): ResourceLocations => ({
   bucketName: localName,
   tableName: localName,
   queueUrl: (q) => localQueueUrl(endpoints.sqs, q),
   stateMachineArn: localStateMachineArn,
+  secretId: localSecretName,
 });
 
 /** The local platform around the resources, for a caller with `credentials`. */
-const localPlatform = (endpoints: Endpoints, credentials: { accessKeyId: string; secretAccessKey: string }): PlatformEnvironment => ({
+const localPlatform = (endpoints: ServiceEndpoints, credentials: { accessKeyId: string; secretAccessKey: string }): PlatformEnvironment => ({
   all: {
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
@@ -81,8 +90,10 @@ const localPlatform = (endpoints: Endpoints, credentials: { accessKeyId: string;
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
     S3_FORCE_PATH_STYLE: 'true',
   },
+  bundleRoot: ROOT,
   postgres: { DATABASE_URL: endpoints.postgres },
   mongodb: { MONGODB_URI: endpoints.mongodb },
   layers: { ffmpeg: { FFMPEG_PATH: binaryPath('@ffmpeg-installer/ffmpeg'), FFPROBE_PATH: binaryPath('@ffprobe-installer/ffprobe') } },
@@ -92,7 +103,7 @@ const localPlatform = (endpoints: Endpoints, credentials: { accessKeyId: string;
  * A function's environment in the local cloud: what infra/environment.ts gives it from its topology entry (with its
  * own credentials), what Lambda's runtime adds, and the operator's log level.
  */
-export function localFunctionEnvironment(def: FunctionDef, endpoints: Endpoints, t: Topology = defaultTopology, extra: Record<string, string> = {}): Record<string, string> {
+export function localFunctionEnvironment(def: FunctionDef, endpoints: ServiceEndpoints, t: Topology = defaultTopology, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...functionEnvironment(def, t, localResources(endpoints), localPlatform(endpoints, functionCredentials(def.name))),
     AWS_LAMBDA_FUNCTION_NAME: def.name,
@@ -108,7 +119,7 @@ export function localFunctionEnvironment(def: FunctionDef, endpoints: Endpoints,
  * The environment of what runs beside the functions with full access (the local cloud's own process, tests that call
  * function modules directly): every resource, with the local cloud's own credentials.
  */
-export function localAdminEnvironment(endpoints: Endpoints, settings: Topology['settings'] = defaultTopology.settings): Record<string, string> {
+export function localAdminEnvironment(endpoints: ServiceEndpoints, settings: Topology['settings'] = defaultTopology.settings): Record<string, string> {
   const t = defaultTopology;
   const everything: FunctionDef = {
     name: 'local-admin',
@@ -125,31 +136,21 @@ export function localAdminEnvironment(endpoints: Endpoints, settings: Topology['
       stateMachines: t.stateMachines.map((s) => s.name),
       postgres: true,
       mongodb: true,
+      secrets: t.secrets.map((x) => x.name),
     },
   };
   return functionEnvironment(everything, { ...t, settings }, localResources(endpoints), localPlatform(endpoints, LOCAL_ACCESS_KEY));
 }
 
-function loadOrCreateCredentials(dir: string): Credentials {
-  const file = join(dir, 'credentials.json');
+/** credentials.json: the PostgreSQL password from the first start on; the admin key once the bootstrap made it. */
+const credentialsFile = (dir: string): string => join(dir, 'credentials.json');
+
+function loadOrCreateCredentials(dir: string): Partial<Credentials> & Pick<Credentials, 'postgresPassword'> {
+  const file = credentialsFile(dir);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
-  const credentials: Credentials = { adminApiKey: newApiKey(), postgresPassword: randomBytes(18).toString('base64url') };
+  const credentials = { postgresPassword: randomBytes(18).toString('base64url') };
   writePrivateFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`);
   return credentials;
-}
-
-async function ensureAdminKey(databaseUrl: string, key: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(
-      `INSERT INTO api_keys (name, role, key_hash, key_prefix)
-       SELECT 'local admin', 'admin', $1::text, $2 WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1::text)`,
-      [hashApiKey(key), key.slice(0, 8)],
-    );
-  } finally {
-    await client.end();
-  }
 }
 
 /** ASL with every `${...}` placeholder replaced by the local ARN of the function it names. */
@@ -183,7 +184,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   const dir = resolve(options.dir ?? join(ROOT, '.local'));
   mkdirSync(dir, { recursive: true });
   const log = options.log ?? (() => undefined);
-  const credentials = loadOrCreateCredentials(dir);
+  const stored = loadOrCreateCredentials(dir);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => log({ level: 'ERROR', message: 'stop failed', error: err.message }));
@@ -193,7 +194,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const topology: Topology = { ...defaultTopology, ...options.topology, settings: { ...(options.topology ?? defaultTopology).settings, ...options.settings } };
     const policy = new AccessPolicy(topology, log);
     // Known once the services are up; no instance starts before the first invocation.
-    const up: { endpoints?: Endpoints } = {};
+    const up: { endpoints?: ServiceEndpoints } = {};
     const functions = new LocalFunctions({
       root: ROOT,
       region: REGION,
@@ -215,7 +216,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const starting = [
       service('PostgreSQL', 'postgres', (dataDir) =>
         freePort().then((port) =>
-          startPostgres({ dataDir, port, password: credentials.postgresPassword, database: topology.settings.postgresDatabase, migrationsDir: join(ROOT, 'migrations') }),
+          startPostgres({ dataDir, port, password: stored.postgresPassword, database: topology.settings.postgresDatabase }),
         ),
       ),
       service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log }))),
@@ -223,12 +224,13 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       service('S3 and SQS', 's3sqs', (dataDir) =>
         startS3Sqs({ dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy }),
       ),
+      service('Secrets Manager', 'secretsmanager', (dataDir) => startSecretsManager({ dataDir, region: REGION, accountId: ACCOUNT })),
     ] as const;
     await Promise.allSettled(starting);
-    const [postgres, mongo, dynamo, s3sqs] = await Promise.all(starting);
+    const [postgres, mongo, dynamo, s3sqs, secrets] = await Promise.all(starting);
     // Stopped in reverse: the event sources, then the workflows, then the invocations still running, and only
     // then the functions' connections (an invocation still running would open them again) and the services.
-    stops.push(closeDb, closeMongo, () => functions.stop());
+    stops.push(closeDb, closeMongo, async () => closeAwsClients(), () => functions.stop());
 
     const sfn = await service('Step Functions', 'stepfunctions', (dataDir) =>
       startStepFunctions({
@@ -250,20 +252,17 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const detGroupTasks = topology.stateMachines.find((s) => s.name === 'det-group')!.functions.filter((f) => !ingest.functions.includes(f));
     functions.deferWhile(detGroupTasks, () => sfn.runningExecutions(localName(ingest.name)) > 0 || functions.running('ingest-upload') > 0);
 
-    const api = await startApi({ port: 0, routes: httpRoutes(), functions });
-    stops.push(api.stop);
-
-    const endpoints: Endpoints = (up.endpoints = {
+    const services: ServiceEndpoints = (up.endpoints = {
       s3: s3sqs.endpoint,
       sqs: s3sqs.endpoint,
       dynamodb: dynamo.endpoint,
       stepfunctions: sfn.endpoint,
-      api: api.endpoint,
       postgres: postgres.url,
       mongodb: mongo.uri,
+      secretsmanager: secrets.endpoint,
     });
     // This process is no function: it (and the tests' helpers that call function modules directly) has every resource.
-    Object.assign(process.env, localAdminEnvironment(endpoints, topology.settings));
+    Object.assign(process.env, localAdminEnvironment(services, topology.settings));
 
     // Resources, as CloudFormation would create them.
     for (const b of topology.buckets) s3sqs.createBucket(localName(b.name));
@@ -280,7 +279,23 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     for (const s of topology.stateMachines) {
       await sfn.createStateMachine(localName(s.name), await localDefinition(s.definitionFile, s.functions));
     }
-    await ensureAdminKey(postgres.url, credentials.adminApiKey);
+    // A data folder from before the secret existed keeps its admin key: the new secret starts out holding it.
+    for (const x of topology.secrets) {
+      const carried = x.name === ADMIN_KEY_SECRET && stored.adminApiKey ? stored.adminApiKey : SECRET_NOT_SET;
+      await secrets.ensureSecret(localSecretName(x.name), carried, x.purpose);
+    }
+    // What a deploy runs before the API serves: the migrations and the first admin key (platform-bootstrap).
+    for (const f of topology.functions.filter((fn) => fn.triggers.some((t) => t.kind === 'deploy'))) {
+      log({ level: 'INFO', message: 'deploy function', fn: f.name, result: await functions.invoke(f.name, {}) });
+    }
+    const adminApiKey = secrets.currentValue(localSecretName(ADMIN_KEY_SECRET)) ?? '';
+    if (!isApiKeyForm(adminApiKey)) throw new Error(`the secret ${localSecretName(ADMIN_KEY_SECRET)} holds no admin API key after the bootstrap`);
+    const credentials: Credentials = { adminApiKey, postgresPassword: stored.postgresPassword };
+    writePrivateFileSync(credentialsFile(dir), `${JSON.stringify(credentials, null, 2)}\n`);
+
+    const api = await startApi({ port: 0, routes: httpRoutes(), functions });
+    stops.push(api.stop);
+    const endpoints: Endpoints = { ...services, api: api.endpoint };
 
     const router = new Router({
       sqsEndpoint: s3sqs.endpoint,

@@ -16,7 +16,6 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { migrate } from '../../functions/lib/migrate.ts';
 import { LocalServiceError } from './service-error.ts';
 
 export interface LocalPostgres {
@@ -43,7 +42,6 @@ export async function startPostgres(opts: {
   port: number;
   password: string;
   database: string;
-  migrationsDir: string;
 }): Promise<LocalPostgres> {
   await mkdir(opts.dataDir, { recursive: true });
   const runAs = process.getuid?.() === 0 ? await postgresUser() : undefined;
@@ -57,6 +55,8 @@ export async function startPostgres(opts: {
   const server = await serve(binaries, dataDir, opts.port, runAs);
   try {
     const admin = new pg.Client({ host: '127.0.0.1', port: opts.port, user: 'postgres', password: opts.password, database: 'postgres' });
+    // A connection the server ends fails the query in progress; the event must not end the process too.
+    admin.on('error', () => undefined);
     await admin.connect();
     try {
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
@@ -65,13 +65,6 @@ export async function startPostgres(opts: {
       await admin.end();
     }
     const url = `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database}`;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await migrate(client, opts.migrationsDir);
-    } finally {
-      await client.end();
-    }
     return { url, port: opts.port, stop: server.stop };
   } catch (err) {
     await server.stop();

@@ -20,7 +20,6 @@ import {
   physicalName,
   PROJECT_ROOT,
   rateSeconds,
-  secretName,
   stateMachineName,
   TOPOLOGY_TAG,
   topologyTagValue,
@@ -30,14 +29,18 @@ import {
 import { inVpc } from '../../infra/cdk/functions.ts';
 import { S3_READ_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
+import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import {
   bucketEnv,
   CONTEXTS,
   contextOf,
   dlqName,
+  folderEnv,
   functionArnPlaceholder,
   httpRoutes,
   queueEnv,
+  secretEnv,
+  secretName,
   stateMachineEnv,
   tableEnv,
   topology,
@@ -107,6 +110,8 @@ beforeAll(() => {
       'aws:cdk:bundling-stacks': [],
       // reference assets in place instead of copying them (the ffmpeg layer is ~150 MB)
       'aws:cdk:disable-asset-staging': true,
+      // each function names its bundle's folder (aws:asset:path), to look inside
+      'aws:cdk:enable-asset-metadata': true,
     },
   });
   stage = framewiseStage(app, { stage: deployment.stage });
@@ -280,6 +285,12 @@ describe('npx cdk synth -c stage=ci (offline, every function bundled, cdk-nag)',
       const bundle = path.join(cliOut, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs');
       expect(existsSync(bundle), tagValue(fn)).toBe(true);
       expect(readFileSync(bundle, 'utf8').startsWith('import { createRequire as __fwCreateRequire }'), tagValue(fn)).toBe(true);
+      // each bundled folder is copied whole beside the code
+      const def = topology.functions.find((f) => `function:${f.name}` === tagValue(fn))!;
+      for (const folder of def.bundledFolders ?? []) {
+        const shipped = path.join(path.dirname(bundle), folder);
+        expect(readdirSync(shipped).sort(), `${def.name}: ${folder}`).toEqual(readdirSync(path.join(PROJECT_ROOT, folder)).sort());
+      }
     }
   });
 });
@@ -771,12 +782,16 @@ describe('data', () => {
 
   it('secrets: generated PostgreSQL and DocumentDB credentials (no placeholder), functions read the DocumentDB one', () => {
     const secrets = ofType('AWS::SecretsManager::Secret');
-    for (const [, s] of secrets) expect(s.Properties.GenerateSecretString, 'no literal secret values').toBeDefined();
+    // The topology's secrets start as a fixed text their function recognizes; every other secret is generated.
+    const topologyNames = topology.secrets.map((d) => secretName(deployment.stage, d.name));
+    for (const [, s] of secrets.filter(([, x]) => !topologyNames.includes(x.Properties.Name))) {
+      expect(s.Properties.GenerateSecretString, 'no literal secret values').toBeDefined();
+    }
     expect(secrets.filter(([, s]) => /mongodb-uri/.test(s.Properties.Name ?? ''))).toEqual([]);
     const [clusterId, cluster] = ofType('AWS::DocDB::DBCluster')[0]!;
     const [mongoSecretId] = [...references(cluster.Properties.MasterUserPassword)];
     expect(json.Resources[mongoSecretId!]!.Type).toBe('AWS::SecretsManager::Secret');
-    expect(json.Resources[mongoSecretId!]!.Properties.Name).toBe(secretName(deployment, 'mongodb'));
+    expect(json.Resources[mongoSecretId!]!.Properties.Name).toBe(secretName(deployment.stage, 'mongodb'));
     // the attachment adds host and port to the secret, from which functions build the URI
     const [attachmentId, attachment] = ofType('AWS::SecretsManager::SecretTargetAttachment').find(([, a]) => references(a.Properties.SecretId).has(mongoSecretId!))!;
     expect(attachment.Properties.TargetType).toBe('AWS::DocDB::DBCluster');
@@ -792,6 +807,76 @@ describe('data', () => {
     expect(json.Outputs.ApiUrl).toBeDefined();
     for (const b of topology.buckets) expect(outputs).toContain(logicalId('AWS::S3::Bucket', 'bucket', b.name));
     for (const sm of topology.stateMachines) expect(outputs).toContain(logicalId('AWS::StepFunctions::StateMachine', 'state-machine', sm.name));
+  });
+});
+
+describe('bootstrap on every deploy', () => {
+  const secretId = (name: string) => {
+    const found = ofType('AWS::SecretsManager::Secret').filter(([, s]) => s.Properties.Name === secretName(deployment.stage, name));
+    expect(found, name).toHaveLength(1);
+    return found[0]![0];
+  };
+  const deployFunctions = topology.functions.filter((f) => f.triggers.some((t) => t.kind === 'deploy'));
+
+  it('each topology secret is named by its stage, holds the placeholder (not a generated value) and is retained', () => {
+    expect(topology.secrets.map((s) => s.name)).toContain('admin-api-key');
+    for (const def of topology.secrets) {
+      const secret = json.Resources[secretId(def.name)]!;
+      expect(secret.Properties.SecretString).toBe(SECRET_NOT_SET);
+      expect(secret.Properties.GenerateSecretString).toBeUndefined();
+      expect(secret.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('only the functions that use a secret may read and write it, and they find it in their environment', () => {
+    for (const def of topology.secrets) {
+      const id = secretId(def.name);
+      const users = topology.functions.filter((f) => f.uses.secrets?.includes(def.name));
+      expect(users.length, def.name).toBeGreaterThan(0);
+      const grantedRoles = new Set(
+        ofType('AWS::IAM::Policy')
+          .filter(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement).some((st) => references(st.Resource).has(id)))
+          .flatMap(([, p]) => [...references(p.Properties.Roles)]),
+      );
+      expect(grantedRoles).toEqual(new Set(users.map((f) => [...references(json.Resources[fnId(f.name)]!.Properties.Role)][0])));
+      for (const f of users) {
+        const fn = json.Resources[fnId(f.name)]!.Properties;
+        expect(fn.Environment.Variables[secretEnv(def.name)]).toEqual(ref(id));
+        const roleId = [...references(fn.Role)][0]!;
+        const actions = ofType('AWS::IAM::Policy')
+          .filter(([, p]) => references(p.Properties.Roles).has(roleId))
+          .flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement))
+          .filter((st) => references(st.Resource).has(id))
+          .flatMap((st) => asArray<string>(st.Action));
+        expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']));
+      }
+    }
+  });
+
+  it('a trigger in the platform stack runs each deploy function when its version changes; every other context deploys after it', () => {
+    expect(deployFunctions.map((f) => f.name)).toEqual(['platform-bootstrap']);
+    const triggers = ofType('Custom::Trigger');
+    expect(triggers).toHaveLength(deployFunctions.length);
+    for (const def of deployFunctions) {
+      const versions = ofType('AWS::Lambda::Version').filter(([, v]) => references(v.Properties.FunctionName).has(fnId(def.name)));
+      expect(versions, def.name).toHaveLength(1);
+      const [triggerId, trigger] = triggers.find(([, t]) => references(t.Properties.HandlerArn).has(versions[0]![0]))!;
+      expect(triggerId.split('/')[0]).toBe(physicalName(deployment, 'platform'));
+      expect(trigger.Properties.ExecuteOnHandlerChange).toBe(true);
+      expect(trigger.Properties.InvocationType).toBe('RequestResponse');
+      expect(trigger.Properties.Timeout).toBe(String(def.timeoutSeconds * 1000));
+    }
+    const platform = stage.contexts.get('platform')!;
+    expect(platform.dependencies.map((d) => d.stackName)).toContain(stage.foundation.stackName);
+    for (const [context, stack] of stage.contexts) {
+      if (context !== 'platform') expect(stack.dependencies.map((d) => d.stackName), context).toContain(platform.stackName);
+    }
+  });
+
+  it('tells the bootstrap where its migrations are (the CLI synth below checks they are in its bundle)', () => {
+    const def = deployFunctions[0]!;
+    expect(def.bundledFolders).toEqual(['migrations']);
+    expect(json.Resources[fnId(def.name)]!.Properties.Environment.Variables[folderEnv('migrations')]).toBe('/var/task/migrations');
   });
 });
 

@@ -1,7 +1,7 @@
 // The local cloud as `npm start` runs it, in its own process, stopped the hard way: an upload answered right
 // before a SIGKILL still raises its S3 notification after the restart, data deleted right before a SIGTERM
 // stays deleted, and SIGTERM stops every service cleanly.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiAt as api, eventually } from '../support/api.ts';
-import { startCloudProcess, type CloudProcess } from '../support/child.ts';
+import { startCloudProcess, startProcess, type CloudProcess } from '../support/child.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -119,6 +119,7 @@ describe('local cloud stopped the hard way', () => {
     expect(first.output()).toContain('stopped');
     expect(Date.now() - stopped).toBeLessThan(30_000);
     for (const url of Object.values(first.endpoints)) expect(await isOpen(url), url).toBe(false);
+    await first.allGone(); // no process of it left, PostgreSQL included
 
     const second = await start(dir);
     try {
@@ -131,8 +132,28 @@ describe('local cloud stopped the hard way', () => {
         await mongo2.close();
       }
     } finally {
-      second.process.kill('SIGTERM');
-      await second.exited;
+      second.killAll('SIGTERM'); // to the process group, as a service manager stops it
+      const exit = await second.exited;
+      expect(exit.code, second.output()).toBe(0);
+      expect(second.output()).toContain('SIGTERM: stopping the local cloud');
+      expect(second.output()).not.toMatch(/Unhandled|uncaught/i);
+      await second.allGone();
+    }
+  });
+
+  it('stops cleanly on a SIGTERM that comes while it starts (PostgreSQL already running)', async () => {
+    const dir = tempDir();
+    const starting = await startProcess('npm', ['start', '--', '--dir', dir], (line) => (line.includes('npm start') || line.includes('> framewise') ? true : undefined));
+    try {
+      await eventually(async () => (existsSync(join(dir, 'postgres', 'data', 'postmaster.pid')) ? true : undefined), 'PostgreSQL running', 60_000);
+      starting.process.kill('SIGTERM');
+      const exit = await starting.exited;
+      expect(exit.code, starting.output()).toBe(0);
+      expect(starting.output()).toContain('SIGTERM: stopping the local cloud');
+      expect(starting.output()).toMatch(/\nstopped\n/);
+      await starting.allGone(); // PostgreSQL included
+    } finally {
+      starting.killAll();
     }
   });
 });

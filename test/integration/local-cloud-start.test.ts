@@ -75,7 +75,7 @@ describe('a service that cannot start', () => {
     await new Promise((resolve) => taken!.once('listening', resolve));
     const port = (taken.address() as { port: number }).port;
     const dataDir = join(tempDir('framewise-pg-port-'), 'postgres');
-    const started = startPostgres({ dataDir, port, password: 'x', database: 'framewise', migrationsDir: join(ROOT, 'migrations') });
+    const started = startPostgres({ dataDir, port, password: 'x', database: 'framewise'});
     const err = await started.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(LocalServiceError);
     expect((err as Error).message).toMatch(/^PostgreSQL could not start: the server stopped at start \(exit code \d+\): .*Address already in use/);
@@ -84,7 +84,7 @@ describe('a service that cannot start', () => {
 
   it('PostgreSQL on data a server left running still uses: names that process', async () => {
     const dataDir = join(tempDir('framewise-pg-twice-'), 'postgres');
-    const opts = { dataDir, password: 'x', database: 'framewise', migrationsDir: join(ROOT, 'migrations') };
+    const opts = { dataDir, password: 'x', database: 'framewise'};
     const first = await startPostgres({ ...opts, port: await freePort() });
     try {
       const err = await startPostgres({ ...opts, port: await freePort() }).then(() => undefined, (e: unknown) => e);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../infra/environment.ts';
 import { allows, grantsOf, type ResourceArns } from '../../infra/grants.ts';
-import { bucketEnv, findFunction, queueEnv, stateMachineEnv, tableEnv, topology } from '../../infra/topology.ts';
+import { bucketEnv, findFunction, folderEnv, queueEnv, secretEnv, stateMachineEnv, tableEnv, topology } from '../../infra/topology.ts';
 
 const arns: ResourceArns = {
   bucketArn: (b) => `arn:aws:s3:::${b}`,
@@ -10,6 +10,7 @@ const arns: ResourceArns = {
   queueArn: (q) => `arn:aws:sqs:r:a:${q}`,
   stateMachineArn: (s) => `arn:aws:states:r:a:stateMachine:${s}`,
   executionsArn: (s) => `arn:aws:states:r:a:execution:${s}:*`,
+  secretArn: (s) => `arn:aws:secretsmanager:r:a:secret:${s}`,
 };
 const grantsFor = (fn: string) => grantsOf(findFunction(fn), arns);
 const object = (key: string) => `arn:aws:s3:::media/${key}`;
@@ -61,8 +62,8 @@ describe('grants', () => {
 });
 
 describe('function environment', () => {
-  const resources = { bucketName: (b: string) => `b-${b}`, tableName: (t: string) => `t-${t}`, queueUrl: (q: string) => `q-${q}`, stateMachineArn: (s: string) => `s-${s}` };
-  const platform = { all: { ALL: '1' }, postgres: { DATABASE_URL: 'pg' }, mongodb: { MONGODB_URI: 'mongo' }, layers: { ffmpeg: { FFMPEG_PATH: 'ffmpeg' } } };
+  const resources = { bucketName: (b: string) => `b-${b}`, tableName: (t: string) => `t-${t}`, queueUrl: (q: string) => `q-${q}`, stateMachineArn: (s: string) => `s-${s}`, secretId: (s: string) => `x-${s}` };
+  const platform = { all: { ALL: '1' }, bundleRoot: '/code', postgres: { DATABASE_URL: 'pg' }, mongodb: { MONGODB_URI: 'mongo' }, layers: { ffmpeg: { FFMPEG_PATH: 'ffmpeg' } } };
 
   it('holds exactly the variables of what the function declares', () => {
     for (const def of topology.functions) {
@@ -76,6 +77,8 @@ describe('function environment', () => {
       if (def.uses.postgres) expected.add('DATABASE_URL');
       if (def.uses.mongodb) for (const k of ['MONGODB_URI', 'MONGODB_DATABASE']) expected.add(k);
       if (def.layers.includes('ffmpeg')) expected.add('FFMPEG_PATH');
+      for (const x of def.uses.secrets ?? []) expected.add(secretEnv(x));
+      for (const f of def.bundledFolders ?? []) expected.add(folderEnv(f));
       expect(new Set(Object.keys(env)), def.name).toEqual(expected);
     }
   });

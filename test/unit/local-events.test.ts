@@ -65,6 +65,7 @@ describe('event shapes', () => {
       queue: 'events/sqs-video-uploaded.json',
       schedule: 'events/schedule-sweep-stuck-jobs.json',
       task: 'events/task-ingest-probe.json',
+      deploy: 'events/deploy-platform-bootstrap.json', // a CDK trigger invokes with no payload
     };
     for (const kind of kinds) expect(JSON.parse(readFileSync(samples[kind]!, 'utf8'))).toBeTruthy();
     const sqs = JSON.parse(readFileSync('events/sqs-video-uploaded.json', 'utf8'));

@@ -1,12 +1,12 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dlqName, functionArnPlaceholder, topology } from '../../infra/topology.ts';
+import { CONTEXTS, contextOf, dlqName, functionArnPlaceholder, topology } from '../../infra/topology.ts';
 
 describe('topology', () => {
   const fnNames = new Set(topology.functions.map((f) => f.name));
 
   it('names every resource once', () => {
-    for (const list of [topology.buckets, topology.tables, topology.queues, topology.functions, topology.stateMachines]) {
+    for (const list of [topology.buckets, topology.tables, topology.queues, topology.secrets, topology.functions, topology.stateMachines]) {
       const names = list.map((x) => x.name);
       expect(new Set(names).size).toBe(names.length);
     }
@@ -25,8 +25,17 @@ describe('topology', () => {
       for (const t of f.uses.tables ?? []) expect(tables).toContain(t.name);
       for (const b of f.uses.buckets ?? []) expect(buckets).toContain(b.name);
       for (const s of f.uses.stateMachines ?? []) expect(machines).toContain(s);
+      for (const s of f.uses.secrets ?? []) expect(topology.secrets.map((x) => x.name)).toContain(s);
+      for (const folder of f.bundledFolders ?? []) expect(existsSync(folder), folder).toBe(true);
     }
     for (const s of topology.stateMachines) for (const fn of s.functions) expect(fnNames).toContain(fn);
+  });
+
+  it('runs on deploy only functions of the platform context, which stands on lib alone', () => {
+    const onDeploy = topology.functions.filter((f) => f.triggers.some((t) => t.kind === 'deploy'));
+    expect(onDeploy.map((f) => f.name)).toEqual(['platform-bootstrap']);
+    for (const f of onDeploy) expect(contextOf(f)).toBe('platform');
+    expect(CONTEXTS[0]).toBe('platform');
   });
 
   it('gives each consumed queue a visibility timeout longer than its consumer may run, and 3 receives', () => {
