@@ -11,7 +11,7 @@ import { bulkUploadJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
 import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
-import { assertReadableBucket, DatastackParams } from './route-params.ts';
+import { assertReadableInput, DatastackParams } from './route-params.ts';
 import { columnMappingSchema } from './schemas.ts';
 import { segmentationRoutes } from './segmentation-routes.ts';
 import { versionRoutes } from './version-routes.ts';
@@ -37,7 +37,7 @@ export const routes: Routes = {
     handle: async (req): Promise<HttpResult> => {
       const { datastack } = parse(DatastackParams, req.params);
       const body = parse(Body, req.body);
-      assertReadableBucket(body.bucket);
+      assertReadableInput(body.bucket, 'prefix', body.prefix);
       const request = { datastack, bucket: body.bucket, prefix: normalizePrefix(body.prefix), table: body.table, schema: body.schema, columnMapping: body.columnMapping };
       const { result, uploadId } = await inspectUpload(request, body.chunkRows);
       if (!result.ok) throw invalidUpload(result.problems);

@@ -10,7 +10,7 @@ import { logger } from '../lib/logger.ts';
 import { segmentationJobId, type Job } from '../jobs/job.ts';
 import { listJobs } from '../jobs/store.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
-import { assertReadableBucket, DatastackParams } from './route-params.ts';
+import { assertReadableInput, DatastackParams } from './route-params.ts';
 import type { RunKind } from './segmentation.ts';
 import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './segmentation-source.ts';
 import { loadRootTable } from './supervoxel-roots.ts';
@@ -69,7 +69,7 @@ export const segmentationRoutes: Routes = {
     handle: async (req) => {
       const { datastack } = parse(DatastackParams, req.params);
       const body = parse(SourceBody, req.body);
-      assertReadableBucket(body.bucket);
+      assertReadableInput(body.bucket, 'prefix', body.prefix);
       const resolved = await readVolumeScale(body.bucket, body.prefix, body.scale);
       if (!resolved.ok) {
         throw new AppError(400, 'InvalidSegmentation', `The volume cannot be used: ${resolved.problems.length} problem(s), nothing was stored`, resolved.problems);
@@ -95,7 +95,7 @@ export const segmentationRoutes: Routes = {
     handle: async (req) => {
       const { datastack } = parse(DatastackParams, req.params);
       const body = parse(RootFileBody, req.body);
-      assertReadableBucket(body.bucket);
+      assertReadableInput(body.bucket, 'key', body.key);
       await sourceOrNotFound(datastack);
       const result = await loadRootTable(datastack, body.bucket, body.key);
       if (!result.ok) {
