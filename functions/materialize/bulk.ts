@@ -157,8 +157,12 @@ const spareBuffers = {
   free: [] as ArrayBuffer[],
   /** At most this many bytes kept: four concurrent chunk loads' worth and more. */
   limit: 256 * 2 ** 20,
+  /** The smallest spare buffer that holds `size` bytes, or a new one. */
   take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.byteLength >= size);
+    let i = -1;
+    this.free.forEach((b, j) => {
+      if (b.byteLength >= size && (i < 0 || b.byteLength < this.free[i]!.byteLength)) i = j;
+    });
     const b = i >= 0 ? this.free.splice(i, 1)[0]! : new ArrayBuffer(size);
     return Buffer.from(b, 0, size);
   },
