@@ -1,5 +1,5 @@
 // Bulk upload of `.npy` column files into a datastack's tables: the S3 and PostgreSQL side of the pure core
-// (npy, chunks, decode, schemas, load, pgcopy). Used by the API (inspect), and by the three Tasks of the
+// (npy, chunks, chunk-copy, schemas, load). Used by the API (inspect), and by the three Tasks of the
 // bulk-upload workflow (prepare, load a chunk, finish).
 //
 // Storage: each datastack is a PostgreSQL schema `ds_<datastack>` (created on first use) holding its annotation
