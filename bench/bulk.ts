@@ -283,7 +283,7 @@ async function main(): Promise<void> {
         const job = (await api('GET', `/v1/jobs/${String(posted.body.jobId)}`)).body;
         if (job.state === 'succeeded' || job.state === 'failed') return job;
         // Each poll takes CPU from the load; once Finish runs, finer polls see its end sooner.
-        const finishing = (job.steps as Record<string, { state: string }> | undefined)?.finish?.state === 'running';
+        const finishing = (job.steps as Record<string, { state: string }> | undefined)?.finish?.state === 'working';
         await new Promise((r) => setTimeout(r, finishing ? 10 : 100));
       }
     };

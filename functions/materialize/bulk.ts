@@ -1,5 +1,5 @@
 // Bulk upload of `.npy` column files into a datastack's tables: the S3 and PostgreSQL side of the pure core
-// (npy, chunks, decode, schemas, load, pgcopy). Used by the API (inspect), and by the three Tasks of the
+// (npy, chunks, chunk-copy, schemas, load). Used by the API (inspect), and by the three Tasks of the
 // bulk-upload workflow (prepare, load a chunk, finish).
 //
 // Storage: each datastack is a PostgreSQL schema `ds_<datastack>` (created on first use) holding its annotation
@@ -10,8 +10,7 @@
 // row first (its primary key is the claim: a concurrent or retried load of the same chunk waits on it, then sees
 // the conflict and skips), so a chunk is in the staging tables exactly once or not at all.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -19,10 +18,10 @@ import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { query, transaction } from '../lib/pg.ts';
 import { byteRanges, planChunks, type Chunk } from './chunks.ts';
-import { ConversionError, decodeChunk, type DecodedColumn, type PgValues } from './decode.ts';
-import { copyFromSql, tableChunkValues } from './load.ts';
+import { chunkCopyBytes, chunkFiles, encodeChunkCopy, type ChunkFileBytes } from './chunk-copy.ts';
+import { ConversionError } from './decode.ts';
+import { copyFromSql } from './load.ts';
 import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from './npy.ts';
-import { encodeCopy } from './pgcopy.ts';
 import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
 import {
   columnMappingSchema,
@@ -114,25 +113,65 @@ export async function listNpyObjects(bucket: string, prefix: string): Promise<Np
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The decoded columns of rows `chunk` of one `.npy` file: only the chunk's byte ranges are read. */
-async function readChunkColumns(bucket: string, key: string, header: NpyHeader, chunk: Pick<Chunk, 'firstRow' | 'rows'>): Promise<DecodedColumn[]> {
-  const ranges = byteRanges(header, header.dataOffset, chunk);
-  return decodeChunk(header, await Promise.all(ranges.map((r) => readRange(bucket, key, r.offset, r.offset + r.length))), chunk.rows);
+/**
+ * The bytes of rows `chunk` of every mapped file (only the chunk's byte ranges are read), in one spare buffer: give
+ * it back (spareBuffers.give) once they are encoded.
+ */
+async function readChunkBytes(bucket: string, files: readonly UploadFile[], chunk: Pick<Chunk, 'firstRow' | 'rows'>): Promise<{ files: Map<string, ChunkFileBytes>; buffer: Buffer }> {
+  const ranges = files.map((f) => ({ file: f, ranges: byteRanges(f.header, f.header.dataOffset, chunk) }));
+  const buffer = spareBuffers.take(ranges.reduce((sum, f) => f.ranges.reduce((n, r) => n + r.length, sum), 0));
+  let at = 0;
+  const reads: Promise<unknown>[] = [];
+  const out = new Map<string, ChunkFileBytes>();
+  for (const { file, ranges: rs } of ranges) {
+    const buffers = rs.map((r) => {
+      const into = buffer.subarray(at, (at += r.length));
+      reads.push(readRange(bucket, file.key, r.offset, r.offset + r.length, into));
+      return into;
+    });
+    out.set(file.name, { header: file.header, buffers });
+  }
+  await Promise.all(reads);
+  return { files: out, buffer };
 }
 
-/** Bytes [start, end) of an object, exactly (a short read is a truncated file). */
-async function readRange(bucket: string, key: string, start: number, end: number): Promise<Uint8Array> {
+/** Bytes [start, end) of an object, exactly (a short read is a truncated file), into `into` if given. */
+async function readRange(bucket: string, key: string, start: number, end: number, into: Uint8Array = new Uint8Array(end - start)): Promise<Uint8Array> {
   const out = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
   // Straight into one buffer of the length asked for (collecting the parts and joining them copies every byte twice).
-  const bytes = new Uint8Array(end - start);
   let got = 0;
   for await (const part of out.Body as AsyncIterable<Uint8Array>) {
-    if (got + part.length <= bytes.length) bytes.set(part, got);
+    if (got + part.length <= into.length) into.set(part, got);
     got += part.length;
   }
   if (got !== end - start) throw new NpyError('TRUNCATED', `${key}: asked for bytes [${start}, ${end}), got ${got}`);
-  return bytes;
+  return into;
 }
+
+/**
+ * Large buffers of finished chunk loads, kept for the next ones: a chunk's bytes and COPY streams are tens of MB,
+ * and allocating them afresh for every chunk made the collector walk the whole heap again and again. A buffer is
+ * given back only when nothing refers to it any more (its COPY has completed).
+ */
+const spareBuffers = {
+  free: [] as ArrayBuffer[],
+  /** At most this many bytes kept: four concurrent chunk loads' worth and more. */
+  limit: 256 * 2 ** 20,
+  /** The smallest spare buffer that holds `size` bytes, or a new one. */
+  take(size: number): Buffer {
+    let i = -1;
+    this.free.forEach((b, j) => {
+      if (b.byteLength >= size && (i < 0 || b.byteLength < this.free[i]!.byteLength)) i = j;
+    });
+    const b = i >= 0 ? this.free.splice(i, 1)[0]! : new ArrayBuffer(size);
+    return Buffer.from(b, 0, size);
+  },
+  give(buffer: Buffer): void {
+    const b = buffer.buffer as ArrayBuffer;
+    if (this.free.includes(b) || this.free.reduce((sum, f) => sum + f.byteLength, b.byteLength) > this.limit) return;
+    this.free.push(b);
+  },
+};
 
 /** numpy's headers are 64-byte aligned and almost always 128 bytes: one Range GET of this much usually suffices. */
 const FIRST_READ = 256;
@@ -283,40 +322,42 @@ export interface ChunkLoad {
 }
 
 /**
- * A value its column cannot hold fails the upload (not retried: the bytes will not change). Found by the chunk that
- * holds it, after earlier chunks were staged: the failed upload's staging tables are discarded, so the tables the
- * user sees are as they were.
+ * The COPY streams of one chunk for every table of the plan, in spare buffers. A value its column cannot hold fails
+ * the upload (not retried: the bytes will not change). Found by the chunk that holds it, after earlier chunks were
+ * staged: the failed upload's staging tables are discarded, so the tables the user sees are as they were.
  */
-function valuesOf(table: TablePlan, decoded: ReadonlyMap<string, readonly DecodedColumn[]>, firstRow: number): PgValues[] {
+function encodeChunk(plan: LoadPlan, bytes: ReadonlyMap<string, ChunkFileBytes>, chunk: Chunk): { table: TablePlan; copy: Buffer }[] {
+  const copies: { table: TablePlan; copy: Buffer }[] = [];
   try {
-    return tableChunkValues(table, decoded, firstRow);
+    const files = chunkFiles(bytes, chunk.rows);
+    for (const table of plan.tables) copies.push({ table, copy: encodeChunkCopy(table, files, chunk, spareBuffers.take(chunkCopyBytes(table, chunk.rows))) });
+    return copies;
   } catch (err) {
     throw err instanceof ConversionError ? new BulkUploadError('ValueOutOfRange', `${err.message}; the tables are as they were`) : err;
   }
 }
 
+/** Whether the chunk is recorded in the ledger (a chunk loaded before, by an earlier attempt or another load). */
+async function inLedger(datastack: string, ledgerKey: readonly unknown[]): Promise<boolean> {
+  const ledger = `${quoteIdent(datastackSchema(datastack))}.${quoteIdent(LEDGER_TABLE)}`;
+  return (await query(`SELECT 1 FROM ${ledger} WHERE table_name = $1 AND upload_id = $2 AND chunk = $3`, [...ledgerKey])).length > 0;
+}
+
 /**
- * Loads one chunk into every table of the plan, once: reads only the chunk's byte ranges, decodes and converts
- * exactly, then in one transaction claims the chunk in the ledger and COPYs (binary) into the upload's staging
- * tables. A chunk already in the ledger is skipped. Returns whether this call loaded it.
+ * Loads one chunk into every table of the plan, once: reads only the chunk's byte ranges and encodes them exactly
+ * into COPY streams, then in one transaction claims the chunk in the ledger and COPYs (binary) into the upload's
+ * staging tables. A chunk already in the ledger is skipped. Returns whether this call loaded it.
  */
 export async function loadChunk(input: ChunkLoad): Promise<boolean> {
   const plan = planOf(input, input.files);
   const { chunk } = input;
   const ledgerKey = [input.table, input.uploadId, chunk.index];
-  const done = await inDatastack(input.datastack, async (c) =>
-    c.query(`SELECT 1 FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2 AND chunk = $3`, ledgerKey),
-  );
-  if (done.rowCount) return false;
-  const keys = new Map(input.files.map((f) => [f.name, f.key]));
-  const decoded = new Map<string, DecodedColumn[]>(
-    await Promise.all(
-      plan.files.map(async (f): Promise<[string, DecodedColumn[]]> => [f.name, await readChunkColumns(input.bucket, keys.get(f.name)!, f.header, chunk)]),
-    ),
-  );
-  const values = plan.tables.map((t) => ({ table: t, values: valuesOf(t, decoded, chunk.firstRow) }));
+  if (await inLedger(input.datastack, ledgerKey)) return false;
+  const bytes = await readChunkBytes(input.bucket, input.files.filter((f) => plan.files.some((p) => p.name === f.name)), chunk);
+  const copies = encodeChunk(plan, bytes.files, chunk);
+  spareBuffers.give(bytes.buffer);
 
-  return inDatastack(input.datastack, async (client) => {
+  const loaded = await inDatastack(input.datastack, async (client) => {
     // The chunk and its ledger row commit together or not at all, so a commit lost in a crash only loses the whole
     // chunk, which Finish finds missing from the ledger and loads again: no need to wait for the WAL flush.
     await client.query('SET LOCAL synchronous_commit TO off');
@@ -325,13 +366,17 @@ export async function loadChunk(input: ChunkLoad): Promise<boolean> {
       [...ledgerKey, chunk.firstRow, chunk.rows],
     );
     if (claimed.rowCount === 0) return false; // loaded meanwhile by another attempt
-    for (const { table, values: v } of values) {
+    for (const { table, copy: bytes } of copies) {
       const copy = client.query(copyFrom(copyFromSql(staged(table, input.uploadId))));
-      await pipeline(Readable.from(encodeCopy(v, chunk.rows)), copy);
+      copy.end(bytes);
+      await finished(copy);
       if (copy.rowCount !== chunk.rows) throw new BulkUploadError('RowCountMismatch', `${table.name}: COPY wrote ${copy.rowCount} rows of chunk ${chunk.index}, expected ${chunk.rows}`);
     }
     return true;
   });
+  // Every COPY completed (or never began): the server has all their bytes, so the buffers can be used again.
+  for (const { copy } of copies) spareBuffers.give(copy);
+  return loaded;
 }
 
 export interface Finished {

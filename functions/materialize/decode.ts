@@ -1,5 +1,7 @@
 // Decodes a chunk's bytes (as read by chunks.byteRanges) into exact column values, and converts them to the
-// PostgreSQL type of their target column, exactly or not at all. Pure.
+// PostgreSQL type of their target column, exactly or not at all. Pure. The conversion rules live here
+// (CONVERSIONS); the bulk load writes its COPY straight from the bytes (chunk-copy.ts), and its tests hold it to
+// decodeChunk + convertColumn byte for byte: these are the readable statement of what it must write.
 //
 // Exactness: int64/uint64 become BigInt64Array/BigUint64Array (bigints, never through Number); uint32 and
 // float32 widen exactly; a conversion that could lose information for some values ('checked') tests every value

@@ -13,7 +13,7 @@ import { JobSchema } from '../jobs/schemas.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { existingTableProblems, inspectUpload, normalizePrefix } from './bulk.ts';
 import { DEFAULT_CHUNK_ROWS } from './chunks.ts';
-import { assertReadableBucket, DatastackParams } from './route-params.ts';
+import { assertReadableInput, DatastackParams } from './route-params.ts';
 import { columnMappingSchema } from './schemas.ts';
 import { segmentationRoutes } from './segmentation-routes.ts';
 import { versionRoutes } from './version-routes.ts';
@@ -40,7 +40,7 @@ export const materializeRoutes = [
       'and nothing is written. The same upload again is the same job.',
     params: DatastackParams, body: Body, response: JobSchema, status: 202,
     handle: async ({ params: { datastack }, body }) => {
-      assertReadableBucket(body.bucket);
+      assertReadableInput(body.bucket, 'prefix', body.prefix);
       const request = { datastack, bucket: body.bucket, prefix: normalizePrefix(body.prefix), table: body.table, schema: body.schema, columnMapping: body.columnMapping };
       const { result, uploadId } = await inspectUpload(request, body.chunkRows);
       if (!result.ok) throw invalidUpload(result.problems);

@@ -1,4 +1,5 @@
-// From the decoded columns of a chunk's files to the values of one table's COPY, converted exactly. Pure.
+// From the decoded columns of a chunk's files to the values of one table's COPY, converted exactly (the typed-array
+// form of what chunk-copy.ts writes straight from the bytes), and the COPY statement of a table. Pure.
 import { convertColumn, type DecodedColumn, type PgValues } from './decode.ts';
 import { quoteIdent, type CopyColumn, type TablePlan } from './schemas.ts';
 

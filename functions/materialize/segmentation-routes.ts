@@ -12,7 +12,7 @@ import { JobSchema } from '../jobs/schemas.ts';
 import { listJobs } from '../jobs/store.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { RootTableLoadView, SegmentationSourceView } from './api-schemas.ts';
-import { assertReadableBucket, DatastackParams } from './route-params.ts';
+import { assertReadableInput, DatastackParams } from './route-params.ts';
 import type { RunKind } from './segmentation.ts';
 import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './segmentation-source.ts';
 import { loadRootTable } from './supervoxel-roots.ts';
@@ -71,7 +71,7 @@ export const segmentationRoutes = [
     description: "The volume's `info` is read and checked first: a 400 InvalidSegmentation lists every problem, and nothing is stored.",
     params: DatastackParams, body: SourceBody, response: SegmentationSourceView,
     handle: async ({ params: { datastack }, body }) => {
-      assertReadableBucket(body.bucket);
+      assertReadableInput(body.bucket, 'prefix', body.prefix);
       const resolved = await readVolumeScale(body.bucket, body.prefix, body.scale);
       if (!resolved.ok) {
         throw new AppError(400, 'InvalidSegmentation', `The volume cannot be used: ${resolved.problems.length} problem(s), nothing was stored`, resolved.problems);
@@ -100,7 +100,7 @@ export const segmentationRoutes = [
     description: 'Every row is checked first: a 400 InvalidRootTable lists the problems, and nothing is loaded.',
     params: DatastackParams, body: RootFileBody, response: RootTableLoadView, status: 200,
     handle: async ({ params: { datastack }, body }) => {
-      assertReadableBucket(body.bucket);
+      assertReadableInput(body.bucket, 'key', body.key);
       await sourceOrNotFound(datastack);
       const result = await loadRootTable(datastack, body.bucket, body.key);
       if (!result.ok) {

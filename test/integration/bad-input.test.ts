@@ -204,7 +204,7 @@ describe('ids and S3 keys are checked for their form and length first', () => {
   it('refuses an S3 prefix or key over 1,024 bytes of UTF-8 before reading anything', async () => {
     const datastack = `bad_input_${Date.now()}`;
     // a registered segmentation source, so that a root file's key is what is checked
-    const volume = `bad-input/${Date.now()}/volume`;
+    const volume = `materialize/bad-input/${Date.now()}/volume`;
     const info = {
       '@type': 'neuroglancer_multiscale_volume', type: 'segmentation', data_type: 'uint64', num_channels: 1,
       scales: [{ key: '8_8_40', size: [8, 8, 8], resolution: [8, 8, 40], voxel_offset: [0, 0, 0], chunk_sizes: [[4, 4, 4]], encoding: 'raw' }],
@@ -224,9 +224,9 @@ describe('ids and S3 keys are checked for their form and length first', () => {
       body: { bucket: 'framewise-media', prefix: long, table: 'synapses', schema: 'synapse', columnMapping: { id: 'id' } },
     }), 'prefix');
     tooLong(await call('PUT', `/v1/materialize/${datastack}/segmentation`, { body: { bucket: 'framewise-media', prefix: long } }), 'prefix');
-    // bytes, not characters: 513 two-byte characters are 1,026 bytes
-    tooLong(await call('POST', `/v1/materialize/${datastack}/supervoxel-roots`, { body: { bucket: 'framewise-media', key: 'é'.repeat(513) } }), 'key');
-    const fits = await call('POST', `/v1/materialize/${datastack}/supervoxel-roots`, { body: { bucket: 'framewise-media', key: 'é'.repeat(512) } });
+    // bytes, not characters: materialize/ and 507 two-byte characters are 1,026 bytes
+    tooLong(await call('POST', `/v1/materialize/${datastack}/supervoxel-roots`, { body: { bucket: 'framewise-media', key: `materialize/${'é'.repeat(507)}` } }), 'key');
+    const fits = await call('POST', `/v1/materialize/${datastack}/supervoxel-roots`, { body: { bucket: 'framewise-media', key: `materialize/${'é'.repeat(506)}` } });
     expect(fits.body.error.code, fits.text.slice(0, 300)).toBe('InvalidRootTable');
 
     // nothing changed: the source is the one registered

@@ -380,6 +380,28 @@ describe('materialize: bulk upload rejections', () => {
     expect(ds.body.error.code).toBe('ValidationFailed');
   });
 
+  it('rejects an input outside materialize/ (bulk-upload prefix, volume prefix, root file key), saying which prefix is allowed, and stores nothing', async () => {
+    // a valid upload, only in the wrong place
+    const outside = `elsewhere/${STAMP}/`;
+    await Promise.all([put(outside, 'id', idFile), put(outside, 'pt', ptFile(M))]);
+    const refused = (res: { status: number; body: Json }, field: string, value: string) => {
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.code).toBe('BadRequest');
+      expect(res.body.error.message).toContain('materialize/');
+      expect(res.body.error.details).toEqual({ [field]: value, allowedPrefix: 'materialize/' });
+    };
+    const body = { bucket: BUCKET, table: 'cells', schema: 'point', columnMapping: { id: 'id', pt: 'pt_position' }, chunkRows: 3 };
+    for (const prefix of [outside, outside.slice(0, -1), `/${P}ok/`, `materialize-other/${STAMP}/`, `Materialize/${STAMP}/`]) {
+      refused(await admin('POST', `/v1/materialize/${REJECT_DATASTACK}/bulk-upload`, { ...body, prefix }), 'prefix', prefix);
+    }
+    refused(await admin('PUT', `/v1/materialize/${REJECT_DATASTACK}/segmentation`, { bucket: BUCKET, prefix: `${outside}volume` }), 'prefix', `${outside}volume`);
+    refused(await admin('POST', `/v1/materialize/${REJECT_DATASTACK}/supervoxel-roots`, { bucket: BUCKET, key: `${outside}roots.csv` }), 'key', `${outside}roots.csv`);
+    expect((await admin('GET', `/v1/materialize/${REJECT_DATASTACK}/segmentation`)).status).toBe(404);
+    // the folder itself, with or without its slash, is inside
+    const inside = await admin('POST', `/v1/materialize/${REJECT_DATASTACK}/bulk-upload`, { ...body, prefix: `${P}lengths` });
+    expect(inside.body.error.code).toBe('InvalidUpload');
+  });
+
   it('created no schema and no table for any rejected upload', async () => {
     const schemas = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [`ds_${REJECT_DATASTACK}`]);
     expect(schemas.rowCount).toBe(0);

@@ -68,8 +68,8 @@ const info = (over: Record<string, unknown> = {}) => ({
   ],
   ...over,
 });
-const VOLUME = `segmentation/${STAMP}/volume`;
-const SPARSE_VOLUME = `segmentation/${STAMP}/sparse`;
+const VOLUME = `materialize/segmentation/${STAMP}/volume`;
+const SPARSE_VOLUME = `materialize/segmentation/${STAMP}/sparse`;
 
 const inside = (v: Vec3) => [0, 1, 2].every((a) => v[a]! >= OFFSET[a]! && v[a]! < OFFSET[a]! + SIZE[a]!);
 /** Supervoxels are 2 × 2 × 2 blocks of voxels; the first block is background (0); blocks with bx ≥ 3 have ids ≥ 2^63. */
@@ -225,15 +225,15 @@ async function createCells(datastack: string): Promise<void> {
 }
 
 const loadRoots = (rows: Interval[] | string, datastack = DATASTACK) => {
-  const k = `segmentation/${STAMP}/roots-${randomUUID().slice(0, 8)}.csv`;
+  const k = `materialize/segmentation/${STAMP}/roots-${randomUUID().slice(0, 8)}.csv`;
   return put(k, typeof rows === 'string' ? rows : csv(rows)).then(() => admin('POST', `/v1/materialize/${datastack}/supervoxel-roots`, { bucket: BUCKET, key: k }));
 };
 
 describe('materialize: segmentation refresh', () => {
   beforeAll(async () => {
     await putVolume(VOLUME);
-    await put(`segmentation/${STAMP}/jpeg/info`, JSON.stringify(info({ data_type: 'uint32', scales: [{ ...info().scales[0], encoding: 'jpeg' }] })));
-    const prefix = `segmentation/${STAMP}/synapses/`;
+    await put(`materialize/segmentation/${STAMP}/jpeg/info`, JSON.stringify(info({ data_type: 'uint32', scales: [{ ...info().scales[0], encoding: 'jpeg' }] })));
+    const prefix = `materialize/segmentation/${STAMP}/synapses/`;
     const flat = (vs: Vec3[]) => vs.flatMap((v, i) => positionOf(v, i));
     await Promise.all([
       put(`${prefix}id.npy`, encodeNpy({ dtype: 'int64', shape: [N], values: PRE.map((_, i) => synapseId(i)) })),
@@ -243,20 +243,20 @@ describe('materialize: segmentation refresh', () => {
   });
 
   it('refuses a volume it cannot read, and stores nothing', async () => {
-    const unsupported = await admin('PUT', `/v1/materialize/${REJECTED}/segmentation`, { bucket: BUCKET, prefix: `segmentation/${STAMP}/jpeg` });
+    const unsupported = await admin('PUT', `/v1/materialize/${REJECTED}/segmentation`, { bucket: BUCKET, prefix: `materialize/segmentation/${STAMP}/jpeg` });
     expect(unsupported.status, JSON.stringify(unsupported.body)).toBe(400);
     expect(unsupported.body.error.code).toBe('InvalidSegmentation');
     expect(unsupported.body.error.details.map((p: Json) => p.code).sort()).toEqual(['UNSUPPORTED_DATA_TYPE', 'UNSUPPORTED_ENCODING']);
-    const missing = await admin('PUT', `/v1/materialize/${REJECTED}/segmentation`, { bucket: BUCKET, prefix: `segmentation/${STAMP}/nothing-here/` });
+    const missing = await admin('PUT', `/v1/materialize/${REJECTED}/segmentation`, { bucket: BUCKET, prefix: `materialize/segmentation/${STAMP}/nothing-here/` });
     expect(missing.status).toBe(400);
-    expect(missing.body.error.details).toEqual([{ code: 'INFO_NOT_FOUND', message: `there is no s3://${BUCKET}/segmentation/${STAMP}/nothing-here/info` }]);
+    expect(missing.body.error.details).toEqual([{ code: 'INFO_NOT_FOUND', message: `there is no s3://${BUCKET}/materialize/segmentation/${STAMP}/nothing-here/info` }]);
     const wrongScale = await admin('PUT', `/v1/materialize/${REJECTED}/segmentation`, { bucket: BUCKET, prefix: VOLUME, scale: '16_16_40' });
     expect(wrongScale.body.error.details.map((p: Json) => p.code)).toEqual(['UNSUPPORTED_ENCODING']);
     const bucket = await admin('PUT', `/v1/materialize/${REJECTED}/segmentation`, { bucket: 'someone-elses', prefix: VOLUME });
     expect(bucket.status).toBe(400);
     expect((await admin('GET', `/v1/materialize/${REJECTED}/segmentation`)).status).toBe(404);
     expect((await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [`ds_${REJECTED}`])).rowCount).toBe(0);
-    const roots = await admin('POST', `/v1/materialize/${REJECTED}/supervoxel-roots`, { bucket: BUCKET, key: 'x.csv' });
+    const roots = await admin('POST', `/v1/materialize/${REJECTED}/supervoxel-roots`, { bucket: BUCKET, key: 'materialize/x.csv' });
     expect(roots.status).toBe(404);
     expect((await admin('POST', `/v1/materialize/${REJECTED}/ingest-annotations`)).status).toBe(404);
   });
@@ -322,7 +322,7 @@ describe('materialize: segmentation refresh', () => {
   it('fills every supervoxel and root id through an ingest-annotations job, reading each needed chunk once', async () => {
     const upload = await admin('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, {
       bucket: BUCKET,
-      prefix: `segmentation/${STAMP}/synapses/`,
+      prefix: `materialize/segmentation/${STAMP}/synapses/`,
       table: 'synapses',
       schema: 'synapse',
       columnMapping: { id: 'id', presyn_coords: 'pre_pt_position', postsyn_coords: 'post_pt_position' },
@@ -574,7 +574,7 @@ describe('materialize: points on voxel faces at a fractional resolution', () => 
     const size: Vec3 = [30, 66, 1];
     const chunk: Vec3 = [5, 11, 1];
     const faceScale = { key: '4.4_8.8_40', size, resolution: [4.4, 8.8, 40] as Vec3, voxelOffset: [0, 0, 0] as Vec3, chunkSize: chunk };
-    const volume = `segmentation/${STAMP}/faces`;
+    const volume = `materialize/segmentation/${STAMP}/faces`;
     const svOf = (v: Vec3) => 1n + BigInt(v[0] + 100 * v[1]);
     await put(`${volume}/info`, JSON.stringify({
       type: 'segmentation', data_type: 'uint64', num_channels: 1,
