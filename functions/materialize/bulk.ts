@@ -9,6 +9,7 @@
 // (rows and indexes) as they were. A chunk's rows and its ledger row are written in ONE transaction, the ledger
 // row first (its primary key is the claim: a concurrent or retried load of the same chunk waits on it, then sees
 // the conflict and skips), so a chunk is in the staging tables exactly once or not at all.
+import { TaskError } from '../lib/errors.ts';
 import { createHash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -57,17 +58,6 @@ const ROLES: readonly TableRole[] = ['annotation', 'segmentation'];
 export function datastackSchema(datastack: string): string {
   if (!DATASTACK.test(datastack)) throw new Error(`not a datastack name: ${JSON.stringify(datastack)}`);
   return `ds_${datastack}`;
-}
-
-/** A thrown error whose name becomes the Step Functions error (and the failed job's error code). */
-export class BulkUploadError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = code;
-  }
 }
 
 /** A mapped file as the workflow carries it from Prepare to the chunk loads. */
@@ -238,7 +228,7 @@ export async function inspectUpload(req: UploadRequest, chunkRows: number): Prom
 /** The load plan again, from the headers Prepare read (pure: each chunk load rebuilds it without S3). */
 export function planOf(req: Pick<UploadRequest, 'schema' | 'table' | 'columnMapping'>, files: readonly UploadFile[]): LoadPlan {
   const result = validateMapping({ schema: req.schema, table: req.table, columnMapping: req.columnMapping, files });
-  if (!result.ok) throw new BulkUploadError('InvalidUpload', result.problems.map((p) => p.message).join('; '));
+  if (!result.ok) throw new TaskError('InvalidUpload', result.problems.map((p) => p.message).join('; '));
   return result.plan;
 }
 
@@ -285,11 +275,11 @@ async function isPublished(client: pg.PoolClient, table: string, uploadId: strin
  */
 export async function prepareUpload(req: UploadRequest, uploadId: string, chunkRows: number): Promise<Prepared> {
   const inspection = await inspectUpload(req, chunkRows);
-  if (!inspection.result.ok) throw new BulkUploadError('InvalidUpload', inspection.result.problems.map((p) => p.message).join('; '));
-  if (inspection.uploadId !== uploadId) throw new BulkUploadError('UploadChanged', `the objects under ${req.prefix} changed since the upload was requested`);
+  if (!inspection.result.ok) throw new TaskError('InvalidUpload', inspection.result.problems.map((p) => p.message).join('; '));
+  if (inspection.uploadId !== uploadId) throw new TaskError('UploadChanged', `the objects under ${req.prefix} changed since the upload was requested`);
   const { plan } = inspection.result;
   const mismatch = await existingTableProblems(req.datastack, plan);
-  if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
+  if (mismatch.length > 0) throw new TaskError('TableMismatch', mismatch.map((p) => p.message).join('; '));
   const schema = datastackSchema(req.datastack);
   await transaction(async (client) => {
     // Serializes concurrent prepares of one datastack (CREATE … IF NOT EXISTS races on the catalog otherwise).
@@ -333,7 +323,7 @@ function encodeChunk(plan: LoadPlan, bytes: ReadonlyMap<string, ChunkFileBytes>,
     for (const table of plan.tables) copies.push({ table, copy: encodeChunkCopy(table, files, chunk, spareBuffers.take(chunkCopyBytes(table, chunk.rows))) });
     return copies;
   } catch (err) {
-    throw err instanceof ConversionError ? new BulkUploadError('ValueOutOfRange', `${err.message}; the tables are as they were`) : err;
+    throw err instanceof ConversionError ? new TaskError('ValueOutOfRange', `${err.message}; the tables are as they were`) : err;
   }
 }
 
@@ -370,7 +360,7 @@ export async function loadChunk(input: ChunkLoad): Promise<boolean> {
       const copy = client.query(copyFrom(copyFromSql(staged(table, input.uploadId))));
       copy.end(bytes);
       await finished(copy);
-      if (copy.rowCount !== chunk.rows) throw new BulkUploadError('RowCountMismatch', `${table.name}: COPY wrote ${copy.rowCount} rows of chunk ${chunk.index}, expected ${chunk.rows}`);
+      if (copy.rowCount !== chunk.rows) throw new TaskError('RowCountMismatch', `${table.name}: COPY wrote ${copy.rowCount} rows of chunk ${chunk.index}, expected ${chunk.rows}`);
     }
     return true;
   });
@@ -397,7 +387,7 @@ async function uniqueIds<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw new BulkUploadError('DuplicateIds', `${what}: ${(err as Error).message}; the table is as it was`);
+    if ((err as { code?: string }).code === '23505') throw new TaskError('DuplicateIds', `${what}: ${(err as Error).message}; the table is as it was`);
     throw err;
   }
 }
@@ -448,7 +438,7 @@ async function publishTable(client: pg.PoolClient, schemaName: string, datastack
   const inserted = await uniqueIds(`${t.name}: an id of this upload is already in the table`, () =>
     client.query(`INSERT INTO ${quoteIdent(t.name)} (${columns}) SELECT ${columns} FROM ${quoteIdent(staging.name)}`),
   );
-  if (inserted.rowCount !== rows) throw new BulkUploadError('RowCountMismatch', `${t.name}: ${inserted.rowCount} rows appended from ${staging.name}, expected ${rows}`);
+  if (inserted.rowCount !== rows) throw new TaskError('RowCountMismatch', `${t.name}: ${inserted.rowCount} rows appended from ${staging.name}, expected ${rows}`);
   await client.query(`DROP TABLE ${quoteIdent(staging.name)}`);
   return { how: 'appended' as const, rows: await countRows(client, t.name) };
 }
@@ -478,7 +468,7 @@ export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: C
       await loadChunk({ ...input, chunk });
       reloaded.push(chunk.index);
     } else if (rows !== chunk.rows) {
-      throw new BulkUploadError('RowCountMismatch', `chunk ${chunk.index} is recorded with ${rows} rows, the plan has ${chunk.rows}`);
+      throw new TaskError('RowCountMismatch', `chunk ${chunk.index} is recorded with ${rows} rows, the plan has ${chunk.rows}`);
     }
   }
 
@@ -488,7 +478,7 @@ export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: C
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${datastackSchema(input.datastack)}.${input.table}`]);
     if (await isPublished(client, input.table, input.uploadId)) return { ...result, reloaded, tables: await current(client), published: [], indexBuildMs: 0 };
     const mismatch = await existingTableProblems(input.datastack, plan, client);
-    if (mismatch.length > 0) throw new BulkUploadError('TableMismatch', mismatch.map((p) => p.message).join('; '));
+    if (mismatch.length > 0) throw new TaskError('TableMismatch', mismatch.map((p) => p.message).join('; '));
     // Each chunk's COPY row counts were checked in the transaction that recorded it in the ledger: the ledger's sum
     // is what each staging table holds, without a scan of it.
     const expected = await client.query<{ n: string }>(`SELECT coalesce(sum(rows), 0)::text AS n FROM ${quoteIdent(LEDGER_TABLE)} WHERE table_name = $1 AND upload_id = $2`, [
@@ -496,7 +486,7 @@ export async function finishUpload(input: Omit<ChunkLoad, 'chunk'> & { chunks: C
       input.uploadId,
     ]);
     const n = Number(expected.rows[0]!.n);
-    if (n !== plan.rows) throw new BulkUploadError('RowCountMismatch', `the ledger of the upload records ${n} rows, the plan has ${plan.rows}`);
+    if (n !== plan.rows) throw new TaskError('RowCountMismatch', `the ledger of the upload records ${n} rows, the plan has ${plan.rows}`);
     const published: Finished['published'] = [];
     const tables: Finished['tables'] = [];
     for (const t of plan.tables) {

@@ -10,17 +10,7 @@ import { datastackSchema } from './bulk.ts';
 import { infoObjectKey, normalizeVolumePrefix, resolveScaleFromText, type ScaleResult, type Vec3, type VolumeScale } from './precomputed.ts';
 import { quoteIdent } from './schemas.ts';
 import { supervoxelRootDdl } from './segmentation-sql.ts';
-
-/** A thrown error whose name becomes the Step Functions error (and the failed job's error code). */
-export class SegmentationError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+import { TaskError } from '../lib/errors.ts';
 
 /** A time in SQL as ISO 8601 UTC with microseconds: exact, and read back by timestamptz input as the same instant. */
 export const isoUtc = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -57,7 +47,7 @@ export async function getSource(datastack: string): Promise<SegmentationSource |
 
 export async function requireSource(datastack: string): Promise<SegmentationSource> {
   const source = await getSource(datastack);
-  if (!source) throw new SegmentationError('NoSegmentationSource', `datastack ${datastack} has no segmentation source: register one with PUT /v1/materialize/${datastack}/segmentation`);
+  if (!source) throw new TaskError('NoSegmentationSource', `datastack ${datastack} has no segmentation source: register one with PUT /v1/materialize/${datastack}/segmentation`);
   return source;
 }
 

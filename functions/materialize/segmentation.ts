@@ -6,6 +6,7 @@
 // Runs are resumable: each invocation stops before its deadline and reports `complete: false`; the next one
 // continues (what is done is no longer missing or expired, and batched passes record where they are). Counters
 // are added in the same transaction as the work they count, so a run's summary is exact across invocations.
+import { TaskError } from '../lib/errors.ts';
 import type pg from 'pg';
 import { z } from 'zod';
 import { db, query, transaction } from '../lib/pg.ts';
@@ -19,7 +20,6 @@ import {
   readVolumeScale,
   requireSource,
   schemaOf,
-  SegmentationError,
   type SegmentationSource,
 } from './segmentation-source.ts';
 import {
@@ -79,7 +79,7 @@ async function beginRun(key: RunKey, source: SegmentationSource, full = false): 
        RETURNING ${RUN_COLUMNS}`,
       [key.jobId, source.datastack, key.kind, key.kind === 'update-roots' && !full],
     );
-    if (!out.rows[0]) throw new SegmentationError('NoSegmentationSource', `datastack ${source.datastack} has no segmentation source`);
+    if (!out.rows[0]) throw new TaskError('NoSegmentationSource', `datastack ${source.datastack} has no segmentation source`);
     return out.rows[0];
   });
 }
@@ -180,12 +180,12 @@ async function readChunk(source: SegmentationSource, scale: VolumeScale, box: Ch
   const bytes = await getObjectBytes(source.bucket, key);
   if (!bytes) {
     if (source.fillMissing) return emptyChunk(box);
-    throw new SegmentationError('MissingChunk', `chunk s3://${source.bucket}/${key} does not exist (register the source with fillMissing to read missing chunks as background)`);
+    throw new TaskError('MissingChunk', `chunk s3://${source.bucket}/${key} does not exist (register the source with fillMissing to read missing chunks as background)`);
   }
   try {
     return decodeRawChunk(bytes, box);
   } catch (err) {
-    if (err instanceof ChunkDecodeError) throw new SegmentationError('BadChunk', `s3://${source.bucket}/${key}: ${err.message}`);
+    if (err instanceof ChunkDecodeError) throw new TaskError('BadChunk', `s3://${source.bucket}/${key}: ${err.message}`);
     throw err;
   }
 }
@@ -372,7 +372,7 @@ export async function ingestAnnotations(opts: RunOptions): Promise<IngestSummary
   const run = await beginRun(key, source);
   if (run.completedAt) return ingestSummary(opts.datastack, await segmentedTables(opts.datastack), run, true);
   const resolved = await readVolumeScale(source.bucket, source.volumePrefix, source.scaleKey);
-  if (!resolved.ok) throw new SegmentationError('UnsupportedVolume', resolved.problems.map((p) => p.message).join('; '));
+  if (!resolved.ok) throw new TaskError('UnsupportedVolume', resolved.problems.map((p) => p.message).join('; '));
   const tables = await segmentedTables(opts.datastack);
   if (tables.length === 0) return ingestSummary(opts.datastack, tables, await transaction((c) => completeRun(c, key, { roots_unresolved: 0 })), true);
 

@@ -11,8 +11,9 @@ import { transaction } from '../lib/pg.ts';
 import { uint64FromPg } from './decode.ts';
 import { checkHeader, copyTextLine, isBlankLine, parseRootLine, ProblemList, type RootTableProblem } from './root-table.ts';
 import { quoteIdent } from './schemas.ts';
-import { getSource, isoUtc, lockRootTable, schemaOf, SegmentationError } from './segmentation-source.ts';
+import { getSource, isoUtc, lockRootTable, schemaOf } from './segmentation-source.ts';
 import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
+import { TaskError } from '../lib/errors.ts';
 
 export interface RootTableLoad {
   bucket: string;
@@ -78,7 +79,7 @@ async function* copyLines(body: Readable, problems: ProblemList, counted: { rows
  */
 export async function loadRootTable(datastack: string, bucket: string, key: string): Promise<RootTableLoadResult> {
   const source = await getSource(datastack);
-  if (!source) throw new SegmentationError('NoSegmentationSource', `datastack ${datastack} has no segmentation source`);
+  if (!source) throw new TaskError('NoSegmentationSource', `datastack ${datastack} has no segmentation source`);
   let object;
   try {
     object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -8,7 +8,7 @@
 // and checks each table, builds the indexes, freezes the tables and marks the version valid. A failure rolls
 // all of it back; the version is marked failed, and a retry builds it again from scratch.
 import type pg from 'pg';
-import { AppError, conflict, notFound } from '../lib/errors.ts';
+import { AppError, conflict, notFound, TaskError } from '../lib/errors.ts';
 import { db, query, transaction } from '../lib/pg.ts';
 import { datastackSchema, DATASTACK } from './bulk.ts';
 import { quoteIdent } from './schemas.ts';
@@ -23,17 +23,6 @@ import {
 } from './version-tables.ts';
 import { decodeCursor, encodeCursor, pageQuery, pageWriter, queryScope, rowConverter, type PageFormat } from './version-query.ts';
 import { versionSchemaName, versionsToRemove, type VersionCadence, type VersionState } from './versions.ts';
-
-/** A thrown error whose name becomes the Step Functions error (and the failed job's error code). */
-export class VersionError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
 
 export interface VersionRecord {
   datastack: string;
@@ -141,7 +130,7 @@ async function registerVersion(input: { datastack: string; cadence: VersionCaden
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`datastack_version:${input.datastack}`]);
     const existing = await c.query<VersionRow>(`SELECT ${COLUMNS} FROM datastack_version WHERE job_id = $1`, [input.jobId]);
     if (existing.rows[0]) {
-      if (existing.rows[0].datastack !== input.datastack) throw new VersionError('JobMismatch', `job ${input.jobId} made a version of ${existing.rows[0].datastack}`);
+      if (existing.rows[0].datastack !== input.datastack) throw new TaskError('JobMismatch', `job ${input.jobId} made a version of ${existing.rows[0].datastack}`);
       return toRecord(existing.rows[0]);
     }
     const next = await c.query<{ n: number }>('SELECT coalesce(max(version), 0) + 1 AS n FROM datastack_version WHERE datastack = $1', [input.datastack]);
@@ -216,7 +205,7 @@ async function buildVersion(record: VersionRecord): Promise<CreatedVersion> {
     }
     const live = datastackSchema(record.datastack);
     const tables = versionedTables(await baseTables(client, live));
-    if (tables.length === 0) throw new VersionError('NothingToVersion', `datastack ${record.datastack} has no annotation tables (a table T with its segmentation table T__seg)`);
+    if (tables.length === 0) throw new TaskError('NothingToVersion', `datastack ${record.datastack} has no annotation tables (a table T with its segmentation table T__seg)`);
     const frozen = record.schema;
     await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(frozen)} CASCADE`);
     await client.query(`CREATE SCHEMA ${quoteIdent(frozen)}`);
@@ -230,13 +219,13 @@ async function buildVersion(record: VersionRecord): Promise<CreatedVersion> {
       const annotations = await count(client, `SELECT count(*) AS n FROM ${a}`);
       const segmentations = await count(client, `SELECT count(*) AS n FROM ${s}`);
       const matched = await count(client, `SELECT count(*) AS n FROM ${a} x JOIN ${s} y ON y."id" = x."id"`);
-      if (copied !== annotations) throw new VersionError('RowCountMismatch', `${table}: copied ${copied} rows, the live table has ${annotations}`);
+      if (copied !== annotations) throw new TaskError('RowCountMismatch', `${table}: copied ${copied} rows, the live table has ${annotations}`);
       if (matched !== segmentations) {
-        throw new VersionError('RowCountMismatch', `${table}__seg: ${segmentations} rows, of which ${matched} belong to an annotation of ${table}`);
+        throw new TaskError('RowCountMismatch', `${table}__seg: ${segmentations} rows, of which ${matched} belong to an annotation of ${table}`);
       }
       for (const sql of frozenIndexSql(frozen, table, columns)) await client.query(sql);
       const frozenRows = await count(client, `SELECT count(*) AS n FROM ${quoteIdent(frozen)}.${quoteIdent(table)}`);
-      if (frozenRows !== annotations) throw new VersionError('RowCountMismatch', `${frozen}.${table} holds ${frozenRows} rows, the live table ${annotations}`);
+      if (frozenRows !== annotations) throw new TaskError('RowCountMismatch', `${frozen}.${table} holds ${frozenRows} rows, the live table ${annotations}`);
       for (const sql of freezeTableSql(frozen, table)) await client.query(sql);
       rows[table] = frozenRows;
     }

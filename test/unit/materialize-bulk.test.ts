@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bulkUploadJobId, initialSteps } from '../../functions/jobs/job.ts';
-import { BulkUploadError, datastackSchema, MappingText, normalizePrefix, planOf, UploadFileSchema } from '../../functions/materialize/bulk.ts';
+import { datastackSchema, MappingText, normalizePrefix, planOf, UploadFileSchema } from '../../functions/materialize/bulk.ts';
+import { TaskError } from '../../functions/lib/errors.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { parseNpyHeader } from '../../functions/materialize/npy.ts';
 import { createTableSql } from '../../functions/materialize/schemas.ts';
@@ -27,7 +28,7 @@ describe('materialize bulk upload (pure parts)', () => {
     const plan = planOf({ schema: 'point', table: 'cells', columnMapping: { id: 'id', pt: 'pt_position' } }, files);
     expect(plan.rows).toBe(5);
     expect(plan.tables.map((t) => t.name)).toEqual(['cells', 'cells__seg']);
-    expect(() => planOf({ schema: 'point', table: 'cells', columnMapping: { id: 'id', pt: 'nope' } }, files)).toThrow(BulkUploadError);
+    expect(() => planOf({ schema: 'point', table: 'cells', columnMapping: { id: 'id', pt: 'nope' } }, files)).toThrow(TaskError);
   });
 
   it('reads the mapping from the job input text', () => {
