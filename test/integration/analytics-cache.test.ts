@@ -253,11 +253,15 @@ describe('HTTP: ETag, 304, content coding', () => {
     expect(second.headers.get('etag')).toBe(gzip.headers.get('etag')!.replace('-gzip"', '-br"'));
     expect(first.body).toEqual(gzip.body);
     expect(second.body).toEqual(gzip.body);
-    // Concurrent first requests share one compression.
+    // Concurrent first requests: an instance compresses at most once (its concurrent requests share it), as many
+    // instances as the burst reaches may each do so, all answer the same bytes, and afterwards every one is cached.
     const other = `/v1/games/${ids.g1}/metrics?resolution=10`;
     expect((await get(key2, other, { 'accept-encoding': 'gzip' })).status).toBe(200);
     const burst = await Promise.all(Array.from({ length: 6 }, () => get(key2, other)));
-    expect(burst.map((r) => r.headers.get('x-cache-transcoded')).sort()).toEqual(['built', 'cached', 'cached', 'cached', 'cached', 'cached']);
+    const transcoded = burst.map((r) => r.headers.get('x-cache-transcoded'));
+    expect(transcoded).toContain('built');
+    expect(transcoded.every((t) => t === 'built' || t === 'cached')).toBe(true);
     expect(new Set(burst.map((r) => r.text)).size).toBe(1);
+    expect((await get(key2, other)).headers.get('x-cache-transcoded')).toBe('cached');
   });
 });
