@@ -116,13 +116,15 @@ class Cloud {
     }
   }
 
-  /** Polls the job until it ends. */
-  async ended(jobId: string, timeoutMs = 90_000): Promise<Json> {
+  /** Polls the job until it ends; `meanwhile` sees each poll's job, and what it answers goes into the error on a timeout. */
+  async ended(jobId: string, timeoutMs = 90_000, meanwhile?: (job: Json) => Promise<unknown>): Promise<Json> {
     const deadline = Date.now() + timeoutMs;
+    let seen: unknown;
     for (;;) {
       const job = (await this.api('GET', `/v1/jobs/${jobId}`)).body;
       if (job?.state === 'succeeded' || job?.state === 'failed') return job;
-      if (Date.now() > deadline) throw new Error(`job ${jobId} did not end: ${JSON.stringify(job)}`);
+      if (Date.now() > deadline) throw new Error(`job ${jobId} did not end: ${JSON.stringify(job)}; meanwhile: ${JSON.stringify(seen)}`);
+      if (meanwhile) seen = await meanwhile(job);
       await new Promise((r) => setTimeout(r, 150));
     }
   }
@@ -176,8 +178,20 @@ async function killAndResume(fault: string, begin: (cloud: Cloud) => Promise<voi
   await began;
   await postgresGone();
   cloud = await Cloud.start();
-  await cloud.sweep();
-  return cloud.ended(await findJob(cloud));
+  const sweeps = [await cloud.sweep()];
+  const jobId = await findJob(cloud);
+  // The schedule fires the sweeper again and again; here it is fired again while the job has not moved for a while
+  // (a sweep never resumes a run that is still going, so this cannot run a job twice). What each sweep did is in
+  // the error if the job never ends.
+  let last = '';
+  let still = 0;
+  return cloud.ended(jobId, 90_000, async (job) => {
+    const now = JSON.stringify([job.state, job.updatedAt, job.resumes]);
+    still = now === last ? still + 1 : 0;
+    last = now;
+    if (still > 0 && still % 100 === 0) sweeps.push(await cloud.sweep());
+    return sweeps;
+  });
 }
 
 /** Waits for the cloud of the moment to die at its fault point, and starts it again. */
