@@ -2,8 +2,7 @@
 // once; a retried or repeated task returns the version its job already made.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
-import { finishStep, startStep } from '../jobs/store.ts';
+import { stepTask } from '../jobs/step-task.ts';
 import { DATASTACK } from './bulk.ts';
 import { createVersion } from './version-store.ts';
 import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, VERSION_CADENCES } from './versions.ts';
@@ -16,11 +15,8 @@ const Input = z.object({
   cadence: z.enum(VERSION_CADENCES).default('manual'),
 });
 
-export const handler = taskHandler(Input, async ({ jobId, datastack, expiresInDays, cadence }) => {
-  logger.appendKeys({ jobId, datastack });
-  await startStep(jobId, 'create-version');
+export const handler = stepTask(Input, { step: 'create-version', subject: ({ datastack }) => ({ datastack }) }, async ({ jobId, datastack, expiresInDays, cadence }) => {
   const { version, tables } = await createVersion({ datastack, cadence, expiresInDays, jobId });
-  await finishStep(jobId, 'create-version');
   logger.info('version created', { version, tables, cadence, expiresInDays });
   return { version, tables };
 });

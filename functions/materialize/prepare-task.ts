@@ -1,8 +1,7 @@
 // materialize-prepare (first Task of bulk-upload): ledger and staging tables, the chunk plan.
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
-import { finishStep, startStep } from '../jobs/store.ts';
+import { stepTask } from '../jobs/step-task.ts';
 import { DATASTACK, MappingText, prepareUpload } from './bulk.ts';
 
 const Input = z.object({
@@ -17,12 +16,14 @@ const Input = z.object({
   chunkRows: z.coerce.number().int().min(1),
 });
 
-export const handler = taskHandler(Input, async ({ jobId, uploadId, chunkRows, ...req }) => {
-  logger.appendKeys({ jobId, datastack: req.datastack, table: req.table });
-  await startStep(jobId, 'prepare');
+const steps = {
+  step: 'prepare',
+  subject: ({ datastack, table }: { datastack: string; table: string }) => ({ datastack, table }),
+  next: ({ chunks }: { chunks: readonly unknown[] }) => ({ step: 'load', parts: chunks.length }) as const,
+} as const;
+
+export const handler = stepTask(Input, steps, async ({ jobId: _jobId, uploadId, chunkRows, ...req }) => {
   const prepared = await prepareUpload(req, uploadId, chunkRows);
-  await finishStep(jobId, 'prepare');
-  await startStep(jobId, 'load', prepared.chunks.length);
   logger.info('bulk upload prepared', { chunks: prepared.chunks.length, files: prepared.files.length });
   return prepared;
 });
