@@ -66,7 +66,7 @@ describe('local MongoDB durability', () => {
     const dir = tempDir();
     const WRITERS = 4;
     const IDS_PER_WRITER = 12;
-    // What each id must hold after a restart: its last acknowledged value (null: deleted, undefined: never
+    // What each id must hold after a restart: its last acknowledged value (null: no document, deleted or never
     // written), or the value of a write that was in flight when the process died (it may or may not have landed).
     const acked = new Map<number, number | null>();
     const inFlight = new Map<number, number | null>();
@@ -77,10 +77,10 @@ describe('local MongoDB durability', () => {
       const store = await startStore(dir);
       for (let id = 0; id < WRITERS * IDS_PER_WRITER; id++) {
         const doc = await store.docs.findOne({ _id: idOf(id) });
-        const found = doc ? doc.v : acked.has(id) || inFlight.has(id) ? null : undefined;
-        const allowed = [acked.get(id), ...(inFlight.has(id) ? [inFlight.get(id)] : [])];
+        const found: number | null = doc ? doc.v : null;
+        const allowed = [acked.get(id) ?? null, ...(inFlight.has(id) ? [inFlight.get(id) ?? null] : [])];
         expect(allowed, `round ${round}, id ${id}: found ${found}`).toContain(found);
-        if (found !== undefined) acked.set(id, found);
+        acked.set(id, found);
         checked++;
       }
       inFlight.clear();
