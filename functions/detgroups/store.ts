@@ -2,6 +2,7 @@
 // away those no other det_group of the client needs, and a det_group no client holds any more goes.
 import type pg from 'pg';
 import { conflict, notFound } from '../lib/errors.ts';
+import { detGroupAppliesSql } from '../catalog/det-group-videos.ts';
 import { fromPgError } from '../lib/dberrors.ts';
 import { query, transaction } from '../lib/pg.ts';
 
@@ -125,10 +126,7 @@ export async function videosFor(detGroupId: string): Promise<string[]> {
   const rows = await query<{ id: string }>(
     `SELECT v.id FROM video v
       WHERE v.metrics_ready_at IS NOT NULL
-        AND EXISTS (SELECT 1 FROM det_group_detectable WHERE det_group_id = $1)
-        AND NOT EXISTS (SELECT 1 FROM det_group_detectable dgd
-                         WHERE dgd.det_group_id = $1
-                           AND NOT EXISTS (SELECT 1 FROM video_detectable vd WHERE vd.video_id = v.id AND vd.detectable_id = dgd.detectable_id))
+        AND ${detGroupAppliesSql('$1')}
       ORDER BY v.id`,
     [detGroupId],
   );

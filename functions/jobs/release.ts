@@ -3,6 +3,7 @@
 // it until an admin releases a newer run), a det_group whose results exist for every video it applies to.
 import { conflict, notFound } from '../lib/errors.ts';
 import { query } from '../lib/pg.ts';
+import { detGroupAppliesSql } from '../catalog/det-group-videos.ts';
 import { pinReleasedRun } from '../catalog/video-lifecycle.ts';
 import { keptRuns, removeUnkeptRuns, videoRuns } from '../analytics/runs.ts';
 import { incompleteResults, type ResultsKey, type Run } from '../analytics/store.ts';
@@ -43,10 +44,7 @@ async function resultsToRelease(detGroupId: string): Promise<NeededResults[]> {
     `SELECT v.id, v.ingested_run, v.released_at IS NOT NULL AS released, v.released_run
        FROM video v
       WHERE v.ingested_at IS NOT NULL
-        AND EXISTS (SELECT 1 FROM det_group_detectable WHERE det_group_id = $1)
-        AND NOT EXISTS (SELECT 1 FROM det_group_detectable dgd
-                         WHERE dgd.det_group_id = $1
-                           AND NOT EXISTS (SELECT 1 FROM video_detectable vd WHERE vd.video_id = v.id AND vd.detectable_id = dgd.detectable_id))
+        AND ${detGroupAppliesSql('$1')}
       ORDER BY v.id`,
     [detGroupId],
   );

@@ -17,29 +17,15 @@ import { Secrets } from './secrets.ts';
 import { Storage } from './storage.ts';
 import { Tables } from './tables.ts';
 
-/** What a context stack may use of the foundation. */
-export interface Foundation {
-  readonly vpc: IVpc;
-  /** The one security group of every function in the VPC; the databases admit it. */
-  readonly functionSecurityGroup: SecurityGroup;
-  readonly database: Database;
-  readonly storage: Storage;
-  readonly tables: Tables;
-  readonly queues: Queues;
-  readonly api: Api;
-  readonly layers: Map<LayerName, ILayerVersion>;
-  readonly alarmTopic: AlarmTopic;
-  readonly secrets: Secrets;
-}
-
 export interface FoundationStackProps extends StackProps {
   readonly deployment: Deployment;
   /** Operators subscribed to the alarm topic (`-c alarmEmail=...`). */
   readonly alarmEmail?: string;
 }
 
-export class FoundationStack extends Stack implements Foundation {
+export class FoundationStack extends Stack {
   readonly vpc: IVpc;
+  /** The one security group of every function in the VPC; the databases admit it. */
   readonly functionSecurityGroup: SecurityGroup;
   readonly database: Database;
   readonly storage: Storage;
@@ -89,3 +75,6 @@ export class FoundationStack extends Stack implements Foundation {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn, description: 'subscribe operators here' });
   }
 }
+
+/** What a context stack may use of the foundation: its shared resources (not its own alarms). */
+export type Foundation = Omit<FoundationStack, keyof Stack | 'alarms'>;
