@@ -5,9 +5,9 @@
 //   (a) pipeline:    POST /v1/materialize/bench/bulk-upload (admin, CHUNK_ROWS rows a chunk, default 100,000),
 //                    timed from the request to the job's success (chunks staged, counts verified, indexes built,
 //                    the staging tables published into the table), polled every 100 ms (10 ms once Finish runs);
-//                    after a warm-up upload of 1,000 rows into another table, so that the functions' modules are
-//                    loaded (as in warm Lambda containers) and their first-import TypeScript compilation is not
-//                    counted;
+//                    after a warm-up upload into another table of as many chunks as the Map loads at once, so that
+//                    the functions' modules are loaded in as many instances as the upload uses (as in warm Lambda
+//                    containers) and their first-import compilation is not counted;
 //   (b) direct COPY: the same rows from the typed arrays the bench already holds, encoded with the project's
 //                    binary COPY encoder (functions/materialize/pgcopy.ts) and streamed with one
 //                    `COPY … FROM STDIN (FORMAT binary)` (pg-copy-streams) per table, one connection;
@@ -29,6 +29,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startLocalCloud } from '../infra/local/cloud.ts';
+import bulkUploadDefinition from '../statemachines/bulk-upload.asl.json' with { type: 'json' };
 import type { PgValues } from '../functions/materialize/decode.ts';
 import { npyHeaderText } from '../functions/materialize/npy-write.ts';
 import { encodeCopy } from '../functions/materialize/pgcopy.ts';
@@ -43,6 +44,8 @@ const TABLE = 'synapses';
 const REF_SCHEMA = 'bench_ref';
 const PART_SIZE = 8 * 1024 * 1024; // the local S3 takes at most ~11 MiB per request
 const SYNAPSE = SCHEMAS.synapse!;
+/** The bulk-upload Map's MaxConcurrency: chunks loaded at once. */
+const WARM_UP_CHUNKS = (bulkUploadDefinition.States.LoadChunks as { MaxConcurrency: number }).MaxConcurrency;
 
 // ---- the rows, as the typed arrays of their PostgreSQL columns ----
 
@@ -276,8 +279,8 @@ async function main(): Promise<void> {
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     /** POSTs an upload and follows its job to its end. */
-    const upload = async (from: string, table: string): Promise<Record<string, unknown>> => {
-      const posted = await api('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { bucket, prefix: from, table, schema: 'synapse', columnMapping: MAPPING, chunkRows: CHUNK_ROWS });
+    const upload = async (from: string, table: string, chunkRows: number): Promise<Record<string, unknown>> => {
+      const posted = await api('POST', `/v1/materialize/${DATASTACK}/bulk-upload`, { bucket, prefix: from, table, schema: 'synapse', columnMapping: MAPPING, chunkRows });
       if (posted.status !== 202) throw new Error(`bulk upload refused: ${posted.status} ${JSON.stringify(posted.body)}`);
       for (;;) {
         const job = (await api('GET', `/v1/jobs/${String(posted.body.jobId)}`)).body;
@@ -287,16 +290,17 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, finishing ? 10 : 100));
       }
     };
-    // A warm-up upload first: the functions' first invocations load their modules (TypeScript compiled on import
-    // here; a deployed bundle is compiled once, and a busy function runs in warm containers).
+    // A warm-up upload first: the functions' first invocations load their modules (a busy function runs in warm
+    // containers). It has as many chunks as the Map loads at once, so that each concurrent chunk load finds a warm
+    // instance, as it would in a function that is in use.
     const small = `${prefix}warm-up/`;
-    for (const [name, body] of Object.entries(npyFiles(generate(1_000)))) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${small}${name}.npy`, Body: body }));
-    const warm = await upload(small, `${TABLE}_warm_up`);
+    for (const [name, body] of Object.entries(npyFiles(generate(WARM_UP_CHUNKS * 250)))) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${small}${name}.npy`, Body: body }));
+    const warm = await upload(small, `${TABLE}_warm_up`, 250);
     if (warm.state !== 'succeeded') throw new Error(`warm-up upload failed: ${JSON.stringify(warm.error)}`);
     await cloud.waitForIdle();
     await db.query('CHECKPOINT');
     const t0 = performance.now();
-    const job = await upload(prefix, TABLE);
+    const job = await upload(prefix, TABLE, CHUNK_ROWS);
     const pipelineMs = performance.now() - t0;
     if (job.state !== 'succeeded') throw new Error(`bulk upload failed: ${JSON.stringify(job.error)}`);
     const { indexBuildMs } = (job.result ?? {}) as { indexBuildMs?: number };
