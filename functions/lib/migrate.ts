@@ -17,9 +17,9 @@ export async function migrate(client: pg.ClientBase, dir: string): Promise<strin
     const sql = await readFile(join(dir, file), 'utf8');
     try {
       await transaction(
-        async () => {
-          await client.query(sql);
-          await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        async (c) => {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
         },
         { client },
       );
