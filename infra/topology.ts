@@ -481,7 +481,7 @@ export const topology: Topology = {
     {
       name: 'materialize-prepare',
       purpose: "bulk upload: re-reads the headers, creates the datastack's chunk ledger and the upload's staging tables, plans the chunks",
-      entry: 'functions/materialize/prepare-task.ts',
+      entry: 'functions/materialize/bulk/prepare-task.ts',
       memoryMb: 512,
       timeoutSeconds: 300,
       layers: [],
@@ -491,7 +491,7 @@ export const topology: Topology = {
     {
       name: 'materialize-load-chunk',
       purpose: 'bulk upload: loads one chunk of rows (its byte ranges of every file) into the staging tables with binary COPY and records it in the ledger, once',
-      entry: 'functions/materialize/load-chunk-task.ts',
+      entry: 'functions/materialize/bulk/load-chunk-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
       reservedConcurrency: 4,
@@ -502,7 +502,7 @@ export const topology: Topology = {
     {
       name: 'materialize-finish',
       purpose: 'bulk upload: reloads missing chunks, verifies row counts, indexes the staging tables and publishes them into the tables in one transaction',
-      entry: 'functions/materialize/finish-task.ts',
+      entry: 'functions/materialize/bulk/finish-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
       layers: [],
@@ -512,7 +512,7 @@ export const topology: Topology = {
     {
       name: 'materialize-discard',
       purpose: "bulk upload: after a failed step, drops the upload's staging tables and its ledger rows",
-      entry: 'functions/materialize/discard-task.ts',
+      entry: 'functions/materialize/bulk/discard-task.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
       layers: [],
@@ -522,7 +522,7 @@ export const topology: Topology = {
     {
       name: 'materialize-ingest-annotations',
       purpose: "segmentation refresh: looks up missing supervoxel ids in the precomputed volume (one GET per chunk needed), then assigns the roots valid now; resumable",
-      entry: 'functions/materialize/ingest-annotations-task.ts',
+      entry: 'functions/materialize/segmentation/ingest-annotations-task.ts',
       memoryMb: 1024,
       timeoutSeconds: 900,
       layers: [],
@@ -532,7 +532,7 @@ export const topology: Topology = {
     {
       name: 'materialize-update-roots',
       purpose: 'segmentation refresh: replaces the root ids that expired since the last refresh by the roots now valid for their supervoxels, in SQL batches; resumable',
-      entry: 'functions/materialize/update-roots-task.ts',
+      entry: 'functions/materialize/segmentation/update-roots-task.ts',
       memoryMb: 512,
       timeoutSeconds: 900,
       layers: [],
@@ -542,7 +542,7 @@ export const topology: Topology = {
     {
       name: 'materialize-create-version',
       purpose: "frozen version: copies a datastack's annotation tables merged with their segmentation ids from one snapshot, checks row counts, re-indexes, makes them read-only; once per job",
-      entry: 'functions/materialize/create-version-task.ts',
+      entry: 'functions/materialize/versions/create-version-task.ts',
       memoryMb: 1024,
       timeoutSeconds: 900,
       layers: [],
@@ -552,7 +552,7 @@ export const topology: Topology = {
     {
       name: 'materialize-schedule-versions',
       purpose: 'periodic materialization: starts the complete workflow (ingest, update roots, create version) for every datastack with annotation tables, once per period',
-      entry: 'functions/materialize/schedule-versions.ts',
+      entry: 'functions/materialize/versions/schedule-versions.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
       layers: [],
@@ -568,7 +568,7 @@ export const topology: Topology = {
     {
       name: 'materialize-expire-versions',
       purpose: "drops expired frozen versions, keeping each datastack's newest valid one and at least keepVersions",
-      entry: 'functions/materialize/expire-versions.ts',
+      entry: 'functions/materialize/versions/expire-versions.ts',
       memoryMb: 256,
       timeoutSeconds: 300,
       layers: [],

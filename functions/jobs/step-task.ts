@@ -18,6 +18,11 @@ export interface StepOptions<I, R> {
   readonly after?: StepName;
   /** The step after this one, when this step decides how many parts it has (it is started with that total). */
   readonly next?: (result: R) => { readonly step: StepName; readonly parts: number };
+  /**
+   * A step done over several invocations, each going on where the one before stopped: the first starts it, and the
+   * one whose result says so finishes it.
+   */
+  readonly invocations?: { readonly first: (input: I) => boolean; readonly complete: (result: R) => boolean };
 }
 
 export function stepTask<S extends z.ZodType<JobInput>, R>(
@@ -28,22 +33,32 @@ export function stepTask<S extends z.ZodType<JobInput>, R>(
   return taskHandler(schema, async (input, context) => {
     logger.appendKeys({ jobId: input.jobId, ...options.subject(input) });
     if (options.after) await finishStep(input.jobId, options.after);
-    await startStep(input.jobId, options.step);
+    if (options.invocations?.first(input) ?? true) await startStep(input.jobId, options.step);
     const result = await run(input, context);
-    await finishStep(input.jobId, options.step);
+    if (options.invocations?.complete(result) ?? true) await finishStep(input.jobId, options.step);
     const next = options.next?.(result);
     if (next) await startStep(input.jobId, next.step, next.parts);
     return result;
   });
 }
 
-export interface PartOptions<I, R> {
+export type PartOptions<I, R> = {
   readonly step: StepName;
   readonly part: (input: I) => string;
   readonly subject: (input: I) => Record<string, unknown>;
-  /** What the task answers for a part an earlier run finished. */
-  readonly done: (input: I) => R;
-}
+} & (
+  | {
+      /** What the task answers for a part an earlier run finished (the job records the parts done). */
+      readonly done: (input: I) => R;
+    }
+  | {
+      /**
+       * The work keeps its own record of the parts done and does nothing for one done before: whether this run did
+       * the part, which only then counts.
+       */
+      readonly did: (result: R) => boolean;
+    }
+);
 
 export function partTask<S extends z.ZodType<JobInput>, R>(
   schema: S,
@@ -53,7 +68,13 @@ export function partTask<S extends z.ZodType<JobInput>, R>(
   return taskHandler(schema, async (input, context) => {
     logger.appendKeys({ jobId: input.jobId, ...options.subject(input) });
     const part = options.part(input);
-    if ((await startPart(input.jobId, options.step, part))?.done) return options.done(input);
+    const started = await startPart(input.jobId, options.step, part);
+    if ('did' in options) {
+      const result = await run(input, context);
+      if (options.did(result)) await finishStep(input.jobId, options.step, 1);
+      return result;
+    }
+    if (started?.done) return options.done(input);
     const result = await run(input, context);
     await finishPart(input.jobId, options.step, part);
     return result;

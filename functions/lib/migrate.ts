@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { transaction } from './pg.ts';
 
 export async function migrate(client: pg.ClientBase, dir: string): Promise<string[]> {
   await client.query(
@@ -14,13 +15,15 @@ export async function migrate(client: pg.ClientBase, dir: string): Promise<strin
   for (const file of files) {
     if (done.has(file)) continue;
     const sql = await readFile(join(dir, file), 'utf8');
-    await client.query('BEGIN');
     try {
-      await client.query(sql);
-      await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
-      await client.query('COMMIT');
+      await transaction(
+        async (c) => {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        },
+        { client },
+      );
     } catch (err) {
-      await client.query('ROLLBACK');
       throw new Error(`migration ${file} failed: ${(err as Error).message}`);
     }
     applied.push(file);

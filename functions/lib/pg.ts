@@ -43,11 +43,21 @@ export async function query<T extends pg.QueryResultRow>(text: string, values: u
   return (await (await db()).query<T>(text, values)).rows;
 }
 
-/** Runs `work` in one transaction on one connection. */
-export async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await (await db()).connect();
+export interface TransactionOptions<C extends pg.ClientBase> {
+  /** PostgreSQL's default, read committed, unless asked. */
+  readonly isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  /** The transaction cannot write, whatever its statements. */
+  readonly readOnly?: boolean;
+  /** A connection the caller holds (one with session state: temporary tables, a search path), else one of the pool's. */
+  readonly client?: C;
+}
+
+/** Runs `work` in one transaction on one connection: committed when it returns, rolled back when it throws. */
+export async function transaction<T, C extends pg.ClientBase = pg.PoolClient>(work: (client: C) => Promise<T>, options: TransactionOptions<C> = {}): Promise<T> {
+  const client = options.client ?? ((await (await db()).connect()) as pg.ClientBase as C);
+  const modes = [options.isolation && `ISOLATION LEVEL ${options.isolation.toUpperCase()}`, options.readOnly && 'READ ONLY'].filter(Boolean);
   try {
-    await client.query('BEGIN');
+    await client.query(['BEGIN', ...modes].join(' '));
     const result = await work(client);
     await client.query('COMMIT');
     return result;
@@ -55,7 +65,7 @@ export async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    if (!options.client) (client as pg.ClientBase as pg.PoolClient).release();
   }
 }
 

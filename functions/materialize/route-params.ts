@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { config } from '../lib/config.ts';
 import { badRequest } from '../lib/errors.ts';
-import { DATASTACK } from './bulk.ts';
+import { DATASTACK } from './datastack.ts';
 
 export const DatastackParams = z.object({
   datastack: z.string().regex(DATASTACK, 'a datastack is a plain identifier: a-z first, then a-z, 0-9 or _, at most 40 characters'),

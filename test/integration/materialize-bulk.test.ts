@@ -149,7 +149,7 @@ type Handler = (event: unknown, context: Context) => Promise<Json>;
 const context = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 async function handlerOf(task: 'load-chunk' | 'finish'): Promise<Handler> {
   Object.assign(process.env, localAdminEnvironment(endpoints));
-  return ((await import(`../../functions/materialize/${task}-task.ts`)) as { handler: Handler }).handler;
+  return ((await import(`../../functions/materialize/bulk/${task}-task.ts`)) as { handler: Handler }).handler;
 }
 
 describe('materialize: bulk upload', () => {
@@ -194,7 +194,7 @@ describe('materialize: bulk upload', () => {
 
   it('stages a chunk once when its load is retried, and Finish reloads a chunk missing from the ledger', async () => {
     // The same files into another table are another upload: prepared, loaded and finished by the handlers here.
-    const { inspectUpload, prepareUpload } = await import('../../functions/materialize/bulk.ts');
+    const { inspectUpload, prepareUpload } = await import('../../functions/materialize/bulk/upload.ts');
     const loadChunk = await handlerOf('load-chunk');
     const finish = await handlerOf('finish');
     const request = { datastack: DATASTACK, bucket: BUCKET, prefix: PREFIX, table: 'retried', schema: 'synapse', columnMapping: MAPPING as ColumnMapping };
@@ -246,7 +246,7 @@ describe('materialize: bulk upload', () => {
   });
 
   it('fails an upload whose chunk cannot be loaded, leaving the tables exactly as they were', async () => {
-    const { inspectUpload } = await import('../../functions/materialize/bulk.ts');
+    const { inspectUpload } = await import('../../functions/materialize/bulk/upload.ts');
     const before = await snapshot();
     const prefix = `materialize/${STAMP}/more/`;
     await putMore(prefix, 1);

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uint64FromPg } from '../../functions/materialize/decode.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
-import { chunkBox, chunkObjectKey, encodeRawChunk, type Vec3 } from '../../functions/materialize/precomputed.ts';
+import { chunkBox, chunkObjectKey, encodeRawChunk, type Vec3 } from '../../functions/materialize/segmentation/precomputed.ts';
 import { createTableSql, SCHEMAS, tableColumns } from '../../functions/materialize/schemas.ts';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
@@ -454,12 +454,12 @@ describe('materialize: segmentation refresh', () => {
 
     Object.assign(process.env, localAdminEnvironment(endpoints));
     const { createJob } = await import('../../functions/jobs/store.ts');
-    const { handler } = (await import('../../functions/materialize/ingest-annotations-task.ts')) as { handler: (e: unknown, c: Context) => Promise<Json> };
+    const { handler } = (await import('../../functions/materialize/segmentation/ingest-annotations-task.ts')) as { handler: (e: unknown, c: Context) => Promise<Json> };
     const jobId = `segment-${DATASTACK}-resume`;
     await createJob({ jobId, kind: 'ingest-annotations', input: { datastack: DATASTACK } });
     // Less time left than the reserve: each invocation does the least it can (one chunk, or one batch of one row),
     // then stops. (With 0 ms, middy would abort the call before it starts.)
-    const { DEADLINE_RESERVE_MS } = await import('../../functions/materialize/segmentation.ts');
+    const { DEADLINE_RESERVE_MS } = await import('../../functions/materialize/segmentation/refresh.ts');
     const context = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => DEADLINE_RESERVE_MS / 2 } as unknown as Context;
     const summaries: Json[] = [];
     for (let continuing = false; summaries.length < 60 && !summaries.at(-1)?.complete; continuing = true) {

@@ -25,7 +25,7 @@ const live = (table: string) => `"ds_${DATASTACK}"."${table}"`;
 
 // Functions' code runs in this process too (the removal at a chosen "now", a task retried), against the cloud.
 Object.assign(process.env, localAdminEnvironment(endpoints));
-const store = await import('../../functions/materialize/version-store.ts');
+const store = await import('../../functions/materialize/versions/store.ts');
 const context = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 
 afterAll(async () => {
@@ -278,7 +278,7 @@ describe('materialize: frozen versions', () => {
   });
 
   it('makes one version per job: a retried task returns the version it made', async () => {
-    const { handler } = (await import('../../functions/materialize/create-version-task.ts')) as { handler: (e: unknown, c: Context) => Promise<Json> };
+    const { handler } = (await import('../../functions/materialize/versions/create-version-task.ts')) as { handler: (e: unknown, c: Context) => Promise<Json> };
     const again = await handler({ jobId: first.jobId, datastack: DATASTACK, expiresInDays: '5', cadence: 'manual' }, context);
     expect(again).toEqual({ version: 1, tables: { synapses: N } });
     const count = await pool.query('SELECT count(*)::int AS n FROM datastack_version WHERE datastack = $1', [DATASTACK]);
@@ -325,7 +325,7 @@ describe('materialize: frozen versions', () => {
     const all = await store.datastacksWithTables();
     expect(all).toContain(DATASTACK);
     expect(all).not.toContain(EMPTY_DATASTACK);
-    const { startScheduledVersions } = await import('../../functions/materialize/schedule-versions.ts');
+    const { startScheduledVersions } = await import('../../functions/materialize/versions/schedule-versions.ts');
     const fired = await startScheduledVersions('daily', 2, new Date(), [DATASTACK]);
     const mine = `materialize-${DATASTACK}-daily-${new Date().toISOString().slice(0, 10)}`;
     expect(fired).toEqual({ cadence: 'daily', started: [mine], existing: [] });

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bulkUploadJobId, initialSteps } from '../../functions/jobs/job.ts';
-import { datastackSchema, MappingText, normalizePrefix, planOf, UploadFileSchema } from '../../functions/materialize/bulk.ts';
+import { MappingText, normalizePrefix, planOf, UploadFileSchema } from '../../functions/materialize/bulk/upload.ts';
+import { datastackSchema } from '../../functions/materialize/datastack.ts';
 import { TaskError } from '../../functions/lib/errors.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { parseNpyHeader } from '../../functions/materialize/npy.ts';

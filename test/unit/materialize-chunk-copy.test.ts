@@ -2,8 +2,8 @@
 // (decodeChunk + convertColumn + encodeTuples), for every dtype × byte order × memory order × rank × target type,
 // edge values included; a value that does not fit fails with the same file, column, row and value.
 import { describe, expect, it } from 'vitest';
-import { chunkCopyBytes, chunkFiles, encodeChunkCopy, type ChunkFileBytes } from '../../functions/materialize/chunk-copy.ts';
-import { byteRanges, planChunks } from '../../functions/materialize/chunks.ts';
+import { chunkCopyBytes, chunkFiles, encodeChunkCopy, type ChunkFileBytes } from '../../functions/materialize/bulk/chunk-copy.ts';
+import { byteRanges, planChunks } from '../../functions/materialize/bulk/chunks.ts';
 import { conversionFor, ConversionError, convertColumn, decodeChunk, type TargetType } from '../../functions/materialize/decode.ts';
 import { encodeNpy, type NpyScalar } from '../../functions/materialize/npy-write.ts';
 import { NpyError, readNpyHeader, type NpyDtypeName } from '../../functions/materialize/npy.ts';

@@ -1,6 +1,6 @@
 // Chunk plans and the byte ranges of a chunk, checked against files written per the spec.
 import { describe, expect, it } from 'vitest';
-import { byteRanges, DEFAULT_CHUNK_ROWS, planChunks, rangeHeader } from '../../functions/materialize/chunks.ts';
+import { byteRanges, DEFAULT_CHUNK_ROWS, planChunks, rangeHeader } from '../../functions/materialize/bulk/chunks.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { readNpyHeader } from '../../functions/materialize/npy.ts';
 

@@ -1,7 +1,7 @@
 // Decoding chunk bytes into exact values (every dtype, byte order, memory order, edge values) and converting
 // them to their PostgreSQL column types exactly or not at all; the uint64 ↔ bigint representation.
 import { describe, expect, it } from 'vitest';
-import { byteRanges, planChunks } from '../../functions/materialize/chunks.ts';
+import { byteRanges, planChunks } from '../../functions/materialize/bulk/chunks.ts';
 import {
   conversionFor,
   ConversionError,

@@ -21,7 +21,7 @@ import {
   voxelsPerUnit,
   type Vec3,
   type VolumeScale,
-} from '../../functions/materialize/precomputed.ts';
+} from '../../functions/materialize/segmentation/precomputed.ts';
 
 const scaleJson = (over: Record<string, unknown> = {}) => ({
   key: '8_8_40',

@@ -11,7 +11,7 @@ import {
   parseUint64,
   ProblemList,
   type LineResult,
-} from '../../functions/materialize/root-table.ts';
+} from '../../functions/materialize/segmentation/root-table.ts';
 
 const row = (r: LineResult) => {
   if (!r.ok) throw new Error(r.problem.message);

@@ -13,7 +13,7 @@ import {
   SYNAPSE_NPY_MAPPING,
   type NpyFileInfo,
 } from '../../functions/materialize/schemas.ts';
-import { copyFromSql } from '../../functions/materialize/load.ts';
+import { copyFromSql } from '../../functions/materialize/bulk/load.ts';
 
 const file = (name: string, dtype: NpyDtypeName, shape: readonly [number] | readonly [number, number], opts: { fortranOrder?: boolean; cut?: number } = {}): NpyFileInfo => {
   const b = encodeNpy({ dtype, shape, fortranOrder: opts.fortranOrder, values: Array.from({ length: shape[0] * (shape[1] ?? 1) }, () => (dtype.endsWith('64') && !dtype.startsWith('f') ? 0n : 0)) });

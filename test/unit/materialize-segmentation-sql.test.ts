@@ -10,7 +10,7 @@ import {
   segmentationPoints,
   setSupervoxelsSql,
   type TableColumns,
-} from '../../functions/materialize/segmentation-sql.ts';
+} from '../../functions/materialize/segmentation/sql.ts';
 
 const columnsOf = (schema: 'synapse' | 'point', role: 'annotation' | 'segmentation') =>
   tableColumns(SCHEMAS[schema]!, role).map((c) => `${c.name} ${c.sqlType}`);

@@ -15,7 +15,7 @@ import {
   QueryInputError,
   queryScope,
   rowConverter,
-} from '../../functions/materialize/version-query.ts';
+} from '../../functions/materialize/versions/query.ts';
 import {
   copyIntoFrozenTableSql,
   createFrozenTableSql,
@@ -26,7 +26,7 @@ import {
   isUint64IdColumn,
   versionedTables,
   type LiveColumn,
-} from '../../functions/materialize/version-tables.ts';
+} from '../../functions/materialize/versions/tables.ts';
 import {
   cadencePeriod,
   expiresAt,
@@ -35,7 +35,7 @@ import {
   versionSchemaName,
   versionsToRemove,
   type VersionLife,
-} from '../../functions/materialize/versions.ts';
+} from '../../functions/materialize/versions/lifecycle.ts';
 import { topology } from '../../infra/topology.ts';
 
 const DAY = 86_400_000;

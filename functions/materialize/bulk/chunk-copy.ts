@@ -6,10 +6,10 @@
 // The conversions are decode.ts's (CONVERSIONS: which dtype may go into which type; a value that does not fit is a
 // ConversionError naming its file, column and row); the unit tests hold this encoder to decodeChunk + convertColumn
 // + encodeTuples byte for byte, for every dtype, byte order, memory order and target type.
-import { conversionFor, ConversionError, type TargetType } from './decode.ts';
-import { NpyError, type NpyDtypeName, type NpyHeader } from './npy.ts';
-import { copyHeader, copyTrailer } from './pgcopy.ts';
-import type { TablePlan } from './schemas.ts';
+import { conversionFor, ConversionError, type TargetType } from '../decode.ts';
+import { NpyError, type NpyDtypeName, type NpyHeader } from '../npy.ts';
+import { copyHeader, copyTrailer } from '../pgcopy.ts';
+import type { TablePlan } from '../schemas.ts';
 
 /** A file's bytes for one chunk, as chunks.byteRanges lays them out: one buffer in C order (or 1-D), one per column in Fortran order. */
 export interface ChunkFileBytes {

@@ -1,8 +1,9 @@
 // materialize-prepare (first Task of bulk-upload): ledger and staging tables, the chunk plan.
 import { z } from 'zod';
-import { logger } from '../lib/logger.ts';
-import { stepTask } from '../jobs/step-task.ts';
-import { DATASTACK, MappingText, prepareUpload } from './bulk.ts';
+import { logger } from '../../lib/logger.ts';
+import { stepTask } from '../../jobs/step-task.ts';
+import { DATASTACK } from '../datastack.ts';
+import { MappingText, prepareUpload } from './upload.ts';
 
 const Input = z.object({
   jobId: z.string().min(1),

@@ -4,18 +4,16 @@ import { promisify } from 'node:util';
 import { brotliDecompress, gunzip } from 'node:zlib';
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type pg from 'pg';
-import { s3 } from '../lib/aws.ts';
-import { query, transaction } from '../lib/pg.ts';
-import { datastackSchema } from './bulk.ts';
+import { s3 } from '../../lib/aws.ts';
+import { query, transaction } from '../../lib/pg.ts';
+import { datastackSchema } from '../datastack.ts';
 import { infoObjectKey, normalizeVolumePrefix, resolveScaleFromText, type ScaleResult, type Vec3, type VolumeScale } from './precomputed.ts';
-import { quoteIdent } from './schemas.ts';
-import { supervoxelRootDdl } from './segmentation-sql.ts';
-import { TaskError } from '../lib/errors.ts';
+import { quoteIdent } from '../schemas.ts';
+import { supervoxelRootDdl } from './sql.ts';
+import { TaskError } from '../../lib/errors.ts';
 
 /** A time in SQL as ISO 8601 UTC with microseconds: exact, and read back by timestamptz input as the same instant. */
 export const isoUtc = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-export const schemaOf = (datastack: string) => quoteIdent(datastackSchema(datastack));
 
 /**
  * The lock of a datastack's supervoxel → root table, held by a load for its whole transaction and by a run while it

@@ -1,4 +1,4 @@
-// Segmentation refresh runs, the PostgreSQL side of segmentation-sql.ts:
+// Segmentation refresh runs, the PostgreSQL side of sql.ts:
 // - ingest-annotations looks up the supervoxel id of every point that has none (streaming the points in chunk
 //   order through a cursor, one GET per chunk), then assigns the roots valid at the run's time;
 // - update-roots replaces, in every live table, the roots that expired since the last completed run by the root
@@ -6,12 +6,12 @@
 // Runs are resumable: each invocation stops before its deadline and reports `complete: false`; the next one
 // continues (what is done is no longer missing or expired, and batched passes record where they are). Counters
 // are added in the same transaction as the work they count, so a run's summary is exact across invocations.
-import { TaskError } from '../lib/errors.ts';
+import { TaskError } from '../../lib/errors.ts';
 import type pg from 'pg';
 import { z } from 'zod';
-import { db, query, transaction } from '../lib/pg.ts';
-import { DATASTACK, datastackSchema } from './bulk.ts';
-import { uint64ToPg } from './decode.ts';
+import { db, query, transaction } from '../../lib/pg.ts';
+import { DATASTACK, datastackSchema, inDatastack, schemaOf } from '../datastack.ts';
+import { uint64ToPg } from '../decode.ts';
 import { chunkBox, chunkIndexOf, chunkObjectKey, ChunkDecodeError, decodeRawChunk, emptyChunk, voxelLocator, type ChunkBox, type RawChunk, type VolumeScale } from './precomputed.ts';
 import {
   getObjectBytes,
@@ -19,9 +19,8 @@ import {
   lockRootTable,
   readVolumeScale,
   requireSource,
-  schemaOf,
   type SegmentationSource,
-} from './segmentation-source.ts';
+} from './source.ts';
 import {
   assignRootsBatchSql,
   expiredRootsSql,
@@ -32,7 +31,7 @@ import {
   setSupervoxelsSql,
   stillExpiredPointsSql,
   type SegmentedTable,
-} from './segmentation-sql.ts';
+} from './sql.ts';
 
 export type RunKind = 'ingest-annotations' | 'update-roots';
 
@@ -123,7 +122,7 @@ async function readRun(key: RunKey): Promise<RunRow> {
   return rows[0]!;
 }
 
-/** The live tables of a datastack (segmentation-sql.ts liveSegmentedTables). */
+/** The live tables of a datastack (sql.ts liveSegmentedTables). */
 async function segmentedTables(datastack: string): Promise<SegmentedTable[]> {
   const rows = await query<{ table: string; columns: string[] }>(
     `SELECT table_name::text AS "table", array_agg(column_name::text || ' ' || data_type::text ORDER BY ordinal_position) AS columns
@@ -131,14 +130,6 @@ async function segmentedTables(datastack: string): Promise<SegmentedTable[]> {
     [datastackSchema(datastack)],
   );
   return liveSegmentedTables(rows);
-}
-
-/** Runs `work` in one transaction with the datastack's schema first on the search path. */
-function inDatastack<T>(datastack: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return transaction(async (client) => {
-    await client.query(`SET LOCAL search_path TO ${schemaOf(datastack)}`);
-    return work(client);
-  });
 }
 
 export interface RunOptions {
@@ -202,7 +193,6 @@ interface LookupPass {
  */
 async function lookUpSupervoxels(opts: RunOptions, key: RunKey, source: SegmentationSource, scale: VolumeScale, tables: SegmentedTable[]): Promise<LookupPass> {
   const sql = missingSupervoxelsSql(tables, { positionUnitNm: source.positionUnitNm, scale });
-  const reader = await (await db()).connect();
   const pageRows = opts.pageRows ?? DEFAULT_PAGE_ROWS;
   const flushPoints = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   const voxelOf = voxelLocator(source.positionUnitNm, scale.resolution);
@@ -230,44 +220,43 @@ async function lookUpSupervoxels(opts: RunOptions, key: RunKey, source: Segmenta
 
   let outside = 0;
   let current: { key: string; chunk: RawChunk } | undefined;
-  try {
-    await reader.query('BEGIN READ ONLY');
-    await reader.query(`SET LOCAL search_path TO ${schemaOf(opts.datastack)}`);
-    await reader.query(`DECLARE missing_supervoxels NO SCROLL CURSOR FOR ${sql}`);
-    for (;;) {
-      const page = await reader.query<{ t: number; p: number; id: string; x: number; y: number; z: number }>(`FETCH ${pageRows} FROM missing_supervoxels`);
-      if (page.rows.length === 0) break;
-      for (const row of page.rows) {
-        const voxel = voxelOf([row.x, row.y, row.z]);
-        const index = chunkIndexOf(scale, voxel);
-        if (!index) {
-          outside++;
-          continue;
-        }
-        const key = index.join(',');
-        if (current?.key !== key) {
-          if (current && (pendingPoints >= flushPoints || Date.now() >= opts.deadline)) {
-            await flush();
-            if (Date.now() >= opts.deadline) return { complete: false, outside };
+  return transaction(
+    async (reader): Promise<LookupPass> => {
+      await reader.query(`SET LOCAL search_path TO ${schemaOf(opts.datastack)}`);
+      await reader.query(`DECLARE missing_supervoxels NO SCROLL CURSOR FOR ${sql}`);
+      for (;;) {
+        const page = await reader.query<{ t: number; p: number; id: string; x: number; y: number; z: number }>(`FETCH ${pageRows} FROM missing_supervoxels`);
+        if (page.rows.length === 0) break;
+        for (const row of page.rows) {
+          const voxel = voxelOf([row.x, row.y, row.z]);
+          const index = chunkIndexOf(scale, voxel);
+          if (!index) {
+            outside++;
+            continue;
           }
-          current = { key, chunk: await readChunk(source, scale, chunkBox(scale, index)) };
-          chunksRead++;
+          const key = index.join(',');
+          if (current?.key !== key) {
+            if (current && (pendingPoints >= flushPoints || Date.now() >= opts.deadline)) {
+              await flush();
+              if (Date.now() >= opts.deadline) return { complete: false, outside };
+            }
+            current = { key, chunk: await readChunk(source, scale, chunkBox(scale, index)) };
+            chunksRead++;
+          }
+          const tp = `${row.t}:${row.p}`;
+          let group = pending.get(tp);
+          if (!group) pending.set(tp, (group = { ids: [], supervoxels: [] }));
+          group.ids.push(row.id);
+          group.supervoxels.push(uint64ToPg(current.chunk.supervoxelAt(voxel)).toString());
+          // A chunk holding very many points is written in parts, so memory stays bounded.
+          if (++pendingPoints >= 5 * flushPoints) await flush();
         }
-        const tp = `${row.t}:${row.p}`;
-        let group = pending.get(tp);
-        if (!group) pending.set(tp, (group = { ids: [], supervoxels: [] }));
-        group.ids.push(row.id);
-        group.supervoxels.push(uint64ToPg(current.chunk.supervoxelAt(voxel)).toString());
-        // A chunk holding very many points is written in parts, so memory stays bounded.
-        if (++pendingPoints >= 5 * flushPoints) await flush();
       }
-    }
-    await flush();
-    return { complete: true, outside };
-  } finally {
-    await reader.query('ROLLBACK').catch(() => undefined);
-    reader.release();
-  }
+      await flush();
+      return { complete: true, outside };
+    },
+    { readOnly: true },
+  );
 }
 
 interface BatchResult {
@@ -276,7 +265,7 @@ interface BatchResult {
   changed: number;
 }
 
-/** One keyset-batched UPDATE (segmentation-sql.ts) over one point of one table. */
+/** One keyset-batched UPDATE (sql.ts) over one point of one table. */
 interface BatchPass {
   /** `<table>.<point>`: where a later invocation resumes. */
   name: string;
@@ -302,20 +291,18 @@ async function runPasses(client: pg.ClientBase, opts: RunOptions, key: RunKey, r
     const pass = passes[i]!;
     let last: string | null = i === first && pass.name === run.resumePass ? run.resumeAfterId : null;
     for (;;) {
-      await client.query('BEGIN');
-      let passDone: boolean;
-      try {
-        const batch: BatchResult = (await client.query<BatchResult>(pass.sql, [last, run.asOf, batchRows])).rows[0]!;
-        passDone = batch.seen < batchRows;
-        last = passDone ? null : batch.last;
-        const resumePass = passDone ? (passes[i + 1]?.name ?? ALL_PASSES_DONE) : pass.name;
-        await addToRun(client, key, { [counter]: batch.changed });
-        await client.query('UPDATE public.segmentation_run SET resume_pass = $3, resume_after_id = $4 WHERE job_id = $1 AND kind = $2', [key.jobId, key.kind, resumePass, last]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      const passDone = await transaction(
+        async () => {
+          const batch: BatchResult = (await client.query<BatchResult>(pass.sql, [last, run.asOf, batchRows])).rows[0]!;
+          const done = batch.seen < batchRows;
+          last = done ? null : batch.last;
+          const resumePass = done ? (passes[i + 1]?.name ?? ALL_PASSES_DONE) : pass.name;
+          await addToRun(client, key, { [counter]: batch.changed });
+          await client.query('UPDATE public.segmentation_run SET resume_pass = $3, resume_after_id = $4 WHERE job_id = $1 AND kind = $2', [key.jobId, key.kind, resumePass, last]);
+          return done;
+        },
+        { client },
+      );
       if (Date.now() >= opts.deadline && !(passDone && i === passes.length - 1)) return false;
       if (passDone) break;
     }
@@ -442,15 +429,14 @@ export async function updateRoots(opts: RunOptions & { full: boolean }): Promise
     }
     let unresolved = 0;
     for (const t of tables) for (const p of t.points) unresolved += (await client.query<{ n: number }>(stillExpiredPointsSql(t, p), [run.asOf])).rows[0]!.n;
-    await client.query('BEGIN');
-    try {
-      const done = await completeRun(client, key, { expired_roots: expired, roots_unresolved: unresolved });
-      await recordRefresh(client, opts.datastack, run.asOf);
-      await client.query('COMMIT');
-      return updateSummary(opts.datastack, tables, done, true);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    const done = await transaction(
+      async () => {
+        const completed = await completeRun(client, key, { expired_roots: expired, roots_unresolved: unresolved });
+        await recordRefresh(client, opts.datastack, run.asOf);
+        return completed;
+      },
+      { client },
+    );
+    return updateSummary(opts.datastack, tables, done, true);
   });
 }

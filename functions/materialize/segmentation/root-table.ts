@@ -12,7 +12,7 @@
 // Written here rather than with a CSV library because the format is four unquoted scalar fields; a library would
 // add quoting rules the format does not allow and nothing else. Double quotes around a whole field are accepted,
 // as spreadsheet exports add them.
-import { TWO_64, uint64ToPg } from './decode.ts';
+import { TWO_64, uint64ToPg } from '../decode.ts';
 
 export const ROOT_TABLE_COLUMNS = ['supervoxel_id', 'root_id', 'valid_from', 'valid_until'] as const;
 

@@ -2,20 +2,42 @@
 // supervoxel → root files, and start the two refresh runs as jobs (follow them with GET /v1/jobs/{id}).
 // Anything read from S3 is checked before anything is written; a problem is a 400 listing every problem found.
 import { randomUUID } from 'node:crypto';
-import { defineRoute } from '../lib/route.ts';
-import { z } from '../lib/zod.ts';
-import { s3Key } from '../lib/validate.ts';
-import { AppError, conflict, notFound } from '../lib/errors.ts';
-import { logger } from '../lib/logger.ts';
-import { segmentationJobId, type Job } from '../jobs/job.ts';
-import { JobSchema } from '../jobs/schemas.ts';
-import { listJobs } from '../jobs/store.ts';
-import { createAndStartJob } from '../jobs/workflow.ts';
-import { RootTableLoadView, SegmentationSourceView } from './api-schemas.ts';
-import { assertReadableInput, DatastackParams } from './route-params.ts';
-import type { RunKind } from './segmentation.ts';
-import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './segmentation-source.ts';
+import { defineRoute } from '../../lib/route.ts';
+import { z } from '../../lib/zod.ts';
+import { s3Key } from '../../lib/validate.ts';
+import { AppError, conflict, notFound } from '../../lib/errors.ts';
+import { logger } from '../../lib/logger.ts';
+import { segmentationJobId, type Job } from '../../jobs/job.ts';
+import { JobSchema } from '../../jobs/schemas.ts';
+import { listJobs } from '../../jobs/store.ts';
+import { createAndStartJob } from '../../jobs/workflow.ts';
+import { assertReadableInput, DatastackParams } from '../route-params.ts';
+import type { RunKind } from './refresh.ts';
+import { getSource, readVolumeScale, registerSource, type SegmentationSource } from './source.ts';
 import { loadRootTable } from './supervoxel-roots.ts';
+
+const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
+const SegmentationSourceView = z
+  .looseObject({
+    datastack: z.string(),
+    bucket: z.string(),
+    volumePrefix: z.string(),
+    scaleKey: z.string(),
+    positionUnitNm: Vec3,
+    resolutionNm: Vec3,
+    fillMissing: z.boolean(),
+    rootsRefreshedAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('SegmentationSource', { description: 'PUT also answers the scale chosen and every scale of the volume' });
+
+const RootTableLoadView = z
+  .object({
+    bucket: z.string(), key: z.string(), etag: z.string(), rows: z.number().int(),
+    inserted: z.number().int(), updated: z.number().int(), unchanged: z.number().int(),
+  })
+  .openapi('RootTableLoad');
 
 const positiveNm = z.number().positive().finite();
 const SourceBody = z.strictObject({

@@ -5,19 +5,46 @@
 // one). It is read through a PostgreSQL cursor and encoded batch by batch, and bounded by `limit` (at most
 // 10,000 rows) and by MAX_PAGE_BYTES.
 import { randomUUID } from 'node:crypto';
-import { defineRoute, Reply } from '../lib/route.ts';
-import { z } from '../lib/zod.ts';
-import { badRequest, conflict, invalidCursor, notFound } from '../lib/errors.ts';
-import { logger } from '../lib/logger.ts';
-import { materializeJobId, materializeVersionJobId, type Job } from '../jobs/job.ts';
-import { JobSchema } from '../jobs/schemas.ts';
-import { createAndStartJob } from '../jobs/workflow.ts';
-import { PAGE_HEADERS, VersionPage } from './api-schemas.ts';
-import { DatastackParams } from './route-params.ts';
-import { IDENTIFIER } from './schemas.ts';
-import { DEFAULT_PAGE_ROWS, InvalidCursorError, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './version-query.ts';
-import { datastackKnown, listVersions, readVersionPage, versionedTablesOf, type VersionRecord } from './version-store.ts';
-import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS } from './versions.ts';
+import { defineRoute, Reply } from '../../lib/route.ts';
+import { z } from '../../lib/zod.ts';
+import { badRequest, conflict, invalidCursor, notFound } from '../../lib/errors.ts';
+import { logger } from '../../lib/logger.ts';
+import { materializeJobId, materializeVersionJobId, type Job } from '../../jobs/job.ts';
+import { JobSchema } from '../../jobs/schemas.ts';
+import { createAndStartJob } from '../../jobs/workflow.ts';
+import { DatastackParams } from '../route-params.ts';
+import { IDENTIFIER } from '../schemas.ts';
+import { DEFAULT_PAGE_ROWS, InvalidCursorError, MAX_PAGE_ROWS, parseRootIds, QueryInputError } from './query.ts';
+import { datastackKnown, listVersions, readVersionPage, versionedTablesOf, type VersionRecord } from './store.ts';
+import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, VERSION_CADENCES, VERSION_STATES } from './lifecycle.ts';
+
+const VersionView = z
+  .object({
+    version: z.number().int(),
+    state: z.enum(VERSION_STATES),
+    cadence: z.enum(VERSION_CADENCES),
+    createdAt: z.string(),
+    validAt: z.string().nullable().openapi({ description: 'The snapshot the version holds' }),
+    expiresAt: z.string().nullable(),
+    expiredAt: z.string().nullable(),
+    tables: z.record(z.string(), z.number().int()).openapi({ description: 'Rows of each frozen table' }),
+    schema: z.string(),
+    jobId: z.string(),
+    error: z.string().optional(),
+  })
+  .openapi('DatastackVersion');
+
+const VersionPage = z
+  .object({ versions: z.array(VersionView), nextCursor: z.string().nullable() })
+  .openapi('DatastackVersionPage');
+
+/** Response headers of a version table page. */
+const PAGE_HEADERS = {
+  'x-datastack-version': 'The version read (what `latest` was)',
+  'x-page-rows': 'Rows in this page',
+  'next-cursor': 'Pass as cursor for the next page (absent on the last page)',
+  link: '`<…>; rel="next"`: the next page, relative to the API root',
+};
 
 const CreateBody = z
   .strictObject({ expiresInDays: z.number().int().min(1).max(MAX_EXPIRES_IN_DAYS).default(DEFAULT_EXPIRES_IN_DAYS) })

@@ -1,11 +1,11 @@
 // materialize-create-version (Task of materialize-version): makes the job's frozen version of the datastack,
 // once; a retried or repeated task returns the version its job already made.
 import { z } from 'zod';
-import { logger } from '../lib/logger.ts';
-import { stepTask } from '../jobs/step-task.ts';
-import { DATASTACK } from './bulk.ts';
-import { createVersion } from './version-store.ts';
-import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, VERSION_CADENCES } from './versions.ts';
+import { logger } from '../../lib/logger.ts';
+import { stepTask } from '../../jobs/step-task.ts';
+import { DATASTACK } from '../datastack.ts';
+import { createVersion } from './store.ts';
+import { DEFAULT_EXPIRES_IN_DAYS, MAX_EXPIRES_IN_DAYS, VERSION_CADENCES } from './lifecycle.ts';
 
 const Input = z.object({
   jobId: z.string().min(1),

@@ -1,14 +1,12 @@
 // Which columns of a datastack's tables the segmentation refresh reads and writes, and the SQL it runs. Pure: the
-// statements are built here and run by segmentation.ts.
+// statements are built here and run by refresh.ts.
 //
 // The work stays in PostgreSQL wherever it can: root ids are assigned and replaced by UPDATE … FROM joins with
 // the supervoxel → root table, in batches of rows keyed by id, so no annotation row travels through the function;
 // only the supervoxel lookup, which needs the volume, streams positions out (ordered by chunk) and ids back.
 import { voxelsPerUnit, type Vec3, type VolumeScale } from './precomputed.ts';
-import { quoteIdent, SCHEMAS, SEGMENTATION_SUFFIX, tableColumns, type AnnotationSchema } from './schemas.ts';
-
-/** The supervoxel → root table of a datastack, in its schema. */
-export const SUPERVOXEL_ROOT_TABLE = 'supervoxel_root';
+import { quoteIdent, SCHEMAS, SEGMENTATION_SUFFIX, tableColumns, type AnnotationSchema } from '../schemas.ts';
+import { SUPERVOXEL_ROOT_TABLE } from '../datastack.ts';
 
 /**
  * One point of an annotation (synapse: pre_pt and post_pt; point: pt): its position in the annotation table, its

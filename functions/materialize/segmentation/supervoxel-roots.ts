@@ -6,14 +6,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { from as copyFrom } from 'pg-copy-streams';
-import { s3 } from '../lib/aws.ts';
-import { transaction } from '../lib/pg.ts';
-import { uint64FromPg } from './decode.ts';
+import { s3 } from '../../lib/aws.ts';
+import { transaction } from '../../lib/pg.ts';
+import { uint64FromPg } from '../decode.ts';
 import { checkHeader, copyTextLine, isBlankLine, parseRootLine, ProblemList, type RootTableProblem } from './root-table.ts';
-import { quoteIdent } from './schemas.ts';
-import { getSource, isoUtc, lockRootTable, schemaOf } from './segmentation-source.ts';
-import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
-import { TaskError } from '../lib/errors.ts';
+import { quoteIdent } from '../schemas.ts';
+import { schemaOf, SUPERVOXEL_ROOT_TABLE } from '../datastack.ts';
+import { getSource, isoUtc, lockRootTable } from './source.ts';
+import { TaskError } from '../../lib/errors.ts';
 
 export interface RootTableLoad {
   bucket: string;

@@ -1,7 +1,7 @@
 // From the decoded columns of a chunk's files to the values of one table's COPY, converted exactly (the typed-array
 // form of what chunk-copy.ts writes straight from the bytes), and the COPY statement of a table. Pure.
-import { convertColumn, type DecodedColumn, type PgValues } from './decode.ts';
-import { quoteIdent, type CopyColumn, type TablePlan } from './schemas.ts';
+import { convertColumn, type DecodedColumn, type PgValues } from '../decode.ts';
+import { quoteIdent, type CopyColumn, type TablePlan } from '../schemas.ts';
 
 /** One copy column's decoded values converted to its type; a ConversionError names file, column and row. */
 function convertCopyColumn(table: Pick<TablePlan, 'name'>, c: CopyColumn, column: DecodedColumn, firstRow: number): PgValues {

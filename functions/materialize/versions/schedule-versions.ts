@@ -3,12 +3,12 @@
 // cadence and how long its versions live (topology settings). The job id carries the period, so a schedule
 // delivered twice in one period (EventBridge retries) starts one version per datastack.
 import { z } from 'zod';
-import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
-import { materializeJobId } from '../jobs/job.ts';
-import { createAndStartJob } from '../jobs/workflow.ts';
-import { datastacksWithTables } from './version-store.ts';
-import { cadencePeriod, expiryDaysFor, MAX_EXPIRES_IN_DAYS, SCHEDULED_CADENCES, type ScheduledCadence } from './versions.ts';
+import { logger } from '../../lib/logger.ts';
+import { taskHandler } from '../../lib/task.ts';
+import { materializeJobId } from '../../jobs/job.ts';
+import { createAndStartJob } from '../../jobs/workflow.ts';
+import { datastacksWithTables } from './store.ts';
+import { cadencePeriod, expiryDaysFor, MAX_EXPIRES_IN_DAYS, SCHEDULED_CADENCES, type ScheduledCadence } from './lifecycle.ts';
 
 const Input = z.object({
   cadence: z.enum(SCHEDULED_CADENCES),

@@ -5,10 +5,10 @@
 // limit are bind parameters. uint64 ids leave as decimal strings (a JSON number loses precision past 2^53),
 // bigint annotation ids too.
 import { createHash } from 'node:crypto';
-import { TWO_64, uint64FromPg, uint64ToPg } from './decode.ts';
-import { quoteIdent } from './schemas.ts';
-import { csvLine } from './csv.ts';
-import { isRootIdColumn, isUint64IdColumn } from './version-tables.ts';
+import { TWO_64, uint64FromPg, uint64ToPg } from '../decode.ts';
+import { quoteIdent } from '../schemas.ts';
+import { csvLine } from '../csv.ts';
+import { isRootIdColumn, isUint64IdColumn } from './tables.ts';
 
 export const DEFAULT_PAGE_ROWS = 1000;
 export const MAX_PAGE_ROWS = 10_000;

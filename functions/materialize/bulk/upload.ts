@@ -2,28 +2,27 @@
 // (npy, chunks, chunk-copy, schemas, load). Used by the API (inspect), and by the three Tasks of the
 // bulk-upload workflow (prepare, load a chunk, finish).
 //
-// Storage: each datastack is a PostgreSQL schema `ds_<datastack>` (created on first use) holding its annotation
-// tables `T`, their segmentation tables `T__seg`, `bulk_chunk_ledger`: one row per (table, upload, chunk)
-// loaded, and `bulk_published_upload`: one row per upload published. An upload loads into staging tables of its
-// own and Finish publishes them into `T` and `T__seg` in one transaction, so a failed upload leaves the tables
-// (rows and indexes) as they were. A chunk's rows and its ledger row are written in ONE transaction, the ledger
+// Storage: in the datastack's schema (datastack.ts), besides its tables `T` and `T__seg`, `bulk_chunk_ledger`: one
+// row per (table, upload, chunk) loaded, and `bulk_published_upload`: one row per upload published. An upload
+// loads into staging tables of its own and Finish publishes them into `T` and `T__seg` in one transaction, so a
+// failed upload leaves the tables (rows and indexes) as they were. A chunk's rows and its ledger row are written in ONE transaction, the ledger
 // row first (its primary key is the claim: a concurrent or retried load of the same chunk waits on it, then sees
 // the conflict and skips), so a chunk is in the staging tables exactly once or not at all.
-import { TaskError } from '../lib/errors.ts';
+import { TaskError } from '../../lib/errors.ts';
 import { createHash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
-import { s3 } from '../lib/aws.ts';
-import { query, transaction } from '../lib/pg.ts';
+import { s3 } from '../../lib/aws.ts';
+import { query, transaction } from '../../lib/pg.ts';
+import { DATASTACK, datastackSchema, inDatastack, LEDGER_TABLE, PUBLISHED_TABLE, reservedTableUse } from '../datastack.ts';
 import { byteRanges, planChunks, type Chunk } from './chunks.ts';
 import { chunkCopyBytes, chunkFiles, encodeChunkCopy, type ChunkFileBytes } from './chunk-copy.ts';
-import { ConversionError } from './decode.ts';
+import { ConversionError } from '../decode.ts';
 import { copyFromSql } from './load.ts';
-import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from './npy.ts';
-import { SUPERVOXEL_ROOT_TABLE } from './segmentation-sql.ts';
+import { headerBytesNeeded, NpyError, readNpyHeader, type NpyHeader } from '../npy.ts';
 import {
   columnMappingSchema,
   createTableSql,
@@ -38,12 +37,7 @@ import {
   type TablePlan,
   type TableRole,
   type ValidateResult,
-} from './schemas.ts';
-
-/** A datastack name: a plain identifier short enough that `ds_<name>` is one too. */
-export const DATASTACK = /^[a-z][a-z0-9_]{0,39}$/;
-export const LEDGER_TABLE = 'bulk_chunk_ledger';
-export const PUBLISHED_TABLE = 'bulk_published_upload';
+} from '../schemas.ts';
 
 /**
  * The staging table of an upload for one role. `__` keeps it apart from the tables uploads create (their names may
@@ -53,12 +47,6 @@ export const stagingTableName = (uploadId: string, role: TableRole): string => `
 
 const staged = <T extends Pick<TablePlan, 'name' | 'role'>>(table: T, uploadId: string): T => ({ ...table, name: stagingTableName(uploadId, table.role) });
 const ROLES: readonly TableRole[] = ['annotation', 'segmentation'];
-
-/** The PostgreSQL schema of a datastack. */
-export function datastackSchema(datastack: string): string {
-  if (!DATASTACK.test(datastack)) throw new Error(`not a datastack name: ${JSON.stringify(datastack)}`);
-  return `ds_${datastack}`;
-}
 
 /** A mapped file as the workflow carries it from Prepare to the chunk loads. */
 export interface UploadFile {
@@ -185,15 +173,8 @@ async function readHeader(bucket: string, o: NpyObject): Promise<NpyFileInfo> {
   }
 }
 
-/** Names the datastack's schema keeps for itself: the upload ledger and published uploads, the segmentation's supervoxel → root table. */
-const RESERVED_TABLES: Readonly<Record<string, string>> = {
-  [LEDGER_TABLE]: 'the upload ledger',
-  [PUBLISHED_TABLE]: 'the published uploads',
-  [SUPERVOXEL_ROOT_TABLE]: 'the supervoxel → root table',
-};
-
 function reservedTableProblem(table: string): Problem[] {
-  const use = Object.hasOwn(RESERVED_TABLES, table) ? RESERVED_TABLES[table] : undefined;
+  const use = reservedTableUse(table);
   return use ? [{ code: 'INVALID_IDENTIFIER', message: `table name '${table}' is reserved for ${use}` }] : [];
 }
 
@@ -230,14 +211,6 @@ export function planOf(req: Pick<UploadRequest, 'schema' | 'table' | 'columnMapp
   const result = validateMapping({ schema: req.schema, table: req.table, columnMapping: req.columnMapping, files });
   if (!result.ok) throw new TaskError('InvalidUpload', result.problems.map((p) => p.message).join('; '));
   return result.plan;
-}
-
-/** Runs `work` in one transaction with the datastack's schema first on the search path. */
-function inDatastack<T>(datastack: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return transaction(async (client) => {
-    await client.query(`SET LOCAL search_path TO ${quoteIdent(datastackSchema(datastack))}`);
-    return work(client);
-  });
 }
 
 /** Problems with an existing table of the same name but other columns (an upload never alters a table). */

@@ -4,7 +4,7 @@
 // Retention (as CAVE does it): a version may be dropped once its expiry has passed, but removal never drops
 // the newest valid version (readers always have one), and never brings a datastack below `keep` valid
 // versions; among the expired ones it drops the oldest first.
-import { DATASTACK } from './bulk.ts';
+import { DATASTACK } from '../datastack.ts';
 
 export const VERSION_STATES = ['building', 'valid', 'failed', 'expired'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];

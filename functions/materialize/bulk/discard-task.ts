@@ -1,8 +1,9 @@
 // materialize-discard (bulk-upload, after any failed step): drops the upload's staging tables and forgets its chunks.
 import { z } from 'zod';
-import { logger } from '../lib/logger.ts';
-import { taskHandler } from '../lib/task.ts';
-import { DATASTACK, discardUpload } from './bulk.ts';
+import { logger } from '../../lib/logger.ts';
+import { taskHandler } from '../../lib/task.ts';
+import { DATASTACK } from '../datastack.ts';
+import { discardUpload } from './upload.ts';
 
 const Input = z.object({ jobId: z.string().min(1), datastack: z.string().regex(DATASTACK), table: z.string().min(1), uploadId: z.string().min(1) });
 

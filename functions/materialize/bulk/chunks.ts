@@ -1,6 +1,6 @@
 // Chunk plans (runs of rows, 100,000 by default, as CAVE's materialization does) and, per chunk and `.npy`
 // file, the byte ranges to read from S3. Pure.
-import type { NpyHeader } from './npy.ts';
+import type { NpyHeader } from '../npy.ts';
 
 export const DEFAULT_CHUNK_ROWS = 100_000;
 

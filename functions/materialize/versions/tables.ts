@@ -5,7 +5,7 @@
 // schemas.ts has one); other tables of the live schema (the upload ledger, bookkeeping of the segmentation
 // refresh) are not. The frozen table is T's columns followed by T__seg's columns except `id`, joined on id
 // (a LEFT JOIN: an annotation whose segmentation row is missing keeps NULL ids, as in the live tables).
-import { indexName, quoteIdent, SEGMENTATION_SUFFIX } from './schemas.ts';
+import { indexName, quoteIdent, SEGMENTATION_SUFFIX } from '../schemas.ts';
 
 export interface LiveColumn {
   readonly name: string;

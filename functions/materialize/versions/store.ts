@@ -1,6 +1,6 @@
 // Frozen versions in PostgreSQL: the registry (datastack_version, migrations/0004_versions.sql), making a
-// version, listing and reading them, and removal. The rules live in versions.ts, version-tables.ts and
-// version-query.ts; this module runs them.
+// version, listing and reading them, and removal. The rules live in lifecycle.ts, tables.ts and
+// query.ts; this module runs them.
 //
 // Making a version is two transactions. The first registers it (its number, state 'building') under the job
 // that makes it: a retried task finds the same version instead of numbering a second one. The second, at
@@ -8,10 +8,10 @@
 // and checks each table, builds the indexes, freezes the tables and marks the version valid. A failure rolls
 // all of it back; the version is marked failed, and a retry builds it again from scratch.
 import type pg from 'pg';
-import { AppError, conflict, notFound, TaskError } from '../lib/errors.ts';
-import { db, query, transaction } from '../lib/pg.ts';
-import { datastackSchema, DATASTACK } from './bulk.ts';
-import { quoteIdent } from './schemas.ts';
+import { AppError, conflict, notFound, TaskError } from '../../lib/errors.ts';
+import { query, transaction } from '../../lib/pg.ts';
+import { datastackSchema, DATASTACK } from '../datastack.ts';
+import { quoteIdent } from '../schemas.ts';
 import {
   copyIntoFrozenTableSql,
   createFrozenTableSql,
@@ -20,9 +20,9 @@ import {
   frozenIndexSql,
   versionedTables,
   type LiveColumn,
-} from './version-tables.ts';
-import { decodeCursor, encodeCursor, pageQuery, pageWriter, queryScope, rowConverter, type PageFormat } from './version-query.ts';
-import { versionSchemaName, versionsToRemove, type VersionCadence, type VersionState } from './versions.ts';
+} from './tables.ts';
+import { decodeCursor, encodeCursor, pageQuery, pageWriter, queryScope, rowConverter, type PageFormat } from './query.ts';
+import { versionSchemaName, versionsToRemove, type VersionCadence, type VersionState } from './lifecycle.ts';
 
 export interface VersionRecord {
   datastack: string;
@@ -193,55 +193,48 @@ async function count(c: pg.ClientBase, sql: string): Promise<number> {
 }
 
 async function buildVersion(record: VersionRecord): Promise<CreatedVersion> {
-  const client = await (await db()).connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    // A concurrent attempt of the same job waits here, then fails to serialize (40001) once the first is done;
-    // its retry finds the version made.
-    const current = await client.query<VersionRow>(`SELECT ${COLUMNS} FROM datastack_version WHERE datastack = $1 AND version = $2 FOR UPDATE`, [record.datastack, record.version]);
-    if (current.rows[0]?.state === 'valid') {
-      await client.query('COMMIT');
-      return created(toRecord(current.rows[0]));
-    }
-    const live = datastackSchema(record.datastack);
-    const tables = versionedTables(await baseTables(client, live));
-    if (tables.length === 0) throw new TaskError('NothingToVersion', `datastack ${record.datastack} has no annotation tables (a table T with its segmentation table T__seg)`);
-    const frozen = record.schema;
-    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(frozen)} CASCADE`);
-    await client.query(`CREATE SCHEMA ${quoteIdent(frozen)}`);
-    const rows: Record<string, number> = {};
-    for (const table of tables) {
-      const columns = frozenColumns(table, await liveColumns(client, live, table), await liveColumns(client, live, `${table}__seg`));
-      await client.query(createFrozenTableSql(frozen, table, columns));
-      const copied = (await client.query(copyIntoFrozenTableSql(frozen, live, table, columns))).rowCount ?? 0;
-      const a = `${quoteIdent(live)}.${quoteIdent(table)}`;
-      const s = `${quoteIdent(live)}.${quoteIdent(`${table}__seg`)}`;
-      const annotations = await count(client, `SELECT count(*) AS n FROM ${a}`);
-      const segmentations = await count(client, `SELECT count(*) AS n FROM ${s}`);
-      const matched = await count(client, `SELECT count(*) AS n FROM ${a} x JOIN ${s} y ON y."id" = x."id"`);
-      if (copied !== annotations) throw new TaskError('RowCountMismatch', `${table}: copied ${copied} rows, the live table has ${annotations}`);
-      if (matched !== segmentations) {
-        throw new TaskError('RowCountMismatch', `${table}__seg: ${segmentations} rows, of which ${matched} belong to an annotation of ${table}`);
+  return transaction(
+    async (client) => {
+      // A concurrent attempt of the same job waits here, then fails to serialize (40001) once the first is done;
+      // its retry finds the version made.
+      const current = await client.query<VersionRow>(`SELECT ${COLUMNS} FROM datastack_version WHERE datastack = $1 AND version = $2 FOR UPDATE`, [record.datastack, record.version]);
+      if (current.rows[0]?.state === 'valid') return created(toRecord(current.rows[0]));
+      const live = datastackSchema(record.datastack);
+      const tables = versionedTables(await baseTables(client, live));
+      if (tables.length === 0) throw new TaskError('NothingToVersion', `datastack ${record.datastack} has no annotation tables (a table T with its segmentation table T__seg)`);
+      const frozen = record.schema;
+      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(frozen)} CASCADE`);
+      await client.query(`CREATE SCHEMA ${quoteIdent(frozen)}`);
+      const rows: Record<string, number> = {};
+      for (const table of tables) {
+        const columns = frozenColumns(table, await liveColumns(client, live, table), await liveColumns(client, live, `${table}__seg`));
+        await client.query(createFrozenTableSql(frozen, table, columns));
+        const copied = (await client.query(copyIntoFrozenTableSql(frozen, live, table, columns))).rowCount ?? 0;
+        const a = `${quoteIdent(live)}.${quoteIdent(table)}`;
+        const s = `${quoteIdent(live)}.${quoteIdent(`${table}__seg`)}`;
+        const annotations = await count(client, `SELECT count(*) AS n FROM ${a}`);
+        const segmentations = await count(client, `SELECT count(*) AS n FROM ${s}`);
+        const matched = await count(client, `SELECT count(*) AS n FROM ${a} x JOIN ${s} y ON y."id" = x."id"`);
+        if (copied !== annotations) throw new TaskError('RowCountMismatch', `${table}: copied ${copied} rows, the live table has ${annotations}`);
+        if (matched !== segmentations) {
+          throw new TaskError('RowCountMismatch', `${table}__seg: ${segmentations} rows, of which ${matched} belong to an annotation of ${table}`);
+        }
+        for (const sql of frozenIndexSql(frozen, table, columns)) await client.query(sql);
+        const frozenRows = await count(client, `SELECT count(*) AS n FROM ${quoteIdent(frozen)}.${quoteIdent(table)}`);
+        if (frozenRows !== annotations) throw new TaskError('RowCountMismatch', `${frozen}.${table} holds ${frozenRows} rows, the live table ${annotations}`);
+        for (const sql of freezeTableSql(frozen, table)) await client.query(sql);
+        rows[table] = frozenRows;
       }
-      for (const sql of frozenIndexSql(frozen, table, columns)) await client.query(sql);
-      const frozenRows = await count(client, `SELECT count(*) AS n FROM ${quoteIdent(frozen)}.${quoteIdent(table)}`);
-      if (frozenRows !== annotations) throw new TaskError('RowCountMismatch', `${frozen}.${table} holds ${frozenRows} rows, the live table ${annotations}`);
-      for (const sql of freezeTableSql(frozen, table)) await client.query(sql);
-      rows[table] = frozenRows;
-    }
-    const done = await client.query<VersionRow>(
-      `UPDATE datastack_version SET state = 'valid', valid_at = t.at, expires_at = t.at + make_interval(days => expires_in_days), table_rows = $3, error = NULL
-         FROM (SELECT clock_timestamp() AS at) t WHERE datastack = $1 AND version = $2 RETURNING ${COLUMNS}`,
-      [record.datastack, record.version, JSON.stringify(rows)],
-    );
-    await client.query('COMMIT');
-    return created(toRecord(done.rows[0]!));
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+      const done = await client.query<VersionRow>(
+        `UPDATE datastack_version SET state = 'valid', valid_at = t.at, expires_at = t.at + make_interval(days => expires_in_days), table_rows = $3, error = NULL
+           FROM (SELECT clock_timestamp() AS at) t WHERE datastack = $1 AND version = $2 RETURNING ${COLUMNS}`,
+        [record.datastack, record.version, JSON.stringify(rows)],
+      );
+      return created(toRecord(done.rows[0]!));
+    },
+    // Every table and every row count from one snapshot.
+    { isolation: 'repeatable read' },
+  );
 }
 
 // ---- removal ----
@@ -252,7 +245,7 @@ export interface RemovedVersion {
 }
 
 /**
- * Drops the versions the retention policy gives up at `now` (versions.ts versionsToRemove), per datastack (or
+ * Drops the versions the retention policy gives up at `now` (lifecycle.ts versionsToRemove), per datastack (or
  * only the ones named): the schema goes, the registry keeps the version as 'expired'.
  */
 export async function removeExpiredVersions(opts: { now: Date; keep: number; datastacks?: readonly string[] }): Promise<RemovedVersion[]> {
@@ -327,47 +320,46 @@ export async function readVersionPage(req: PageRequest): Promise<Page> {
   const scope = queryScope(req.datastack, record.version, req.table, req.rootIds);
   const afterId = req.cursor === undefined ? undefined : decodeCursor(req.cursor, scope);
 
-  const client = await (await db()).connect();
   try {
-    // Read-only transaction: whatever the query, it cannot write.
-    await client.query('BEGIN READ ONLY');
-    const columns = (await liveColumns(client, record.schema, req.table)).map((c) => c.name);
-    if (columns.length === 0) throw gone(`version ${record.version} of datastack ${req.datastack} was removed`);
-    const { text, values } = pageQuery({ schema: record.schema, table: req.table, columns, rootIds: req.rootIds, afterId, rows: req.limit + 1 });
-    await client.query(`DECLARE version_page NO SCROLL CURSOR FOR ${text}`, values);
-    const convert = rowConverter(columns);
-    const writer = pageWriter(req.format, columns);
-    const idAt = columns.indexOf('id');
-    const parts: Buffer[] = [Buffer.from(writer.open())];
-    let bytes = parts[0]!.length;
-    let rows = 0;
-    let lastId: string | undefined;
-    let more = false;
-    for (;;) {
-      const batch = await client.query<unknown[]>({ text: `FETCH ${FETCH_ROWS} FROM version_page`, rowMode: 'array' });
-      for (const raw of batch.rows) {
-        if (rows === req.limit || bytes >= MAX_PAGE_BYTES) {
-          more = true;
-          break;
+    return await transaction(
+      async (client) => {
+        const columns = (await liveColumns(client, record.schema, req.table)).map((c) => c.name);
+        if (columns.length === 0) throw gone(`version ${record.version} of datastack ${req.datastack} was removed`);
+        const { text, values } = pageQuery({ schema: record.schema, table: req.table, columns, rootIds: req.rootIds, afterId, rows: req.limit + 1 });
+        await client.query(`DECLARE version_page NO SCROLL CURSOR FOR ${text}`, values);
+        const convert = rowConverter(columns);
+        const writer = pageWriter(req.format, columns);
+        const idAt = columns.indexOf('id');
+        const parts: Buffer[] = [Buffer.from(writer.open())];
+        let bytes = parts[0]!.length;
+        let rows = 0;
+        let lastId: string | undefined;
+        let more = false;
+        for (;;) {
+          const batch = await client.query<unknown[]>({ text: `FETCH ${FETCH_ROWS} FROM version_page`, rowMode: 'array' });
+          for (const raw of batch.rows) {
+            if (rows === req.limit || bytes >= MAX_PAGE_BYTES) {
+              more = true;
+              break;
+            }
+            const part = Buffer.from(writer.row(convert(raw), rows));
+            parts.push(part);
+            bytes += part.length;
+            rows++;
+            lastId = raw[idAt] as string;
+          }
+          if (more || batch.rows.length < FETCH_ROWS) break;
         }
-        const part = Buffer.from(writer.row(convert(raw), rows));
-        parts.push(part);
-        bytes += part.length;
-        rows++;
-        lastId = raw[idAt] as string;
-      }
-      if (more || batch.rows.length < FETCH_ROWS) break;
-    }
-    await client.query('COMMIT');
-    const nextCursor = more && lastId !== undefined ? encodeCursor(BigInt(lastId), scope) : null;
-    parts.push(Buffer.from(writer.close(nextCursor)));
-    return { version: record.version, body: Buffer.concat(parts), rows, nextCursor };
+        const nextCursor = more && lastId !== undefined ? encodeCursor(BigInt(lastId), scope) : null;
+        parts.push(Buffer.from(writer.close(nextCursor)));
+        return { version: record.version, body: Buffer.concat(parts), rows, nextCursor };
+      },
+      // Whatever the query, it cannot write.
+      { readOnly: true },
+    );
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
     // Removal dropped the version between the registry read and the query.
     if (['3F000', '42P01'].includes((err as { code?: string }).code ?? '')) throw gone(`version ${record.version} of datastack ${req.datastack} was removed`);
     throw err;
-  } finally {
-    client.release();
   }
 }

@@ -1,8 +1,8 @@
 // materialize-finish (after the Map of bulk-upload): reload missing chunks, verify row counts, index and publish.
 import { z } from 'zod';
-import { logger } from '../lib/logger.ts';
-import { stepTask } from '../jobs/step-task.ts';
-import { ChunkSchema, finishUpload, UploadFileSchema, UploadTaskInput } from './bulk.ts';
+import { logger } from '../../lib/logger.ts';
+import { stepTask } from '../../jobs/step-task.ts';
+import { ChunkSchema, finishUpload, UploadFileSchema, UploadTaskInput } from './upload.ts';
 
 const Input = UploadTaskInput.extend({ files: z.array(UploadFileSchema), chunks: z.array(ChunkSchema) });
 
