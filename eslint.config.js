@@ -19,7 +19,7 @@ const contextBlocks = [
     rules: restrict([
       ...NOT_INFRA,
       ...NOT_CLI,
-      ...never(above(context), `${context} imports only lib and the contexts below it (${CONTEXTS.join(' → ')}, infra/topology.ts)`),
+      ...never(above(context), `${context} imports only lib and the contexts below it: lib → ${CONTEXTS.join(' → ')} (CONTEXTS in infra/topology.ts)`),
     ]),
   })),
   {
