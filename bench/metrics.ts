@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EventWindow } from '../functions/analytics/metrics.ts';
 import { computeVideoResults } from '../functions/analytics/results.ts';
-import { parseLabelMapping } from '../functions/ingest/label-mapping.ts';
-import { parseLocalizations } from '../functions/ingest/localizations.ts';
+import { parseLabelMapping } from '../shared/label-map.ts';
+import { parseLocalizations } from '../functions/analytics/localizations.ts';
 import { seededRandom } from '../test/support/random.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);

@@ -3,10 +3,23 @@
 // holds with the same bytes (a resumed upload) are not sent again.
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { UploadPlan } from '../functions/catalog/uploads.ts';
 import { sleep } from './commands/common.ts';
 
-export type { UploadPlan };
+/** What the API answers to an upload's start or resume (its UploadPlan schema): where and how to send the bytes. */
+export type UploadPlan =
+  | { method: 'PUT'; url: string; key: string; sizeBytes: number; headers: { 'content-type': string }; expiresIn: number }
+  | {
+      method: 'multipart';
+      uploadId: string;
+      key: string;
+      /** The declared size: the parts' signed lengths add up to it. */
+      sizeBytes: number;
+      partSize: number;
+      parts: { partNumber: number; url: string }[];
+      /** Parts storage already holds (a resumed upload): send again only those missing or whose ETag differs. */
+      uploaded: { partNumber: number; etag: string; size: number }[];
+      expiresIn: number;
+    };
 
 export interface CompletedPart {
   partNumber: number;

@@ -15,12 +15,14 @@ export interface BucketUse {
 }
 
 /**
- * Bounded contexts, lowest first: each may depend only on those before it (materialize on lib and jobs only).
+ * Bounded contexts, lowest first: each imports functions/lib and only the contexts before it (materialize: lib and
+ * jobs only), and its stack depends only on theirs; the lint config (eslint.config.js) enforces this order.
  * `platform` is what every context stands on at deploy time: the schema and the first admin key (its functions deploy
- * with the foundation). `docs` documents the whole API: it imports every context's route declarations and nothing
- * imports it.
+ * with the foundation). `jobs` is the workflow engine every context uses. `analytics` computes and serves metrics,
+ * and the ingest's workflow calls it. `docs` documents the whole API: it imports every context's route declarations
+ * and nothing imports it.
  */
-export const CONTEXTS = ['platform', 'catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize', 'docs'] as const;
+export const CONTEXTS = ['platform', 'catalog', 'jobs', 'analytics', 'ingest', 'detgroups', 'materialize', 'docs'] as const;
 export type ContextName = (typeof CONTEXTS)[number];
 
 export interface BucketDef {
@@ -256,7 +258,7 @@ export const topology: Topology = {
     },
     {
       name: 'jobs-api',
-      purpose: 'jobs by state or video, re-running an ingest, requeueing failed jobs, releasing results',
+      purpose: 'jobs by state or video, what waits to be released, requeueing failed jobs',
       entry: 'functions/jobs/http.ts',
       memoryMb: 256,
       timeoutSeconds: 29,
@@ -266,15 +268,14 @@ export const topology: Topology = {
           kind: 'http',
           routes: [
             'GET /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/requeue',
-            'POST /v1/videos/{id}/ingest', 'POST /v1/videos/{id}/release', 'POST /v1/det-groups/{id}/release',
           ],
         },
       ],
-      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'], postgres: true, mongodb: true },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'], postgres: true },
     },
     {
       name: 'analytics-api',
-      purpose: "metrics as each role may see them: a video's rollups and frame series; season meta and season/game metrics, cached",
+      purpose: "metrics as each role may see them: a video's rollups and frame series; season meta and season/game metrics, cached; releasing a video's results",
       entry: 'functions/analytics/http.ts',
       memoryMb: 1024,
       timeoutSeconds: 29,
@@ -285,7 +286,7 @@ export const topology: Topology = {
           routes: [
             'GET /v1/videos/{id}/metrics', 'GET /v1/videos/{id}/frames',
             'GET /v1/seasons/{id}/meta', 'GET /v1/seasons/{id}/metrics', 'GET /v1/games/{id}/metrics',
-            'POST /v1/cache/touch-seasons',
+            'POST /v1/cache/touch-seasons', 'POST /v1/videos/{id}/release',
           ],
         },
       ],
@@ -295,6 +296,16 @@ export const topology: Topology = {
         postgres: true,
         mongodb: true,
       },
+    },
+    {
+      name: 'ingest-api',
+      purpose: "re-running a video's ingest, or starting it when its upload's arrival was missed",
+      entry: 'functions/ingest/http.ts',
+      memoryMb: 256,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [{ kind: 'http', routes: ['POST /v1/videos/{id}/ingest'] }],
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
     },
     {
       name: 'ingest-upload',
@@ -370,7 +381,7 @@ export const topology: Topology = {
     },
     {
       name: 'detgroups-api',
-      purpose: 'det_groups as clients get them: create (and compute), grant with detectables, revoke, replace, delete',
+      purpose: 'det_groups as clients get them: create (and compute), grant with detectables, revoke, replace, delete; release',
       entry: 'functions/detgroups/http.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
@@ -382,6 +393,7 @@ export const topology: Topology = {
             'POST /v1/det-groups', 'DELETE /v1/det-groups/{id}',
             'POST /v1/clients/{id}/det-groups', 'PUT /v1/clients/{id}/det-groups/{detGroupId}',
             'DELETE /v1/clients/{id}/det-groups/{detGroupId}', 'POST /v1/clients/{id}/det-groups/{detGroupId}/replace',
+            'POST /v1/det-groups/{id}/release',
           ],
         },
       ],

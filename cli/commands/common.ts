@@ -1,8 +1,7 @@
 // What every command shares: where output goes, how errors become an outcome, how the final status is printed.
 import { setTimeout as delay } from 'node:timers/promises';
-import { AppError } from '../../functions/lib/errors.ts';
 import { ApiError, type Api } from '../api.ts';
-import { decide, detailLines, type Outcome } from '../status.ts';
+import { decide, type Outcome } from '../status.ts';
 
 /** Where a command writes. The process's stdout/stderr in the CLI; memory in tests. */
 export interface Output {
@@ -102,7 +101,6 @@ export function outcomeOf(err: unknown, jobId?: string, uploadedVideoId?: string
   if (err instanceof Interrupted) return { kind: 'interrupted', ...(jobId && { jobId }), ...(uploadedVideoId && { uploadedVideoId }) };
   if (err instanceof ApiError) return { kind: 'api-error', status: err.status, code: err.code, message: err.message, details: err.details };
   if (err instanceof InputError) return { kind: 'invalid', message: err.message, details: err.details };
-  if (err instanceof AppError) return { kind: 'invalid', message: err.message, details: detailLines(err.details) };
   if (err instanceof UploadError) return { kind: 'upload-failed', message: err.message };
   return { kind: 'invalid', message: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
 }

@@ -1,6 +1,6 @@
 // `framewise detectables [--json]`: every detectable the API knows (all pages), as a table or JSON.
 import type { Api } from '../api.ts';
-import type { DetectableName } from '../../functions/ingest/label-mapping.ts';
+import type { DetectableName } from '../../shared/label-map.ts';
 import { run, table, type CommandContext } from './common.ts';
 
 export interface DetectablesOptions {

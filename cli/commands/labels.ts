@@ -3,8 +3,8 @@
 //   { "mapping": { "<index>": { "label", "detectableId" }, ... }, "unmatched": ["<label>", ...] }
 // Unmatched labels are a warning, not an error: their detections simply count for no detectable.
 import { readFile, writeFile } from 'node:fs/promises';
-import { matchLabels, parseLabelMapping, type LabelMatches } from '../../functions/ingest/label-mapping.ts';
-import { LocalizationIssues } from '../../functions/ingest/localizations.ts';
+import { matchLabels, parseLabelMapping, type LabelMatches } from '../../shared/label-map.ts';
+import { LocalizationIssues } from '../../shared/issues.ts';
 import { detailLines } from '../status.ts';
 import { listDetectables } from './detectables.ts';
 import { InputError, run, table, type CommandContext } from './common.ts';

@@ -1,7 +1,6 @@
 // `framewise metrics --video <id> --det-group <id> --resolution 1|10|60|video [--json]`: one rollup of a
 // video's brand exposure for a det_group, as a table (start as mm:ss) or as the API's JSON.
 import { InputError, run, table, type CommandContext } from './common.ts';
-import type { Bucket } from '../../functions/analytics/rollup.ts';
 
 export const RESOLUTIONS = ['1', '10', '60', 'video'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -13,7 +12,18 @@ export interface MetricsOptions {
   readonly json?: boolean;
 }
 
-export type MetricsBucket = Bucket;
+/** One bucket of a rollup, as GET /v1/videos/{id}/metrics answers it. */
+export interface MetricsBucket {
+  readonly start: number;
+  readonly frames: number;
+  readonly visibleFrames: number;
+  readonly exposureSeconds: number;
+  readonly detections: number;
+  readonly meanArea: number;
+  readonly maxArea: number;
+  readonly meanEffectiveness: number;
+  readonly sumEffectiveness: number;
+}
 
 export interface Metrics {
   readonly videoId: string;

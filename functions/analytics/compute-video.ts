@@ -1,12 +1,15 @@
 // Computes and stores the metrics of one video for its det_groups: used by the video ingest (all det_groups
-// that apply) and by a det_group's computation (that det_group, for each video it applies to).
+// that apply, as the results of its run) and by a det_group's computation (that det_group, for each video it
+// applies to).
+import { logger } from '../lib/logger.ts';
 import { query } from '../lib/pg.ts';
-import { labelKey } from '../ingest/label-mapping.ts';
-import { loadLocalizations } from '../ingest/sources.ts';
-import type { IngestVideo } from '../ingest/videos.ts';
+import { labelKey } from '../../shared/label-map.ts';
+import { getVideoState, markIngested, markMetricsReady, type VideoState } from '../catalog/video-lifecycle.ts';
+import { loadLocalizations } from './load-localizations.ts';
 import type { EventWindow } from './metrics.ts';
 import { computeVideoResults, type DetGroupLabels } from './results.ts';
-import { writeResults, type Run } from './store.ts';
+import { keptRuns, removeUnkeptRuns, videoRuns } from './runs.ts';
+import { deleteRunResultsExcept, writeResults, type Run } from './store.ts';
 
 /**
  * The det_groups that apply to a video: every detectable of the det_group occurs among the video's detectables
@@ -37,7 +40,7 @@ export async function gameEvents(gameId: string): Promise<EventWindow[]> {
 }
 
 /** Computes and writes the results of `video` for the det_groups given, as results of `run`; returns their ids. */
-export async function computeVideoMetrics(video: IngestVideo, run: Run, detGroups: readonly DetGroupLabels[]): Promise<string[]> {
+export async function computeVideoMetrics(video: VideoState, run: Run, detGroups: readonly DetGroupLabels[]): Promise<string[]> {
   if (video.frameCount === null) throw new Error(`video ${video.id} has no extracted frames yet`);
   if (detGroups.length === 0) return [];
   const [localizations, events] = await Promise.all([loadLocalizations(video), gameEvents(video.gameId)]);
@@ -47,4 +50,26 @@ export async function computeVideoMetrics(video: IngestVideo, run: Run, detGroup
   );
   await writeResults(video.id, run, { frameRate: video.ingestFrameRate, threshold: video.ingestThreshold }, results);
   return results.map((r) => r.detGroupId);
+}
+
+/**
+ * The metrics of an ingest run whose `frameCount` frames are extracted: every det_group that applies to the video,
+ * written as the results of `run`, leaving those of other runs as they are (clients keep reading the released run
+ * until an admin releases this one). The run then becomes the video's, unless a newer run replaced it meanwhile.
+ * Returns the det_groups computed.
+ */
+export async function computeIngestMetrics(videoId: string, run: string, frameCount: number): Promise<string[]> {
+  const before = keptRuns((await videoRuns(videoId)) ?? {});
+  await markMetricsReady(videoId, frameCount, run);
+  // Read after the mark above is committed: see markMetricsReady.
+  const detGroups = await applicableDetGroups(videoId);
+  const computed = await computeVideoMetrics(await getVideoState(videoId), run, detGroups);
+  // Documents of det_groups deleted meanwhile go; the set is read again so that a det_group created since
+  // (and computed for this run by its own job) keeps its documents.
+  await deleteRunResultsExcept(videoId, run, (await applicableDetGroups(videoId)).map((g) => g.detGroupId));
+  const ingested = await markIngested(videoId, run);
+  // The runs this one replaced (an earlier unreleased or failed run) are read by nobody now.
+  await removeUnkeptRuns(videoId, ingested ? before : [...before, run]);
+  logger.info('video metrics computed', { detGroups: computed.length, ingested });
+  return computed;
 }

@@ -1,5 +1,6 @@
 // analytics-api: a video's metrics for one det_group, as rollups or as the frame series; a season's metadata,
-// and season and game metrics per client, served from the cache (see README "Analytics cache").
+// and season and game metrics per client, served from the cache (see README "Analytics cache"); an admin releases
+// a video's results to clients.
 import { z } from '../lib/zod.ts';
 import type { Principal } from '../lib/auth.ts';
 import { httpHandler } from '../lib/http.ts';
@@ -8,10 +9,11 @@ import { badRequest, notFound } from '../lib/errors.ts';
 import { readableResults } from './access.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
 import { serveCached, type Built } from './cached-response.ts';
+import { releaseVideo } from './release.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
 import { buildMetrics } from './season-metrics.ts';
 import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
-import { BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics } from './schemas.ts';
+import { BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics, VideoRelease } from './schemas.ts';
 import { readFrames, readRollup } from './store.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -141,6 +143,12 @@ export const analyticsRoutes = [
       const seasonIds = await touchSeasons(body);
       return { touched: seasonIds.length, seasonIds };
     },
+  }),
+  defineRoute({
+    key: 'POST /v1/videos/{id}/release', tag: 'jobs', roles: [],
+    summary: "Release a video's results to the clients of its det_groups",
+    params: Params, response: VideoRelease, status: 200,
+    handle: ({ params }) => releaseVideo(params.id),
   }),
 ];
 

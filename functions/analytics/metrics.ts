@@ -8,8 +8,8 @@
 //   centrality = max over B of 1 − d(b)/d₀ (d: centre of the clipped box to the frame centre, d₀: corner to centre;
 //   0 if none); eventWeight = max weight of the events e with |t_f − t_e| <= window(e) (1 if none);
 //   effectiveness = area · score · (0.5 + 0.5·centrality) · eventWeight.
-import { labelKey } from '../ingest/label-mapping.ts';
-import type { Box } from '../ingest/localizations.ts';
+import { labelKey } from '../../shared/label-map.ts';
+import type { Box } from './localizations.ts';
 
 export type { Box };
 

@@ -1,5 +1,5 @@
 // Everything one ingest computes for one video, per det_group: the frame series and its rollups. Pure.
-import { frameTime } from '../ingest/segments.ts';
+import { frameTime } from '../lib/frame-rate.ts';
 import { matchFrames } from './frame-match.ts';
 import { computeFrameSeries, EventWeights, type EventWindow, type FrameMetric, type MetricDetection } from './metrics.ts';
 import { RESOLUTIONS, rollup, type Bucket, type Resolution } from './rollup.ts';

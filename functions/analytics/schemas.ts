@@ -55,6 +55,8 @@ export const Metrics = z
   })
   .openapi('Metrics', { description: "Season (or one game's) metrics as a client sees them: released videos of its det_groups" });
 
+export const VideoRelease = z.object({ videoId: z.uuid(), releasedAt: z.string() }).openapi('VideoRelease');
+
 export const Touched = z.object({ touched: z.number().int(), seasonIds: z.array(z.uuid()) }).openapi('TouchedSeasons');
 
 /** Response headers of a cached metrics build, besides etag / x-cache. */

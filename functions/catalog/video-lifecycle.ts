@@ -1,7 +1,8 @@
-// A video's life, owned here: its statuses, the S3 keys of its source and localizations, and every write that
-// moves it on. The catalog starts its upload; ingest records the object's arrival, its probe, its metrics and its
+// A video's life, owned here: its statuses, the S3 keys of its source and localizations, the one read of its state
+// and every write that moves it on. The catalog starts its upload; ingest records the object's arrival, its probe, its metrics and its
 // outcome; a release pins the run clients see. Those contexts call these functions: none writes a video's status
 // or parses its keys itself.
+import { notFound } from '../lib/errors.ts';
 import { query } from '../lib/pg.ts';
 
 export const VIDEO_STATUSES = ['created', 'uploading', 'uploaded', 'probed', 'ingested', 'failed'] as const;
@@ -20,6 +21,52 @@ export const localizationsKey = (videoId: string): string => `localizations/${vi
 /** The video whose source this key is; anything else under videos/ is not an upload. */
 export function videoIdFromKey(key: string): string | undefined {
   return /^videos\/([0-9a-f-]{36})\/source$/.exec(key)?.[1];
+}
+
+// ---- its state ----
+
+/** A video as the pipeline reads it: where its objects are, how it is ingested, and how far. */
+export interface VideoState {
+  readonly id: string;
+  readonly gameId: string;
+  readonly status: string;
+  readonly s3Key: string | null;
+  readonly localizationsKey: string | null;
+  /** class index -> label */
+  readonly labelMapping: Record<string, string> | null;
+  readonly ingestFrameRate: number;
+  readonly ingestThreshold: number;
+  readonly durationSeconds: number | null;
+  readonly frameCount: number | null;
+  /** The ingest run whose frames and localizations are in place (null: one from before runs were named). */
+  readonly metricsRun: string | null;
+}
+
+export async function getVideoState(videoId: string): Promise<VideoState> {
+  const rows = await query<{
+    id: string; game_id: string; status: string; s3_key: string | null; localizations_key: string | null;
+    label_mapping: Record<string, string> | null; ingest_frame_rate: string; ingest_threshold: string;
+    duration_seconds: string | null; frame_count: number | null; metrics_run: string | null;
+  }>(
+    `SELECT id, game_id, status, s3_key, localizations_key, label_mapping, ingest_frame_rate, ingest_threshold,
+            duration_seconds, frame_count, metrics_run FROM video WHERE id = $1`,
+    [videoId],
+  );
+  const r = rows[0];
+  if (!r) throw notFound('video', videoId);
+  return {
+    id: r.id,
+    gameId: r.game_id,
+    status: r.status,
+    s3Key: r.s3_key,
+    localizationsKey: r.localizations_key,
+    labelMapping: r.label_mapping,
+    ingestFrameRate: Number(r.ingest_frame_rate),
+    ingestThreshold: Number(r.ingest_threshold),
+    durationSeconds: r.duration_seconds === null ? null : Number(r.duration_seconds),
+    frameCount: r.frame_count,
+    metricsRun: r.metrics_run,
+  };
 }
 
 // ---- the moves ----

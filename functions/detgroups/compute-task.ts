@@ -6,7 +6,7 @@ import { applicableDetGroups, computeVideoMetrics } from '../analytics/compute-v
 import { isKept } from '../analytics/runs.ts';
 import { deleteResults } from '../analytics/store.ts';
 import { partTask } from '../jobs/step-task.ts';
-import { getIngestVideo } from '../ingest/videos.ts';
+import { getVideoState } from '../catalog/video-lifecycle.ts';
 import { detGroupExists, touchDetGroup } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), detGroupId: z.uuid(), videoId: z.uuid() });
@@ -22,7 +22,7 @@ const parts = {
 export const handler = partTask(Input, parts, async ({ detGroupId, videoId }) => {
   // Still applies? The video may have been re-ingested with other localizations since the list was made.
   const detGroups = await applicableDetGroups(videoId, [detGroupId]);
-  const video = await getIngestVideo(videoId);
+  const video = await getVideoState(videoId);
   const computed = (await computeVideoMetrics(video, video.metricsRun, detGroups)).length > 0;
   // Checked again after writing: the det_group may have been deleted (its documents removed) or the run replaced
   // while this computed, and what was written then would stay behind. Deleting comes after their own change in

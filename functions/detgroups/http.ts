@@ -1,6 +1,6 @@
 // detgroups-api: det_groups as clients get them. A new det_group is computed for every ingested video; a
 // client gets a det_group's detectables with it and loses those it no longer needs without it; a det_group no
-// client holds any more is deleted with its metrics.
+// client holds any more is deleted with its metrics; an admin releases a det_group computed completely to its clients.
 import { z } from '../lib/zod.ts';
 import { httpHandler } from '../lib/http.ts';
 import { defineRoute, routeTable } from '../lib/route.ts';
@@ -8,6 +8,7 @@ import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { deleteDetGroupResults } from '../analytics/store.ts';
 import { requestComputation } from './computation.ts';
+import { releaseDetGroup } from './release.ts';
 import { assertClient, createDetGroup, deleteDetGroup, findBySet, getDetGroup, grantToClient, revokeFromClient } from './store.ts';
 
 const Id = z.uuid();
@@ -52,6 +53,7 @@ const Revocation = z
 const Replaced = z
   .object({ clientId: Id, detGroupId: Id, replaced: Id, created: z.boolean(), oldDeleted: z.boolean() })
   .openapi('DetGroupReplacement');
+const DetGroupRelease = z.object({ detGroupId: Id, releasedAt: z.string() }).openapi('DetGroupRelease');
 
 export const detGroupRoutes = [
   defineRoute({
@@ -118,6 +120,12 @@ export const detGroupRoutes = [
       const removed = await revoke(clientId, detGroupId);
       return { clientId, detGroupId: next.detGroupId, replaced: detGroupId, created: next.created, oldDeleted: removed.deleted };
     },
+  }),
+  defineRoute({
+    key: 'POST /v1/det-groups/{id}/release', tag: 'jobs', roles: [],
+    summary: "Release a det_group's results to its clients",
+    params: IdParams, response: DetGroupRelease, status: 200,
+    handle: ({ params }) => releaseDetGroup(params.id),
   }),
 ];
 

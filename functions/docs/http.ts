@@ -4,6 +4,7 @@
 import { analyticsRoutes } from '../analytics/http.ts';
 import { catalogRoutes } from '../catalog/routes.ts';
 import { detGroupRoutes } from '../detgroups/http.ts';
+import { ingestRoutes } from '../ingest/http.ts';
 import { jobsRoutes } from '../jobs/http.ts';
 import { materializeRoutes } from '../materialize/http.ts';
 import { httpHandler } from '../lib/http.ts';
@@ -56,7 +57,7 @@ const referenceRoutes = [
 
 /** Every route of the HTTP API, as the document lists them. */
 export const documentedRoutes: readonly DefinedRoute[] = [
-  openApiRoute, ...referenceRoutes, ...catalogRoutes, ...jobsRoutes, ...analyticsRoutes, ...detGroupRoutes, ...materializeRoutes,
+  openApiRoute, ...referenceRoutes, ...catalogRoutes, ...jobsRoutes, ...ingestRoutes, ...analyticsRoutes, ...detGroupRoutes, ...materializeRoutes,
 ];
 
 export const routes = routeTable([openApiRoute, ...referenceRoutes]);

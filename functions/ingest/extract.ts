@@ -20,7 +20,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatFrameRate, parseFrameRate, type Segment } from './segments.ts';
+import { formatFrameRate, parseFrameRate } from '../lib/frame-rate.ts';
+import type { Segment } from './segments.ts';
 
 export interface ExtractedFrame {
   readonly frame: number;

@@ -4,15 +4,16 @@ import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { query } from '../lib/pg.ts';
 import { stepTask } from '../jobs/step-task.ts';
-import { matchLabels } from './label-mapping.ts';
-import { localizationLabels } from './localizations.ts';
-import { loadLocalizations } from './sources.ts';
-import { getIngestVideo, setVideoDetectables } from './videos.ts';
+import { matchLabels } from '../../shared/label-map.ts';
+import { getVideoState } from '../catalog/video-lifecycle.ts';
+import { loadLocalizations } from '../analytics/load-localizations.ts';
+import { localizationLabels } from '../analytics/localizations.ts';
+import { setVideoDetectables } from './videos.ts';
 
 const Input = z.object({ jobId: z.string().min(1), videoId: z.uuid() });
 
 export const handler = stepTask(Input, { step: 'localizations', subject: ({ videoId }) => ({ videoId }) }, async ({ videoId }) => {
-  const video = await getIngestVideo(videoId);
+  const video = await getVideoState(videoId);
   const localizations = await loadLocalizations(video);
   const detectables = await query<{ id: string; name: string }>('SELECT id, name FROM detectable');
   const { matched, unmatched } = matchLabels(localizationLabels(localizations), detectables);

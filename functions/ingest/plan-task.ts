@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { stepTask } from '../jobs/step-task.ts';
 import { planSegments } from './segments.ts';
-import { getIngestVideo } from './videos.ts';
+import { getVideoState } from '../catalog/video-lifecycle.ts';
 
 /** About this much video per segment, and at most this many segments: the Map runs them in parallel. */
 const SECONDS_PER_SEGMENT = 30;
@@ -22,7 +22,7 @@ const steps = {
 } as const;
 
 export const handler = stepTask(Input, steps, async ({ videoId, probe }) => {
-  const video = await getIngestVideo(videoId);
+  const video = await getVideoState(videoId);
   const plan = planSegments({
     durationSeconds: probe.streamDurationSeconds,
     startTime: probe.streamStartSeconds,

@@ -6,10 +6,10 @@ import { logger } from '../lib/logger.ts';
 import { query } from '../lib/pg.ts';
 import type { Job } from '../jobs/job.ts';
 import { headObject, startIngestOf } from './arrival.ts';
-import type { IngestVideo } from './videos.ts';
+import type { VideoState } from '../catalog/video-lifecycle.ts';
 
 /** The job of a video still shown as uploading whose object is in storage; a 409 when there is nothing to ingest. */
-export async function recoverUpload(video: Pick<IngestVideo, 'id' | 'status' | 's3Key'>): Promise<Job> {
+export async function recoverUpload(video: Pick<VideoState, 'id' | 'status' | 's3Key'>): Promise<Job> {
   const object = video.s3Key ? await headObject(config.mediaBucket(), video.s3Key) : undefined;
   if (!object) throw conflict(`video ${video.id} has not been uploaded`, { status: video.status });
   const arrival = await startIngestOf(video.id, object);

@@ -35,5 +35,3 @@ export const JobPage = z
   .object({ jobs: z.array(JobSchema), cursor: z.string().optional().openapi({ description: 'Pass as cursor for the next page' }) })
   .openapi('JobPage');
 
-export const Released = (subject: 'videoId' | 'detGroupId') =>
-  z.object({ [subject]: z.uuid(), releasedAt: z.string() }).openapi(subject === 'videoId' ? 'VideoRelease' : 'DetGroupRelease');

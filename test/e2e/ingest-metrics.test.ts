@@ -9,7 +9,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
-import { parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
+import { parseLabelMapping } from '../../shared/label-map.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
 const endpoints = inject('endpoints');

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
-import { parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
+import { parseLabelMapping } from '../../shared/label-map.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { SYNAPSE_NPY_MAPPING } from '../../functions/materialize/schemas.ts';
 import type { Endpoints } from '../../infra/local/cloud.ts';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../infra/local/cloud.ts';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
-import { parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
+import { parseLabelMapping } from '../../shared/label-map.ts';
 import { apiAt, eventually } from '../support/api.ts';
 
 const until = <T>(probe: () => Promise<T | undefined>, what: string) => eventually(probe, what, 90_000);

@@ -12,8 +12,7 @@ import { followJob, runJob } from '../../cli/commands/job.ts';
 import { listDetectables, runDetectables } from '../../cli/commands/detectables.ts';
 import { matchedMapping, matchReport } from '../../cli/commands/labels.ts';
 import { metricsTable, mmss, runMetrics, type Metrics } from '../../cli/commands/metrics.ts';
-import { matchLabels } from '../../functions/ingest/label-mapping.ts';
-import { AppError } from '../../functions/lib/errors.ts';
+import { matchLabels } from '../../shared/label-map.ts';
 
 const job = (over: Partial<Job> = {}): Job => ({ jobId: 'ingest-v1-abc', videoId: 'v1', state: 'working', attempts: 1, ...over });
 
@@ -138,7 +137,6 @@ describe('final status and exit code', () => {
   it('turns what a command throws into an outcome', () => {
     expect(outcomeOf(new ApiError(401, 'Unauthorized', 'bad'))).toEqual({ kind: 'api-error', status: 401, code: 'Unauthorized', message: 'bad', details: undefined });
     expect(outcomeOf(new InputError('no', ['a']))).toEqual({ kind: 'invalid', message: 'no', details: ['a'] });
-    expect(outcomeOf(new AppError(400, 'ValidationFailed', 'bad', [{ path: 'line 1', message: 'm' }]))).toEqual({ kind: 'invalid', message: 'bad', details: ['line 1: m'] });
     expect(outcomeOf(new UploadError('s3'))).toEqual({ kind: 'upload-failed', message: 's3' });
     expect(outcomeOf(new Interrupted(), 'j1')).toEqual({ kind: 'interrupted', jobId: 'j1' });
     expect(decide(outcomeOf(new Error('weird'))).exitCode).toBe(2);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { labelKey, matchLabels, parseLabelMapping } from '../../functions/ingest/label-mapping.ts';
-import { LocalizationIssues } from '../../functions/ingest/localizations.ts';
+import { labelKey, matchLabels, parseLabelMapping } from '../../shared/label-map.ts';
+import { LocalizationIssues } from '../../shared/issues.ts';
 
 function issuesOf(text: string): { path: string; message: string }[] {
   try {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LocalizationIssues, MAX_LISTED_ISSUES, localizationLabels, parseLocalizations } from '../../functions/ingest/localizations.ts';
+import { LocalizationIssues, MAX_LISTED_ISSUES } from '../../shared/issues.ts';
+import { localizationLabels, parseLocalizations } from '../../functions/analytics/localizations.ts';
 
 type Details = { path: string; message: string }[];
 

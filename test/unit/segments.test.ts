@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { frameCountAt, frameTime, parseFrameRate, planSegments, type SegmentPlan } from '../../functions/ingest/segments.ts';
+import { frameTime, parseFrameRate } from '../../functions/lib/frame-rate.ts';
+import { frameCountAt, planSegments, type SegmentPlan } from '../../functions/ingest/segments.ts';
 
 /** The plan's segments are contiguous, do not overlap, and cover [0, frameCount) exactly. */
 function expectCovers(plan: SegmentPlan): void {

@@ -1,14 +1,16 @@
-// The detector's output for a video, as the analyst uploaded it.
+// The detector's output for a video, as the analyst uploaded it: read from storage and validated, for the ingest
+// (which checks it before extracting frames) and for the metrics.
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
-import { LocalizationIssues, parseLocalizations, type Localizations } from './localizations.ts';
-import type { IngestVideo } from './videos.ts';
+import { LocalizationIssues } from '../../shared/issues.ts';
+import type { VideoState } from '../catalog/video-lifecycle.ts';
+import { parseLocalizations, type Localizations } from './localizations.ts';
 
 const invalid = (message: string) => new TaskError('LocalizationsInvalid', message);
 
-export async function loadLocalizations(video: IngestVideo): Promise<Localizations> {
+export async function loadLocalizations(video: Pick<VideoState, 'id' | 'localizationsKey' | 'labelMapping'>): Promise<Localizations> {
   if (!video.localizationsKey) {
     throw invalid(`video ${video.id} has no localizations: upload them (POST /v1/videos/${video.id}/localizations/upload) before the video`);
   }

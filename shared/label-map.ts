@@ -1,5 +1,7 @@
 // A detector's label map (`<index> <label>` per line) and the matching of labels to detectables by name. Pure.
-import { LocalizationIssues, type Issue } from './localizations.ts';
+// The CLI reads label maps and matches them before an upload; the pipeline matches the localizations' labels and
+// computes metrics by the same name rule (labelKey).
+import { LocalizationIssues, type Issue } from './issues.ts';
 
 /** How a label and a detectable name are compared: trimmed, lower-cased. */
 export function labelKey(name: string): string {

@@ -5,11 +5,9 @@
 //                 "detections": [ { "label": "nike" | "class": 3, "score": 0..1, "box": [x, y, w, h] } ] } ] }
 //
 // Boxes are pixels, origin top left; they may reach outside the frame (the metrics clip them). Unknown keys are
-// ignored. A `class` is resolved through the detector's label map (see label-mapping.ts).
+// ignored. A `class` is resolved through the detector's label map (see shared/label-map.ts).
 import { z } from 'zod';
-
-/** At most this many issues are listed in an error's details; one more entry says how many were left out. */
-export const MAX_LISTED_ISSUES = 50;
+import { LocalizationIssues, type Issue } from '../../shared/issues.ts';
 
 const Detection = z
   .object({
@@ -63,26 +61,6 @@ export interface Localizations {
   readonly height: number;
   /** Sorted by time (stable: equal times keep the file's order). */
   readonly frames: readonly LocalizedFrame[];
-}
-
-export interface Issue {
-  readonly path: string;
-  readonly message: string;
-}
-
-/**
- * A localizations file or label map that breaks the rules: every issue found, at most MAX_LISTED_ISSUES of them
- * listed (then `{ path: '', message: 'N more issues …' }`).
- */
-export class LocalizationIssues extends Error {
-  override readonly name = 'LocalizationsInvalid';
-  readonly issues: readonly Issue[];
-  constructor(issues: readonly Issue[]) {
-    const more = issues.length - MAX_LISTED_ISSUES;
-    const listed = more > 0 ? [...issues.slice(0, MAX_LISTED_ISSUES), { path: '', message: `${more} more issue${more === 1 ? '' : 's'} not listed` }] : [...issues];
-    super(`${issues.length} issue(s): ${listed.slice(0, 5).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
-    this.issues = listed;
-  }
 }
 
 /**
