@@ -14,7 +14,7 @@ import {
   taskError,
   toHistoryEvent,
   walkStates,
-} from '../../infra/local/stepfunctions-definition.ts';
+} from '../../infra/local/stepfunctions/definition.ts';
 
 const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 const task = (resource: string, extra: object = {}) => ({ Type: 'Task', Resource: resource, End: true, ...extra });

@@ -1,4 +1,4 @@
-// Pure helpers of the local Step Functions service (infra/local/stepfunctions.ts): ARNs and names,
+// Pure helpers of the local Step Functions service (infra/local/stepfunctions.ts and its parts here): ARNs and names,
 // the walk that binds every Task state of an ASL definition to a local function, the copy the library
 // runs (Retry and Wait timings scaled, Task timeouts as on AWS), and the translation of
 // aws-local-stepfunctions events into GetExecutionHistory events. No I/O here.
