@@ -25,6 +25,42 @@ export interface BucketUse {
 export const CONTEXTS = ['platform', 'catalog', 'jobs', 'analytics', 'ingest', 'detgroups', 'materialize', 'docs'] as const;
 export type ContextName = (typeof CONTEXTS)[number];
 
+/**
+ * The data a context owns: only its code writes it (other contexts read it, or change it through the owner's
+ * modules). The README's context map is printed from this and the topology (infra/context-map.ts), and a test holds
+ * the declarations to the migrations, the buckets each function may write and the collections each context names.
+ */
+export interface ContextOwnership {
+  /** PostgreSQL tables created by migrations/, or a family of tables a context creates at run time (`ds_<datastack>.*`). */
+  readonly postgres?: readonly string[];
+  /** MongoDB (DocumentDB) collections. */
+  readonly mongodb?: readonly string[];
+  /** DynamoDB tables of the topology. */
+  readonly dynamodb?: readonly string[];
+  /** Object prefixes, as `bucket:prefix`. */
+  readonly prefixes?: readonly string[];
+}
+
+export const CONTEXT_OWNERSHIP: Readonly<Record<ContextName, ContextOwnership>> = {
+  platform: { postgres: ['schema_migrations'] },
+  catalog: {
+    postgres: [
+      'organization', 'client', 'detectable', 'client_detectable', 'det_group', 'det_group_detectable', 'client_det_group', 'sport',
+      'event_type', 'league', 'team', 'season', 'client_season', 'game', 'game_team', 'event', 'video', 'api_keys',
+    ],
+    prefixes: ['media:videos/', 'media:localizations/'],
+  },
+  jobs: { dynamodb: ['jobs'] },
+  analytics: { mongodb: ['frame_series', 'rollups'], dynamodb: ['cache'], prefixes: ['media:cache/'] },
+  ingest: { postgres: ['video_detectable'], prefixes: ['media:frames/'] },
+  detgroups: {},
+  materialize: {
+    postgres: ['segmentation_source', 'segmentation_root_load', 'segmentation_run', 'datastack_version', 'ds_<datastack>.*'],
+    prefixes: ['media:materialize/'],
+  },
+  docs: {},
+};
+
 export interface BucketDef {
   /** Logical name; the local cloud prefixes it with `framewise-`, CDK lets CloudFormation name it. */
   readonly name: string;
