@@ -12,16 +12,26 @@ const NOT_CLI = never(['cli'], 'functions/ never imports from cli/');
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const above = (context) => CONTEXTS.slice(CONTEXTS.indexOf(context) + 1);
 
+// A context whose features have folders of their own: a feature imports the context's shared modules, never another
+// feature (the context's http.ts brings their routes together).
+const FEATURES = { materialize: ['bulk', 'segmentation', 'versions'] };
+const contextPatterns = (context) => [
+  ...NOT_INFRA,
+  ...NOT_CLI,
+  ...never(above(context), `${context} imports only lib and the contexts below it: lib → ${CONTEXTS.join(' → ')} (CONTEXTS in infra/topology.ts)`),
+];
+const featureBlocks = (context) =>
+  (FEATURES[context] ?? []).map((feature, _, features) => ({
+    files: [`functions/${context}/${feature}/**`],
+    rules: restrict([
+      ...contextPatterns(context),
+      ...never(features.filter((f) => f !== feature), `${context}/${feature} imports no other feature of ${context} (${features.join(', ')}): what they share lives in functions/${context}/`),
+    ]),
+  }));
+
 const contextBlocks = [
   { files: ['functions/lib/**'], rules: restrict([...NOT_INFRA, ...NOT_CLI, ...never(CONTEXTS, 'functions/lib imports no context')]) },
-  ...CONTEXTS.map((context) => ({
-    files: [`functions/${context}/**`],
-    rules: restrict([
-      ...NOT_INFRA,
-      ...NOT_CLI,
-      ...never(above(context), `${context} imports only lib and the contexts below it: lib → ${CONTEXTS.join(' → ')} (CONTEXTS in infra/topology.ts)`),
-    ]),
-  })),
+  ...CONTEXTS.flatMap((context) => [{ files: [`functions/${context}/**`], rules: restrict(contextPatterns(context)) }, ...featureBlocks(context)]),
   {
     files: ['shared/**'],
     rules: restrict(never(['functions', 'cli', 'infra'], 'shared/ is run by the CLI and the functions alike: it imports neither')),

@@ -31,6 +31,15 @@ describe('context imports', () => {
     expect(await refusals('functions/materialize/bulk/x.ts', "import { x } from '../../jobs/job.ts';")).toEqual([]);
   });
 
+  it("keeps a context's features apart: bulk, segmentation and versions import materialize's shared modules, not each other", async () => {
+    expect(await refusals('functions/materialize/bulk/x.ts', "import { x } from '../versions/store.ts';")).toHaveLength(1);
+    expect(await refusals('functions/materialize/versions/x.ts', "import { x } from '../segmentation/sql.ts';")).toHaveLength(1);
+    expect(await refusals('functions/materialize/segmentation/x.ts', "import { x } from '../bulk/upload.ts';")).toHaveLength(1);
+    expect(await refusals('functions/materialize/bulk/x.ts', "import { x } from '../datastack.ts';")).toEqual([]);
+    // the context order still holds inside a feature
+    expect(await refusals('functions/materialize/versions/x.ts', "import { x } from '../../docs/http.ts';")).toHaveLength(1);
+  });
+
   it('keeps lib below every context, and functions/ away from infra/ and cli/', async () => {
     for (const context of CONTEXTS) expect(await refusals('functions/lib/x.ts', `import { x } from '../${context}/y.ts';`), context).toHaveLength(1);
     expect(await refusals('functions/catalog/x.ts', "import { x } from '../lib/pg.ts';")).toEqual([]);
