@@ -101,9 +101,8 @@ try {
     mkdirSync(frames, { recursive: true });
     await runFfmpeg(ffmpegPath, segmentArgs({ input: video, fps: FRAME_RATE, segment }, join(frames, '%06d.jpg')));
     const outPath = join(root, `task-${segment.index}.mp4`);
-    const args = taskVideoArgs({ pattern: join(frames, '%06d.jpg'), frameRate: FRAME_RATE, size: SIZE, letterbox: false, outPath });
-    args[args.indexOf('-start_number') + 1] = String(segment.firstFrame); // the frames keep their sampled numbers here
-    await runFfmpeg(ffmpegPath, args);
+    // the frames keep their sampled numbers here
+    await runFfmpeg(ffmpegPath, taskVideoArgs({ pattern: join(frames, '%06d.jpg'), startNumber: segment.firstFrame, frameRate: FRAME_RATE, size: SIZE, letterbox: false, outPath }));
     return outPath;
   };
 
