@@ -7,7 +7,8 @@
 // zero), and slot n shows the last source frame whose slot is <= n. Slots before the first frame's slot m (a
 // video stream that starts after the file) repeat what slot m shows. So sourceFrameOf(n) is the largest j
 // with t · R < max(n, m) + 1/2. Exact for a constant-rate source (integer timestamps make t exact).
-import { parseFrameRate, segmentAt, type FrameRate, type Segment } from '../ingest/segments.ts';
+import { parseFrameRate, type FrameRate } from '../lib/frame-rate.ts';
+import { segmentAt, type Segment } from '../ingest/segments.ts';
 
 const MICROS = 1_000_000n;
 
