@@ -471,6 +471,8 @@ export const topology: Topology = {
         buckets: [{ name: 'media', access: 'readwrite', prefixes: ['annotation/uploads/'] }, { name: 'media', access: 'read', prefixes: ['annotation/tasks/'] }],
         tables: [{ name: 'jobs', access: 'readwrite' }],
         stateMachines: ['annotation-content'],
+        // API keys are checked in PostgreSQL.
+        postgres: true,
         mongodb: true,
       },
     },
