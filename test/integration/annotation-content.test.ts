@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
+import { CLI_ENTRY, run as runProcess, TSX } from '../support/processes.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -307,5 +308,28 @@ describe('processContent of images', () => {
     expect(requeued.status, JSON.stringify(requeued.body)).toBe(200);
     const rerun = await follow(job.jobId, doc.uploadId);
     expect(rerun.job).toMatchObject({ state: 'failed', requeues: 1, error: { code: 'NotAnImage' } });
+  });
+});
+
+describe('framewise annotate', () => {
+  const framewise = (args: string[]) =>
+    runProcess(TSX, [CLI_ENTRY, ...args], { cwd: dir, env: { FRAMEWISE_API_URL: endpoints.api, FRAMEWISE_API_KEY: inject('adminApiKey') } });
+
+  it('creates and lists projects, processes a video to "status: success", and ends a refused request with "status: error"', async () => {
+    const created = await framewise(['annotate', 'projects', 'create', '--name', `cli ${STAMP}`, '--labels', 'car,bike', '--frames-per-task', '10', '--json']);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    const project = JSON.parse(created.stdout.slice(0, created.stdout.lastIndexOf('}') + 1)) as Json;
+    expect((await framewise(['annotate', 'projects', 'list'])).stdout).toContain(project.projectId);
+
+    const file = join(dir, 'cli.mp4');
+    await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file);
+    const ok = await framewise(['annotate', 'process', '--project', project.projectId, '--file', file, '--frame-rate', '5']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/content: uploaded .* as upload [0-9a-f-]{36}/);
+    expect(ok.stdout).toMatch(/status: success/);
+
+    const tooFast = await framewise(['annotate', 'process', '--project', project.projectId, '--file', file, '--frame-rate', '25']);
+    expect(tooFast.code).toBe(2);
+    expect(tooFast.stdout).toMatch(/status: error[\s\S]*above the video's frame rate/);
   });
 });
