@@ -31,6 +31,7 @@ const Input = z.object({
     frameCount: z.number().int().min(1),
     framesPerTask: z.number().int().min(1),
     sourceFrameRate: z.number().positive(),
+    sourceRate: z.string().min(3),
     width: z.number().int().min(1),
     height: z.number().int().min(1),
     videoStart: z.number().min(0),
@@ -61,7 +62,7 @@ async function videoFrames(upload: AnnotationContentUpload, { plan, task }: Task
   return frames.map((f) => ({
     path: f.file,
     sampledFrame: f.frame,
-    sourceFrame: sourceFrameOf(f.frame, plan.frameRate, plan.sourceFrameRate, plan.videoStart),
+    sourceFrame: sourceFrameOf(f.frame, plan.frameRate, plan.sourceRate, plan.videoStart),
     time: frameTime(f.frame, plan.frameRate),
   }));
 }
