@@ -85,5 +85,11 @@ export function planTasks(frameCount: number, framesPerTask: number): PlannedTas
   return Array.from({ length: Math.ceil(frameCount / framesPerTask) }, (_, index) => ({ index, ...taskFrameRange(index, framesPerTask, frameCount) }));
 }
 
-/** Progress while tasks are generated: 5 once planned, 95 when every task is done (auto annotations and finish follow). */
+/**
+ * Progress while tasks are generated: 5 once planned, 95 when every task is done (auto annotations and finish
+ * follow). `done` may count the running task's share done (its frames extracted so far).
+ */
 export const tasksProgress = (done: number, total: number): number => (total === 0 ? 95 : 5 + Math.floor((90 * done) / total));
+
+/** The share of a task done while its frames are extracted: extraction is most of a task's work, encoding the rest. */
+export const EXTRACTION_SHARE = 0.8;
