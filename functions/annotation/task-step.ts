@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { extractSegment, runFfmpeg } from '../ingest/extract.ts';
-import { frameTime } from '../ingest/segments.ts';
 import { partTask } from '../jobs/step-task.ts';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
 import { EXTRACTION_SHARE, tasksProgress } from './content.ts';
 import { contentUrl, downloadContent } from './content-file.ts';
-import { sourceFrameOf, taskSegment } from './frames.ts';
+import { sourceFrameOf, sourceFrameTime, taskSegment } from './frames.ts';
 import { contentImages } from './images.ts';
 import { countGeneratedTasks, raiseProgress, recordTaskGenerated, requireUpload, sampledFrameKey, taskId, taskManifestKey, taskVideoKey, type AnnotationContentUpload } from './store.ts';
 import { encodeTaskVideo, frameMd5, taskManifest, type TaskVideoFrame } from './task-video.ts';
@@ -59,12 +58,10 @@ async function putAll(items: readonly { key: string; file: string; contentType: 
 async function videoFrames(upload: AnnotationContentUpload, { plan, task }: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
   const segment = taskSegment({ task: task.index, framesPerTask: plan.framesPerTask, frameCount: plan.frameCount, frameRate: plan.frameRate, videoStart: plan.videoStart });
   const frames = await extractSegment({ ffmpegPath: config.ffmpegPath(), input: await contentUrl(upload.key), fps: plan.frameRate, segment, outDir: dir, timeoutMs });
-  return frames.map((f) => ({
-    path: f.file,
-    sampledFrame: f.frame,
-    sourceFrame: sourceFrameOf(f.frame, plan.frameRate, plan.sourceRate, plan.videoStart),
-    time: frameTime(f.frame, plan.frameRate),
-  }));
+  return frames.map((f) => {
+    const sourceFrame = sourceFrameOf(f.frame, plan.frameRate, plan.sourceRate, plan.videoStart);
+    return { path: f.file, sampledFrame: f.frame, sourceFrame, time: sourceFrameTime(sourceFrame, plan.sourceRate, plan.videoStart) };
+  });
 }
 
 /** The task's images as JPEGs (a PNG is encoded as one; a JPEG is kept as uploaded); image i is sampled and source frame i. */
