@@ -200,6 +200,10 @@ describe('processContent of a video', () => {
     const res = await api('POST', '/v1/annotation/process-content', { uploadId: video.uploadId, projectId, frameRate: 5, forceWrite: 1, contentType: 1 });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body.jobId).not.toBe(first.job.jobId);
+    // one request at a time: another while this one runs is refused
+    const meanwhile = await api('POST', '/v1/annotation/process-content', { uploadId: video.uploadId, projectId, frameRate: 5, forceWrite: 1, contentType: 1 });
+    expect(meanwhile.status).toBe(409);
+    expect(meanwhile.body.error.message).toContain(res.body.jobId);
     const second = await follow(res.body.jobId, video.uploadId);
     expect(second.job.state, JSON.stringify(second.job.error)).toBe('succeeded');
     expect(second.progress).toEqual([...second.progress].sort((a, b) => a - b));
