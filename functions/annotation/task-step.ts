@@ -17,7 +17,7 @@ import { TaskError } from '../lib/errors.ts';
 import { EXTRACTION_SHARE, tasksProgress } from './content.ts';
 import { contentUrl, downloadContent } from './content-file.ts';
 import { sourceFrameOf, sourceFrameTime, taskSegment } from './frames.ts';
-import { contentImages } from './images.ts';
+import { openImages, type ContentImages } from './images.ts';
 import { countGeneratedTasks, raiseProgress, recordTaskGenerated, requireUpload, sampledFrameKey, taskId, taskManifestKey, taskVideoKey, type AnnotationContentUpload } from './store.ts';
 import { encodeTaskVideo, frameMd5, taskManifest, type TaskVideoFrame } from './task-video.ts';
 
@@ -64,13 +64,23 @@ async function videoFrames(upload: AnnotationContentUpload, { plan, task }: Task
   });
 }
 
+/** The task's images, read from the content (a zip: only the task's entries). */
+async function imageFrames(upload: AnnotationContentUpload, input: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
+  const { plan } = input;
+  const images = await openImages(await downloadContent(upload.key, dir), upload.fileName);
+  try {
+    if (images.names.length !== plan.frameCount) throw new TaskError('ContentChanged', `the content holds ${images.names.length} images, ${plan.frameCount} were planned`);
+    return await taskImages(images, input, dir, timeoutMs);
+  } finally {
+    images.close();
+  }
+}
+
 /** The task's images as JPEGs (a PNG is encoded as one; a JPEG is kept as uploaded); image i is sampled and source frame i. */
-async function imageFrames(upload: AnnotationContentUpload, { plan, task }: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
-  const images = await contentImages(await downloadContent(upload.key, dir), upload.fileName);
-  if (images.length !== plan.frameCount) throw new TaskError('ContentChanged', `the content holds ${images.length} images, ${plan.frameCount} were planned`);
+async function taskImages(images: ContentImages, { plan, task }: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
   const frames: TaskVideoFrame[] = [];
   for (let i = task.first; i < task.first + task.count; i++) {
-    const image = images[i]!;
+    const image = await images.read(i);
     const path = join(dir, `${String(i).padStart(6, '0')}.jpg`);
     if (image.format === 'jpeg') {
       await writeFile(path, image.bytes);

@@ -350,6 +350,15 @@ describe('processContent of images', () => {
     const rerun = await follow(job.jobId, doc.uploadId);
     expect(rerun.job).toMatchObject({ state: 'failed', requeues: 1, error: { code: 'NotAnImage' } });
   });
+
+  it('fails the job of images content that is neither an image nor a zip', async () => {
+    const doc = await upload('notes.png', Buffer.from('plain text, named like an image'), 2);
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 1, contentType: 2 });
+    expect(res.status).toBe(202);
+    const { job } = await follow(res.body.jobId, doc.uploadId);
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'NotAnImage', message: 'notes.png is neither a JPEG or PNG image nor a zip of them' } });
+    expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}`)).body).toMatchObject({ status: 2, progress: 0 });
+  });
 });
 
 describe('framewise annotate', () => {
