@@ -265,6 +265,7 @@ describe('processContent of a video', () => {
     const early = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 5, contentType: 1 });
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe('UploadInProgress');
+    expect((await api('POST', `/v1/annotation/uploads/${doc.uploadId}/resume`, { uploadId: 'another' })).status).toBe(404);
     const resumed = (await api('POST', `/v1/annotation/uploads/${doc.uploadId}/resume`, { uploadId: plan.uploadId })).body;
     expect(resumed.uploaded.map((p: Json) => p.partNumber)).toEqual([1]);
     const second = resumed.parts[1];
