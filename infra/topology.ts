@@ -20,7 +20,7 @@ export interface BucketUse {
  * with the foundation). `docs` documents the whole API: it imports every context's route declarations and nothing
  * imports it.
  */
-export const CONTEXTS = ['platform', 'catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'materialize', 'docs'] as const;
+export const CONTEXTS = ['platform', 'catalog', 'jobs', 'ingest', 'analytics', 'detgroups', 'annotation', 'materialize', 'docs'] as const;
 export type ContextName = (typeof CONTEXTS)[number];
 
 export interface BucketDef {
