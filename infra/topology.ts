@@ -166,6 +166,16 @@ const CATALOG_ROUTES = [
   'POST /v1/videos/{id}/localizations/upload', 'POST /v1/videos/{id}/localizations/upload/complete',
 ] as const;
 
+const ANNOTATION_ROUTES = [
+  'POST /v1/annotation/projects', 'GET /v1/annotation/projects', 'GET /v1/annotation/projects/{id}',
+  'POST /v1/annotation/projects/{id}/uploads', 'GET /v1/annotation/projects/{id}/uploads',
+  'GET /v1/annotation/uploads/{id}', 'POST /v1/annotation/uploads/{id}/complete', 'POST /v1/annotation/uploads/{id}/resume',
+  'POST /v1/annotation/process-content', 'GET /v1/annotation/uploads/{id}/tasks', 'GET /v1/annotation/tasks/{id}',
+] as const;
+
+/** Tasks of one upload encoded at once (the Map of annotation-content, and the task function's reserved concurrency). */
+const ANNOTATION_TASKS_AT_ONCE = 8;
+
 /** CORS of the HTTP API: what a browser may send, and which response headers its scripts may read. */
 export const API_CORS = {
   allowHeaders: ['content-type', 'authorization', 'if-none-match'],
@@ -180,7 +190,7 @@ export const topology: Topology = {
   buckets: [
     {
       name: 'media',
-      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/)',
+      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/), annotation content, frames and task videos (annotation/)',
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
       expirations: [{ prefix: 'cache/', days: 8 }],
@@ -270,7 +280,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'], postgres: true, mongodb: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content'], postgres: true, mongodb: true },
     },
     {
       name: 'analytics-api',
@@ -446,7 +456,78 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'] },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content'] },
+    },
+    {
+      name: 'annotation-api',
+      purpose: 'annotation projects, content uploads (presigned), processContent requests that start the annotation-content workflow, uploads and tasks with presigned URLs of their videos',
+      entry: 'functions/annotation/http.ts',
+      memoryMb: 512,
+      timeoutSeconds: 29,
+      // ffprobe checks a video's frame rate before a request is accepted.
+      layers: ['ffmpeg'],
+      triggers: [{ kind: 'http', routes: ANNOTATION_ROUTES }],
+      uses: {
+        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['annotation/uploads/'] }, { name: 'media', access: 'read', prefixes: ['annotation/tasks/'] }],
+        tables: [{ name: 'jobs', access: 'readwrite' }],
+        stateMachines: ['annotation-content'],
+        mongodb: true,
+      },
+    },
+    {
+      name: 'annotation-prepare',
+      purpose: "annotation-content: probes the video (or lists the images), plans the upload's tasks and records them as not yet generated",
+      entry: 'functions/annotation/prepare-task.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 300,
+      layers: ['ffmpeg'],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['annotation/uploads/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], mongodb: true },
+    },
+    {
+      name: 'annotation-task',
+      purpose: "annotation-content: one task's frames extracted (annotation/frames/), its H.264 task video and frame manifest (annotation/tasks/), its document",
+      entry: 'functions/annotation/task-step.ts',
+      memoryMb: 2048,
+      timeoutSeconds: 900,
+      reservedConcurrency: ANNOTATION_TASKS_AT_ONCE,
+      layers: ['ffmpeg'],
+      triggers: [{ kind: 'task' }],
+      uses: {
+        buckets: [{ name: 'media', access: 'read', prefixes: ['annotation/uploads/'] }, { name: 'media', access: 'write', prefixes: ['annotation/frames/', 'annotation/tasks/'] }],
+        tables: [{ name: 'jobs', access: 'readwrite' }],
+        mongodb: true,
+      },
+    },
+    {
+      name: 'annotation-auto',
+      purpose: "annotation-content: applies a prediction set to the upload's frames as auto annotations (request types 1 and 2)",
+      entry: 'functions/annotation/auto-step.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 300,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['annotation/predictions/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], mongodb: true },
+    },
+    {
+      name: 'annotation-finish',
+      purpose: 'annotation-content: removes tasks a regeneration no longer has, marks the upload completed (progress 100)',
+      entry: 'functions/annotation/finish-step.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], mongodb: true },
+    },
+    {
+      name: 'annotation-failed',
+      purpose: "marks the upload's processing as an error with the job's error (the annotation-content workflow's failure path)",
+      entry: 'functions/annotation/failed-step.ts',
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { mongodb: true },
     },
     {
       name: 'materialize-api',
@@ -593,6 +674,14 @@ export const topology: Topology = {
       purpose: 'compute a new det_group for every ingested video it applies to, and record the outcome',
       definitionFile: 'statemachines/det-group.asl.json',
       functions: ['detgroups-videos', 'detgroups-compute', 'jobs-outcome'],
+      timeoutSeconds: 3600,
+    },
+    {
+      name: 'annotation-content',
+      context: 'annotation',
+      purpose: "turn an upload into annotation tasks: prepare, generate the tasks in parallel (frames, task video, manifest), apply auto annotations, finish; a failure marks the upload's processing as an error; record the outcome",
+      definitionFile: 'statemachines/annotation-content.asl.json',
+      functions: ['annotation-prepare', 'annotation-task', 'annotation-auto', 'annotation-finish', 'annotation-failed', 'jobs-outcome'],
       timeoutSeconds: 3600,
     },
     {

@@ -6,6 +6,7 @@ import { documentId } from '../analytics/document-id.ts';
 import { mongo } from '../lib/mongo.ts';
 import type { DatasetRequest } from './dataset.ts';
 import type { Box } from './predictions.ts';
+import type { AnnotationTask, AuditStatus, TaskStatus } from './store.ts';
 import type { HistoryEntry, TaskStatuses } from './task-status.ts';
 
 const FRAMES = 'annotation_frames';
@@ -211,73 +212,23 @@ export async function recordDatasetProgress(
   );
 }
 
-// ---- tasks (the documents the content workflow writes), as task work and datasets read and change them ----
+// ---- task statuses and the tasks a dataset takes (task documents are the content workflow's: store.ts) ----
 
-export interface TaskDoc extends TaskStatuses {
-  _id: ObjectId;
-  taskId: string;
-  projectId: string;
-  uploadId: string;
-  index: number;
-  frames: { first: number; count: number };
-  sourceFrames: number[];
-  width?: number;
-  height?: number;
-  history: HistoryEntry[];
-  updatedAt: string;
-}
-
-export const taskDocId = (taskId: string) => oid('annotation-task', taskId);
-
-export async function findTask(taskId: string): Promise<TaskDoc | null> {
-  return (await collection<TaskDoc>(TASKS)).findOne({ _id: taskDocId(taskId) });
-}
-
-/** The tasks of these projects whose audit status is one of these. */
-export async function findTasksForDataset(projectIds: readonly string[], auditStatus: readonly number[]): Promise<TaskDoc[]> {
-  return (await collection<TaskDoc>(TASKS)).find({ projectId: { $in: [...projectIds] }, auditStatus: { $in: [...auditStatus] as TaskDoc['auditStatus'][] } }, { sort: { uploadId: 1, index: 1 } }).toArray();
-}
-
-export async function findTasksOfUpload(uploadId: string): Promise<TaskDoc[]> {
-  return (await collection<TaskDoc>(TASKS)).find({ uploadId }, { sort: { index: 1 } }).toArray();
+/** The tasks of these projects whose audit status is one of these, by upload and index. */
+export async function findTasksForDataset(projectIds: readonly string[], auditStatus: readonly number[]): Promise<AnnotationTask[]> {
+  return (await collection<AnnotationTask>(TASKS))
+    .find({ projectId: { $in: [...projectIds] }, auditStatus: { $in: [...auditStatus] as AuditStatus[] }, generated: true }, { sort: { uploadId: 1, index: 1 } })
+    .toArray();
 }
 
 /**
  * Moves the task's statuses from `from` to `to` and appends the history entries, in one write that applies only
  * while the task still holds `from`: of two concurrent changes from the same state, one applies. False if it did not.
  */
-export async function moveTaskStatus(taskId: string, from: TaskStatuses, to: TaskStatuses, entries: readonly HistoryEntry[]): Promise<boolean> {
-  const res = await (await collection<TaskDoc>(TASKS)).updateOne(
-    { _id: taskDocId(taskId), taskStatus: from.taskStatus, auditStatus: from.auditStatus },
-    { $set: { taskStatus: to.taskStatus, auditStatus: to.auditStatus, updatedAt: now() }, $push: { history: { $each: [...entries] } } },
+export async function moveTaskStatus(task: Pick<AnnotationTask, '_id'>, from: TaskStatuses, to: TaskStatuses, entries: readonly HistoryEntry[]): Promise<boolean> {
+  const res = await (await collection<AnnotationTask>(TASKS)).updateOne(
+    { _id: task._id, taskStatus: from.taskStatus, auditStatus: from.auditStatus },
+    { $set: { taskStatus: to.taskStatus as TaskStatus, auditStatus: to.auditStatus as AuditStatus, updatedAt: now() }, $push: { history: { $each: [...entries] } } },
   );
   return res.modifiedCount === 1;
-}
-
-// ---- projects and uploads (the content workflow writes them), as predictions and datasets read them ----
-
-export interface ProjectView {
-  projectId: string;
-  name: string;
-  labels: string[];
-}
-
-export interface UploadView {
-  uploadId: string;
-  projectId: string;
-  status: number;
-  width?: number;
-  height?: number;
-  frameCount?: number;
-}
-
-export const projectDocId = (projectId: string) => oid('annotation-project', projectId);
-export const uploadDocId = (uploadId: string) => oid('annotation-upload', uploadId);
-
-export async function findProject(projectId: string): Promise<ProjectView | null> {
-  return (await collection<ProjectView & { _id: ObjectId }>('annotation_projects')).findOne({ _id: projectDocId(projectId) });
-}
-
-export async function findUpload(uploadId: string): Promise<UploadView | null> {
-  return (await collection<UploadView & { _id: ObjectId }>('annotation_uploads')).findOne({ _id: uploadDocId(uploadId) });
 }

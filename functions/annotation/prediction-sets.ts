@@ -7,8 +7,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { AppError, badRequest, conflict, notFound } from '../lib/errors.ts';
-import { findProject, findUpload, getPrediction, registerPrediction, type PredictionDoc } from './annotation-store.ts';
+import { getPrediction, registerPrediction, type PredictionDoc } from './annotation-store.ts';
 import { PredictionIssues, predictionsFromLocalizations, predictionsFromYolo, UnknownLabels, type PredictionSet } from './predictions.ts';
+import { getProject, getUpload } from './store.ts';
 import { readZip, ZipInvalid } from './zip.ts';
 
 /** A prediction file put through a presigned URL is at most this big (YOLO txt of a long video zip to a few MB). */
@@ -19,7 +20,7 @@ const setKey = (uploadId: string, digest: string) => `annotation/predictions/${u
 
 /** A presigned PUT for a prediction file (a zip of YOLO txt files or a localizations JSON) too big for a request body. */
 export async function presignPredictionFile(uploadId: string, input: { format: 'yolo' | 'localizations'; sizeBytes: number }) {
-  if (!(await findUpload(uploadId))) throw notFound('annotation upload', uploadId);
+  if (!(await getUpload(uploadId))) throw notFound('annotation upload', uploadId);
   const key = `${incomingPrefix(uploadId)}${randomUUID()}.${input.format === 'yolo' ? 'zip' : 'json'}`;
   const contentType = input.format === 'yolo' ? 'application/zip' : 'application/json';
   const expiresIn = config.presignedUrlSeconds();
@@ -56,9 +57,9 @@ export type PredictionSource =
 
 /** Registers the next version of the upload's prediction sets. Bad input is a 400 and registers nothing. */
 export async function registerPredictions(uploadId: string, source: PredictionSource, by: string): Promise<PredictionDoc> {
-  const upload = await findUpload(uploadId);
+  const upload = await getUpload(uploadId);
   if (!upload) throw notFound('annotation upload', uploadId);
-  const project = await findProject(upload.projectId);
+  const project = await getProject(upload.projectId);
   if (!project) throw notFound('annotation project', upload.projectId);
   let set: PredictionSet;
   try {

@@ -1,16 +1,18 @@
 // Task work over HTTP: the boxes of a task's frames, its status and audit moves, and the prediction sets of an
 // upload. Spread into the annotation API's routes.
 import { z } from 'zod';
-import { AppError, badRequest, conflict, notFound } from '../lib/errors.ts';
+import { AppError, badRequest, conflict } from '../lib/errors.ts';
 import { defineRoute, type DefinedRoute } from '../lib/route.ts';
 import type { Principal } from '../lib/auth.ts';
-import { findProject, findTask, listPredictions, moveTaskStatus, readFrames, writeFrameBoxes, type FrameDoc, type TaskDoc } from './annotation-store.ts';
+import { listPredictions, moveTaskStatus, readFrames, writeFrameBoxes, type FrameDoc } from './annotation-store.ts';
 import { MAX_PREDICTION_FILE_BYTES, presignPredictionFile, registerPredictions } from './prediction-sets.ts';
+import { IdParams, TaskIdParams } from './schemas.ts';
+import { requireProject, requireTask, taskId, type AnnotationTask } from './store.ts';
 import { historyEntries, planStatusChange, TransitionNotAllowed, type TaskStatuses } from './task-status.ts';
 
 const TAG = 'annotation';
-const TaskParams = z.object({ id: z.string().regex(/^[0-9a-f-]{36}-\d{5}$/, 'not a task id: {uploadId}-{index, 5 digits}') });
-const UploadParams = z.object({ id: z.uuid() });
+const TaskParams = TaskIdParams;
+const UploadParams = IdParams;
 
 const BoxSchema = z.strictObject({
   label: z.string().min(1),
@@ -35,14 +37,8 @@ const PresignPredictions = z.strictObject({ format: z.enum(['yolo', 'localizatio
 
 const callerOf = (p: Principal) => `${p.role}:${p.keyId}`;
 
-async function requireTask(id: string): Promise<TaskDoc> {
-  const task = await findTask(id);
-  if (!task) throw notFound('annotation task', id);
-  return task;
-}
-
 /** A task frame's annotations, as the client sees them. */
-const frameView = (task: TaskDoc, index: number, doc: FrameDoc | undefined) => ({
+const frameView = (task: AnnotationTask, index: number, doc: FrameDoc | undefined) => ({
   index,
   sampledFrame: task.frames.first + index,
   sourceFrame: task.sourceFrames[index]!,
@@ -52,9 +48,9 @@ const frameView = (task: TaskDoc, index: number, doc: FrameDoc | undefined) => (
   auto: doc?.auto ?? null,
 });
 
-async function taskAnnotations(task: TaskDoc) {
+async function taskAnnotations(task: AnnotationTask) {
   const frames = await readFrames(task.uploadId, task.sourceFrames);
-  return { taskId: task.taskId, uploadId: task.uploadId, frames: task.sourceFrames.map((f, i) => frameView(task, i, frames.get(f))) };
+  return { taskId: taskId(task.uploadId, task.index), uploadId: task.uploadId, frames: task.sourceFrames.map((f, i) => frameView(task, i, frames.get(f))) };
 }
 
 const Frame = z.object({
@@ -89,8 +85,7 @@ export const taskRoutes: DefinedRoute[] = [
     params: TaskParams, body: PutAnnotations, response: TaskAnnotations, errors: [404],
     handle: async ({ params, body, principal }) => {
       const task = await requireTask(params.id);
-      const project = await findProject(task.projectId);
-      if (!project) throw notFound('annotation project', task.projectId);
+      const project = await requireProject(task.projectId);
       const labels = new Set(project.labels);
       const issues = body.frames.flatMap((f, fi) => [
         ...(f.index >= task.sourceFrames.length ? [{ path: `frames.${fi}.index`, message: `the task has ${task.sourceFrames.length} frames (0-${task.sourceFrames.length - 1})` }] : []),
@@ -125,12 +120,12 @@ export const taskRoutes: DefinedRoute[] = [
       }
       if (plan.changes.length > 0) {
         const entries = historyEntries(plan.changes, callerOf(principal), new Date().toISOString());
-        if (!(await moveTaskStatus(task.taskId, from, plan.next, entries))) {
-          throw conflict(`task ${task.taskId} changed while this request was made; read it again`, { taskStatus: from.taskStatus, auditStatus: from.auditStatus });
+        if (!(await moveTaskStatus(task, from, plan.next, entries))) {
+          throw conflict(`task ${taskId(task.uploadId, task.index)} changed while this request was made; read it again`, { taskStatus: from.taskStatus, auditStatus: from.auditStatus });
         }
       }
       const now = await requireTask(params.id);
-      return { taskId: now.taskId, taskStatus: now.taskStatus, auditStatus: now.auditStatus, history: now.history };
+      return { taskId: taskId(now.uploadId, now.index), taskStatus: now.taskStatus, auditStatus: now.auditStatus, history: now.history };
     },
   }),
   defineRoute({

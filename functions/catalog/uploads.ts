@@ -1,6 +1,7 @@
 // Direct-to-S3 video uploads: the API presigns, the client sends the bytes to S3, S3's notification starts
 // the ingest. Small files: one presigned PUT. Large files: a multipart upload with one presigned URL per part,
-// completed through the API.
+// completed through the API. The presigning works by object key (presignPlan, resumePlan, completeMultipart),
+// so that other contexts' uploads (annotation content) follow the same rules.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -99,7 +100,7 @@ async function presignParts(key: string, uploadId: string, sizeBytes: number, mo
 }
 
 /** A presigned PUT, or a multipart upload with a presigned URL per part, for `key`. */
-async function presignPlan(key: string, contentType: string, sizeBytes: number): Promise<UploadPlan> {
+export async function presignPlan(key: string, contentType: string, sizeBytes: number): Promise<UploadPlan> {
   assertUploadSize(sizeBytes);
   const bucket = config.mediaBucket();
   const expiresIn = config.presignedUrlSeconds();
@@ -152,13 +153,18 @@ async function abandon(plan: UploadPlan): Promise<void> {
 export async function resumeUpload(videoId: string, input: { uploadId: string }): Promise<UploadPlan> {
   const video = await loadUploadable(videoId);
   const key = videoSourceKey(videoId);
-  const sizeBytes = Number(video.sizeBytes);
+  if (video.status !== 'uploading' || video.s3Key !== key) throw noSuchUpload(key, input.uploadId);
+  return resumePlan(key, Number(video.sizeBytes), input.uploadId);
+}
+
+/** The open multipart upload `uploadId` of `key` (declared as `sizeBytes`): fresh part URLs and the parts S3 holds. */
+export async function resumePlan(key: string, sizeBytes: number, uploadId: string): Promise<UploadPlan> {
   const mode = modeOf(sizeBytes);
-  if (video.status !== 'uploading' || video.s3Key !== key || mode.method !== 'multipart') throw noSuchUpload(key, input.uploadId);
-  const uploaded = await listUploadedParts(key, input.uploadId);
+  if (mode.method !== 'multipart') throw noSuchUpload(key, uploadId);
+  const uploaded = await listUploadedParts(key, uploadId);
   const expiresIn = config.presignedUrlSeconds();
-  const parts = await presignParts(key, input.uploadId, sizeBytes, mode, expiresIn);
-  return { method: 'multipart', uploadId: input.uploadId, key, sizeBytes, partSize: mode.partSize, parts, uploaded, expiresIn };
+  const parts = await presignParts(key, uploadId, sizeBytes, mode, expiresIn);
+  return { method: 'multipart', uploadId, key, sizeBytes, partSize: mode.partSize, parts, uploaded, expiresIn };
 }
 
 export async function startUpload(
@@ -204,7 +210,7 @@ const S3_CLIENT_ERRORS: Readonly<Record<string, number>> = {
  * otherwise a 400 SizeMismatch, and the object does not come to exist. Without a declared size (localizations),
  * the parts must at least run from 1 without a gap.
  */
-async function completeMultipart(
+export async function completeMultipart(
   key: string,
   sizeBytes: number | undefined,
   input: { uploadId: string; parts: readonly { partNumber: number; etag: string }[] },

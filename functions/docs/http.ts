@@ -2,6 +2,7 @@
 // page that renders it. It stands above
 // every context (it imports their route declarations, nothing else), so no context depends on another for it.
 import { analyticsRoutes } from '../analytics/http.ts';
+import { annotationRoutes } from '../annotation/http.ts';
 import { catalogRoutes } from '../catalog/routes.ts';
 import { detGroupRoutes } from '../detgroups/http.ts';
 import { jobsRoutes } from '../jobs/http.ts';
@@ -56,7 +57,7 @@ const referenceRoutes = [
 
 /** Every route of the HTTP API, as the document lists them. */
 export const documentedRoutes: readonly DefinedRoute[] = [
-  openApiRoute, ...referenceRoutes, ...catalogRoutes, ...jobsRoutes, ...analyticsRoutes, ...detGroupRoutes, ...materializeRoutes,
+  openApiRoute, ...referenceRoutes, ...catalogRoutes, ...jobsRoutes, ...analyticsRoutes, ...detGroupRoutes, ...annotationRoutes, ...materializeRoutes,
 ];
 
 export const routes = routeTable([openApiRoute, ...referenceRoutes]);

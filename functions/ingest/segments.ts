@@ -177,14 +177,34 @@ export function planSegments(input: PlanInput): SegmentPlan {
   let next = 0;
   for (let index = 0; index < count; index++) {
     const size = Math.floor(frameCount / count) + (index < frameCount % count ? 1 : 0);
-    const startSeconds = (next * rate.den) / rate.num;
-    // Decode from a little before the first output time, so that the input frame shown at it is decoded
-    // (it is at most one input frame interval before (firstFrame + 0.5) / R); whole milliseconds for a clean -ss.
-    // A seek that would land before the video stream's first frame is no seek: such a segment runs from the start.
-    const seek = Math.floor((startSeconds - margin) * 1000) / 1000;
-    const seekSeconds = seek > videoStart ? seek : 0;
-    segments.push({ index, firstFrame: next, frameCount: size, last: index === count - 1, seekSeconds, startSeconds });
+    segments.push(segmentAt({ index, firstFrame: next, frameCount: size, last: index === count - 1, fps: rate, videoStart, seekMarginSeconds: margin }));
     next += size;
   }
   return { fps: formatFrameRate(rate), frameCount, segments };
+}
+
+/**
+ * The segment of output frames [firstFrame, firstFrame + frameCount) and where its run seeks: the one rule for
+ * every extraction of part of a video (planSegments' segments, an annotation task's frames).
+ */
+export function segmentAt(o: {
+  index: number;
+  firstFrame: number;
+  frameCount: number;
+  /** The segment runs to the end of the video. */
+  last: boolean;
+  fps: FrameRate | number | string;
+  /** Start of the video stream after the file's start, seconds (startTime - fileStartTime). Default 0. */
+  videoStart?: number;
+  seekMarginSeconds?: number;
+}): Segment {
+  const rate = typeof o.fps === 'object' ? o.fps : parseFrameRate(o.fps);
+  const margin = o.seekMarginSeconds ?? DEFAULT_SEEK_MARGIN_SECONDS;
+  const startSeconds = (o.firstFrame * rate.den) / rate.num;
+  // Decode from a little before the first output time, so that the input frame shown at it is decoded
+  // (it is at most one input frame interval before (firstFrame + 0.5) / R); whole milliseconds for a clean -ss.
+  // A seek that would land before the video stream's first frame is no seek: such a segment runs from the start.
+  const seek = Math.floor((startSeconds - margin) * 1000) / 1000;
+  const seekSeconds = seek > (o.videoStart ?? 0) ? seek : 0;
+  return { index: o.index, firstFrame: o.firstFrame, frameCount: o.frameCount, last: o.last, seekSeconds, startSeconds };
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize'] as const;
+export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
@@ -26,6 +26,8 @@ export const JOB_STEPS = {
   'update-roots': ['update'],
   /** The complete workflow: ingest new annotations, update root ids, create a version (a datastack without a segmentation source passes the first two). */
   materialize: ['ingest', 'update', 'create-version'],
+  /** prepare: probe, plan the tasks; tasks: frames, task video and manifest of each (parts: tasks); auto-annotations: a prediction set onto the frames; finish. */
+  'annotation-content': ['prepare', 'tasks', 'auto-annotations', 'finish'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
@@ -110,6 +112,9 @@ export const materializeJobId = (datastack: string, unique: string): string => `
 /** A segmentation refresh run: a fresh unique part each time (each request is a run of its own). */
 export const segmentationJobId = (kind: 'ingest-annotations' | 'update-roots', datastack: string, unique: string): string =>
   `${kind === 'ingest-annotations' ? 'segment' : 'roots'}-${datastack}-${unique}`;
+
+/** The n-th processing request of an annotation upload (n from 1): a repeated request is a new job, a redelivered one the same. */
+export const annotationContentJobId = (uploadId: string, request: number): string => `annotation-${uploadId}-${request}`;
 
 /** Step Functions names an execution once: a requeued or resumed run gets its own name. */
 export const executionName = (jobId: string, requeues: number, resumes = 0): string =>

@@ -15,6 +15,13 @@ export type MongoFeature =
 export const MONGO_USED: Readonly<Record<string, MongoFeature>> = {
   $in: { kind: 'query operator', why: 'documents by _id in batches (analytics/store.ts)' },
   $nin: { kind: 'query operator', why: "a run's documents of det_groups not kept" },
+  $gte: { kind: 'query operator', why: 'annotation tasks a regeneration no longer has (annotation/store.ts)' },
+  $set: { kind: 'update operator', why: 'fields of one annotation document changed in one write' },
+  $setOnInsert: { kind: 'update operator', why: "an annotation task's creation time, kept when it is regenerated" },
+  $push: { kind: 'update operator', why: "an entry of an annotation task's history" },
+  $inc: { kind: 'update operator', why: "an annotation upload's count of processing requests" },
+  $unset: { kind: 'update operator', why: "an annotation upload's error, cleared by a new request" },
+  $max: { kind: 'update operator', why: "an annotation upload's progress, which only grows" },
   // driver methods
   connect: { kind: 'driver method', command: 'isMaster', why: 'MongoClient.connect: handshake and replica set discovery' },
   close: { kind: 'driver method', command: null, why: 'MongoClient.close: closes the pool (its endSessions is best effort)' },
@@ -26,9 +33,15 @@ export const MONGO_USED: Readonly<Record<string, MongoFeature>> = {
   replaceOne: { kind: 'driver method', command: 'update', why: 'a document written whole by its deterministic _id, with upsert' },
   deleteOne: { kind: 'driver method', command: 'delete', why: 'one document by _id' },
   deleteMany: { kind: 'driver method', command: 'delete', why: "a run's or a det_group's documents" },
+  insertOne: { kind: 'driver method', command: 'insert', why: 'a new annotation project or upload; a duplicate _id is refused' },
+  updateOne: { kind: 'driver method', command: 'update', why: 'one annotation document changed in one conditional write' },
+  findOneAndUpdate: { kind: 'driver method', command: 'findAndModify', why: "an annotation upload's next request, recorded only if none came in between" },
+  countDocuments: { kind: 'driver method', command: 'aggregate', why: "an upload's annotation tasks, and those generated (progress)" },
   // operation options
   upsert: { kind: 'operation option', why: 'replaceOne creates the document the first time' },
   projection: { kind: 'operation option', why: 'only _id when checking which documents exist' },
+  sort: { kind: 'operation option', why: 'annotation projects by name, uploads by creation, tasks by index' },
+  returnDocument: { kind: 'operation option', why: 'findOneAndUpdate answers the document as written' },
   // client options (functions/lib/mongo.ts)
   maxPoolSize: { kind: 'client option', why: 'a small pool per Lambda instance' },
   ca: { kind: 'client option', why: 'the bundled RDS CAs DocumentDB certificates chain to' },

@@ -1,0 +1,92 @@
+// The rules of a processContent request and of an upload's tasks, in the older system's codes. Pure.
+import { AppError, conflict } from '../lib/errors.ts';
+import type { AnnotationContentUpload, ContentRequest, PlannedTask } from './store.ts';
+
+/** What a caller sent, with either naming (camelCase, or the older snake_case), as one request. */
+export interface ProcessContentInput extends ContentRequest {
+  readonly uploadId: string;
+  readonly projectId: string;
+  readonly contentType: 1 | 2;
+}
+
+export const SNAKE_NAMES = {
+  uploadId: 'upload_id',
+  projectId: 'project_id',
+  frameRate: 'frame_rate',
+  forceWrite: 'force_write',
+  autoAnnoVersion: 'auto_anno_version',
+  requestType: 'request_type',
+  contentType: 'content_type',
+} as const;
+
+/**
+ * One request, whichever names it used; a field given under both names with different values is refused (it is
+ * not clear which one the caller meant).
+ */
+export function unifyNames(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const clashes: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    const camel = (Object.keys(SNAKE_NAMES) as (keyof typeof SNAKE_NAMES)[]).find((k) => SNAKE_NAMES[k] === key) ?? key;
+    if (camel in out && out[camel] !== value) clashes.push(`${camel}/${SNAKE_NAMES[camel as keyof typeof SNAKE_NAMES]}`);
+    out[camel] = value;
+  }
+  if (clashes.length) throw new AppError(400, 'BadRequest', `given under both names with different values: ${clashes.join(', ')}`, { fields: clashes });
+  return out;
+}
+
+/** The frame rate must be at most the source's: a sampled frame at a higher rate would repeat a source frame. */
+export function assertFrameRate(frameRate: number, sourceFrameRate: number): void {
+  // ffprobe rounds rates such as 30000/1001 to 29.97; a request of 30 for it is above the source's.
+  if (frameRate > sourceFrameRate + 1e-9) {
+    throw new AppError(400, 'FrameRateAboveSource', `frameRate ${frameRate} is above the video's frame rate (${sourceFrameRate})`, {
+      frameRate,
+      sourceFrameRate,
+    });
+  }
+}
+
+/**
+ * Whether an upload may take this request now: its content is whole, no other request of it runs, an upload already
+ * processed needs forceWrite 1 to be processed again, and auto annotations alone need its tasks.
+ */
+export function assertRequestAllowed(
+  upload: AnnotationContentUpload,
+  input: ProcessContentInput,
+  state: { readonly uploaded: boolean; readonly running: boolean; readonly taskCount: number },
+): void {
+  if (upload.projectId !== input.projectId) {
+    throw new AppError(404, 'NotFound', `annotation upload ${upload._id} does not belong to project ${input.projectId}`, { projectId: upload.projectId });
+  }
+  if (upload.contentType !== input.contentType) {
+    throw conflict(`upload ${upload._id} was declared with contentType ${upload.contentType}, not ${input.contentType}`, { contentType: upload.contentType });
+  }
+  if (!state.uploaded) {
+    throw new AppError(409, 'UploadInProgress', `the content of upload ${upload._id} is not all uploaded yet: finish the upload (complete it, for a multipart upload) first`, {
+      uploadState: upload.uploadState,
+    });
+  }
+  if (state.running) throw conflict(`upload ${upload._id} is being processed by job ${upload.jobId}; wait for it to end`, { jobId: upload.jobId });
+  if (input.requestType === 2) {
+    if (state.taskCount === 0) throw conflict(`upload ${upload._id} has no tasks: auto annotations alone (requestType 2) need them; request 0 or 1 first`);
+    return;
+  }
+  if (upload.status === 1 && upload.taskCount !== undefined && input.forceWrite === 0) {
+    throw conflict(`upload ${upload._id} is already processed (${upload.taskCount} tasks): pass forceWrite 1 to generate its tasks again`, {
+      taskCount: upload.taskCount,
+    });
+  }
+}
+
+/** Task k holds sampled frames [k·n, min((k+1)·n, frameCount)). */
+export function planTasks(frameCount: number, framesPerTask: number): PlannedTask[] {
+  if (!Number.isInteger(framesPerTask) || framesPerTask < 1) throw new RangeError(`framesPerTask must be a positive integer, got ${framesPerTask}`);
+  return Array.from({ length: Math.ceil(frameCount / framesPerTask) }, (_, index) => ({
+    index,
+    first: index * framesPerTask,
+    count: Math.min(framesPerTask, frameCount - index * framesPerTask),
+  }));
+}
+
+/** Progress while tasks are generated: 5 once planned, 95 when every task is done (auto annotations and finish follow). */
+export const tasksProgress = (done: number, total: number): number => (total === 0 ? 95 : 5 + Math.floor((90 * done) / total));
