@@ -3,6 +3,7 @@
 // on one document.
 import { ObjectId, type Collection, MongoServerError } from 'mongodb';
 import { documentId } from '../analytics/document-id.ts';
+import { annotationDatasetJobId } from '../jobs/job.ts';
 import { mongo } from '../lib/mongo.ts';
 import type { DatasetRequest } from './dataset.ts';
 import type { Box } from './predictions.ts';
@@ -126,7 +127,8 @@ export type DatasetState = 'queued' | 'building' | 'zipping' | 'succeeded' | 'fa
 
 export interface DatasetDoc {
   _id: ObjectId;
-  name: string;
+  /** The dataset's name. */
+  dataset: string;
   version: number;
   request: DatasetRequest;
   jobId: string;
@@ -141,26 +143,27 @@ export interface DatasetDoc {
   zipBytes: number | null;
   /** A builder holds the version until then; another one waits for it to pass. */
   leaseUntil: string | null;
+  /** Builds that ended in an error; the resume schedule gives up on a version after a few. */
+  failures: number;
   error: { code: string; message: string } | null;
   createdAt: string;
   updatedAt: string;
 }
 
 export const datasetDocId = (name: string, version: number) => oid('annotation-dataset', name, `v${version}`);
-export const datasetJobId = (name: string, version: number) => `dataset-${name}-v${version}`;
 
 export async function createDatasetVersion(request: DatasetRequest): Promise<DatasetDoc> {
   return insertNextVersion<DatasetDoc>(
     DATASETS,
-    () => latestVersion(DATASETS, { name: request.name }),
+    () => latestVersion(DATASETS, { dataset: request.name }),
     (version) => {
       const at = now();
       return {
         _id: datasetDocId(request.name, version),
-        name: request.name,
+        dataset: request.name,
         version,
         request,
-        jobId: datasetJobId(request.name, version),
+        jobId: annotationDatasetJobId(request.name, version),
         state: 'queued',
         planKey: null,
         itemsTotal: null,
@@ -169,6 +172,7 @@ export async function createDatasetVersion(request: DatasetRequest): Promise<Dat
         zipKey: null,
         zipBytes: null,
         leaseUntil: null,
+        failures: 0,
         error: null,
         createdAt: at,
         updatedAt: at,
@@ -182,7 +186,14 @@ export async function getDatasetVersion(name: string, version: number): Promise<
 }
 
 export async function listDatasetVersions(name: string): Promise<DatasetDoc[]> {
-  return (await collection<DatasetDoc>(DATASETS)).find({ name }, { sort: { version: 1 } }).toArray();
+  return (await collection<DatasetDoc>(DATASETS)).find({ dataset: name }, { sort: { version: 1 } }).toArray();
+}
+
+/** A build of the version ended in this error; returns the failures so far. */
+export async function recordDatasetFailure(name: string, version: number, error: { code: string; message: string }): Promise<number> {
+  const c = await collection<DatasetDoc>(DATASETS);
+  await c.updateOne({ _id: datasetDocId(name, version) }, { $set: { error, leaseUntil: null, updatedAt: now() }, $inc: { failures: 1 } });
+  return (await c.findOne({ _id: datasetDocId(name, version) }))?.failures ?? 0;
 }
 
 /** Versions not finished: queued, building or zipping. */
@@ -216,9 +227,10 @@ export async function recordDatasetProgress(
 
 /** The tasks of these projects whose audit status is one of these, by upload and index. */
 export async function findTasksForDataset(projectIds: readonly string[], auditStatus: readonly number[]): Promise<AnnotationTask[]> {
-  return (await collection<AnnotationTask>(TASKS))
-    .find({ projectId: { $in: [...projectIds] }, auditStatus: { $in: [...auditStatus] as AuditStatus[] }, generated: true }, { sort: { uploadId: 1, index: 1 } })
+  const tasks = await (await collection<AnnotationTask>(TASKS))
+    .find({ projectId: { $in: [...projectIds] }, auditStatus: { $in: [...auditStatus] as AuditStatus[] }, generated: true })
     .toArray();
+  return tasks.sort((a, b) => (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : a.index - b.index));
 }
 
 /**

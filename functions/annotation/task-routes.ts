@@ -1,6 +1,6 @@
 // Task work over HTTP: the boxes of a task's frames, its status and audit moves, and the prediction sets of an
 // upload. Spread into the annotation API's routes.
-import { z } from 'zod';
+import { z } from '../lib/zod.ts';
 import { AppError, badRequest, conflict } from '../lib/errors.ts';
 import { defineRoute, type DefinedRoute } from '../lib/route.ts';
 import type { Principal } from '../lib/auth.ts';
