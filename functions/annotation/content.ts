@@ -1,5 +1,6 @@
 // The rules of a processContent request and of an upload's tasks, in the older system's codes. Pure.
 import { AppError, conflict } from '../lib/errors.ts';
+import { taskFrameRange } from './frames.ts';
 import type { AnnotationContentUpload, ContentRequest, PlannedTask } from './store.ts';
 
 /** What a caller sent, with either naming (camelCase, or the older snake_case), as one request. */
@@ -78,14 +79,9 @@ export function assertRequestAllowed(
   }
 }
 
-/** Task k holds sampled frames [k·n, min((k+1)·n, frameCount)). */
+/** Every task of an upload of `frameCount` sampled frames (see taskFrameRange). */
 export function planTasks(frameCount: number, framesPerTask: number): PlannedTask[] {
-  if (!Number.isInteger(framesPerTask) || framesPerTask < 1) throw new RangeError(`framesPerTask must be a positive integer, got ${framesPerTask}`);
-  return Array.from({ length: Math.ceil(frameCount / framesPerTask) }, (_, index) => ({
-    index,
-    first: index * framesPerTask,
-    count: Math.min(framesPerTask, frameCount - index * framesPerTask),
-  }));
+  return Array.from({ length: Math.ceil(frameCount / framesPerTask) }, (_, index) => ({ index, ...taskFrameRange(index, framesPerTask, frameCount) }));
 }
 
 /** Progress while tasks are generated: 5 once planned, 95 when every task is done (auto annotations and finish follow). */
