@@ -481,6 +481,8 @@ export const topology: Topology = {
         ],
         tables: [{ name: 'jobs', access: 'readwrite' }],
         stateMachines: ['annotation-content', 'annotation-dataset'],
+        // API keys are checked in PostgreSQL.
+        postgres: true,
         mongodb: true,
       },
     },

@@ -7,6 +7,7 @@ import { annotationDatasetJobId } from '../jobs/job.ts';
 import { mongo } from '../lib/mongo.ts';
 import type { DatasetRequest } from './dataset.ts';
 import type { Box } from './predictions.ts';
+import { documentOid } from './documents.ts';
 import type { AnnotationTask, AuditStatus, TaskStatus } from './store.ts';
 import type { HistoryEntry, TaskStatuses } from './task-status.ts';
 
@@ -237,9 +238,9 @@ export async function findTasksForDataset(projectIds: readonly string[], auditSt
  * Moves the task's statuses from `from` to `to` and appends the history entries, in one write that applies only
  * while the task still holds `from`: of two concurrent changes from the same state, one applies. False if it did not.
  */
-export async function moveTaskStatus(task: Pick<AnnotationTask, '_id'>, from: TaskStatuses, to: TaskStatuses, entries: readonly HistoryEntry[]): Promise<boolean> {
+export async function moveTaskStatus(task: Pick<AnnotationTask, 'taskId'>, from: TaskStatuses, to: TaskStatuses, entries: readonly HistoryEntry[]): Promise<boolean> {
   const res = await (await collection<AnnotationTask>(TASKS)).updateOne(
-    { _id: task._id, taskStatus: from.taskStatus, auditStatus: from.auditStatus },
+    { _id: ObjectId.createFromHexString(documentOid('task', task.taskId)), taskStatus: from.taskStatus, auditStatus: from.auditStatus },
     { $set: { taskStatus: to.taskStatus as TaskStatus, auditStatus: to.auditStatus as AuditStatus, updatedAt: now() }, $push: { history: { $each: [...entries] } } },
   );
   return res.modifiedCount === 1;

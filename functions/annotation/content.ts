@@ -57,23 +57,23 @@ export function assertRequestAllowed(
   state: { readonly uploaded: boolean; readonly running: boolean; readonly taskCount: number },
 ): void {
   if (upload.projectId !== input.projectId) {
-    throw new AppError(404, 'NotFound', `annotation upload ${upload._id} does not belong to project ${input.projectId}`, { projectId: upload.projectId });
+    throw new AppError(404, 'NotFound', `annotation upload ${upload.uploadId} does not belong to project ${input.projectId}`, { projectId: upload.projectId });
   }
   if (upload.contentType !== input.contentType) {
-    throw conflict(`upload ${upload._id} was declared with contentType ${upload.contentType}, not ${input.contentType}`, { contentType: upload.contentType });
+    throw conflict(`upload ${upload.uploadId} was declared with contentType ${upload.contentType}, not ${input.contentType}`, { contentType: upload.contentType });
   }
   if (!state.uploaded) {
-    throw new AppError(409, 'UploadInProgress', `the content of upload ${upload._id} is not all uploaded yet: finish the upload (complete it, for a multipart upload) first`, {
+    throw new AppError(409, 'UploadInProgress', `the content of upload ${upload.uploadId} is not all uploaded yet: finish the upload (complete it, for a multipart upload) first`, {
       uploadState: upload.uploadState,
     });
   }
-  if (state.running) throw conflict(`upload ${upload._id} is being processed by job ${upload.jobId}; wait for it to end`, { jobId: upload.jobId });
+  if (state.running) throw conflict(`upload ${upload.uploadId} is being processed by job ${upload.jobId}; wait for it to end`, { jobId: upload.jobId });
   if (input.requestType === 2) {
-    if (state.taskCount === 0) throw conflict(`upload ${upload._id} has no tasks: auto annotations alone (requestType 2) need them; request 0 or 1 first`);
+    if (state.taskCount === 0) throw conflict(`upload ${upload.uploadId} has no tasks: auto annotations alone (requestType 2) need them; request 0 or 1 first`);
     return;
   }
   if (upload.status === 1 && upload.taskCount !== undefined && input.forceWrite === 0) {
-    throw conflict(`upload ${upload._id} is already processed (${upload.taskCount} tasks): pass forceWrite 1 to generate its tasks again`, {
+    throw conflict(`upload ${upload.uploadId} is already processed (${upload.taskCount} tasks): pass forceWrite 1 to generate its tasks again`, {
       taskCount: upload.taskCount,
     });
   }

@@ -1,11 +1,12 @@
 // The annotation context's documents (projects, content uploads, tasks), their ids and storage keys, as the store
 // writes them. Pure.
 import { createHash } from 'node:crypto';
+import { documentId } from '../analytics/document-id.ts';
 
 export const DEFAULT_FRAMES_PER_TASK = 50;
 
 export interface AnnotationProject {
-  readonly _id: string;
+  readonly projectId: string;
   readonly name: string;
   readonly labels: string[];
   readonly framesPerTask: number;
@@ -38,7 +39,7 @@ export interface ContentProbe {
 export type UploadStatus = 0 | 1 | 2;
 
 export interface AnnotationContentUpload {
-  readonly _id: string;
+  readonly uploadId: string;
   readonly projectId: string;
   readonly fileName: string;
   readonly contentType: ContentType;
@@ -78,7 +79,7 @@ export interface HistoryEntry {
 
 export interface AnnotationTask {
   /** `${uploadId}-${index:05d}`: a regenerated task keeps its id. */
-  readonly _id: string;
+  readonly taskId: string;
   readonly projectId: string;
   readonly uploadId: string;
   readonly index: number;
@@ -100,7 +101,14 @@ export interface AnnotationTask {
   readonly updatedAt: string;
 }
 
-// ---- keys ----
+// ---- ids and keys ----
+
+/**
+ * A document's MongoDB `_id`: an ObjectId from its kind and natural id (the local stand-in takes ObjectIds only).
+ * The natural id is a field of the document (projectId, uploadId, taskId); the API shows documents without `_id`.
+ */
+export const documentOid = (kind: 'project' | 'upload' | 'task', id: string): string => documentId(`annotation-${kind}`, id);
+
 
 /** Where the uploaded content is; the file name is kept so that a download is named as it was uploaded. */
 export const contentKey = (uploadId: string, fileName: string): string => `annotation/uploads/${uploadId}/${fileName}`;
@@ -125,7 +133,7 @@ export interface PlannedTask {
 // ---- new documents ----
 
 export function newProject(input: { name: string; labels: string[]; framesPerTask?: number }, at: string): AnnotationProject {
-  return { _id: projectIdOf(input.name), name: input.name, labels: input.labels, framesPerTask: input.framesPerTask ?? DEFAULT_FRAMES_PER_TASK, createdAt: at };
+  return { projectId: projectIdOf(input.name), name: input.name, labels: input.labels, framesPerTask: input.framesPerTask ?? DEFAULT_FRAMES_PER_TASK, createdAt: at };
 }
 
 export function newUpload(
@@ -133,7 +141,7 @@ export function newUpload(
   at: string,
 ): AnnotationContentUpload {
   return {
-    _id: input.uploadId,
+    uploadId: input.uploadId,
     projectId: input.projectId,
     fileName: input.fileName,
     contentType: input.contentType,
@@ -150,12 +158,12 @@ export function newUpload(
 }
 
 /** A planned task's fields as a (re)generation sets them: not generated, statuses back at 0. */
-export function plannedTask(upload: { _id: string; projectId: string }, task: PlannedTask, jobId: string, at: string) {
-  const id = taskId(upload._id, task.index);
+export function plannedTask(upload: { uploadId: string; projectId: string }, task: PlannedTask, jobId: string, at: string) {
+  const id = taskId(upload.uploadId, task.index);
   return {
-    _id: id,
+    taskId: id,
     projectId: upload.projectId,
-    uploadId: upload._id,
+    uploadId: upload.uploadId,
     index: task.index,
     frames: { first: task.first, count: task.count },
     sourceFrames: [] as number[],

@@ -33,7 +33,7 @@ export interface ContentPlan {
 async function measure(upload: AnnotationContentUpload, frameRate: number): Promise<Omit<ContentPlan, 'framesPerTask' | 'taskCount' | 'contentType' | 'frameRate'>> {
   if (upload.contentType === 1) {
     const probe = upload.probe;
-    if (!probe) throw new TaskError('NotProbed', `upload ${upload._id} has no probe: request its processing again`);
+    if (!probe) throw new TaskError('NotProbed', `upload ${upload.uploadId} has no probe: request its processing again`);
     const plan = planSegments({
       durationSeconds: probe.streamDurationSeconds, startTime: probe.streamStartSeconds, fileStartTime: probe.fileStartSeconds, fps: frameRate, segments: 1,
     });

@@ -84,7 +84,7 @@ async function isWhole(upload: AnnotationContentUpload): Promise<boolean> {
 async function uploaded(upload: AnnotationContentUpload): Promise<boolean> {
   if (upload.uploadState === 'uploaded') return true;
   if (upload.multipartUploadId || !(await isWhole(upload))) return false;
-  await markUploaded(upload._id);
+  await markUploaded(upload.uploadId);
   return true;
 }
 
@@ -109,10 +109,10 @@ async function probeOf(upload: AnnotationContentUpload): Promise<ContentProbe> {
       streamDurationSeconds: p.streamDurationSeconds, streamStartSeconds: p.streamStartSeconds, fileStartSeconds: p.fileStartSeconds,
     };
   } catch (err) {
-    if (err instanceof NotAVideoError) throw new AppError(400, 'NotAVideo', err.message, { uploadId: upload._id, fileName: upload.fileName });
+    if (err instanceof NotAVideoError) throw new AppError(400, 'NotAVideo', err.message, { uploadId: upload.uploadId, fileName: upload.fileName });
     throw err;
   }
-  await recordProbe(upload._id, probe);
+  await recordProbe(upload.uploadId, probe);
   return probe;
 }
 
@@ -120,16 +120,16 @@ async function probeOf(upload: AnnotationContentUpload): Promise<ContentProbe> {
 export async function processContent(input: ProcessContentInput): Promise<AnnotationContentUpload> {
   await requireProject(input.projectId);
   const upload = await requireUpload(input.uploadId);
-  const state = { uploaded: await uploaded(upload), running: await running(upload), taskCount: await countTasks(upload._id) };
+  const state = { uploaded: await uploaded(upload), running: await running(upload), taskCount: await countTasks(upload.uploadId) };
   assertRequestAllowed(upload, input, state);
   if (upload.contentType === 1 && input.requestType !== 2) assertFrameRate(input.frameRate, (await probeOf(upload)).frameRate);
 
   const request = { frameRate: input.frameRate, forceWrite: input.forceWrite, autoAnnoVersion: input.autoAnnoVersion, requestType: input.requestType };
-  const jobId = annotationContentJobId(upload._id, upload.requests + 1);
+  const jobId = annotationContentJobId(upload.uploadId, upload.requests + 1);
   const recorded = await beginRequest(upload, request, jobId);
-  if (!recorded) throw conflict(`another request for upload ${upload._id} came in meanwhile; try again`);
-  await createAndStartJob({ jobId, kind: 'annotation-content', input: { uploadId: upload._id, projectId: upload.projectId } });
-  logger.info('annotation content processing started', { uploadId: upload._id, jobId, ...request });
+  if (!recorded) throw conflict(`another request for upload ${upload.uploadId} came in meanwhile; try again`);
+  await createAndStartJob({ jobId, kind: 'annotation-content', input: { uploadId: upload.uploadId, projectId: upload.projectId } });
+  logger.info('annotation content processing started', { uploadId: upload.uploadId, jobId, ...request });
   return recorded;
 }
 

@@ -16,7 +16,7 @@ export const NewProject = z
   .openapi('NewAnnotationProject');
 
 export const Project = z
-  .object({ _id: Id, name: z.string(), labels: z.array(z.string()), framesPerTask: z.number().int(), createdAt: z.string() })
+  .object({ projectId: Id, name: z.string(), labels: z.array(z.string()), framesPerTask: z.number().int(), createdAt: z.string() })
   .openapi('AnnotationProject');
 export const ProjectList = z.object({ projects: z.array(Project) }).openapi('AnnotationProjectList');
 
@@ -39,7 +39,7 @@ const ContentRequest = z.object({
 
 export const Upload = z
   .object({
-    _id: Id,
+    uploadId: Id,
     projectId: Id,
     fileName: z.string(),
     contentType: z.number().int(),
@@ -94,7 +94,7 @@ export const ProcessContent = z
 
 export const Task = z
   .object({
-    _id: z.string(),
+    taskId: z.string(),
     projectId: Id,
     uploadId: Id,
     index: z.number().int(),

@@ -1,11 +1,11 @@
 // The annotation context's projects, content uploads and tasks in MongoDB: one collection each, deterministic
-// `_id`s, and every change one atomic write on one document (a conditional update where a document moves from one
+// `_id`s (documents.ts), and every change one atomic write on one document (a conditional update where a document moves from one
 // state to the next), as the rest of Framewise does.
-import { MongoServerError } from 'mongodb';
+import { MongoServerError, ObjectId, type Collection } from 'mongodb';
 import { conflict, notFound } from '../lib/errors.ts';
 import { mongo } from '../lib/mongo.ts';
 import {
-  BY_INDEX, BY_NAME, newProject, newUpload, percent, plannedTask, tasksFrom,
+  BY_INDEX, BY_NAME, documentOid, newProject, newUpload, percent, plannedTask, tasksFrom,
   type AnnotationContentUpload, type AnnotationProject, type AnnotationTask, type ContentProbe, type ContentRequest, type ContentType, type PlannedTask,
 } from './documents.ts';
 
@@ -16,6 +16,14 @@ const UPLOADS = 'annotation_uploads';
 const TASKS = 'annotation_tasks';
 
 const now = () => new Date().toISOString();
+
+type Stored<T> = T & { _id: ObjectId };
+const oid = (kind: Parameters<typeof documentOid>[0], id: string): ObjectId => ObjectId.createFromHexString(documentOid(kind, id));
+/** Documents as the API shows them: without the storage `_id`. */
+const WITHOUT_ID = { projection: { _id: 0 } } as const;
+const projects = async (): Promise<Collection<Stored<AnnotationProject>>> => (await mongo()).collection<Stored<AnnotationProject>>(PROJECTS);
+const uploads = async (): Promise<Collection<Stored<AnnotationContentUpload>>> => (await mongo()).collection<Stored<AnnotationContentUpload>>(UPLOADS);
+const tasks = async (): Promise<Collection<Stored<AnnotationTask>>> => (await mongo()).collection<Stored<AnnotationTask>>(TASKS);
 const DUPLICATE_KEY = 11000;
 
 // ---- projects ----
@@ -23,16 +31,16 @@ const DUPLICATE_KEY = 11000;
 export async function createProject(input: { name: string; labels: string[]; framesPerTask?: number }): Promise<AnnotationProject> {
   const project = newProject(input, now());
   try {
-    await (await mongo()).collection<AnnotationProject>(PROJECTS).insertOne(project);
+    await (await projects()).insertOne({ _id: oid('project', project.projectId), ...project });
   } catch (err) {
-    if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw conflict(`a project named ${JSON.stringify(input.name)} exists`, { projectId: project._id });
+    if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw conflict(`a project named ${JSON.stringify(input.name)} exists`, { projectId: project.projectId });
     throw err;
   }
   return project;
 }
 
 export async function getProject(projectId: string): Promise<AnnotationProject | null> {
-  return (await mongo()).collection<AnnotationProject>(PROJECTS).findOne({ _id: projectId });
+  return (await projects()).findOne({ _id: oid('project', projectId) }, WITHOUT_ID);
 }
 
 export async function requireProject(projectId: string): Promise<AnnotationProject> {
@@ -42,7 +50,7 @@ export async function requireProject(projectId: string): Promise<AnnotationProje
 }
 
 export async function listProjects(): Promise<AnnotationProject[]> {
-  return (await mongo()).collection<AnnotationProject>(PROJECTS).find({}, { sort: BY_NAME }).toArray();
+  return (await projects()).find({}, { sort: BY_NAME, ...WITHOUT_ID }).toArray();
 }
 
 // ---- uploads ----
@@ -56,12 +64,12 @@ export async function createUpload(input: {
   uploadId: string;
 }): Promise<AnnotationContentUpload> {
   const upload = newUpload(input, now());
-  await (await mongo()).collection<AnnotationContentUpload>(UPLOADS).insertOne(upload);
+  await (await uploads()).insertOne({ _id: oid('upload', upload.uploadId), ...upload });
   return upload;
 }
 
 export async function getUpload(uploadId: string): Promise<AnnotationContentUpload | null> {
-  return (await mongo()).collection<AnnotationContentUpload>(UPLOADS).findOne({ _id: uploadId });
+  return (await uploads()).findOne({ _id: oid('upload', uploadId) }, WITHOUT_ID);
 }
 
 export async function requireUpload(uploadId: string): Promise<AnnotationContentUpload> {
@@ -71,18 +79,16 @@ export async function requireUpload(uploadId: string): Promise<AnnotationContent
 }
 
 export async function listUploads(projectId: string): Promise<AnnotationContentUpload[]> {
-  return (await mongo()).collection<AnnotationContentUpload>(UPLOADS).find({ projectId }, { sort: { createdAt: 1 } }).toArray();
+  return (await uploads()).find({ projectId }, { sort: { createdAt: 1 }, ...WITHOUT_ID }).toArray();
 }
 
 /** The content is all in storage; an upload already marked so stays as it is. */
 export async function markUploaded(uploadId: string): Promise<void> {
-  await (await mongo())
-    .collection<AnnotationContentUpload>(UPLOADS)
-    .updateOne({ _id: uploadId, uploadState: 'uploading' }, { $set: { uploadState: 'uploaded', updatedAt: now() } });
+  await (await uploads()).updateOne({ _id: oid('upload', uploadId), uploadState: 'uploading' }, { $set: { uploadState: 'uploaded', updatedAt: now() } });
 }
 
 export async function recordProbe(uploadId: string, probe: ContentProbe): Promise<void> {
-  await (await mongo()).collection<AnnotationContentUpload>(UPLOADS).updateOne({ _id: uploadId }, { $set: { probe, updatedAt: now() } });
+  await (await uploads()).updateOne({ _id: oid('upload', uploadId) }, { $set: { probe, updatedAt: now() } });
 }
 
 /**
@@ -90,13 +96,11 @@ export async function recordProbe(uploadId: string, probe: ContentProbe): Promis
  * (`requests` is still what it saw): one write sets the request, its job, and starts its progress from 0.
  */
 export async function beginRequest(upload: AnnotationContentUpload, request: ContentRequest, jobId: string): Promise<AnnotationContentUpload | null> {
-  return (await mongo())
-    .collection<AnnotationContentUpload>(UPLOADS)
-    .findOneAndUpdate(
-      { _id: upload._id, requests: upload.requests },
-      { $set: { request, jobId, status: 0, progress: 0, updatedAt: now() }, $inc: { requests: 1 }, $unset: { error: '' } },
-      { returnDocument: 'after' },
-    );
+  return (await uploads()).findOneAndUpdate(
+    { _id: oid('upload', upload.uploadId), requests: upload.requests },
+    { $set: { request, jobId, status: 0, progress: 0, updatedAt: now() }, $inc: { requests: 1 }, $unset: { error: '' } },
+    { returnDocument: 'after', ...WITHOUT_ID },
+  );
 }
 
 /** What Prepare found: the upload's size, rate and the number of its tasks and frames. Only for the current job. */
@@ -105,26 +109,20 @@ export async function recordPlan(
   jobId: string,
   plan: { taskCount: number; frameCount: number; sourceFrameRate: number; width: number; height: number },
 ): Promise<void> {
-  await (await mongo()).collection<AnnotationContentUpload>(UPLOADS).updateOne({ _id: uploadId, jobId }, { $set: { ...plan, updatedAt: now() } });
+  await (await uploads()).updateOne({ _id: oid('upload', uploadId), jobId }, { $set: { ...plan, updatedAt: now() } });
 }
 
 /** Raises the current job's progress; never lowers it (a late or repeated step cannot move it back). */
 export async function raiseProgress(uploadId: string, jobId: string, progress: number): Promise<void> {
-  await (await mongo())
-    .collection<AnnotationContentUpload>(UPLOADS)
-    .updateOne({ _id: uploadId, jobId }, { $max: { progress: percent(progress) }, $set: { updatedAt: now() } });
+  await (await uploads()).updateOne({ _id: oid('upload', uploadId), jobId }, { $max: { progress: percent(progress) }, $set: { updatedAt: now() } });
 }
 
 export async function completeProcessing(uploadId: string, jobId: string): Promise<void> {
-  await (await mongo())
-    .collection<AnnotationContentUpload>(UPLOADS)
-    .updateOne({ _id: uploadId, jobId }, { $set: { status: 1, updatedAt: now() }, $max: { progress: 100 } });
+  await (await uploads()).updateOne({ _id: oid('upload', uploadId), jobId }, { $set: { status: 1, updatedAt: now() }, $max: { progress: 100 } });
 }
 
 export async function failProcessing(uploadId: string, jobId: string, error: { code: string; message: string }): Promise<void> {
-  await (await mongo())
-    .collection<AnnotationContentUpload>(UPLOADS)
-    .updateOne({ _id: uploadId, jobId }, { $set: { status: 2, error, updatedAt: now() } });
+  await (await uploads()).updateOne({ _id: oid('upload', uploadId), jobId }, { $set: { status: 2, error, updatedAt: now() } });
 }
 
 // ---- tasks ----
@@ -134,11 +132,11 @@ export async function failProcessing(uploadId: string, jobId: string, error: { c
  * Records a planned task as not generated yet: a new one is created, an existing one (a regeneration) keeps its id,
  * creation time and history, with its statuses back at 0 and an entry saying that job regenerated it.
  */
-export async function planTask(upload: { _id: string; projectId: string }, task: PlannedTask, jobId: string, by: string): Promise<void> {
+export async function planTask(upload: { uploadId: string; projectId: string }, task: PlannedTask, jobId: string, by: string): Promise<void> {
   const at = now();
-  const { _id, ...fields } = plannedTask(upload, task, jobId, at);
-  await (await mongo()).collection<AnnotationTask>(TASKS).updateOne(
-    { _id },
+  const fields = plannedTask(upload, task, jobId, at);
+  await (await tasks()).updateOne(
+    { _id: oid('task', fields.taskId) },
     {
       $set: fields,
       $setOnInsert: { createdAt: at },
@@ -150,28 +148,26 @@ export async function planTask(upload: { _id: string; projectId: string }, task:
 
 /** The task's video and manifest are in storage: its document says which source frames it shows. Only for the job that planned it. */
 export async function recordTaskGenerated(id: string, jobId: string, fields: { sourceFrames: number[]; width: number; height: number }): Promise<boolean> {
-  const out = await (await mongo())
-    .collection<AnnotationTask>(TASKS)
-    .updateOne({ _id: id, jobId }, { $set: { ...fields, generated: true, updatedAt: now() } });
+  const out = await (await tasks()).updateOne({ _id: oid('task', id), jobId }, { $set: { ...fields, generated: true, updatedAt: now() } });
   return out.matchedCount === 1;
 }
 
 export async function countGeneratedTasks(uploadId: string, jobId: string): Promise<number> {
-  return (await mongo()).collection<AnnotationTask>(TASKS).countDocuments({ uploadId, jobId, generated: true });
+  return (await tasks()).countDocuments({ uploadId, jobId, generated: true });
 }
 
 export async function countTasks(uploadId: string): Promise<number> {
-  return (await mongo()).collection<AnnotationTask>(TASKS).countDocuments({ uploadId });
+  return (await tasks()).countDocuments({ uploadId });
 }
 
 /** Tasks a regeneration with fewer tasks no longer has. */
 export async function deleteTasksFrom(uploadId: string, taskCount: number): Promise<number> {
-  const out = await (await mongo()).collection<AnnotationTask>(TASKS).deleteMany(tasksFrom(uploadId, taskCount));
+  const out = await (await tasks()).deleteMany(tasksFrom(uploadId, taskCount));
   return out.deletedCount;
 }
 
 export async function getTask(id: string): Promise<AnnotationTask | null> {
-  return (await mongo()).collection<AnnotationTask>(TASKS).findOne({ _id: id });
+  return (await tasks()).findOne({ _id: oid('task', id) }, WITHOUT_ID);
 }
 
 export async function requireTask(id: string): Promise<AnnotationTask> {
@@ -181,5 +177,5 @@ export async function requireTask(id: string): Promise<AnnotationTask> {
 }
 
 export async function listTasks(uploadId: string): Promise<AnnotationTask[]> {
-  return (await mongo()).collection<AnnotationTask>(TASKS).find({ uploadId }, { sort: BY_INDEX }).toArray();
+  return (await tasks()).find({ uploadId }, { sort: BY_INDEX, ...WITHOUT_ID }).toArray();
 }
