@@ -253,7 +253,7 @@ describe('datasets', () => {
     expect((await api('GET', `/v1/annotation/datasets/${DATASET}/versions/2`)).body).toMatchObject({ state: 'building', itemsDone: 3, progress: 37 });
     // annotations changed after the build began do not change the version: its plan is frozen
     expect((await api('PUT', `/v1/annotation/tasks/${tasks[1].taskId}/annotations`, { frames: [{ index: 3, boxes: [{ label: 'ball', x: 1, y: 1, w: 2, h: 2 }] }] })).status).toBe(200);
-    const resumed = await resumeDatasets(0, Date.now() + 60_000);
+    const resumed = await resumeDatasets(0, Date.now() + 300_000);
     expect(resumed.resumed).toContainEqual({ name: DATASET, version: 2, complete: true });
     const built = await getDatasetVersion(DATASET, 2);
     expect(built).toMatchObject({ state: 'succeeded', itemsDone: 8, leaseUntil: null });
