@@ -20,6 +20,7 @@ import { splitOf, type DatasetRequest } from '../../functions/annotation/dataset
 import { readZip, ZipWriter } from '../../functions/annotation/zip.ts';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
+import { CLI_ENTRY, run as runProcess, TSX } from '../support/processes.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -267,6 +268,26 @@ describe('datasets', () => {
     expect(await buildDatasetVersion({ name: DATASET, version: 2, deadline: Date.now() + 60_000 })).toMatchObject({ complete: true });
   });
 
+  it('framewise datasets create, status and download: a third version, followed to its end, whose zip is the same', async () => {
+    const env = { FRAMEWISE_API_URL: endpoints.api, FRAMEWISE_API_KEY: inject('adminApiKey') };
+    const framewise = (...args: string[]) => runProcess(TSX, [CLI_ENTRY, ...args], { env, cwd: dir });
+    const created = await framewise('datasets', 'create', '--name', DATASET, '--project', projectId, '--split', 'train=0.5,val=0.5', '--seed', String(seed));
+    expect(created.stdout, created.stderr).toMatch(/status: success/);
+    expect(created.stderr).toContain(`dataset ${DATASET} v3: job dataset-${DATASET}-v3`);
+    const status = await framewise('datasets', 'status', DATASET);
+    expect(status.stdout).toMatch(/v1\s+succeeded\s+100%\s+8\/8/);
+    expect(status.stdout).toMatch(/v3\s+succeeded\s+100%\s+8\/8/);
+    const downloaded = await framewise('datasets', 'download', DATASET, '--version', '3', '--out', 'v3.zip');
+    expect(downloaded.stdout, downloaded.stderr).toMatch(/status: success/);
+    const zip = readZip(readFileSync(join(dir, 'v3.zip')));
+    // v3 was made after task 1's last frame got a box: that frame's label says so, the rest is v1's
+    const changed = zip.filter((e, i) => !e.data.equals(firstZip[i]!.data)).map((e) => e.name);
+    expect(changed.filter((n) => n !== 'manifest.json' && !n.startsWith('annotations/'))).toEqual([expect.stringMatching(new RegExp(`^labels/\\w+/${fileOf(1, 3)}\\.txt$`))]);
+    const notBuilt = await framewise('datasets', 'download', DATASET, '--version', '9');
+    expect(notBuilt.code).not.toBe(0);
+    expect(notBuilt.stdout).toMatch(/status: error/);
+  }, 120_000);
+
   it('refuses bad requests with a 4xx, creating no version', async () => {
     const cases: [Json, number][] = [
       [{ ...request, split: { train: 0.5, val: 0.4 } }, 400],
@@ -275,7 +296,7 @@ describe('datasets', () => {
       [{ ...request, projectIds: ['00000000-0000-4000-8000-000000000000'] }, 404],
     ];
     for (const [body, status] of cases) expect((await api('POST', '/v1/annotation/datasets', body)).status, JSON.stringify(body)).toBe(status);
-    expect((await api('GET', `/v1/annotation/datasets/${DATASET}`)).body.versions).toHaveLength(2);
+    expect((await api('GET', `/v1/annotation/datasets/${DATASET}`)).body.versions).toHaveLength(3);
     expect((await api('GET', `/v1/annotation/datasets/${DATASET}/versions/9`)).status).toBe(404);
   });
 });
