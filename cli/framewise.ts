@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Api } from './api.ts';
 import { ConfigError, resolveConfig } from './config.ts';
 import { finish, processOutput, type CommandContext } from './commands/common.ts';
+import { runAnnotateProcess, runProjectsCreate, runProjectsList } from './commands/annotate.ts';
 import { runDatasetsCreate, runDatasetsDownload, runDatasetsStatus } from './commands/datasets.ts';
 import { runDetectables } from './commands/detectables.ts';
 import { runIngest, DEFAULT_FRAME_RATE, DEFAULT_THRESHOLD } from './commands/ingest.ts';
@@ -85,6 +86,38 @@ program
       cmd: Command,
     ) => execute(cmd, {}, (ctx) => runIngest(opts, ctx)),
   );
+
+const annotate = program.command('annotate').description('annotation: projects, and content processed into annotation tasks');
+
+annotate
+  .command('process')
+  .description('upload a video (or an image, or a zip of images), process it into annotation tasks, and follow the job to its end')
+  .requiredOption('--project <id>', 'the annotation project')
+  .requiredOption('--file <path>', 'the content, e.g. clip.mp4 or frames.zip')
+  .requiredOption('--frame-rate <fps>', 'whole frames per second to sample, at most the video\'s rate')
+  .option('--request-type <0|1|2>', '0: tasks; 1: tasks and auto annotations; 2: auto annotations onto existing tasks', '0')
+  .option('--auto-anno-version <n>', 'the prediction set applied as auto annotations (request types 1 and 2)', '0')
+  .option('--images', 'the file is an image or a zip of images (implied by .zip, .jpg, .png)')
+  .option('--force', 'process an upload processed before again (forceWrite 1)')
+  .addHelpText('after', '\nEnds with "status: success" (exit 0), "status: failure" (exit 1) or "status: error" (exit 2).')
+  .action((opts: { project: string; file: string; frameRate: string; requestType: string; autoAnnoVersion: string; images?: boolean; force?: boolean }, cmd: Command) =>
+    execute(cmd, {}, (ctx) => runAnnotateProcess(opts, ctx)),
+  );
+
+const projects = annotate.command('projects').description('annotation projects');
+projects
+  .command('create')
+  .description('create an annotation project')
+  .requiredOption('--name <name>', 'its name (unique)')
+  .requiredOption('--labels <a,b,...>', 'its labels, comma-separated')
+  .option('--frames-per-task <n>', 'frames in each task (default 50)')
+  .option('--json', "print the API's JSON")
+  .action((opts: { name: string; labels: string; framesPerTask?: string; json?: boolean }, cmd: Command) => execute(cmd, opts, (ctx) => runProjectsCreate(opts, ctx)));
+projects
+  .command('list')
+  .description('list the annotation projects')
+  .option('--json', "print the API's JSON")
+  .action((opts: { json?: boolean }, cmd: Command) => execute(cmd, opts, (ctx) => runProjectsList(opts, ctx)));
 
 program
   .command('job')

@@ -1,5 +1,6 @@
 // The rules of a processContent request and of an upload's tasks, in the older system's codes. Pure.
 import { AppError, conflict } from '../lib/errors.ts';
+import { parseFrameRate } from '../ingest/segments.ts';
 import { taskFrameRange } from './frames.ts';
 import type { AnnotationContentUpload, ContentRequest, PlannedTask } from './store.ts';
 
@@ -36,13 +37,13 @@ export function unifyNames(body: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-/** The frame rate must be at most the source's: a sampled frame at a higher rate would repeat a source frame. */
-export function assertFrameRate(frameRate: number, sourceFrameRate: number): void {
-  // ffprobe rounds rates such as 30000/1001 to 29.97; a request of 30 for it is above the source's.
-  if (frameRate > sourceFrameRate + 1e-9) {
-    throw new AppError(400, 'FrameRateAboveSource', `frameRate ${frameRate} is above the video's frame rate (${sourceFrameRate})`, {
+/** The frame rate must be at most the source's (exactly: 30 is above 30000/1001): a higher one would repeat source frames. */
+export function assertFrameRate(frameRate: number, source: { frameRate: number; exactFrameRate: string }): void {
+  const { num, den } = parseFrameRate(source.exactFrameRate);
+  if (frameRate * den > num) {
+    throw new AppError(400, 'FrameRateAboveSource', `frameRate ${frameRate} is above the video's frame rate (${source.frameRate})`, {
       frameRate,
-      sourceFrameRate,
+      sourceFrameRate: source.frameRate,
     });
   }
 }
@@ -84,5 +85,11 @@ export function planTasks(frameCount: number, framesPerTask: number): PlannedTas
   return Array.from({ length: Math.ceil(frameCount / framesPerTask) }, (_, index) => ({ index, ...taskFrameRange(index, framesPerTask, frameCount) }));
 }
 
-/** Progress while tasks are generated: 5 once planned, 95 when every task is done (auto annotations and finish follow). */
+/**
+ * Progress while tasks are generated: 5 once planned, 95 when every task is done (auto annotations and finish
+ * follow). `done` may count the running task's share done (its frames extracted so far).
+ */
 export const tasksProgress = (done: number, total: number): number => (total === 0 ? 95 : 5 + Math.floor((90 * done) / total));
+
+/** The share of a task done while its frames are extracted: extraction is most of a task's work, encoding the rest. */
+export const EXTRACTION_SHARE = 0.8;

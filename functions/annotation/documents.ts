@@ -28,6 +28,8 @@ export interface ContentRequest {
 /** What ffprobe said about an uploaded video: the frame rate check and the plan need it. */
 export interface ContentProbe {
   readonly frameRate: number;
+  /** The rate exactly, as ffprobe gives it ("30000/1001"). */
+  readonly exactFrameRate: string;
   readonly width: number;
   readonly height: number;
   readonly streamDurationSeconds: number;

@@ -16,6 +16,9 @@ import { planTask, raiseProgress, recordPlan, requireProject, requireUpload, typ
 
 const Input = z.object({ jobId: z.string().min(1), uploadId: z.uuid() });
 
+/** Task documents written at once (one write each): a long video has hundreds. */
+const PLAN_WRITES_AT_ONCE = 16;
+
 /** What the Map and the later steps need of the plan (the tasks themselves are the Map's items). */
 export interface ContentPlan {
   readonly contentType: 1 | 2;
@@ -23,6 +26,8 @@ export interface ContentPlan {
   readonly frameCount: number;
   readonly framesPerTask: number;
   readonly sourceFrameRate: number;
+  /** The source's rate exactly ("30000/1001"; images: frameRate/1), for source frame numbers. */
+  readonly sourceRate: string;
   readonly width: number;
   readonly height: number;
   /** Start of the video stream after the file's start (seconds); 0 for images. */
@@ -39,7 +44,7 @@ async function measure(upload: AnnotationContentUpload, frameRate: number): Prom
     });
     if (plan.frameCount === 0) throw new TaskError('NoFrames', `the video is too short to give a frame at ${frameRate} frames per second`);
     return {
-      frameCount: plan.frameCount, sourceFrameRate: probe.frameRate, width: probe.width, height: probe.height,
+      frameCount: plan.frameCount, sourceFrameRate: probe.frameRate, sourceRate: probe.exactFrameRate, width: probe.width, height: probe.height,
       videoStart: Math.max(0, probe.streamStartSeconds - probe.fileStartSeconds),
     };
   }
@@ -48,7 +53,7 @@ async function measure(upload: AnnotationContentUpload, frameRate: number): Prom
     const images = await contentImages(await downloadContent(upload.key, dir), upload.fileName);
     const size = imageSize(images[0]!.bytes, images[0]!.name);
     // Image i is source frame i: the "source rate" of images is the rate their tasks play at.
-    return { frameCount: images.length, sourceFrameRate: frameRate, ...size, videoStart: 0 };
+    return { frameCount: images.length, sourceFrameRate: frameRate, sourceRate: `${frameRate}/1`, ...size, videoStart: 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -68,13 +73,15 @@ export const handler = stepTask(Input, steps, async ({ jobId, uploadId }) => {
   if (request.requestType === 2) {
     // Auto annotations alone: the tasks stay as they are.
     const plan = { contentType: upload.contentType, frameRate: request.frameRate, frameCount: upload.frameCount ?? 0, framesPerTask: project.framesPerTask,
-      sourceFrameRate: upload.sourceFrameRate ?? 0, width: upload.width ?? 0, height: upload.height ?? 0, videoStart: 0, taskCount: upload.taskCount ?? 0 };
+      sourceFrameRate: upload.sourceFrameRate ?? 0, sourceRate: upload.probe?.exactFrameRate ?? '', width: upload.width ?? 0, height: upload.height ?? 0, videoStart: 0, taskCount: upload.taskCount ?? 0 };
     return { plan, tasks: [] };
   }
   const measured = await measure(upload, request.frameRate);
   const tasks = planTasks(measured.frameCount, project.framesPerTask);
   const plan: ContentPlan = { contentType: upload.contentType, frameRate: request.frameRate, framesPerTask: project.framesPerTask, taskCount: tasks.length, ...measured };
-  for (const task of tasks) await planTask(upload, task, jobId, `job ${jobId}`);
+  for (let i = 0; i < tasks.length; i += PLAN_WRITES_AT_ONCE) {
+    await Promise.all(tasks.slice(i, i + PLAN_WRITES_AT_ONCE).map((task) => planTask(upload, task, jobId, `job ${jobId}`)));
+  }
   await recordPlan(uploadId, jobId, {
     taskCount: plan.taskCount, frameCount: plan.frameCount, sourceFrameRate: plan.sourceFrameRate, width: plan.width, height: plan.height,
   });

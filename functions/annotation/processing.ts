@@ -100,12 +100,12 @@ const presignedGet = (key: string, expiresIn = config.presignedUrlSeconds()): Pr
 
 /** The video's probe: once per upload, kept on its document. Not a video is a 400. */
 async function probeOf(upload: AnnotationContentUpload): Promise<ContentProbe> {
-  if (upload.probe) return upload.probe;
+  if (upload.probe?.exactFrameRate) return upload.probe;
   let probe: ContentProbe;
   try {
     const p = await probeVideo(await presignedGet(upload.key, 900));
     probe = {
-      frameRate: p.frameRate, width: p.width, height: p.height,
+      frameRate: p.frameRate, exactFrameRate: p.exactFrameRate, width: p.width, height: p.height,
       streamDurationSeconds: p.streamDurationSeconds, streamStartSeconds: p.streamStartSeconds, fileStartSeconds: p.fileStartSeconds,
     };
   } catch (err) {
@@ -122,7 +122,7 @@ export async function processContent(input: ProcessContentInput): Promise<Annota
   const upload = await requireUpload(input.uploadId);
   const state = { uploaded: await uploaded(upload), running: await running(upload), taskCount: await countTasks(upload.uploadId) };
   assertRequestAllowed(upload, input, state);
-  if (upload.contentType === 1 && input.requestType !== 2) assertFrameRate(input.frameRate, (await probeOf(upload)).frameRate);
+  if (upload.contentType === 1 && input.requestType !== 2) assertFrameRate(input.frameRate, await probeOf(upload));
 
   const request = { frameRate: input.frameRate, forceWrite: input.forceWrite, autoAnnoVersion: input.autoAnnoVersion, requestType: input.requestType };
   const jobId = annotationContentJobId(upload.uploadId, upload.requests + 1);

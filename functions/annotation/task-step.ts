@@ -4,7 +4,7 @@
 // to annotation/tasks/{taskId}/, then the task document and the upload's progress. A retry rewrites the same keys;
 // a resumed run skips a task done whole.
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -15,7 +15,7 @@ import { partTask } from '../jobs/step-task.ts';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
-import { tasksProgress } from './content.ts';
+import { EXTRACTION_SHARE, tasksProgress } from './content.ts';
 import { contentUrl, downloadContent } from './content-file.ts';
 import { sourceFrameOf, taskSegment } from './frames.ts';
 import { contentImages } from './images.ts';
@@ -31,6 +31,7 @@ const Input = z.object({
     frameCount: z.number().int().min(1),
     framesPerTask: z.number().int().min(1),
     sourceFrameRate: z.number().positive(),
+    sourceRate: z.string().min(3),
     width: z.number().int().min(1),
     height: z.number().int().min(1),
     videoStart: z.number().min(0),
@@ -61,7 +62,7 @@ async function videoFrames(upload: AnnotationContentUpload, { plan, task }: Task
   return frames.map((f) => ({
     path: f.file,
     sampledFrame: f.frame,
-    sourceFrame: sourceFrameOf(f.frame, plan.frameRate, plan.sourceFrameRate, plan.videoStart),
+    sourceFrame: sourceFrameOf(f.frame, plan.frameRate, plan.sourceRate, plan.videoStart),
     time: frameTime(f.frame, plan.frameRate),
   }));
 }
@@ -86,6 +87,29 @@ async function imageFrames(upload: AnnotationContentUpload, { plan, task }: Task
   return frames;
 }
 
+/** How often a running task raises the upload's progress by the frames it has extracted so far. */
+const PROGRESS_EVERY_MS = 3000;
+
+/**
+ * While the task runs, raises the upload's progress every few seconds to what is surely done: the tasks generated
+ * plus this task's frames extracted so far (JPEGs on disk). Tasks running in parallel each raise it to their own
+ * lower bound; $max keeps the highest.
+ */
+function reportProgress(o: { uploadId: string; jobId: string; framesDir: string; count: number; taskCount: number }): () => void {
+  let stopped = false;
+  const tick = async () => {
+    const files = (await readdir(o.framesDir, { recursive: true }).catch(() => [] as string[])).filter((f) => f.endsWith('.jpg')).length;
+    const share = EXTRACTION_SHARE * Math.min(1, files / o.count);
+    const done = await countGeneratedTasks(o.uploadId, o.jobId);
+    if (!stopped) await raiseProgress(o.uploadId, o.jobId, tasksProgress(Math.min(o.taskCount, done + share), o.taskCount));
+  };
+  const timer = setInterval(() => void tick().catch(() => undefined), PROGRESS_EVERY_MS);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
 const parts = {
   step: 'tasks',
   part: ({ task }: { task: { index: number } }) => String(task.index),
@@ -102,7 +126,13 @@ export const handler = partTask(Input, parts, async (input, context) => {
     const timeoutMs = Math.max(10_000, context.getRemainingTimeInMillis() - 60_000);
     const framesDir = join(dir, 'frames');
     await mkdir(framesDir);
-    const frames = plan.contentType === 1 ? await videoFrames(upload, input, framesDir, timeoutMs) : await imageFrames(upload, input, framesDir, timeoutMs);
+    const stopReporting = reportProgress({ uploadId, jobId, framesDir, count: task.count, taskCount: plan.taskCount });
+    let frames: TaskVideoFrame[];
+    try {
+      frames = plan.contentType === 1 ? await videoFrames(upload, input, framesDir, timeoutMs) : await imageFrames(upload, input, framesDir, timeoutMs);
+    } finally {
+      stopReporting();
+    }
     const videoPath = join(dir, 'video.mp4');
     const video = await encodeTaskVideo({
       ffmpegPath: config.ffmpegPath(), frames, frameRate: plan.frameRate, outPath: videoPath, timeoutMs,

@@ -132,12 +132,12 @@ export function taskVideoFilter(size: Size, letterbox: boolean): string {
   return [...fit, 'format=yuv420p'].join(',');
 }
 
-/** ffmpeg's arguments: the numbered JPEGs `pattern` (from 0) into an MP4 at outPath. */
-export function taskVideoArgs(o: { pattern: string; frameRate: number; size: Size; letterbox: boolean; outPath: string }): string[] {
+/** ffmpeg's arguments: the numbered JPEGs `pattern` (from `startNumber`, default 0) into an MP4 at outPath. */
+export function taskVideoArgs(o: { pattern: string; startNumber?: number; frameRate: number; size: Size; letterbox: boolean; outPath: string }): string[] {
   const rate = String(o.frameRate);
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 'image2', '-framerate', rate, '-start_number', '0', '-i', o.pattern,
+    '-f', 'image2', '-pattern_type', 'sequence', '-framerate', rate, '-start_number', String(o.startNumber ?? 0), '-i', o.pattern,
     '-map', '0:v:0', '-an', '-sn', '-dn', '-map_metadata', '-1',
     '-vf', taskVideoFilter(o.size, o.letterbox),
     '-r', rate, '-vsync', 'cfr',

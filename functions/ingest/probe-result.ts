@@ -4,6 +4,8 @@ import { TaskError } from '../lib/errors.ts';
 export interface VideoProbe {
   readonly durationSeconds: number;
   readonly frameRate: number;
+  /** The same rate exactly, as ffprobe gives it ("30000/1001"): what frame numbers are computed with. */
+  readonly exactFrameRate: string;
   readonly width: number;
   readonly height: number;
   readonly codec: string;
@@ -49,14 +51,16 @@ export function videoProbeFrom(output: FfprobeOutput): VideoProbe {
   // A cover image in an audio file is a "video" stream with attached_pic: not a video.
   const stream = output.streams?.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!stream) throw new NotAVideoError('The uploaded file is not a video: it has no video stream');
-  const frameRate = [parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)].find((r) => Number.isFinite(r) && r > 0);
+  const exactFrameRate = [stream.avg_frame_rate, stream.r_frame_rate].find((r) => Number.isFinite(parseRate(r)) && parseRate(r) > 0);
+  const frameRate = exactFrameRate === undefined ? undefined : parseRate(exactFrameRate);
   const durationSeconds = [Number(output.format?.duration), Number(stream.duration)].find((d) => Number.isFinite(d) && d > 0);
-  if (!frameRate) throw new NotAVideoError('The uploaded file is not a video: its video stream has no frame rate');
+  if (!frameRate || !exactFrameRate) throw new NotAVideoError('The uploaded file is not a video: its video stream has no frame rate');
   if (!durationSeconds) throw new NotAVideoError('The uploaded file is not a video: it has no duration');
   if (!stream.width || !stream.height) throw new NotAVideoError('The uploaded file is not a video: its frames have no size');
   return {
     durationSeconds,
     frameRate: Math.round(frameRate * 1000) / 1000,
+    exactFrameRate,
     width: stream.width,
     height: stream.height,
     codec: stream.codec_name ?? 'unknown',

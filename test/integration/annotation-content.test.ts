@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
+import { CLI_ENTRY, run as runProcess, TSX } from '../support/processes.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -247,6 +248,32 @@ describe('processContent of a video', () => {
     expect((await api('GET', `/v1/annotation/uploads/${text.uploadId}/tasks`)).body.tasks).toEqual([]);
   });
 
+  it('takes content in a multipart upload (resumed, completed), then refuses it when it is not a video', async () => {
+    const body = Buffer.alloc(7 * 1024 * 1024, 7);
+    const started = await api('POST', `/v1/annotation/projects/${projectId}/uploads`, { fileName: 'big.mp4', sizeBytes: body.length, contentType: 1 });
+    expect(started.status).toBe(201);
+    const { upload: doc, plan } = started.body;
+    expect(plan.method).toBe('multipart');
+    const first = plan.parts[0];
+    const put1 = await fetch(first.url, { method: 'PUT', body: body.subarray(0, plan.partSize) });
+    expect(put1.status).toBe(200);
+    const early = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 5, contentType: 1 });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('UploadInProgress');
+    const resumed = (await api('POST', `/v1/annotation/uploads/${doc.uploadId}/resume`, { uploadId: plan.uploadId })).body;
+    expect(resumed.uploaded.map((p: Json) => p.partNumber)).toEqual([1]);
+    const second = resumed.parts[1];
+    const put2 = await fetch(second.url, { method: 'PUT', body: body.subarray(plan.partSize) });
+    expect(put2.status).toBe(200);
+    const parts = [{ partNumber: 1, etag: put1.headers.get('etag') }, { partNumber: 2, etag: put2.headers.get('etag') }];
+    const done = await api('POST', `/v1/annotation/uploads/${doc.uploadId}/complete`, { uploadId: plan.uploadId, parts });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.uploadState).toBe('uploaded');
+    const bad = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 5, contentType: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('NotAVideo');
+  });
+
   it('refuses auto annotations alone for an upload without tasks', async () => {
     const none = await upload('empty.mp4', readFileSync(join(dir, 'clip.mp4')), 1);
     const res = await api('POST', '/v1/annotation/process-content', { uploadId: none.uploadId, projectId, frameRate: 5, requestType: 2, autoAnnoVersion: 1, contentType: 1 });
@@ -286,6 +313,16 @@ describe('processContent of images', () => {
     expect(manifest.frames.map((f: Json) => f.sampledFrame)).toEqual([0, 1, 2]);
   });
 
+  it('makes one task of one image', async () => {
+    const doc = await upload('single.png', await image('s', '120x90', 'single.png'), 2);
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 1, contentType: 2 });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const { job } = await follow(res.body.jobId, doc.uploadId);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const tasks = (await api('GET', `/v1/annotation/uploads/${doc.uploadId}/tasks`)).body.tasks;
+    expect(tasks.map((t: Json) => [t.frames, t.sourceFrames, t.width, t.height])).toEqual([[{ first: 0, count: 1 }, [0], 120, 90]]);
+  });
+
   it('fails the job of a zip holding a file that is not an image, naming it, and the failed job can be requeued', async () => {
     const zip = storedZip([
       { name: 'a.png', data: await image('a', '64x48', 'small.png') },
@@ -307,5 +344,28 @@ describe('processContent of images', () => {
     expect(requeued.status, JSON.stringify(requeued.body)).toBe(200);
     const rerun = await follow(job.jobId, doc.uploadId);
     expect(rerun.job).toMatchObject({ state: 'failed', requeues: 1, error: { code: 'NotAnImage' } });
+  });
+});
+
+describe('framewise annotate', () => {
+  const framewise = (args: string[]) =>
+    runProcess(TSX, [CLI_ENTRY, ...args], { cwd: dir, env: { FRAMEWISE_API_URL: endpoints.api, FRAMEWISE_API_KEY: inject('adminApiKey') } });
+
+  it('creates and lists projects, processes a video to "status: success", and ends a refused request with "status: error"', async () => {
+    const created = await framewise(['annotate', 'projects', 'create', '--name', `cli ${STAMP}`, '--labels', 'car,bike', '--frames-per-task', '10', '--json']);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    const project = JSON.parse(created.stdout.slice(0, created.stdout.lastIndexOf('}') + 1)) as Json;
+    expect((await framewise(['annotate', 'projects', 'list'])).stdout).toContain(project.projectId);
+
+    const file = join(dir, 'cli.mp4');
+    await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file);
+    const ok = await framewise(['annotate', 'process', '--project', project.projectId, '--file', file, '--frame-rate', '5']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/content: uploaded .* as upload [0-9a-f-]{36}/);
+    expect(ok.stdout).toMatch(/status: success/);
+
+    const tooFast = await framewise(['annotate', 'process', '--project', project.projectId, '--file', file, '--frame-rate', '25']);
+    expect(tooFast.code).toBe(2);
+    expect(tooFast.stdout).toMatch(/status: error[\s\S]*above the video's frame rate/);
   });
 });

@@ -20,7 +20,7 @@ describe('ffprobe output', () => {
       ],
     });
     expect(probe).toEqual({
-      durationSeconds: 120, frameRate: 29.97, width: 1280, height: 720, codec: 'h264',
+      durationSeconds: 120, frameRate: 29.97, exactFrameRate: '30000/1001', width: 1280, height: 720, codec: 'h264',
       streamDurationSeconds: 120, streamStartSeconds: 0, fileStartSeconds: 0,
     });
   });
@@ -30,7 +30,7 @@ describe('ffprobe output', () => {
       format: {},
       streams: [{ codec_type: 'video', codec_name: 'vp9', width: 640, height: 360, avg_frame_rate: '0/0', r_frame_rate: '25/1', duration: '3.2' }],
     });
-    expect(probe).toMatchObject({ frameRate: 25, durationSeconds: 3.2, streamDurationSeconds: 3.2 });
+    expect(probe).toMatchObject({ frameRate: 25, exactFrameRate: '25/1', durationSeconds: 3.2, streamDurationSeconds: 3.2 });
   });
 
   it('keeps the stream and file start times that frame extraction plans with', () => {
