@@ -2,7 +2,7 @@
 // into tasks of 4 frames; prediction sets registered (inline localizations, a zip of YOLO txt files through a
 // presigned PUT) and applied as auto annotations without touching human ones; human boxes put per task frame;
 // status and audit moves with their history (a disallowed one is a 409 naming the allowed moves; of two concurrent
-// changes from one state one applies); a dataset version built by its job whose zip holds exactly the expected
+// changes from one state one applies); a prediction set applied through processContent (requestType 2); a dataset version built by its job whose zip holds exactly the expected
 // YOLO and COCO text; and a build cut short after k items, finished by the resume schedule, giving the same bytes.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -299,4 +299,19 @@ describe('datasets', () => {
     expect((await api('GET', `/v1/annotation/datasets/${DATASET}`)).body.versions).toHaveLength(3);
     expect((await api('GET', `/v1/annotation/datasets/${DATASET}/versions/9`)).status).toBe(404);
   });
+});
+
+describe('auto annotations through processContent', () => {
+  it('requestType 2 applies a prediction set version onto the existing tasks, human boxes kept', async () => {
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId, projectId, frameRate: 5, forceWrite: 0, autoAnnoVersion: 2, requestType: 2, contentType: 1 });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const job = await followJob(res.body.jobId);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.steps['auto-annotations'].state).toBe('succeeded');
+    const t2 = (await api('GET', `/v1/annotation/tasks/${tasks[2].taskId}/annotations`)).body;
+    expect(t2.frames[0].auto).toEqual({ version: 2, boxes: [{ label: 'player', x: 24, y: 18, w: 16, h: 12, score: 0.8 }] });
+    expect(t2.frames[1].auto).toEqual({ version: 2, boxes: [] });
+    const t0 = (await api('GET', `/v1/annotation/tasks/${tasks[0].taskId}/annotations`)).body;
+    expect(t0.frames[0]).toMatchObject({ human: [{ label: 'player', x: 16, y: 12, w: 32, h: 24 }], auto: { version: 2, boxes: [] } });
+  }, 120_000);
 });
