@@ -33,8 +33,11 @@ async function getBytes(key: string): Promise<Buffer | undefined> {
   }
 }
 
-const put = (key: string, body: string | Uint8Array, contentType: string) =>
-  s3().send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: body, ContentType: contentType }));
+const put = (key: string, text: string, contentType: string) => {
+  const body = Buffer.from(text, 'utf8');
+  // the length said outright: the SDK takes an empty body for a stream of unknown length otherwise
+  return s3().send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: body, ContentLength: body.length, ContentType: contentType }));
+};
 
 /** What the dataset is made of, read now: the tasks of its projects with the audit statuses asked, their frames' boxes. */
 async function readInput(doc: DatasetDoc): Promise<Parameters<typeof planDataset>[0]> {

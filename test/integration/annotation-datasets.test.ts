@@ -2,8 +2,9 @@
 // into tasks of 4 frames; prediction sets registered (inline localizations, a zip of YOLO txt files through a
 // presigned PUT) and applied as auto annotations without touching human ones; human boxes put per task frame;
 // status and audit moves with their history (a disallowed one is a 409 naming the allowed moves; of two concurrent
-// changes from one state one applies); a prediction set applied through processContent (requestType 2); a dataset version built by its job whose zip holds exactly the expected
-// YOLO and COCO text; and a build cut short after k items, finished by the resume schedule, giving the same bytes.
+// changes from one state one applies); a dataset version built by its job whose zip holds exactly the expected
+// YOLO and COCO text; a build cut short after k items, finished by the resume schedule, giving the same bytes; the
+// datasets CLI; and a prediction set applied through processContent (requestType 2).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
