@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatasetVersion, getDatasetVersion, readFrames } from '../../functions/annotation/annotation-store.ts';
+import { createDatasetVersion, getDatasetVersion, readFrames, recordDatasetProgress, takeLease } from '../../functions/annotation/annotation-store.ts';
 import { applyPredictions } from '../../functions/annotation/auto-annotations.ts';
 import { buildDatasetVersion } from '../../functions/annotation/dataset-build.ts';
 import { resumeDatasets } from '../../functions/annotation/dataset-resume.ts';
@@ -255,6 +255,11 @@ describe('datasets', () => {
     expect((await api('GET', `/v1/annotation/datasets/${DATASET}/versions/2`)).body).toMatchObject({ state: 'building', itemsDone: 3, progress: 37 });
     // annotations changed after the build began do not change the version: its plan is frozen
     expect((await api('PUT', `/v1/annotation/tasks/${tasks[1].taskId}/annotations`, { frames: [{ index: 3, boxes: [{ label: 'ball', x: 1, y: 1, w: 2, h: 2 }] }] })).status).toBe(200);
+    // one builder at a time: while another holds the version, a builder waits and changes nothing
+    expect(await takeLease(DATASET, 2, new Date(Date.now() + 60_000))).toBe(true);
+    expect(await buildDatasetVersion({ name: DATASET, version: 2, deadline: Date.now() + 60_000 })).toMatchObject({ complete: false, waiting: true, itemsDone: 3 });
+    expect((await resumeDatasets(0, Date.now() + 60_000)).resumed.filter((r) => r.name === DATASET)).toEqual([]);
+    await recordDatasetProgress(DATASET, 2, { leaseUntil: null });
     const resumed = await resumeDatasets(0, Date.now() + 300_000);
     expect(resumed.resumed).toContainEqual({ name: DATASET, version: 2, complete: true });
     const built = await getDatasetVersion(DATASET, 2);
