@@ -73,7 +73,7 @@ export function assertRequestAllowed(
     if (state.taskCount === 0) throw conflict(`upload ${upload.uploadId} has no tasks: auto annotations alone (requestType 2) need them; request 0 or 1 first`);
     return;
   }
-  if (upload.status === 1 && upload.taskCount !== undefined && input.forceWrite === 0) {
+  if (upload.processedAt && input.forceWrite === 0) {
     throw conflict(`upload ${upload.uploadId} is already processed (${upload.taskCount} tasks): pass forceWrite 1 to generate its tasks again`, {
       taskCount: upload.taskCount,
     });

@@ -60,6 +60,8 @@ export interface AnnotationContentUpload {
   readonly jobId?: string;
   readonly probe?: ContentProbe;
   readonly taskCount?: number;
+  /** When a request last generated the upload's tasks to the end: from then on it counts as processed. */
+  readonly processedAt?: string;
   readonly frameCount?: number;
   readonly sourceFrameRate?: number;
   readonly width?: number;

@@ -19,7 +19,7 @@ export const handler = stepTask(Input, { step: 'finish', subject: ({ uploadId })
     if (generated !== taskCount) throw new TaskError('TasksMissing', `${generated} of ${taskCount} tasks were generated`);
     removed = await deleteTasksFrom(uploadId, taskCount);
   }
-  await completeProcessing(uploadId, jobId);
+  await completeProcessing(uploadId, jobId, upload.request.requestType !== 2);
   logger.info('annotation content processed', { taskCount, removed });
   return { uploadId, taskCount, frameCount: upload.frameCount ?? 0, removedTasks: removed };
 });

@@ -1,6 +1,6 @@
 // Images content (contentType 2): one JPEG or PNG image, or a zip of them. Image i, in name order, is sampled frame
 // i and source frame i. Anything else in the content is refused by name.
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import yauzl from 'yauzl';
 import { TaskError } from '../lib/errors.ts';
 import { jpegSize, type Size } from './task-video.ts';
@@ -46,48 +46,107 @@ export interface ContentImage {
   readonly bytes: Buffer;
 }
 
+/** The images of a content file in name order, each read when asked for (a zip is not held in memory). */
+export interface ContentImages {
+  readonly names: readonly string[];
+  /** Image i; one that is not a JPEG or PNG image is refused by name. */
+  read(i: number): Promise<ContentImage>;
+  close(): void;
+}
+
 /** Zip entries that are not content: folders, and the resource forks macOS adds. */
 const skipped = (name: string) => name.endsWith('/') || name.startsWith('__MACOSX/') || name.split('/').pop()!.startsWith('._');
 
-function readZipEntries(file: string): Promise<{ name: string; bytes: Buffer }[]> {
+const unreadable = (what: string, err?: Error | null) => new NotAnImageError(`${what} cannot be read: ${err?.message ?? 'no data'}`);
+
+function listZip(file: string): Promise<{ zip: yauzl.ZipFile; entries: yauzl.Entry[] }> {
   return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(new NotAnImageError(`the zip cannot be read: ${err?.message ?? 'no entries'}`));
-      const out: { name: string; bytes: Buffer }[] = [];
-      zip.on('error', (e: Error) => reject(new NotAnImageError(`the zip cannot be read: ${e.message}`)));
-      zip.on('end', () => resolve(out));
+    yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, zip) => {
+      if (err || !zip) return reject(unreadable('the zip', err));
+      const entries: yauzl.Entry[] = [];
+      zip.on('error', (e: Error) => reject(unreadable('the zip', e)));
       zip.on('entry', (entry: yauzl.Entry) => {
-        if (skipped(entry.fileName)) return zip.readEntry();
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(new NotAnImageError(`zip entry ${entry.fileName} cannot be read: ${e?.message ?? 'no data'}`));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', (se: Error) => reject(new NotAnImageError(`zip entry ${entry.fileName} cannot be read: ${se.message}`)));
-          stream.on('end', () => {
-            out.push({ name: entry.fileName, bytes: Buffer.concat(chunks) });
-            zip.readEntry();
-          });
-        });
+        if (!skipped(entry.fileName)) entries.push(entry);
+        zip.readEntry();
       });
+      zip.on('end', () => resolve({ zip, entries }));
       zip.readEntry();
     });
   });
 }
 
-/** The images of the content file, in name order; a zip entry or a file that is not a JPEG or PNG image is refused by name. */
-export async function contentImages(file: string, fileName: string): Promise<ContentImage[]> {
-  const bytes = await readFile(file);
-  const format = formatOf(bytes);
-  if (format === 'jpeg' || format === 'png') return [{ name: fileName, format, bytes }];
-  if (format !== 'zip') throw new NotAnImageError(`${fileName} is neither a JPEG or PNG image nor a zip of them`);
-  const entries = (await readZipEntries(file)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (entries.length === 0) throw new NotAnImageError(`the zip ${fileName} holds no image`);
-  const notImages = entries.filter((e) => {
-    const f = formatOf(e.bytes);
-    return f !== 'jpeg' && f !== 'png';
+function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) return reject(unreadable(`zip entry ${entry.fileName}`, err));
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (e: Error) => reject(unreadable(`zip entry ${entry.fileName}`, e)));
+      stream.on('end', () => resolve(Buffer.concat(chunks)));
+    });
   });
-  if (notImages.length) {
-    throw new NotAnImageError(`the zip ${fileName} holds files that are not JPEG or PNG images: ${notImages.slice(0, 10).map((e) => e.name).join(', ')}`);
+}
+
+function asImage(name: string, bytes: Buffer, what: string): ContentImage {
+  const format = formatOf(bytes);
+  if (format !== 'jpeg' && format !== 'png') throw new NotAnImageError(`${what} is not a JPEG or PNG image`);
+  return { name, format, bytes };
+}
+
+/** The images of the content file: one JPEG or PNG image, or a zip of them (in name order). */
+export async function openImages(file: string, fileName: string): Promise<ContentImages> {
+  const head = Buffer.alloc(8);
+  const handle = await open(file, 'r');
+  try {
+    await handle.read(head, 0, head.length, 0);
+  } finally {
+    await handle.close();
   }
-  return entries.map((e) => ({ name: e.name, format: formatOf(e.bytes) as ImageFormat, bytes: e.bytes }));
+  const format = formatOf(head);
+  if (format === 'jpeg' || format === 'png') {
+    return { names: [fileName], read: async () => asImage(fileName, await readFile(file), fileName), close: () => undefined };
+  }
+  if (format !== 'zip') throw new NotAnImageError(`${fileName} is neither a JPEG or PNG image nor a zip of them`);
+  const { zip, entries } = await listZip(file);
+  entries.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+  if (entries.length === 0) {
+    zip.close();
+    throw new NotAnImageError(`the zip ${fileName} holds no image`);
+  }
+  return {
+    names: entries.map((e) => e.fileName),
+    read: async (i) => asImage(entries[i]!.fileName, await readEntry(zip, entries[i]!), `zip entry ${entries[i]!.fileName}`),
+    close: () => zip.close(),
+  };
+}
+
+/**
+ * Checks every image of the content (each read once, none kept) and answers their count and the first one's size;
+ * the entries that are not JPEG or PNG images are refused together, by name.
+ */
+export async function checkImages(file: string, fileName: string): Promise<{ count: number; first: Size }> {
+  const images = await openImages(file, fileName);
+  try {
+    const bad: string[] = [];
+    let first: Size | undefined;
+    for (let i = 0; i < images.names.length; i++) {
+      try {
+        const image = await images.read(i);
+        first ??= imageSize(image.bytes, image.name);
+      } catch (err) {
+        if (!(err instanceof NotAnImageError)) throw err;
+        bad.push(images.names[i]!);
+      }
+    }
+    if (bad.length) {
+      throw new NotAnImageError(
+        images.names.length === 1 && bad[0] === fileName
+          ? `${fileName} is not a JPEG or PNG image`
+          : `the zip ${fileName} holds files that are not JPEG or PNG images: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ` and ${bad.length - 10} more` : ''}`,
+      );
+    }
+    return { count: images.names.length, first: first! };
+  } finally {
+    images.close();
+  }
 }

@@ -11,7 +11,7 @@ import { logger } from '../lib/logger.ts';
 import { planSegments } from '../ingest/segments.ts';
 import { planTasks, tasksProgress } from './content.ts';
 import { downloadContent } from './content-file.ts';
-import { contentImages, imageSize } from './images.ts';
+import { checkImages } from './images.ts';
 import { planTask, raiseProgress, recordPlan, requireProject, requireUpload, type AnnotationContentUpload } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), uploadId: z.uuid() });
@@ -50,10 +50,9 @@ async function measure(upload: AnnotationContentUpload, frameRate: number): Prom
   }
   const dir = await mkdtemp(join(tmpdir(), 'annotation-prepare-'));
   try {
-    const images = await contentImages(await downloadContent(upload.key, dir), upload.fileName);
-    const size = imageSize(images[0]!.bytes, images[0]!.name);
+    const { count, first: size } = await checkImages(await downloadContent(upload.key, dir), upload.fileName);
     // Image i is source frame i: the "source rate" of images is the rate their tasks play at.
-    return { frameCount: images.length, sourceFrameRate: frameRate, sourceRate: `${frameRate}/1`, ...size, videoStart: 0 };
+    return { frameCount: count, sourceFrameRate: frameRate, sourceRate: `${frameRate}/1`, ...size, videoStart: 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

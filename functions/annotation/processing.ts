@@ -2,6 +2,7 @@
 // catalog's presigned single or multipart upload (by key), and a request for an upload whose content is whole is
 // checked (frame rate against the video's, by ffprobe over a presigned URL: cheap, it reads only the headers)
 // before its job starts, so that bad input is a 4xx and changes nothing.
+import { randomUUID } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { completeMultipart, presignPlan, resumePlan, type UploadPlan } from '../catalog/uploads.ts';
@@ -30,7 +31,6 @@ import {
   type ContentProbe,
   type ContentType,
 } from './store.ts';
-import { randomUUID } from 'node:crypto';
 
 const MIME: Readonly<Record<string, string>> = {
   mp4: 'video/mp4', mov: 'video/quicktime', mkv: 'video/x-matroska', webm: 'video/webm', avi: 'video/x-msvideo',
@@ -52,6 +52,7 @@ export async function startContentUpload(
 export async function resumeContentUpload(uploadId: string, input: { uploadId: string }): Promise<UploadPlan> {
   const upload = await requireUpload(uploadId);
   if (upload.uploadState !== 'uploading') throw conflict(`the content of upload ${uploadId} is uploaded already`);
+  assertMultipart(upload, input.uploadId);
   return resumePlan(upload.key, upload.sizeBytes, input.uploadId);
 }
 
@@ -67,12 +68,20 @@ export async function completeContentUpload(
   if (upload.uploadState === 'uploaded') return upload;
   if (upload.multipartUploadId) {
     if (!input.uploadId || !input.parts) throw new AppError(400, 'BadRequest', 'a multipart upload is completed with its uploadId and parts');
+    assertMultipart(upload, input.uploadId);
     await completeMultipart(upload.key, upload.sizeBytes, { uploadId: input.uploadId, parts: input.parts });
   } else if (!(await isWhole(upload))) {
     throw new AppError(409, 'UploadInProgress', `the content of upload ${uploadId} is not in storage yet: PUT it to the presigned URL first`);
   }
   await markUploaded(uploadId);
   return requireUpload(uploadId);
+}
+
+/** The multipart upload named is this content's. */
+function assertMultipart(upload: AnnotationContentUpload, multipartUploadId: string): void {
+  if (upload.multipartUploadId !== multipartUploadId) {
+    throw new AppError(404, 'NoSuchUpload', `${multipartUploadId} is not the multipart upload of upload ${upload.uploadId}`, { uploadId: multipartUploadId });
+  }
 }
 
 async function isWhole(upload: AnnotationContentUpload): Promise<boolean> {

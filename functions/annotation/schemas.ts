@@ -54,6 +54,7 @@ export const Upload = z
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     jobId: z.string().optional().openapi({ description: 'The job of the current request: GET /v1/jobs/{id}' }),
     taskCount: z.number().int().optional(),
+    processedAt: z.string().optional().openapi({ description: 'When a request last generated all its tasks; a processed upload needs forceWrite 1' }),
     frameCount: z.number().int().optional(),
     sourceFrameRate: z.number().optional(),
     width: z.number().int().optional(),

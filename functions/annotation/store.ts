@@ -117,8 +117,13 @@ export async function raiseProgress(uploadId: string, jobId: string, progress: n
   await (await uploads()).updateOne({ _id: oid('upload', uploadId), jobId }, { $max: { progress: percent(progress) }, $set: { updatedAt: now() } });
 }
 
-export async function completeProcessing(uploadId: string, jobId: string): Promise<void> {
-  await (await uploads()).updateOne({ _id: oid('upload', uploadId), jobId }, { $set: { status: 1, updatedAt: now() }, $max: { progress: 100 } });
+/** The request is done; `tasksGenerated`: it generated the tasks (not auto annotations alone), so the upload is processed. */
+export async function completeProcessing(uploadId: string, jobId: string, tasksGenerated: boolean): Promise<void> {
+  const at = now();
+  await (await uploads()).updateOne(
+    { _id: oid('upload', uploadId), jobId },
+    { $set: { status: 1, updatedAt: at, ...(tasksGenerated && { processedAt: at }) }, $max: { progress: 100 } },
+  );
 }
 
 export async function failProcessing(uploadId: string, jobId: string, error: { code: string; message: string }): Promise<void> {

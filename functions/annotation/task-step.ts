@@ -10,15 +10,14 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { extractSegment, runFfmpeg } from '../ingest/extract.ts';
-import { frameTime } from '../ingest/segments.ts';
 import { partTask } from '../jobs/step-task.ts';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
 import { EXTRACTION_SHARE, tasksProgress } from './content.ts';
 import { contentUrl, downloadContent } from './content-file.ts';
-import { sourceFrameOf, taskSegment } from './frames.ts';
-import { contentImages } from './images.ts';
+import { sourceFrameOf, sourceFrameTime, taskSegment } from './frames.ts';
+import { openImages, type ContentImages } from './images.ts';
 import { countGeneratedTasks, raiseProgress, recordTaskGenerated, requireUpload, sampledFrameKey, taskId, taskManifestKey, taskVideoKey, type AnnotationContentUpload } from './store.ts';
 import { encodeTaskVideo, frameMd5, taskManifest, type TaskVideoFrame } from './task-video.ts';
 
@@ -59,21 +58,29 @@ async function putAll(items: readonly { key: string; file: string; contentType: 
 async function videoFrames(upload: AnnotationContentUpload, { plan, task }: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
   const segment = taskSegment({ task: task.index, framesPerTask: plan.framesPerTask, frameCount: plan.frameCount, frameRate: plan.frameRate, videoStart: plan.videoStart });
   const frames = await extractSegment({ ffmpegPath: config.ffmpegPath(), input: await contentUrl(upload.key), fps: plan.frameRate, segment, outDir: dir, timeoutMs });
-  return frames.map((f) => ({
-    path: f.file,
-    sampledFrame: f.frame,
-    sourceFrame: sourceFrameOf(f.frame, plan.frameRate, plan.sourceRate, plan.videoStart),
-    time: frameTime(f.frame, plan.frameRate),
-  }));
+  return frames.map((f) => {
+    const sourceFrame = sourceFrameOf(f.frame, plan.frameRate, plan.sourceRate, plan.videoStart);
+    return { path: f.file, sampledFrame: f.frame, sourceFrame, time: sourceFrameTime(sourceFrame, plan.sourceRate, plan.videoStart) };
+  });
+}
+
+/** The task's images, read from the content (a zip: only the task's entries). */
+async function imageFrames(upload: AnnotationContentUpload, input: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
+  const { plan } = input;
+  const images = await openImages(await downloadContent(upload.key, dir), upload.fileName);
+  try {
+    if (images.names.length !== plan.frameCount) throw new TaskError('ContentChanged', `the content holds ${images.names.length} images, ${plan.frameCount} were planned`);
+    return await taskImages(images, input, dir, timeoutMs);
+  } finally {
+    images.close();
+  }
 }
 
 /** The task's images as JPEGs (a PNG is encoded as one; a JPEG is kept as uploaded); image i is sampled and source frame i. */
-async function imageFrames(upload: AnnotationContentUpload, { plan, task }: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
-  const images = await contentImages(await downloadContent(upload.key, dir), upload.fileName);
-  if (images.length !== plan.frameCount) throw new TaskError('ContentChanged', `the content holds ${images.length} images, ${plan.frameCount} were planned`);
+async function taskImages(images: ContentImages, { plan, task }: TaskInput, dir: string, timeoutMs: number): Promise<TaskVideoFrame[]> {
   const frames: TaskVideoFrame[] = [];
   for (let i = task.first; i < task.first + task.count; i++) {
-    const image = images[i]!;
+    const image = await images.read(i);
     const path = join(dir, `${String(i).padStart(6, '0')}.jpg`);
     if (image.format === 'jpeg') {
       await writeFile(path, image.bytes);

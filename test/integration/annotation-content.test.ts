@@ -182,7 +182,8 @@ describe('processContent of a video', () => {
       for (const f of manifest.frames) {
         const jpeg = await getObject(`annotation/frames/${video.uploadId}/${String(f.sampledFrame).padStart(6, '0')}.jpg`);
         expect(md5(jpeg)).toBe(f.md5);
-        expect(f.time).toBeCloseTo(f.sampledFrame / 5, 6);
+        // when the source frame is shown in the source: (5n + 2) / 25
+        expect(f.time).toBeCloseTo(f.sourceFrame / 25, 6);
       }
     }
   });
@@ -199,6 +200,10 @@ describe('processContent of a video', () => {
     const res = await api('POST', '/v1/annotation/process-content', { uploadId: video.uploadId, projectId, frameRate: 5, forceWrite: 1, contentType: 1 });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body.jobId).not.toBe(first.job.jobId);
+    // one request at a time: another while this one runs is refused
+    const meanwhile = await api('POST', '/v1/annotation/process-content', { uploadId: video.uploadId, projectId, frameRate: 5, forceWrite: 1, contentType: 1 });
+    expect(meanwhile.status).toBe(409);
+    expect(meanwhile.body.error.message).toContain(res.body.jobId);
     const second = await follow(res.body.jobId, video.uploadId);
     expect(second.job.state, JSON.stringify(second.job.error)).toBe('succeeded');
     expect(second.progress).toEqual([...second.progress].sort((a, b) => a - b));
@@ -260,6 +265,7 @@ describe('processContent of a video', () => {
     const early = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 5, contentType: 1 });
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe('UploadInProgress');
+    expect((await api('POST', `/v1/annotation/uploads/${doc.uploadId}/resume`, { uploadId: 'another' })).status).toBe(404);
     const resumed = (await api('POST', `/v1/annotation/uploads/${doc.uploadId}/resume`, { uploadId: plan.uploadId })).body;
     expect(resumed.uploaded.map((p: Json) => p.partNumber)).toEqual([1]);
     const second = resumed.parts[1];
@@ -344,6 +350,15 @@ describe('processContent of images', () => {
     expect(requeued.status, JSON.stringify(requeued.body)).toBe(200);
     const rerun = await follow(job.jobId, doc.uploadId);
     expect(rerun.job).toMatchObject({ state: 'failed', requeues: 1, error: { code: 'NotAnImage' } });
+  });
+
+  it('fails the job of images content that is neither an image nor a zip', async () => {
+    const doc = await upload('notes.png', Buffer.from('plain text, named like an image'), 2);
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 1, contentType: 2 });
+    expect(res.status).toBe(202);
+    const { job } = await follow(res.body.jobId, doc.uploadId);
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'NotAnImage', message: 'notes.png is neither a JPEG or PNG image nor a zip of them' } });
+    expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}`)).body).toMatchObject({ status: 2, progress: 0 });
   });
 });
 

@@ -57,11 +57,13 @@ describe('whether an upload takes a request', () => {
   });
 
   it('leaves a processed upload alone without forceWrite, and needs tasks for auto annotations alone', () => {
-    const processed = { ...upload, status: 1 as const, taskCount: 3 };
+    const processed = { ...upload, status: 1 as const, taskCount: 3, processedAt: '2026-01-01T00:01:00Z' };
     expect(codeOf(() => assertRequestAllowed(processed, input, { ...ready, taskCount: 3 }))).toBe('409 Conflict');
     expect(codeOf(() => assertRequestAllowed(processed, { ...input, forceWrite: 1 }, { ...ready, taskCount: 3 }))).toBeUndefined();
     expect(codeOf(() => assertRequestAllowed(upload, { ...input, requestType: 2, autoAnnoVersion: 1 }, ready))).toBe('409 Conflict');
     expect(codeOf(() => assertRequestAllowed(processed, { ...input, requestType: 2, autoAnnoVersion: 1 }, { ...ready, taskCount: 3 }))).toBeUndefined();
+    // a later request that failed (auto annotations alone, say) leaves it processed
+    expect(codeOf(() => assertRequestAllowed({ ...processed, status: 2 }, input, { ...ready, taskCount: 3 }))).toBe('409 Conflict');
   });
 });
 
