@@ -5,6 +5,7 @@ import { Api } from './api.ts';
 import { ConfigError, resolveConfig } from './config.ts';
 import { finish, processOutput, type CommandContext } from './commands/common.ts';
 import { runAnnotateProcess, runProjectsCreate, runProjectsList } from './commands/annotate.ts';
+import { runDatasetsCreate, runDatasetsDownload, runDatasetsStatus } from './commands/datasets.ts';
 import { runDetectables } from './commands/detectables.ts';
 import { runIngest, DEFAULT_FRAME_RATE, DEFAULT_THRESHOLD } from './commands/ingest.ts';
 import { runJob } from './commands/job.ts';
@@ -135,6 +136,37 @@ program
   .action((opts: { video: string; detGroup: string; resolution: string; json?: boolean }, cmd: Command) =>
     execute(cmd, opts, (ctx) => runMetrics(opts, ctx)),
   );
+
+const datasets = program.command('datasets').description('training datasets built from annotated tasks: versions, their progress, their zips');
+datasets
+  .command('create')
+  .description('build the next version of a dataset from the accepted tasks of some projects, and follow its job to the end')
+  .requiredOption('--name <name>', 'the dataset (a-z, 0-9, _ or -)')
+  .requiredOption('--project <id...>', 'the annotation projects whose tasks it takes')
+  .option('--audit-status <list>', 'tasks with these audit statuses (default 1,5: accepted, completed)')
+  .option('--split <fractions>', 'tasks per split, e.g. train=0.8,val=0.2 (the default)')
+  .option('--seed <seed>', 'seeds the split by task (default 0)')
+  .option('--formats <list>', 'yolo, coco or both (the default)')
+  .option('--no-follow', 'stop once the version is requested')
+  .option('--json', 'print the version as JSON (status on stderr)')
+  .addHelpText('after', '\nEnds with "status: success" (exit 0), "status: failure" (exit 1) or "status: error" (exit 2).')
+  .action((opts: { name: string; project: string[]; auditStatus?: string; split?: string; seed?: string; formats?: string; follow: boolean; json?: boolean }, cmd: Command) =>
+    execute(cmd, opts, (ctx) => runDatasetsCreate(opts, ctx)),
+  );
+datasets
+  .command('status')
+  .description("a dataset's versions with their progress, or one version")
+  .argument('<name>', 'the dataset')
+  .option('--version <n>', 'only this version')
+  .option('--json', "print the API's JSON")
+  .action((name: string, opts: { version?: string; json?: boolean }, cmd: Command) => execute(cmd, opts, (ctx) => runDatasetsStatus({ name, ...opts }, ctx)));
+datasets
+  .command('download')
+  .description("a built version's zip (images, labels, data.yaml, COCO annotations, manifest)")
+  .argument('<name>', 'the dataset')
+  .requiredOption('--version <n>', 'the version')
+  .option('--out <file>', 'where to write it (default <name>-v<n>.zip)')
+  .action((name: string, opts: { version: string; out?: string }, cmd: Command) => execute(cmd, {}, (ctx) => runDatasetsDownload({ name, ...opts }, ctx)));
 
 try {
   await program.parseAsync(process.argv);

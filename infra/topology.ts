@@ -55,8 +55,11 @@ export const CONTEXT_OWNERSHIP: Readonly<Record<ContextName, ContextOwnership>> 
   ingest: { postgres: ['video_detectable'], prefixes: ['media:frames/'] },
   detgroups: {},
   annotation: {
-    mongodb: ['annotation_projects', 'annotation_uploads', 'annotation_tasks'],
-    prefixes: ['media:annotation/uploads/', 'media:annotation/frames/', 'media:annotation/tasks/', 'media:annotation/predictions/'],
+    mongodb: ['annotation_projects', 'annotation_uploads', 'annotation_tasks', 'annotation_frames', 'annotation_predictions', 'annotation_datasets'],
+    prefixes: [
+      'media:annotation/uploads/', 'media:annotation/frames/', 'media:annotation/tasks/', 'media:annotation/predictions/',
+      'media:annotation/dataset-plans/', 'media:datasets/',
+    ],
   },
   materialize: {
     postgres: ['segmentation_source', 'segmentation_root_load', 'segmentation_run', 'datastack_version', 'ds_<datastack>.*'],
@@ -215,6 +218,13 @@ const ANNOTATION_ROUTES = [
   'POST /v1/annotation/process-content', 'GET /v1/annotation/uploads/{id}/tasks', 'GET /v1/annotation/tasks/{id}',
 ] as const;
 
+/** Task work and datasets, served by annotation-api beside the routes above. */
+const ANNOTATION_WORK_ROUTES = [
+  'GET /v1/annotation/tasks/{id}/annotations', 'PUT /v1/annotation/tasks/{id}/annotations', 'PATCH /v1/annotation/tasks/{id}',
+  'POST /v1/annotation/uploads/{id}/predictions/file', 'POST /v1/annotation/uploads/{id}/predictions', 'GET /v1/annotation/uploads/{id}/predictions',
+  'POST /v1/annotation/datasets', 'GET /v1/annotation/datasets/{name}', 'GET /v1/annotation/datasets/{name}/versions/{n}',
+] as const;
+
 /** Tasks of one upload encoded at once (the Map of annotation-content, and the task function's reserved concurrency). */
 const ANNOTATION_TASKS_AT_ONCE = 8;
 
@@ -321,7 +331,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content'], postgres: true },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset'], postgres: true },
     },
     {
       name: 'analytics-api',
@@ -508,7 +518,7 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content'] },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset'] },
     },
     {
       name: 'annotation-api',
@@ -518,11 +528,14 @@ export const topology: Topology = {
       timeoutSeconds: 29,
       // ffprobe checks a video's frame rate before a request is accepted.
       layers: ['ffmpeg'],
-      triggers: [{ kind: 'http', routes: ANNOTATION_ROUTES }],
+      triggers: [{ kind: 'http', routes: [...ANNOTATION_ROUTES, ...ANNOTATION_WORK_ROUTES] }],
       uses: {
-        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['annotation/uploads/'] }, { name: 'media', access: 'read', prefixes: ['annotation/tasks/'] }],
+        buckets: [
+          { name: 'media', access: 'readwrite', prefixes: ['annotation/uploads/'] }, { name: 'media', access: 'read', prefixes: ['annotation/tasks/'] },
+          { name: 'media', access: 'readwrite', prefixes: ['annotation/predictions/'] }, { name: 'media', access: 'read', prefixes: ['datasets/'] },
+        ],
         tables: [{ name: 'jobs', access: 'readwrite' }],
-        stateMachines: ['annotation-content'],
+        stateMachines: ['annotation-content', 'annotation-dataset'],
         // API keys are checked in PostgreSQL.
         postgres: true,
         mongodb: true,
@@ -582,6 +595,33 @@ export const topology: Topology = {
       layers: [],
       triggers: [{ kind: 'task' }],
       uses: { mongodb: true },
+    },
+    {
+      name: 'annotation-dataset-build',
+      purpose: "annotation-dataset: a dataset version's frozen plan, its items (images copied from annotation/frames/, YOLO labels), index files and zip under datasets/; resumable",
+      entry: 'functions/annotation/dataset-build-task.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: {
+        buckets: [{ name: 'media', access: 'read', prefixes: ['annotation/frames/'] }, { name: 'media', access: 'readwrite', prefixes: ['datasets/', 'annotation/dataset-plans/'] }],
+        tables: [{ name: 'jobs', access: 'readwrite' }],
+        mongodb: true,
+      },
+    },
+    {
+      name: 'annotation-dataset-resume',
+      purpose: 'continues dataset builds that stopped (a crash, a timeout, a job out of runs) from where they stopped (the warm start)',
+      entry: 'functions/annotation/dataset-resume.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      layers: [],
+      triggers: [{ kind: 'schedule', name: 'resume-dataset-builds', expression: 'rate(5 minutes)', everySeconds: 300, input: { graceSeconds: 120 } }],
+      uses: {
+        buckets: [{ name: 'media', access: 'read', prefixes: ['annotation/frames/'] }, { name: 'media', access: 'readwrite', prefixes: ['datasets/', 'annotation/dataset-plans/'] }],
+        mongodb: true,
+      },
     },
     {
       name: 'materialize-api',
@@ -737,6 +777,14 @@ export const topology: Topology = {
       definitionFile: 'statemachines/annotation-content.asl.json',
       functions: ['annotation-prepare', 'annotation-task', 'annotation-auto', 'annotation-finish', 'annotation-failed', 'jobs-outcome'],
       timeoutSeconds: 3600,
+    },
+    {
+      name: 'annotation-dataset',
+      context: 'annotation',
+      purpose: 'build a dataset version (the task runs again until the version, its files and its zip are written), and record the outcome',
+      definitionFile: 'statemachines/annotation-dataset.asl.json',
+      functions: ['annotation-dataset-build', 'jobs-outcome'],
+      timeoutSeconds: 4 * 3600,
     },
     {
       name: 'bulk-upload',

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content'] as const;
+export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
@@ -28,6 +28,8 @@ export const JOB_STEPS = {
   materialize: ['ingest', 'update', 'create-version'],
   /** prepare: probe, plan the tasks; tasks: frames, task video and manifest of each (parts: tasks); auto-annotations: a prediction set onto the frames; finish. */
   'annotation-content': ['prepare', 'tasks', 'auto-annotations', 'finish'],
+  /** build: a dataset version's items, files and zip (the task runs again until the version is built). */
+  'annotation-dataset': ['build'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
@@ -115,6 +117,9 @@ export const segmentationJobId = (kind: 'ingest-annotations' | 'update-roots', d
 
 /** The n-th processing request of an annotation upload (n from 1): a repeated request is a new job, a redelivered one the same. */
 export const annotationContentJobId = (uploadId: string, request: number): string => `annotation-${uploadId}-${request}`;
+
+/** A dataset version is built by one job: its name and version name it. */
+export const annotationDatasetJobId = (name: string, version: number): string => `dataset-${name}-v${version}`;
 
 /** Step Functions names an execution once: a requeued or resumed run gets its own name. */
 export const executionName = (jobId: string, requeues: number, resumes = 0): string =>

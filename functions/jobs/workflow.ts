@@ -28,6 +28,8 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
       return { stateMachineArn: config.materializeStateMachineArn(), input: { jobId: job.jobId, ...job.input } };
     case 'annotation-content':
       return { stateMachineArn: config.annotationContentStateMachineArn(), input: { jobId: job.jobId, uploadId: job.input.uploadId! }, closingRun: true };
+    case 'annotation-dataset':
+      return { stateMachineArn: config.annotationDatasetStateMachineArn(), input: { jobId: job.jobId, name: job.input.name!, version: job.input.version! } };
     case 'update-roots':
       return { stateMachineArn: config.updateRootsStateMachineArn(), input: { jobId: job.jobId, datastack: job.input.datastack!, full: job.input.full ?? 'false' } };
   }

@@ -25,6 +25,7 @@ export const config = {
   updateRootsStateMachineArn: () => required('STATE_MACHINE_UPDATE_ROOTS_ARN'),
   materializeStateMachineArn: () => required('STATE_MACHINE_MATERIALIZE_ARN'),
   annotationContentStateMachineArn: () => required('STATE_MACHINE_ANNOTATION_CONTENT_ARN'),
+  annotationDatasetStateMachineArn: () => required('STATE_MACHINE_ANNOTATION_DATASET_ARN'),
   detGroupQueueUrl: () => required('QUEUE_DET_GROUP_URL'),
   /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
   s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',

@@ -16,6 +16,9 @@ export const MONGO_USED: Readonly<Record<string, MongoFeature>> = {
   $in: { kind: 'query operator', why: 'documents by _id in batches (analytics/store.ts)' },
   $nin: { kind: 'query operator', why: "a run's documents of det_groups not kept" },
   $gte: { kind: 'query operator', why: 'annotation tasks a regeneration no longer has (annotation/store.ts)' },
+  $or: { kind: 'query operator', why: 'a dataset version nobody holds: no lease, or one that has passed (annotation/annotation-store.ts)' },
+  $lt: { kind: 'query operator', why: "a dataset build's lease that has passed" },
+  $each: { kind: 'update operator', why: "the entries of one status change appended to an annotation task's history" },
   $set: { kind: 'update operator', why: 'fields of one annotation document changed in one write' },
   $setOnInsert: { kind: 'update operator', why: "an annotation task's creation time, kept when it is regenerated" },
   $push: { kind: 'update operator', why: "an entry of an annotation task's history" },
@@ -41,6 +44,7 @@ export const MONGO_USED: Readonly<Record<string, MongoFeature>> = {
   upsert: { kind: 'operation option', why: 'replaceOne creates the document the first time' },
   projection: { kind: 'operation option', why: 'only _id when checking which documents exist' },
   sort: { kind: 'operation option', why: 'annotation projects by name, uploads by creation, tasks by index' },
+  limit: { kind: 'operation option', why: 'the highest version of a prediction set or dataset' },
   returnDocument: { kind: 'operation option', why: 'findOneAndUpdate answers the document as written' },
   // client options (functions/lib/mongo.ts)
   maxPoolSize: { kind: 'client option', why: 'a small pool per Lambda instance' },
