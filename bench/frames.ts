@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { makeTestVideo } from '../cli/sample-video.ts';
 import { extractSegment, extractWhole, type ExtractedFrame } from '../functions/ingest/extract.ts';
 import { planSegments, type SegmentPlan } from '../functions/ingest/segments.ts';
+import { median, childCpuSeconds } from './measure.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -24,20 +25,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const FPS = 5;
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-frames-'));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-/** CPU seconds of finished child processes (ffmpeg), from /proc: a figure other load on the machine hardly moves. */
-const childCpuSeconds = (): number => {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ (100) ticks
-  } catch {
-    return Number.NaN;
-  }
-};
 const fingerprint = (frames: ExtractedFrame[]) =>
   [...frames].sort((a, b) => a.frame - b.frame).map((f) => `${f.frame}:${createHash('md5').update(readFileSync(f.file)).digest('hex')}`).join('\n');
 

@@ -14,6 +14,7 @@ import { computeVideoResults } from '../functions/analytics/results.ts';
 import { parseLabelMapping } from '../shared/label-map.ts';
 import { parseLocalizations } from '../functions/analytics/localizations.ts';
 import { seededRandom } from '../test/support/random.ts';
+import { median } from './measure.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const SECONDS = 120;
@@ -73,11 +74,6 @@ function pipeline(json: unknown): { buckets: number; parseMs: number } {
   return { buckets, parseMs };
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-metrics-'));
 try {

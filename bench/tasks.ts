@@ -19,6 +19,7 @@ import { sourceFrameOf, sourceFrameTime, taskSegment } from '../functions/annota
 import { encodeTaskVideo, frameMd5, taskManifest, taskVideoArgs } from '../functions/annotation/task-video.ts';
 import { extractSegment, runFfmpeg, segmentArgs } from '../functions/ingest/extract.ts';
 import { frameCountAt } from '../functions/ingest/segments.ts';
+import { median, childCpuSeconds } from './measure.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -30,20 +31,6 @@ const FRAMES_PER_TASK = 50;
 const SIZE = { width: 1280, height: 720 };
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-tasks-'));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-/** CPU seconds of finished child processes (ffmpeg), from /proc: a figure other load on the machine hardly moves. */
-const childCpuSeconds = (): number => {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ (100) ticks
-  } catch {
-    return Number.NaN;
-  }
-};
 const md5 = (file: string) => createHash('md5').update(readFileSync(file)).digest('hex');
 
 /** Runs `work` on every item, `limit` at a time, as a Map with that MaxConcurrency does. */
