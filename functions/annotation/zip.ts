@@ -42,16 +42,17 @@ const invalid = (what: string, err: unknown) => new ZipInvalid(`${what}: ${(err 
 
 /** Opens a zip from a file path or from bytes. Throws ZipInvalid when it is not a zip, or one with a refused entry. */
 export async function openZip(source: string | Buffer, limits: ZipLimits = defaultZipLimits()): Promise<ZipReader> {
-  const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true };
+  // backslashes are taken as folder separators (zips made on Windows), then the name is checked as any other
+  const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false };
   let zip: yauzl.ZipFile;
   try {
     zip = typeof source === 'string' ? await yauzl.openPromise(source, options) : await yauzl.fromBufferPromise(source, options);
   } catch (err) {
-    throw invalid('not a zip this API reads', err);
+    throw invalid('not a zip', err);
   }
   const files = new Map<string, yauzl.Entry>();
   try {
-    // yauzl refuses a name that is absolute, has a `..` segment or a backslash (its validateFileName) as it lists it
+    // yauzl refuses a name that is absolute or has a `..` segment (its validateFileName) as it lists it
     for await (const entry of zip.eachEntry()) {
       if (entry.fileName.endsWith('/')) continue;
       if (entry.uncompressedSize > limits.maxEntryBytes) {
@@ -62,7 +63,7 @@ export async function openZip(source: string | Buffer, limits: ZipLimits = defau
     }
   } catch (err) {
     zip.close();
-    throw err instanceof ZipInvalid ? err : invalid('a zip this API does not read', err);
+    throw err instanceof ZipInvalid ? err : invalid('a refused entry', err);
   }
   return {
     entries: [...files.values()].map((e) => ({ name: e.fileName, size: e.uncompressedSize })),

@@ -322,6 +322,22 @@ describe('processContent of images', () => {
     expect(job).toMatchObject({ state: 'failed', error: { code: 'NotAnImage', message: 'notes.png is neither a JPEG or PNG image nor a zip of them' } });
     expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}`)).body).toMatchObject({ status: 2, progress: 0 });
   });
+
+  it('fails the job of a zip with an entry named to leave it, making no task', async () => {
+    const zip = await zipBytes([
+      { name: 'a.png', data: await image('a', '64x48', 'small.png') },
+      { name: 'up/b.png', data: await image('b', '64x48', 'small.png') },
+    ]);
+    // the second name made '../b.png' in the bytes: no writer makes it, an attacker's zip would
+    const escaping = Buffer.from(zip.toString('latin1').replaceAll('up/b.png', '../b.png'), 'latin1');
+    const doc = await upload('escaping.zip', escaping, 2);
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 1, contentType: 2 });
+    expect(res.status).toBe(202);
+    const { job } = await follow(res.body.jobId, doc.uploadId);
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'ZipInvalid', message: expect.stringContaining('invalid relative path: ../b.png') } });
+    expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}`)).body).toMatchObject({ status: 2, error: { code: 'ZipInvalid' } });
+    expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}/tasks`)).body.tasks).toEqual([]);
+  });
 });
 
 describe('framewise annotate', () => {

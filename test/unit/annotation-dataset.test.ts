@@ -150,6 +150,9 @@ describe('zip', () => {
     await expect(readZip(renamed(zip, 'aa/x.txt', '../x.txt'))).rejects.toThrow(/\.\.\/x\.txt/);
     await expect(openZip(renamed(zip, 'aa/x.txt', '/a/x.txt'))).rejects.toThrow(ZipInvalid);
     await expect(openZip(renamed(zip, 'aa/x.txt', 'C:/x.txt'))).rejects.toThrow(/absolute path/);
+    // a backslash is a folder separator (zips made on Windows), so it cannot hide a `..` either
+    expect((await readZip(renamed(zip, 'aa/x.txt', 'ab\\x.txt'))).map((e) => e.name)).toEqual(['ok.txt', 'ab/x.txt']);
+    await expect(readZip(renamed(zip, 'aa/x.txt', '..\\x.txt'))).rejects.toThrow(/invalid relative path: \.\.\/x\.txt/);
   });
 
   it('lists files only: a folder entry is not a file', async () => {
