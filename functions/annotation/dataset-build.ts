@@ -3,7 +3,8 @@
 // recorded after each, then the label and index files, then one zip of the whole version streamed to S3. A build
 // that stops (its deadline, a crash) is continued from the first item not recorded; an item written but not
 // recorded is written again with the same bytes. One builder at a time holds the version (a lease).
-import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { CopyObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { s3 } from '../lib/aws.ts';
@@ -12,7 +13,7 @@ import { logger } from '../lib/logger.ts';
 import { findTasksForDataset, getDatasetVersion, readFrames, recordDatasetProgress, takeLease, type DatasetDoc } from './annotation-store.ts';
 import { annotationKey, datasetZipKey, planDataset, type DatasetPlan, type DatasetTask, type FrameAnnotations } from './dataset.ts';
 import { getProject, sampledFrameKey, taskId } from './store.ts';
-import { ZipWriter } from './zip.ts';
+import { byteCounter, zipStream, type ZipSource } from './zip.ts';
 
 export const planKeyOf = (name: string, version: number) => `annotation/dataset-plans/${name}/v${version}.json`;
 
@@ -76,36 +77,34 @@ async function frozenPlan(doc: DatasetDoc): Promise<DatasetPlan> {
   return plan;
 }
 
+/** A dataset object as a stream, for the zip. */
+async function openObject(key: string): Promise<Readable> {
+  try {
+    const out = await s3().send(new GetObjectCommand({ Bucket: bucket(), Key: key }));
+    return out.Body as Readable;
+  } catch (err) {
+    if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') throw new Error(`dataset object ${key} is missing`);
+    throw err;
+  }
+}
+
+/** The version's zip, streamed to S3 part by part: its files, then every item's image and label, in plan order. */
 async function writeZip(plan: DatasetPlan, key: string): Promise<number> {
-  const zip = new ZipWriter();
-  const body = new PassThrough();
-  let bytes = 0;
+  const yolo = plan.files.some((f) => f.key.endsWith('data.yaml'));
+  const keys = [...plan.files.map((f) => f.key), ...plan.items.flatMap((i) => (yolo ? [i.imageKey, i.labelKey] : [i.imageKey]))];
+  const sources: ZipSource[] = keys.map((k) => ({ name: k.slice(plan.prefix.length), open: () => openObject(k) }));
+  const body = byteCounter();
   const upload = new Upload({ client: s3(), params: { Bucket: bucket(), Key: key, Body: body, ContentType: 'application/zip' }, partSize: config.multipartPartBytes(), queueSize: 2 });
   const done = upload.done();
-  const write = async (chunk: Buffer) => {
-    bytes += chunk.length;
-    if (!body.write(chunk)) await new Promise((resolve) => body.once('drain', resolve));
-  };
   try {
-    const entries = [
-      ...plan.files.map((f) => f.key),
-      ...plan.items.flatMap((i) => (plan.files.some((f) => f.key.endsWith('data.yaml')) ? [i.imageKey, i.labelKey] : [i.imageKey])),
-    ];
-    for (const k of entries) {
-      const data = await getBytes(k);
-      if (!data) throw new Error(`dataset object ${k} is missing`);
-      await write(zip.entry(k.slice(plan.prefix.length), data));
-    }
-    await write(zip.end());
-    body.end();
-    await done;
+    await Promise.all([pipeline(zipStream(sources), body), done]);
   } catch (err) {
     body.destroy(err as Error);
     await upload.abort().catch(() => undefined);
     await done.catch(() => undefined);
     throw err;
   }
-  return bytes;
+  return body.bytes;
 }
 
 export interface BuildSummary {

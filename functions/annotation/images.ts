@@ -1,9 +1,9 @@
 // Images content (contentType 2): one JPEG or PNG image, or a zip of them. Image i, in name order, is sampled frame
 // i and source frame i. Anything else in the content is refused by name.
 import { open, readFile } from 'node:fs/promises';
-import yauzl from 'yauzl';
 import { TaskError } from '../lib/errors.ts';
 import { jpegSize, type Size } from './task-video.ts';
+import { openZip } from './zip.ts';
 
 export type ImageFormat = 'jpeg' | 'png';
 
@@ -54,38 +54,8 @@ export interface ContentImages {
   close(): void;
 }
 
-/** Zip entries that are not content: folders, and the resource forks macOS adds. */
-const skipped = (name: string) => name.endsWith('/') || name.startsWith('__MACOSX/') || name.split('/').pop()!.startsWith('._');
-
-const unreadable = (what: string, err?: Error | null) => new NotAnImageError(`${what} cannot be read: ${err?.message ?? 'no data'}`);
-
-function listZip(file: string): Promise<{ zip: yauzl.ZipFile; entries: yauzl.Entry[] }> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, zip) => {
-      if (err || !zip) return reject(unreadable('the zip', err));
-      const entries: yauzl.Entry[] = [];
-      zip.on('error', (e: Error) => reject(unreadable('the zip', e)));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (!skipped(entry.fileName)) entries.push(entry);
-        zip.readEntry();
-      });
-      zip.on('end', () => resolve({ zip, entries }));
-      zip.readEntry();
-    });
-  });
-}
-
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
-      if (err || !stream) return reject(unreadable(`zip entry ${entry.fileName}`, err));
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', (e: Error) => reject(unreadable(`zip entry ${entry.fileName}`, e)));
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
-    });
-  });
-}
+/** Zip entries that are not content: the resource forks macOS adds. */
+const skipped = (name: string) => name.startsWith('__MACOSX/') || name.split('/').pop()!.startsWith('._');
 
 function asImage(name: string, bytes: Buffer, what: string): ContentImage {
   const format = formatOf(bytes);
@@ -107,15 +77,16 @@ export async function openImages(file: string, fileName: string): Promise<Conten
     return { names: [fileName], read: async () => asImage(fileName, await readFile(file), fileName), close: () => undefined };
   }
   if (format !== 'zip') throw new NotAnImageError(`${fileName} is neither a JPEG or PNG image nor a zip of them`);
-  const { zip, entries } = await listZip(file);
-  entries.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
-  if (entries.length === 0) {
+  const zip = await openZip(file);
+  const names = zip.entries.map((e) => e.name).filter((name) => !skipped(name));
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (names.length === 0) {
     zip.close();
     throw new NotAnImageError(`the zip ${fileName} holds no image`);
   }
   return {
-    names: entries.map((e) => e.fileName),
-    read: async (i) => asImage(entries[i]!.fileName, await readEntry(zip, entries[i]!), `zip entry ${entries[i]!.fileName}`),
+    names,
+    read: async (i) => asImage(names[i]!, await zip.read(names[i]!), `zip entry ${names[i]!}`),
     close: () => zip.close(),
   };
 }

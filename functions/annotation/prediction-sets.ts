@@ -76,7 +76,8 @@ export async function registerPredictions(uploadId: string, source: PredictionSo
         set = predictionsFromLocalizations(json, project.labels);
       } else {
         if (!upload.width || !upload.height) throw conflict(`upload ${uploadId} has not been processed yet: YOLO boxes need its frame size`);
-        const files = readZip(bytes).map((e) => ({ name: e.name, text: e.data.toString('utf8') }));
+        const entries = await readZip(bytes, { maxEntryBytes: config.zipEntryMaxBytes(), maxTotalBytes: MAX_PREDICTION_FILE_BYTES });
+        const files = entries.map((e) => ({ name: e.name, text: e.data.toString('utf8') }));
         set = predictionsFromYolo(files, project.labels, { width: upload.width, height: upload.height });
       }
     }

@@ -1,131 +1,158 @@
-// ZIP files: a writer that emits one stored entry at a time (a dataset's zip is streamed to S3 as it is made) with
-// fixed timestamps, so the same entries give the same bytes, and a reader of uploaded prediction zips (stored or
-// deflated entries). Written here because no ZIP library is a dependency of the project (yazl/yauzl would do).
-// Classic ZIP only: at most 65,535 entries and 4 GiB, checked. Pure.
-import { inflateRawSync } from 'node:zlib';
+// Zip files of this context: uploaded zips (images content, YOLO prediction files) are read through one reader that
+// refuses what could hurt (names that leave the zip, entries that inflate past a cap), and a dataset version's zip
+// is written as a stream with fixed entry times and order, so the same entries give the same bytes. yauzl reads and
+// yazl writes; both take zip64, so neither 4 GiB nor 65,535 entries is a limit.
+import { Readable, Transform } from 'node:stream';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { config } from '../lib/config.ts';
+import { TaskError } from '../lib/errors.ts';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-const LIMIT = 0xffffffff;
-/** 1980-01-01 00:00, the earliest DOS date: entries carry no time of their own. */
-const DOS_TIME = 0;
-const DOS_DATE = (0 << 9) | (1 << 5) | 1;
-const UTF8_NAMES = 1 << 11;
-
-export class ZipWriter {
-  private offset = 0;
-  private readonly central: Buffer[] = [];
-
-  /** The bytes of one stored entry (local header and data). */
-  entry(name: string, data: Uint8Array): Buffer {
-    if (this.central.length === 0xffff) throw new RangeError('a zip holds at most 65535 entries');
-    const nameBytes = Buffer.from(name, 'utf8');
-    const crc = crc32(data);
-    if (data.length >= LIMIT || this.offset + 30 + nameBytes.length + data.length >= LIMIT) throw new RangeError('a zip is at most 4 GiB');
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(0, 8); // stored
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(UTF8_NAMES, 8);
-    central.writeUInt16LE(0, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(this.offset, 42);
-    this.central.push(central, nameBytes);
-    const out = Buffer.concat([local, nameBytes, data]);
-    this.offset += out.length;
-    return out;
-  }
-
-  /** The central directory and its end record: the last bytes of the zip. */
-  end(): Buffer {
-    const directory = Buffer.concat(this.central);
-    const eocd = Buffer.alloc(22);
-    eocd.writeUInt32LE(0x06054b50, 0);
-    const count = this.central.length / 2;
-    eocd.writeUInt16LE(count, 8);
-    eocd.writeUInt16LE(count, 10);
-    eocd.writeUInt32LE(directory.length, 12);
-    eocd.writeUInt32LE(this.offset, 16);
-    return Buffer.concat([directory, eocd]);
+/** A zip this context does not read: damaged, an entry whose name leaves the zip, an entry past the size cap. */
+export class ZipInvalid extends TaskError {
+  constructor(message: string) {
+    super('ZipInvalid', message);
   }
 }
 
-export class ZipInvalid extends Error {
-  override readonly name = 'ZipInvalid';
+export interface ZipLimits {
+  /** An entry inflates to at most this many bytes, as declared and as read. */
+  readonly maxEntryBytes: number;
+  /** All entries read together inflate to at most this many bytes (readZip). */
+  readonly maxTotalBytes?: number;
 }
 
-/** An uploaded entry inflates to at most this: a prediction file is text of a few kilobytes. */
-const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+export const defaultZipLimits = (): ZipLimits => ({ maxEntryBytes: config.zipEntryMaxBytes() });
 
-function inflate(name: string, raw: Buffer): Buffer {
+export interface ZipEntry {
+  readonly name: string;
+  /** Uncompressed bytes, as the zip declares them. */
+  readonly size: number;
+}
+
+/** The files of an open zip, each read when asked for. */
+export interface ZipReader {
+  /** The files in central directory order; folders are not files and are left out. */
+  readonly entries: readonly ZipEntry[];
+  read(name: string): Promise<Buffer>;
+  close(): void;
+}
+
+const invalid = (what: string, err: unknown) => new ZipInvalid(`${what}: ${(err as Error)?.message ?? String(err)}`);
+
+/** Opens a zip from a file path or from bytes. Throws ZipInvalid when it is not a zip, or one with a refused entry. */
+export async function openZip(source: string | Buffer, limits: ZipLimits = defaultZipLimits()): Promise<ZipReader> {
+  // backslashes are taken as folder separators (zips made on Windows), then the name is checked as any other
+  const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false };
+  let zip: yauzl.ZipFile;
   try {
-    return inflateRawSync(raw, { maxOutputLength: MAX_ENTRY_BYTES });
+    zip = typeof source === 'string' ? await yauzl.openPromise(source, options) : await yauzl.fromBufferPromise(source, options);
   } catch (err) {
-    throw new ZipInvalid(`${name}: cannot be inflated (${(err as Error).message})`);
+    throw invalid('not a zip', err);
+  }
+  const files = new Map<string, yauzl.Entry>();
+  try {
+    // yauzl refuses a name that is absolute or has a `..` segment (its validateFileName) as it lists it
+    for await (const entry of zip.eachEntry()) {
+      if (entry.fileName.endsWith('/')) continue;
+      if (entry.uncompressedSize > limits.maxEntryBytes) {
+        throw new ZipInvalid(`${entry.fileName}: ${entry.uncompressedSize} bytes uncompressed, more than the ${limits.maxEntryBytes} an entry may hold`);
+      }
+      if (files.has(entry.fileName)) throw new ZipInvalid(`${entry.fileName}: in the zip twice`);
+      files.set(entry.fileName, entry);
+    }
+  } catch (err) {
+    zip.close();
+    throw err instanceof ZipInvalid ? err : invalid('a refused entry', err);
+  }
+  return {
+    entries: [...files.values()].map((e) => ({ name: e.fileName, size: e.uncompressedSize })),
+    read: async (name) => {
+      const entry = files.get(name);
+      if (!entry) throw new ZipInvalid(`${name}: no such file in the zip`);
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      try {
+        // yauzl also holds the inflated bytes to the declared size (validateEntrySizes); the count here is the cap's own
+        for await (const chunk of await zip.openReadStreamPromise(entry)) {
+          bytes += (chunk as Buffer).length;
+          if (bytes > limits.maxEntryBytes) throw new ZipInvalid(`${name}: inflates past the ${limits.maxEntryBytes} bytes an entry may hold`);
+          chunks.push(chunk as Buffer);
+        }
+      } catch (err) {
+        throw err instanceof ZipInvalid ? err : invalid(name, err);
+      }
+      return Buffer.concat(chunks);
+    },
+    close: () => zip.close(),
+  };
+}
+
+/** Every file of a zip with its bytes, in central directory order. Throws ZipInvalid as openZip does. */
+export async function readZip(source: string | Buffer, limits: ZipLimits = defaultZipLimits()): Promise<{ name: string; data: Buffer }[]> {
+  const zip = await openZip(source, limits);
+  try {
+    const declared = zip.entries.reduce((n, e) => n + e.size, 0);
+    if (limits.maxTotalBytes !== undefined && declared > limits.maxTotalBytes) {
+      throw new ZipInvalid(`${declared} bytes uncompressed, more than the ${limits.maxTotalBytes} a zip may hold`);
+    }
+    const out: { name: string; data: Buffer }[] = [];
+    for (const e of zip.entries) out.push({ name: e.name, data: await zip.read(e.name) });
+    return out;
+  } finally {
+    zip.close();
   }
 }
 
-/** The entries of a zip, in central directory order. Throws ZipInvalid for what is not a zip this reader handles. */
-export function readZip(zip: Buffer): { name: string; data: Buffer }[] {
-  let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
-    if (zip.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
+/** One file of a zip being written: its name and its bytes, asked for only when the zip reaches it. */
+export interface ZipSource {
+  readonly name: string;
+  open(): Promise<Readable | Buffer>;
+}
+
+/** Every entry's time: the earliest a zip can say (1980-01-01), so the bytes never depend on when they were made. */
+const ENTRY_TIME = new Date(1980, 0, 1);
+/**
+ * Entries are stored, not deflated: a dataset is mostly JPEG, which does not shrink, and stored bytes do not depend
+ * on the zlib that made them. No extended timestamp, a fixed mode: nothing of the machine ends up in the bytes.
+ */
+const ENTRY_OPTIONS = { mtime: ENTRY_TIME, forceDosTimestamp: true, compress: false, mode: 0o100644 };
+
+/**
+ * The zip of `sources`, in their order, as a stream; each source is opened only when the one before it is written,
+ * so no more than one entry is held at a time. Zip64 records are written when the zip needs them.
+ */
+export function zipStream(sources: Iterable<ZipSource>): Readable {
+  const zip = new yazl.ZipFile();
+  const out = zip.outputStream as Readable;
+  zip.on('error', (err: Error) => out.destroy(err));
+  for (const source of sources) {
+    zip.addReadStreamLazy(source.name, ENTRY_OPTIONS, (callback) => {
+      source.open().then(
+        (body) => callback(null, Buffer.isBuffer(body) ? Readable.from([body]) : body),
+        (err: Error) => callback(err, undefined as unknown as Readable),
+      );
+    });
   }
-  if (eocd < 0) throw new ZipInvalid('not a zip file (no end of central directory)');
-  const count = zip.readUInt16LE(eocd + 10);
-  let p = zip.readUInt32LE(eocd + 16);
-  const entries: { name: string; data: Buffer }[] = [];
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > zip.length || zip.readUInt32LE(p) !== 0x02014b50) throw new ZipInvalid('a damaged central directory');
-    const method = zip.readUInt16LE(p + 10);
-    const size = zip.readUInt32LE(p + 20);
-    const nameLength = zip.readUInt16LE(p + 28);
-    const extra = zip.readUInt16LE(p + 30);
-    const comment = zip.readUInt16LE(p + 32);
-    const localAt = zip.readUInt32LE(p + 42);
-    const name = zip.subarray(p + 46, p + 46 + nameLength).toString('utf8');
-    p += 46 + nameLength + extra + comment;
-    if (localAt + 30 > zip.length || zip.readUInt32LE(localAt) !== 0x04034b50) throw new ZipInvalid(`${name}: a damaged local header`);
-    const start = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
-    const raw = zip.subarray(start, start + size);
-    if (raw.length !== size) throw new ZipInvalid(`${name}: truncated`);
-    if (method === 0) entries.push({ name, data: raw });
-    else if (method === 8) entries.push({ name, data: inflate(name, raw) });
-    else throw new ZipInvalid(`${name}: compression method ${method} is not supported (store or deflate)`);
-  }
-  return entries;
+  zip.end();
+  return out;
+}
+
+/** The bytes of a zip of these files (small zips: tests, a few text files). */
+export async function zipBytes(files: readonly { name: string; data: Buffer }[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of zipStream(files.map((f) => ({ name: f.name, open: async () => f.data })))) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Passes bytes through and counts them. */
+export function byteCounter(): Transform & { bytes: number } {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      counter.bytes += chunk.length;
+      callback(null, chunk);
+    },
+  }) as Transform & { bytes: number };
+  counter.bytes = 0;
+  return counter;
 }

@@ -32,6 +32,8 @@ export const config = {
   presignedUrlSeconds: () => Number(process.env.PRESIGNED_URL_SECONDS ?? 3600),
   multipartThresholdBytes: () => Number(process.env.MULTIPART_THRESHOLD_BYTES ?? 8 * 1024 * 1024),
   multipartPartBytes: () => Number(process.env.MULTIPART_PART_BYTES ?? 8 * 1024 * 1024),
+  /** An entry of an uploaded zip inflates to at most this many bytes (a zip bomb stops here). */
+  zipEntryMaxBytes: () => Number(process.env.ZIP_ENTRY_MAX_BYTES ?? 256 * 1024 * 1024),
   maxUploadBytes: () => Number(process.env.MAX_UPLOAD_BYTES ?? 50 * 1024 ** 3),
   ffprobePath: () => required('FFPROBE_PATH'),
   ffmpegPath: () => required('FFMPEG_PATH'),

@@ -11,9 +11,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { crc32 } from 'node:zlib';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { zipBytes } from '../../functions/annotation/zip.ts';
 import { apiClient, eventually } from '../support/api.ts';
 import { CLI_ENTRY, run as runProcess, TSX } from '../support/processes.ts';
 
@@ -36,44 +36,6 @@ let projectId: string;
 const ffmpeg = (...args: string[]) => run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args]);
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 const getObject = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
-
-/** A zip of stored (uncompressed) entries: enough for the tests, no zip tool needed. */
-function storedZip(entries: { name: string; data: Buffer }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name);
-    const crc = crc32(e.data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(e.data.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(e.data.length, 20);
-    central.writeUInt32LE(e.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, e.data);
-    centrals.push(central, name);
-    offset += 30 + name.length + e.data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
-}
 
 /** Uploads content through the API's presigned PUT and completes it; answers the upload document. */
 async function upload(fileName: string, body: Buffer, contentType: 1 | 2, complete = true): Promise<Json> {
@@ -296,7 +258,7 @@ describe('processContent of images', () => {
   };
 
   it('makes one letterboxed task of a zip of 3 images of different sizes, in name order', async () => {
-    const zip = storedZip([
+    const zip = await zipBytes([
       { name: 'b.jpg', data: await image('b', '160x100', 'b.jpg') },
       { name: 'a.png', data: await image('a', '320x240', 'a.png') },
       { name: 'c.png', data: await image('c', '200x200', 'c.png') },
@@ -330,7 +292,7 @@ describe('processContent of images', () => {
   });
 
   it('fails the job of a zip holding a file that is not an image, naming it, and the failed job can be requeued', async () => {
-    const zip = storedZip([
+    const zip = await zipBytes([
       { name: 'a.png', data: await image('a', '64x48', 'small.png') },
       { name: 'readme.txt', data: Buffer.from('not an image') },
     ]);
@@ -359,6 +321,22 @@ describe('processContent of images', () => {
     const { job } = await follow(res.body.jobId, doc.uploadId);
     expect(job).toMatchObject({ state: 'failed', error: { code: 'NotAnImage', message: 'notes.png is neither a JPEG or PNG image nor a zip of them' } });
     expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}`)).body).toMatchObject({ status: 2, progress: 0 });
+  });
+
+  it('fails the job of a zip with an entry named to leave it, making no task', async () => {
+    const zip = await zipBytes([
+      { name: 'a.png', data: await image('a', '64x48', 'small.png') },
+      { name: 'up/b.png', data: await image('b', '64x48', 'small.png') },
+    ]);
+    // the second name made '../b.png' in the bytes: no writer makes it, an attacker's zip would
+    const escaping = Buffer.from(zip.toString('latin1').replaceAll('up/b.png', '../b.png'), 'latin1');
+    const doc = await upload('escaping.zip', escaping, 2);
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId: doc.uploadId, projectId, frameRate: 1, contentType: 2 });
+    expect(res.status).toBe(202);
+    const { job } = await follow(res.body.jobId, doc.uploadId);
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'ZipInvalid', message: expect.stringContaining('invalid relative path: ../b.png') } });
+    expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}`)).body).toMatchObject({ status: 2, error: { code: 'ZipInvalid' } });
+    expect((await api('GET', `/v1/annotation/uploads/${doc.uploadId}/tasks`)).body.tasks).toEqual([]);
   });
 });
 

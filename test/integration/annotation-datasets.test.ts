@@ -18,7 +18,7 @@ import { applyPredictions } from '../../functions/annotation/auto-annotations.ts
 import { buildDatasetVersion } from '../../functions/annotation/dataset-build.ts';
 import { resumeDatasets } from '../../functions/annotation/dataset-resume.ts';
 import { splitOf, type DatasetRequest } from '../../functions/annotation/dataset.ts';
-import { readZip, ZipWriter } from '../../functions/annotation/zip.ts';
+import { readZip, zipBytes } from '../../functions/annotation/zip.ts';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { apiClient, eventually } from '../support/api.ts';
 import { CLI_ENTRY, run as runProcess, TSX } from '../support/processes.ts';
@@ -94,8 +94,10 @@ describe('prediction sets', () => {
   });
 
   it('registers a zip of YOLO txt files put through a presigned URL as the next version', async () => {
-    const z = new ZipWriter();
-    const zip = Buffer.concat([z.entry(`yolo/${pad6(src(2, 0))}.txt`, Buffer.from('1 0.5 0.5 0.25 0.25 0.8\n')), z.entry(`yolo/${src(2, 1)}.txt`, Buffer.from('')), z.end()]);
+    const zip = await zipBytes([
+      { name: `yolo/${pad6(src(2, 0))}.txt`, data: Buffer.from('1 0.5 0.5 0.25 0.25 0.8\n') },
+      { name: `yolo/${src(2, 1)}.txt`, data: Buffer.from('') },
+    ]);
     const presigned = await api('POST', `/v1/annotation/uploads/${uploadId}/predictions/file`, { format: 'yolo', sizeBytes: zip.length });
     expect(presigned.status, JSON.stringify(presigned.body)).toBe(200);
     const put = await fetch(presigned.body.url, { method: 'PUT', headers: { 'content-type': presigned.body.contentType }, body: zip });
@@ -123,6 +125,13 @@ describe('prediction sets', () => {
     expect(unknown.body.error).toMatchObject({ code: 'UnknownLabels', details: { labels: ['referee'], projectLabels: ['ball', 'player'] } });
     const foreign = await api('POST', `/v1/annotation/uploads/${uploadId}/predictions`, { format: 'yolo', key: 'annotation/uploads/x/clip.mp4' });
     expect(foreign.status).toBe(400);
+    // a zip entry named to leave the zip (made by renaming an entry of the same length in the bytes)
+    const escaping = Buffer.from((await zipBytes([{ name: `yo/${src(2, 0)}.txt`, data: Buffer.from('0 0.5 0.5 0.1 0.1\n') }])).toString('latin1').replaceAll('yo/', '../'), 'latin1');
+    const presigned = await api('POST', `/v1/annotation/uploads/${uploadId}/predictions/file`, { format: 'yolo', sizeBytes: escaping.length });
+    expect((await fetch(presigned.body.url, { method: 'PUT', headers: { 'content-type': presigned.body.contentType }, body: escaping })).status).toBe(200);
+    const traversal = await api('POST', `/v1/annotation/uploads/${uploadId}/predictions`, { format: 'yolo', key: presigned.body.key });
+    expect(traversal.status).toBe(400);
+    expect(traversal.body.error.message).toMatch(/not a zip this API reads: a refused entry: invalid relative path: \.\.\//);
     const list = (await api('GET', `/v1/annotation/uploads/${uploadId}/predictions`)).body;
     expect(list.versions).toHaveLength(2);
   });
@@ -206,7 +215,7 @@ describe('datasets', () => {
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     const version = (await api('GET', `/v1/annotation/datasets/${DATASET}/versions/1`)).body;
     expect(version).toMatchObject({ state: 'succeeded', progress: 100, itemsDone: 8, itemsTotal: 8, zipKey: `datasets/${DATASET}/v1.zip` });
-    firstZip = readZip(Buffer.from(await (await fetch(version.zipUrl)).arrayBuffer()));
+    firstZip = await readZip(Buffer.from(await (await fetch(version.zipUrl)).arrayBuffer()));
 
     const split0 = splitOf(String(seed), tasks[0].taskId, request.split);
     const split1 = split0 === 'train' ? 'val' : 'train';
@@ -264,12 +273,15 @@ describe('datasets', () => {
     expect(resumed.resumed).toContainEqual({ name: DATASET, version: 2, complete: true });
     const built = await getDatasetVersion(DATASET, 2);
     expect(built).toMatchObject({ state: 'succeeded', itemsDone: 8, leaseUntil: null });
-    const zip = readZip(await getObject(`datasets/${DATASET}/v2.zip`));
+    const bytes = await getObject(`datasets/${DATASET}/v2.zip`);
+    const zip = await readZip(bytes);
     expect(zip.map((e) => e.name)).toEqual(firstZip.map((e) => e.name));
     for (const [i, e] of zip.entries()) {
       const expected = e.name === 'manifest.json' ? firstZip[i]!.data.toString().replace('"version": 1,', '"version": 2,') : firstZip[i]!.data.toString('latin1');
       expect(e.data.toString(e.name === 'manifest.json' ? 'utf8' : 'latin1'), e.name).toBe(expected);
     }
+    // and the same bytes as the zip of those entries made in one go
+    expect((await zipBytes(zip)).equals(bytes)).toBe(true);
     // a finished version never changes: building it again does nothing
     expect(await buildDatasetVersion({ name: DATASET, version: 2, deadline: Date.now() + 60_000 })).toMatchObject({ complete: true });
   });
@@ -285,7 +297,7 @@ describe('datasets', () => {
     expect(status.stdout).toMatch(/v3\s+succeeded\s+100%\s+8\/8/);
     const downloaded = await framewise('datasets', 'download', DATASET, '--version', '3', '--out', 'v3.zip');
     expect(downloaded.stdout, downloaded.stderr).toMatch(/status: success/);
-    const zip = readZip(readFileSync(join(dir, 'v3.zip')));
+    const zip = await readZip(readFileSync(join(dir, 'v3.zip')));
     // v3 was made after task 1's last frame got a box: that frame's label says so, the rest is v1's
     const changed = zip.filter((e, i) => !e.data.equals(firstZip[i]!.data)).map((e) => e.name);
     expect(changed.filter((n) => n !== 'manifest.json' && !n.startsWith('annotations/'))).toEqual([expect.stringMatching(new RegExp(`^labels/\\w+/${fileOf(1, 3)}\\.txt$`))]);
