@@ -5,7 +5,7 @@
 // documents of another (see runs.ts for which run each reader sees).
 import { ObjectId } from 'mongodb';
 import { mongo } from '../lib/mongo.ts';
-import { documentId } from './document-id.ts';
+import { documentId } from '../lib/document-id.ts';
 import type { FrameMetric } from './metrics.ts';
 import type { VideoResults } from './results.ts';
 import { RESOLUTIONS, type Bucket, type Resolution } from './rollup.ts';

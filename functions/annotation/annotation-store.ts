@@ -2,7 +2,7 @@
 // ObjectId `_id`s from natural keys (documentId), natural keys kept in the document, every change one atomic write
 // on one document.
 import { ObjectId, type Collection, MongoServerError } from 'mongodb';
-import { documentId } from '../analytics/document-id.ts';
+import { documentId } from '../lib/document-id.ts';
 import { annotationDatasetJobId } from '../jobs/job.ts';
 import { mongo } from '../lib/mongo.ts';
 import type { DatasetRequest } from './dataset.ts';

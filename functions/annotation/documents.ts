@@ -1,7 +1,7 @@
 // The annotation context's documents (projects, content uploads, tasks), their ids and storage keys, as the store
 // writes them. Pure.
 import { createHash } from 'node:crypto';
-import { documentId } from '../analytics/document-id.ts';
+import { documentId } from '../lib/document-id.ts';
 
 export const DEFAULT_FRAMES_PER_TASK = 50;
 

@@ -4,7 +4,7 @@
 import { httpHandler } from '../lib/http.ts';
 import { defineRoute, routeTable } from '../lib/route.ts';
 import { z } from '../lib/zod.ts';
-import { UploadPlan, UploadResume } from '../catalog/schemas.ts';
+import { UploadPlan, UploadResume } from '../lib/upload-schemas.ts';
 import { datasetRoutes } from './dataset-routes.ts';
 import { completeContentUpload, processContent, resumeContentUpload, startContentUpload, taskWithUrls } from './processing.ts';
 import * as s from './schemas.ts';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { completeMultipart, presignPlan, resumePlan, type UploadPlan } from '../catalog/uploads.ts';
+import { completeMultipart, presignPlan, resumePlan, type UploadPlan } from '../lib/presigned-upload.ts';
 import { probeVideo } from '../ingest/ffprobe.ts';
 import { headObject } from '../ingest/arrival.ts';
 import { NotAVideoError } from '../ingest/probe-result.ts';

@@ -2,6 +2,7 @@
 // Per entity: a strict create schema, a strict patch schema (every field optional) and the response schema
 // (camelCase, with id, createdAt and updatedAt). The database CHECKs repeat the rules as the last guard.
 import { ROLES } from '../lib/auth.ts';
+import { MAX_UPLOAD_BYTES } from '../lib/upload-schemas.ts';
 import { z } from '../lib/zod.ts';
 import { VIDEO_STATUSES } from './video-lifecycle.ts';
 
@@ -221,11 +222,6 @@ export const ApiKeyCreated = z
 
 // ---- uploads ----
 
-/** The largest object S3 stores; the configured maximum (MAX_UPLOAD_BYTES) is checked when an upload starts. */
-export const MAX_UPLOAD_BYTES = 5 * 1024 ** 4;
-/** S3 allows at most 10,000 parts per multipart upload. */
-export const MAX_PARTS = 10_000;
-
 export const UploadStart = z
   .strictObject({
     filename: z.string().trim().min(1).max(1024),
@@ -252,40 +248,4 @@ export const LocalizationsUploadStart = z
   })
   .openapi('LocalizationsUploadStart');
 
-export const UploadPlan = z
-  .discriminatedUnion('method', [
-    z.object({
-      method: z.literal('PUT'),
-      url: z.url(),
-      key: z.string(),
-      sizeBytes: z.number().int().openapi({ description: 'Send exactly this many bytes: the URL signs the length' }),
-      headers: z.object({ 'content-type': z.string() }).openapi({ description: 'Send exactly these headers with the PUT' }),
-      expiresIn: z.number().int(),
-    }),
-    z.object({
-      method: z.literal('multipart'),
-      uploadId: z.string(),
-      key: z.string(),
-      sizeBytes: z.number().int().openapi({ description: "The declared size: each part's URL signs its length" }),
-      partSize: z.number().int().openapi({ description: 'Every part but the last has exactly this size' }),
-      parts: z.array(z.object({ partNumber: z.number().int().min(1), url: z.url() })),
-      uploaded: z
-        .array(z.object({ partNumber: z.number().int().min(1), etag: z.string(), size: z.number().int() }))
-        .openapi({ description: 'Parts S3 already holds (a resumed upload); empty for a new one' }),
-      expiresIn: z.number().int(),
-    }),
-  ])
-  .openapi('UploadPlan');
-
-export const UploadResume = z.strictObject({ uploadId: z.string().min(1).max(1024) }).openapi('UploadResume');
-
-export const UploadComplete = z
-  .strictObject({
-    uploadId: z.string().min(1).max(1024),
-    parts: z
-      .array(z.strictObject({ partNumber: z.number().int().min(1).max(MAX_PARTS), etag: z.string().min(1).max(256) }))
-      .min(1)
-      .max(MAX_PARTS)
-      .refine((ps) => new Set(ps.map((p) => p.partNumber)).size === ps.length, { message: 'partNumber must not repeat' }),
-  })
-  .openapi('UploadComplete');
+export { MAX_UPLOAD_BYTES, UploadComplete, UploadPlan, UploadResume } from '../lib/upload-schemas.ts';

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drawSampleGame, SAMPLE_LOGOS, sampleLocalizations, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
-import { documentId } from '../../functions/analytics/document-id.ts';
+import { documentId } from '../../functions/lib/document-id.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

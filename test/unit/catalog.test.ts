@@ -11,7 +11,7 @@ import { decodeRow, encodeValues, selectExpression } from '../../functions/catal
 import { fromPgError, parseKeyDetail } from '../../functions/lib/dberrors.ts';
 import * as tables from '../../functions/catalog/tables.ts';
 import * as s from '../../functions/catalog/schemas.ts';
-import { planUpload } from '../../functions/catalog/uploads.ts';
+import { MAX_PARTS, planUpload } from '../../functions/lib/presigned-upload.ts';
 import { videoSourceKey } from '../../functions/catalog/video-lifecycle.ts';
 
 const topologyRoutes = (): string[] => {
@@ -315,7 +315,7 @@ describe('upload planning', () => {
     const plan = planUpload(50 * 1024 * MiB, 64 * MiB, 5 * MiB);
     expect(plan.method).toBe('multipart');
     if (plan.method !== 'multipart') return;
-    expect(plan.partCount).toBeLessThanOrEqual(s.MAX_PARTS);
+    expect(plan.partCount).toBeLessThanOrEqual(MAX_PARTS);
     expect(plan.partSize % MiB).toBe(0);
     expect(plan.partSize * plan.partCount).toBeGreaterThanOrEqual(50 * 1024 * MiB);
   });

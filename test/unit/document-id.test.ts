@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { documentId } from '../../functions/analytics/document-id.ts';
+import { documentId } from '../../functions/lib/document-id.ts';
 
 describe('documentId', () => {
   it('is the first 12 bytes of SHA-1 of the parts joined by ":", as 24 hex characters', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { documentId } from '../../functions/analytics/document-id.ts';
+import { documentId } from '../../functions/lib/document-id.ts';
 import { keptRuns, unkeptRuns } from '../../functions/analytics/runs.ts';
 import { rollupId, seriesId } from '../../functions/analytics/store.ts';
 

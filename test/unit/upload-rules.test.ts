@@ -3,7 +3,7 @@
 import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
-import { partLength } from '../../functions/catalog/uploads.ts';
+import { partLength } from '../../functions/lib/presigned-upload.ts';
 import { backoffDelay } from '../../cli/upload.ts';
 import { uploadKey } from '../../cli/resume.ts';
 import { listPartsHook } from '../../infra/local/s3-list-parts.ts';
