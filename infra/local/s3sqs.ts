@@ -99,7 +99,9 @@ export async function startS3Sqs(opts: {
 
   // fauxqs reads a persisted object's whole file for every GET, range requests included, so a bulk load's
   // hundreds of range reads of the same few files each read a whole file (and block the event loop while they
-  // do). Bodies read recently are kept, bounded by size, and forgotten when their object is written or removed.
+  // do). Bodies written or read recently are kept, bounded by size: an object just written is served from the
+  // bytes it was written with, so its first range read does not read the whole file either (S3 reads only the
+  // range). A body is forgotten when its object is removed or renamed, and replaced when it is written again.
   const bodies = new SizedLru<Buffer>(() => BODY_CACHE_BYTES);
   const readBody = (objects.readBody as (bucket: string, key: string) => Buffer).bind(objects);
   objects.readBody = (bucket: string, key: string): Buffer => {
@@ -108,12 +110,25 @@ export async function startS3Sqs(opts: {
     if (!body) bodies.set(id, (body = readBody(bucket, key)), body.length);
     return body;
   };
+  // Multipart completion writes through upsertObject too.
+  const upsertObject = (objects.upsertObject as (bucket: string, obj: { key: string; body: Buffer }) => void).bind(objects);
+  objects.upsertObject = (bucket: string, obj: { key: string; body: Buffer }): void => {
+    const id = `${bucket}/${obj.key}`;
+    bodies.delete(id);
+    upsertObject(bucket, obj);
+    bodies.set(id, obj.body, obj.body.length);
+  };
+  const deleteObjectsByBucket = (objects.deleteObjectsByBucket as (bucket: string) => void).bind(objects);
+  objects.deleteObjectsByBucket = (bucket: string): void => {
+    bodies.clear();
+    deleteObjectsByBucket(bucket);
+  };
 
   // S3's own event source: the store reports each object written or removed; we turn that into notifications.
   s3Store.spy = {
     addMessage(m: { service: string; bucket: string; key: string; status: string }) {
       if (m.service !== 's3') return;
-      if (m.status !== 'downloaded') bodies.delete(`${m.bucket}/${m.key}`);
+      if (m.status === 'deleted' || m.status === 'renamed') bodies.delete(`${m.bucket}/${m.key}`);
       if (m.status !== 'uploaded' && m.status !== 'deleted') return;
       let size = 0;
       let etag = '';

@@ -1,6 +1,15 @@
 // The local cloud speaks the AWS protocols and delivers events as AWS would.
 import { readFileSync } from 'node:fs';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -33,6 +42,36 @@ describe('local cloud resources', () => {
     }
     const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines?.map((m) => m.name);
     for (const s of topology.stateMachines) expect(machines).toContain(`framewise-${s.name}`);
+  });
+});
+
+describe('S3 objects', () => {
+  const Bucket = 'framewise-media';
+  const read = async (Key: string, Range?: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket, Key, Range }))).Body!.transformToByteArray());
+
+  it('serves the bytes written last, whole and by range, after a PUT, an overwrite, a multipart completion and a delete', async () => {
+    const Key = `cache/local-cloud-test/${Date.now()}`;
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.from('first version') }));
+    expect((await read(Key, 'bytes=0-4')).toString()).toBe('first');
+    expect((await read(Key)).toString()).toBe('first version');
+
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.from('second, longer version') }));
+    expect((await read(Key, 'bytes=0-5')).toString()).toBe('second');
+    expect((await read(Key, 'bytes=8-13')).toString()).toBe('longer');
+
+    const parts = [Buffer.alloc(5 * 1024 * 1024, 'a'), Buffer.from('tail')];
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const etags = [];
+    for (const [i, Body] of parts.entries()) etags.push((await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body }))).ETag!);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
+    const size = parts[0]!.length + 4;
+    expect((await read(Key, `bytes=${size - 6}-${size - 1}`)).toString()).toBe('aatail');
+    expect((await read(Key)).length).toBe(size);
+
+    await s3.send(new DeleteObjectCommand({ Bucket, Key }));
+    await expect(read(Key, 'bytes=0-3')).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.from('third') }));
+    expect((await read(Key)).toString()).toBe('third');
   });
 });
 
