@@ -2,7 +2,7 @@
 // pixel cap, and not a whole-slide vendor format that only OpenSlide reads correctly.
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { TaskError } from '../lib/errors.ts';
 
 /** The image cannot be made into a pyramid; retrying the same bytes gives the same answer. */
@@ -43,7 +43,7 @@ export async function inspectSlideImage(path: string, filename: string, maxInput
   if (bytes === 0) throw new SlideImageError('NotAnImage', `${filename} is empty`, { filename });
   const vendor = tiffVendor(head);
   if (vendor) throw needsOpenSlide(filename, vendor);
-  let metadata: sharp.Metadata;
+  let metadata: Metadata;
   try {
     metadata = await sharp(path, { limitInputPixels: maxInputPixels }).metadata();
   } catch (error) {
