@@ -158,18 +158,8 @@ export function rebaseIiifInfo(info: IiifInfo, baseUrl: string): IiifInfo {
 
 /** Thumbnail and preview (longest side `thumbnailSize` / `previewSize`, never enlarged), and the metadata. */
 export async function finish(path: string, filename: string, outDir: string, image: SlideImage, settings: PyramidSettings): Promise<SlideMetadata> {
-  // The preview is read from the source once (libvips shrinks JPEGs while decoding); the thumbnail comes from the
-  // preview, resized to the size a thumbnail of the source would have.
-  const preview = fitInside(image.width, image.height, settings.previewSize);
-  const previewJpeg = await libvips(filename, () =>
-    input(path, settings).resize(preview.width, preview.height, { fit: 'fill' }).jpeg({ quality: settings.jpegQuality }).toBuffer(),
-  );
-  await writeFile(join(outDir, PYRAMID_FILES.preview), previewJpeg);
-  const thumbnail = fitInside(image.width, image.height, settings.thumbnailSize);
-  await sharp(previewJpeg)
-    .resize(thumbnail.width, thumbnail.height, { fit: 'fill' })
-    .jpeg({ quality: settings.jpegQuality })
-    .toFile(join(outDir, PYRAMID_FILES.thumbnail));
+  await writeThumbnail(path, filename, join(outDir, PYRAMID_FILES.preview), image, settings.previewSize, settings);
+  await writeThumbnail(path, filename, join(outDir, PYRAMID_FILES.thumbnail), image, settings.thumbnailSize, settings);
   return {
     width: image.width,
     height: image.height,
@@ -179,6 +169,15 @@ export async function finish(path: string, filename: string, outDir: string, ima
     format: image.format,
     bytes: image.bytes,
   };
+}
+
+/**
+ * A JPEG of the whole image with its longest side `box` px, read straight from the source: libvips shrinks JPEGs
+ * (and picks a smaller pyramid level of TIFFs) while decoding, as vipsthumbnail does.
+ */
+export async function writeThumbnail(path: string, filename: string, to: string, image: SlideImage, box: number, settings: PyramidSettings): Promise<void> {
+  const { width, height } = fitInside(image.width, image.height, box);
+  await libvips(filename, () => input(path, settings).resize(width, height, { fit: 'fill' }).jpeg({ quality: settings.jpegQuality }).toFile(to));
 }
 
 /** width × height scaled so its longest side is `box` (or less, when the image is already smaller). */
