@@ -1,0 +1,17 @@
+// One measured step of `npm run bench:tiles`, in a process of its own so that its peak memory is its own:
+//   node --import tsx bench/tiles-run.ts dz|dice|thumbnail INPUT OUT
+// prints the step's own wall time in milliseconds as JSON.
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { DEFAULT_PYRAMID_SETTINGS, diceDeepZoom, diceIiif, writeThumbnail } from '../functions/slides/pyramid.ts';
+import { inspectSlideImage } from '../functions/slides/slide-image.ts';
+
+const [step, input, out] = process.argv.slice(2) as [string, string, string];
+const settings = DEFAULT_PYRAMID_SETTINGS;
+mkdirSync(out, { recursive: true });
+const started = performance.now();
+const image = await inspectSlideImage(input, basename(input), settings.maxInputPixels);
+if (step === 'dz' || step === 'dice') await diceDeepZoom(input, basename(input), out, settings);
+if (step === 'dice') await diceIiif(input, basename(input), out, 'https://bench.invalid/iiif', settings);
+if (step === 'thumbnail') await writeThumbnail(input, basename(input), join(out, 'thumbnail.jpg'), image, settings.thumbnailSize, settings);
+console.log(JSON.stringify({ ms: performance.now() - started }));
