@@ -1,7 +1,7 @@
 // One measured step of `npm run bench:tiles`, in a process of its own so that its peak memory is its own:
 //   node --import tsx bench/tiles-run.ts dz|dice|thumbnail INPUT OUT
-// prints the step's own wall time in milliseconds as JSON.
-import { mkdirSync } from 'node:fs';
+// prints the step's own wall time in milliseconds, and the files and bytes it wrote, as JSON.
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_PYRAMID_SETTINGS, diceDeepZoom, diceIiif, writeThumbnail } from '../functions/slides/pyramid.ts';
 import { inspectSlideImage } from '../functions/slides/slide-image.ts';
@@ -14,4 +14,7 @@ const image = await inspectSlideImage(input, basename(input), settings.maxInputP
 if (step === 'dz' || step === 'dice') await diceDeepZoom(input, basename(input), out, settings);
 if (step === 'dice') await diceIiif(input, basename(input), out, 'https://bench.invalid/iiif', settings);
 if (step === 'thumbnail') await writeThumbnail(input, basename(input), join(out, 'thumbnail.jpg'), image, settings.thumbnailSize, settings);
-console.log(JSON.stringify({ ms: performance.now() - started }));
+const ms = performance.now() - started;
+const files = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+const bytes = files.reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+console.log(JSON.stringify({ ms, files: files.length, bytes }));

@@ -27,6 +27,8 @@ const median = (xs: number[]) => {
 interface Measure {
   ms: number;
   peakMb: number;
+  files?: number;
+  bytes?: number;
 }
 
 /** Runs `command` under /usr/bin/time; its wall time (or the step's own, when it prints one) and peak RSS. */
@@ -37,10 +39,11 @@ async function measured(command: string, args: string[], out: string): Promise<M
   const started = performance.now();
   const { stdout } = await run('/usr/bin/time', ['-f', '%M', '-o', report, command, ...args], { maxBuffer: 1 << 20 });
   const wall = performance.now() - started;
-  const own = /\{"ms":([\d.]+)\}/.exec(stdout);
+  const own = /^\{"ms".*\}$/m.exec(stdout);
+  const step = own ? (JSON.parse(own[0]) as { ms: number; files: number; bytes: number }) : undefined;
   const peakKb = Number(readFileSync(report, 'utf8').trim().split('\n').pop());
   rmSync(out, { recursive: true, force: true });
-  return { ms: own ? Number(own[1]) : wall, peakMb: peakKb / 1024 };
+  return { ms: step?.ms ?? wall, peakMb: peakKb / 1024, files: step?.files, bytes: step?.bytes };
 }
 
 const ours = (step: string, input: string) =>
@@ -54,7 +57,7 @@ const vipsthumbnail = (input: string) => {
   return measured('vipsthumbnail', [input, '--size', '256', '-o', join(out, 'thumbnail.jpg[Q=85]')], out);
 };
 
-const summary = (xs: Measure[]) => ({ ms: median(xs.map((x) => x.ms)), peakMb: Math.max(...xs.map((x) => x.peakMb)) });
+const summary = (xs: Measure[]): Measure => ({ ...xs[0]!, ms: median(xs.map((x) => x.ms)), peakMb: Math.max(...xs.map((x) => x.peakMb)) });
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 try {
@@ -83,8 +86,11 @@ try {
       for (const [name, step] of order) results[name]!.push(await step());
     }
     const [dz, dice, ref, thumb, refThumb] = (['dz', 'dice', 'dzsave', 'thumbnail', 'vipsthumbnail'] as const).map((k) => summary(results[k]!));
-    const line = (what: string, m: { ms: number; peakMb: number }, against?: { ms: number }) =>
-      console.log(`  ${what.padEnd(34)} ${seconds(m.ms).padStart(9)}  peak ${m.peakMb.toFixed(0).padStart(5)} MB${against ? `  ratio ${(against.ms / m.ms).toFixed(2)}` : ''}`);
+    const line = (what: string, m: Measure, against?: Measure) => {
+      const ratio = against ? `  ratio ${(against.ms / m.ms).toFixed(2)}` : '';
+      const wrote = m.files ? `  (${m.files} files, ${(m.bytes! / 1024 ** 2).toFixed(0)} MB)` : '';
+      console.log(`  ${what.padEnd(30)} ${seconds(m.ms).padStart(9)}  peak ${m.peakMb.toFixed(0).padStart(5)} MB${ratio}${wrote}`);
+    };
     line('vips dzsave', ref!);
     line('ours: dice, Deep Zoom only', dz!, ref);
     line('ours: dice, Deep Zoom + IIIF', dice!, ref);

@@ -2,6 +2,7 @@
 // then listed as (key, file) pairs to publish. Deep Zoom is laid out as `vips dzsave` writes it (image.dzi,
 // image_files/{level}/{col}_{row}.jpg); IIIF Image API 3.0 level 0 as static files under iiif/.
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import sharp, { type JpegOptions } from 'sharp';
 import { decodeFailure, inspectSlideImage, type SlideImage } from './slide-image.ts';
@@ -16,6 +17,8 @@ export interface PyramidSettings {
   readonly maxInputPixels: number;
   readonly thumbnailSize: number;
   readonly previewSize: number;
+  /** libvips worker threads per image. */
+  readonly threads: number;
 }
 
 export const DEFAULT_PYRAMID_SETTINGS: PyramidSettings = {
@@ -25,6 +28,7 @@ export const DEFAULT_PYRAMID_SETTINGS: PyramidSettings = {
   maxInputPixels: 50_000 * 50_000,
   thumbnailSize: 256,
   previewSize: 1024,
+  threads: availableParallelism(),
 };
 
 /** The Deep Zoom descriptor, the IIIF info.json, thumbnail and preview: relative to the image's folder. */
@@ -62,8 +66,13 @@ export interface PyramidObject {
 // real JPEGs that carry harmless warnings.
 const FAIL_ON = 'truncated';
 
-const input = (path: string, settings: PyramidSettings) =>
-  sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead: true, failOn: FAIL_ON });
+const input = (path: string, settings: PyramidSettings) => {
+  // sharp's defaults suit a server resizing many small images at once: one thread per image on glibc (against heap
+  // fragmentation) and a cache of recent operations. A slide is one large image read once: every core, no cache.
+  sharp.concurrency(settings.threads);
+  sharp.cache(false);
+  return sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead: true, failOn: FAIL_ON });
+};
 
 // As libvips' own jpegsave: baseline Huffman tables. sharp optimises them by default, a second pass over every tile
 // that costs a third of the dicing time for about a sixth of the bytes.
