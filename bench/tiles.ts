@@ -3,7 +3,8 @@
 //   dice (Deep Zoom + IIIF) our whole dice step, against the same dzsave run
 //   thumbnail (256 px)      against `vipsthumbnail --size 256`
 // Every step runs in a process of its own under /usr/bin/time, for its peak resident memory; our time is the step's
-// own (without Node's start), the reference's the whole command's. ROUNDS rounds (default 3) in alternating order,
+// own (without Node's start), the reference's the whole command's; CPU seconds are the whole processes' (a figure
+// other load on a shared machine hardly moves). ROUNDS rounds (default 3) in alternating order,
 // medians reported. BENCH_SIZES=8000,20000 adds the 20000 × 20000 image (default 8000 only).
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -27,6 +28,8 @@ const median = (xs: number[]) => {
 interface Measure {
   ms: number;
   peakMb: number;
+  /** user + system CPU seconds of the whole process (ours includes Node's start, about 0.3 s) */
+  cpuS: number;
   files?: number;
   bytes?: number;
 }
@@ -37,13 +40,13 @@ async function measured(command: string, args: string[], out: string): Promise<M
   mkdirSync(out, { recursive: true });
   const report = join(dir, 'time.txt');
   const started = performance.now();
-  const { stdout } = await run('/usr/bin/time', ['-f', '%M', '-o', report, command, ...args], { maxBuffer: 1 << 20 });
+  const { stdout } = await run('/usr/bin/time', ['-f', '%M %U %S', '-o', report, command, ...args], { maxBuffer: 1 << 20 });
   const wall = performance.now() - started;
   const own = /^\{"ms".*\}$/m.exec(stdout);
   const step = own ? (JSON.parse(own[0]) as { ms: number; files: number; bytes: number }) : undefined;
-  const peakKb = Number(readFileSync(report, 'utf8').trim().split('\n').pop());
+  const [peakKb, user, system] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number];
   rmSync(out, { recursive: true, force: true });
-  return { ms: step?.ms ?? wall, peakMb: peakKb / 1024, files: step?.files, bytes: step?.bytes };
+  return { ms: step?.ms ?? wall, peakMb: peakKb / 1024, cpuS: user + system, files: step?.files, bytes: step?.bytes };
 }
 
 const ours = (step: string, input: string) =>
@@ -57,7 +60,7 @@ const vipsthumbnail = (input: string) => {
   return measured('vipsthumbnail', [input, '--size', '256', '-o', join(out, 'thumbnail.jpg[Q=85]')], out);
 };
 
-const summary = (xs: Measure[]): Measure => ({ ...xs[0]!, ms: median(xs.map((x) => x.ms)), peakMb: Math.max(...xs.map((x) => x.peakMb)) });
+const summary = (xs: Measure[]): Measure => ({ ...xs[0]!, ms: median(xs.map((x) => x.ms)), cpuS: median(xs.map((x) => x.cpuS)), peakMb: Math.max(...xs.map((x) => x.peakMb)) });
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 try {
@@ -89,7 +92,7 @@ try {
     const line = (what: string, m: Measure, against?: Measure) => {
       const ratio = against ? `  ratio ${(against.ms / m.ms).toFixed(2)}` : '';
       const wrote = m.files ? `  (${m.files} files, ${(m.bytes! / 1024 ** 2).toFixed(0)} MB)` : '';
-      console.log(`  ${what.padEnd(30)} ${seconds(m.ms).padStart(9)}  peak ${m.peakMb.toFixed(0).padStart(5)} MB${ratio}${wrote}`);
+      console.log(`  ${what.padEnd(30)} ${seconds(m.ms).padStart(9)}  cpu ${m.cpuS.toFixed(2).padStart(6)} s  peak ${m.peakMb.toFixed(0).padStart(5)} MB${ratio}${wrote}`);
     };
     line('vips dzsave', ref!);
     line('ours: dice, Deep Zoom only', dz!, ref);

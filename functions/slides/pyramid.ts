@@ -96,13 +96,22 @@ export async function buildPyramid(
   const image = await inspectSlideImage(path, filename, settings.maxInputPixels);
   try {
     await mkdir(outDir, { recursive: true });
-    await diceDeepZoom(path, filename, outDir, settings);
-    await diceIiif(path, filename, outDir, iiifBaseUrl, settings);
+    await dice(path, filename, outDir, iiifBaseUrl, settings);
     return await finish(path, filename, outDir, image, settings);
   } catch (error) {
     await rm(outDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Both layouts at once, each its own pass over the source: a JPEG decodes on one thread, so two passes side by side
+ * keep more cores busy than one after the other.
+ */
+export async function dice(path: string, filename: string, outDir: string, iiifBaseUrl: string, settings: PyramidSettings): Promise<void> {
+  const results = await Promise.allSettled([diceDeepZoom(path, filename, outDir, settings), diceIiif(path, filename, outDir, iiifBaseUrl, settings)]);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** image.dzi and image_files/, named as dzsave names them (sharp's libvips says .jpeg where dzsave says .jpg). */
