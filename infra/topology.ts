@@ -65,7 +65,7 @@ export const CONTEXT_OWNERSHIP: Readonly<Record<ContextName, ContextOwnership>> 
     postgres: ['segmentation_source', 'segmentation_root_load', 'segmentation_run', 'datastack_version', 'ds_<datastack>.*'],
     prefixes: ['media:materialize/'],
   },
-  slides: { postgres: ['slide_session', 'slide_image'], prefixes: ['media:slides/'] },
+  slides: { postgres: ['slide_session', 'slide_image'], prefixes: ['media:slides/', 'media:slides/uploads/'] },
   docs: {},
 };
 

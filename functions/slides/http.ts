@@ -157,4 +157,5 @@ export const slidesRoutes = [
   }),
 ];
 
-export const handler = httpHandler(routeTable(slidesRoutes));
+export const routes = routeTable(slidesRoutes);
+export const handler = httpHandler(routes);
