@@ -133,6 +133,8 @@ export interface FunctionDef {
    * ingestion and of det_group computation each have their own, so neither can starve the other.
    */
   readonly reservedConcurrency?: number;
+  /** /tmp of each instance (Lambda ephemeral storage, 512 to 10,240 MB; default 512). */
+  readonly ephemeralStorageMb?: number;
   readonly layers: readonly 'ffmpeg'[];
   readonly triggers: readonly Trigger[];
   /** Project folders shipped beside the code (e.g. `migrations`); the function finds each at {@link folderEnv}. */
@@ -239,7 +241,7 @@ const SLIDES_ROUTES = [
 ] as const;
 
 /** The slide-image steps read the source and write the pyramid on local disk: Lambda's ephemeral storage. */
-const SLIDE_STEP = { memoryMb: 3008, timeoutSeconds: 900, layers: [] as const, triggers: [{ kind: 'task' as const }] };
+const SLIDE_STEP = { memoryMb: 3008, timeoutSeconds: 900, ephemeralStorageMb: 10_240, layers: [] as const, triggers: [{ kind: 'task' as const }] };
 
 /** CORS of the HTTP API: what a browser may send, and which response headers its scripts may read. */
 export const API_CORS = {

@@ -5,6 +5,9 @@
 // md5 mismatch refused); the reconciler registering an inbox object and marking an image whose pyramid is gone
 // missing; a file that is not an image failed with a clear error; a session that does not exist a 404.
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,6 +15,8 @@ import { syncSlides } from '../../functions/slides/sync.ts';
 import { CHUNK_BYTES } from '../../functions/slides/uploads.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
+import { OpenUploads, uploadKey } from '../../cli/resume.ts';
+import { runFramewise } from '../support/processes.ts';
 import { apiClient, eventually } from '../support/api.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -200,17 +205,22 @@ describe('slides', () => {
     expect(ready).toMatchObject({ state: 'ready', width: 1600, height: 1400, format: 'png', md5: md5(data) });
   }, 90_000);
 
-  it('refuses a chunk out of order and an md5 mismatch at the end (the image failed)', async () => {
-    const data = await png(1400, 1400, 9);
-    expect(data.length).toBeGreaterThan(CHUNK_BYTES);
-    const outOfOrder = await chunk(`?sessionId=${sessionId}`, `bytes ${CHUNK_BYTES}-${data.length - 1}/${data.length}`, data.subarray(CHUNK_BYTES));
-    expect(outOfOrder.status).toBe(400);
-    expect(outOfOrder.body.error.code).toBe('MissingFileId');
-    const first = await chunk(`?filename=x.png&sessionId=${sessionId}`, `bytes 0-${CHUNK_BYTES - 1}/${data.length}`, data.subarray(0, CHUNK_BYTES));
+  it('refuses a chunk out of order (409, naming the bytes received), takes one sent again, and refuses an md5 mismatch at the end (the image failed)', async () => {
+    const data = await png(2100, 2000, 9);
+    expect(Math.ceil(data.length / CHUNK_BYTES)).toBe(3);
+    const range = (n: number) => `bytes ${n * CHUNK_BYTES}-${Math.min(data.length, (n + 1) * CHUNK_BYTES) - 1}/${data.length}`;
+    const body = (n: number) => data.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES);
+    const first = await chunk(`?filename=x.png&sessionId=${sessionId}`, range(0), body(0));
     const fileId = first.body.fileId;
-    const skipped = await chunk(`?fileId=${fileId}`, `bytes ${2 * CHUNK_BYTES}-${data.length - 1}/${data.length}`, data.subarray(2 * CHUNK_BYTES));
-    expect([400, 409]).toContain(skipped.status);
-    const last = await chunk(`?fileId=${fileId}&md5=${md5(Buffer.from('other'))}`, `bytes ${CHUNK_BYTES}-${data.length - 1}/${data.length}`, data.subarray(CHUNK_BYTES));
+    const skipped = await chunk(`?fileId=${fileId}`, range(2), body(2));
+    expect(skipped.status).toBe(409);
+    expect(skipped.body.error).toMatchObject({ code: 'ChunkOutOfOrder', details: { receivedBytes: CHUNK_BYTES } });
+    // by header this time
+    expect((await chunk('', range(1), body(1), { 'x-file-id': fileId })).body.receivedBytes).toBe(2 * CHUNK_BYTES);
+    const again = await chunk(`?fileId=${fileId}`, range(1), body(1));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ receivedBytes: 2 * CHUNK_BYTES, complete: false });
+    const last = await chunk(`?fileId=${fileId}&md5=${md5(Buffer.from('other'))}`, range(2), body(2));
     expect(last.status).toBe(400);
     expect(last.body.error.code).toBe('ChecksumMismatch');
     expect((await api('GET', `/v1/slides/images/${fileId}`)).body).toMatchObject({ state: 'failed', jobId: null });
@@ -250,4 +260,32 @@ describe('slides', () => {
     expect([...c.missing, ...d.missing].filter((id) => id === readyId)).toHaveLength(1);
     expect((await api('GET', `/v1/slides/images/${readyId}`)).body.state).toBe('missing');
   }, 60_000);
+
+  it('framewise slides upload resumes an interrupted upload, sending only the missing parts; framewise slides ls lists the image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slides-cli-'));
+    try {
+      const path = join(dir, 'big.png');
+      const data = await png(1800, 1700, 21);
+      writeFileSync(path, data);
+      // an earlier run that sent part 1 of 2 and was interrupted: its upload remembered in the state folder
+      const started = await api('POST', '/v1/slides/uploads', { filename: 'big.png', sizeBytes: data.length, sha256: sha256(data), sessionId });
+      const plan = started.body.plan;
+      expect((await fetch(plan.parts[0].url, { method: 'PUT', body: data.subarray(0, plan.partSize) })).status).toBe(200);
+      const stateDir = join(dir, 'state');
+      const { size, mtimeMs } = statSync(path);
+      await new OpenUploads(stateDir).set(uploadKey({ apiUrl: endpoints.api, videoId: `slides:${sessionId}`, path, size, mtimeMs }), started.body.image.id);
+
+      const env = { FRAMEWISE_API_URL: endpoints.api, FRAMEWISE_API_KEY: adminKey, FRAMEWISE_STATE_DIR: stateDir };
+      const upload = await runFramewise(['slides', 'upload', path, '--session', sessionId], { env, cwd: dir });
+      expect(upload.stdout, upload.stderr).toMatch(/status: success/);
+      expect(upload.stdout).toContain(`big.png: resuming upload ${started.body.image.id}`);
+      expect(upload.stdout).toContain('big.png: 1 of 2 parts already in storage');
+      expect(upload.stdout).toContain(`as image ${started.body.image.id} (dicing)`);
+      await followImage(started.body.image.id);
+      const ls = await runFramewise(['slides', 'ls', '--session', sessionId], { env, cwd: dir });
+      expect(ls.stdout).toMatch(new RegExp(`${started.body.image.id}\\s+big\\.png\\s+ready\\s+100%\\s+1800×1700`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
