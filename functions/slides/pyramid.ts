@@ -74,8 +74,8 @@ const input = (path: string, settings: PyramidSettings) => {
   return sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead: true, failOn: FAIL_ON });
 };
 
-// As libvips' own jpegsave: baseline Huffman tables. sharp optimises them by default, a second pass over every tile
-// that costs a third of the dicing time for about a sixth of the bytes.
+// As libvips' own jpegsave: standard Huffman tables. sharp optimises them by default, a second pass over every tile
+// that cost about a quarter of the dicing time for a seventh of the bytes.
 const jpegOptions = (settings: PyramidSettings): JpegOptions => ({ quality: settings.jpegQuality, optimiseCoding: false });
 
 /** Deep Zoom levels of a width × height image: level 0 is 1 × 1, the last is full size. */
@@ -84,7 +84,7 @@ export const deepZoomLevels = (width: number, height: number): number => Math.ce
 /**
  * Reads the image at `path` and writes its Deep Zoom pyramid, its IIIF tiles and info.json, a thumbnail and a
  * preview into `outDir` (which should be empty). On any error `outDir` is emptied, so nothing partial is published.
- * `iiifBaseUrl` is the id of the IIIF service: the URL under which iiif/info.json will be served, without it.
+ * `iiifBaseUrl` becomes info.json's `id`: the URL its iiif/ folder is served under (…/iiif, no trailing slash).
  */
 export async function buildPyramid(
   path: string,
@@ -105,8 +105,8 @@ export async function buildPyramid(
 }
 
 /**
- * Both layouts at once, each its own pass over the source: a JPEG decodes on one thread, so two passes side by side
- * keep more cores busy than one after the other.
+ * Both layouts at once, each its own pass over the source (libvips writes one layout per pass): one pass keeps about
+ * one core busy, its CPU time close to its wall time, so two side by side use a second core.
  */
 export async function dice(path: string, filename: string, outDir: string, iiifBaseUrl: string, settings: PyramidSettings): Promise<void> {
   const results = await Promise.allSettled([diceDeepZoom(path, filename, outDir, settings), diceIiif(path, filename, outDir, iiifBaseUrl, settings)]);

@@ -197,9 +197,9 @@ describe('inputs', () => {
     return path;
   };
 
-  it.each(refusals)('refuses %s as %s and writes nothing', async (_what, code, make, settings) => {
+  it.each(refusals)('refuses %s as %s and writes nothing', async (what, code, make, settings) => {
     const path = await make();
-    const out = join(dir, 'refused', code);
+    const out = join(dir, 'refused', what.replace(/\W+/g, '-'));
     const error = await buildPyramid(path, path, out, BASE_URL, { ...DEFAULT_PYRAMID_SETTINGS, ...settings }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlideImageError);
     expect((error as SlideImageError).code, (error as Error).message).toBe(code);
