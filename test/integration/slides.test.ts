@@ -2,18 +2,22 @@
 // wrong sha256 (400, the image failed, never diced) and with the right one (diced to ready by the slide-image
 // workflow); the Deep Zoom descriptor, a tile, IIIF info.json (rebased to the API) and tiles, thumbnail and preview
 // through redirects with the right bytes and content types; the chunk protocol (in order; out of order, bad id and
-// md5 mismatch refused); the reconciler registering an inbox object and marking an image whose pyramid is gone
-// missing; a file that is not an image failed with a clear error; a session that does not exist a 404.
+// md5 mismatch refused); the reconciler (two runs at once) registering an inbox object, marking an image whose
+// pyramid is gone missing, aborting an upload open too long and starting a job that never started; a file that is
+// not an image failed with a clear error; a session that does not exist a 404; the CLI resuming an upload.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { syncSlides } from '../../functions/slides/sync.ts';
 import { CHUNK_BYTES } from '../../functions/slides/uploads.ts';
-import { closeDb } from '../../functions/lib/pg.ts';
+import { closeDb, query } from '../../functions/lib/pg.ts';
+import { createImage, moveImage, requireImage, uploadKey as sourceKey } from '../../functions/slides/store.ts';
+import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { OpenUploads, uploadKey } from '../../cli/resume.ts';
 import { runFramewise } from '../support/processes.ts';
@@ -259,6 +263,29 @@ describe('slides', () => {
     const [c, d] = await Promise.all([syncSlides(options), syncSlides(options)]);
     expect([...c.missing, ...d.missing].filter((id) => id === readyId)).toHaveLength(1);
     expect((await api('GET', `/v1/slides/images/${readyId}`)).body.state).toBe('missing');
+  }, 60_000);
+
+  it('syncs: aborts an upload open too long, and starts the job of an image left dicing under a job that never started', async () => {
+    const options = { graceSeconds: 600, uploadMaxAgeSeconds: 3600 };
+    const started = await api('POST', '/v1/slides/uploads', { filename: 'late.png', sizeBytes: file.length, sessionId });
+    await query(`UPDATE slide_image SET updated_at = now() - interval '2 hours' WHERE id = $1`, [started.body.image.id]);
+    const [a, b] = await Promise.all([syncSlides(options), syncSlides(options)]);
+    expect([...a.aborted, ...b.aborted].filter((id) => id === started.body.image.id)).toHaveLength(1);
+    expect((await api('GET', `/v1/slides/images/${started.body.image.id}`)).body).toMatchObject({ state: 'failed', error: { code: 'UploadAbandoned' } });
+    await expect(s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: started.body.plan.key, UploadId: started.body.plan.uploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+
+    // an image moved to dicing by a process that died before it started the job
+    const id = randomUUID();
+    const key = sourceKey(id, 'orphan.jpg');
+    const data = await jpeg(300, 200, 4);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+    const session = (await api('GET', `/v1/slides/sessions/${sessionId}`)).body;
+    await createImage({ id, sessionId: session.id, filename: 'orphan.jpg', sizeBytes: data.length, s3Key: key });
+    await moveImage(id, 'uploading', 'dicing', { jobId: `slide-${id}-1` });
+    await query(`UPDATE slide_image SET updated_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+    expect((await syncSlides(options)).restarted).toContain(id);
+    expect(await followImage(id)).toMatchObject({ state: 'ready', width: 300, height: 200 });
+    expect((await requireImage(id)).jobId).toBe(`slide-${id}-1`);
   }, 60_000);
 
   it('framewise slides upload resumes an interrupted upload, sending only the missing parts; framewise slides ls lists the image', async () => {
