@@ -9,6 +9,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { s3 } from '../lib/aws.ts';
@@ -72,9 +73,14 @@ export async function completeUpload(id: string, parts?: readonly { partNumber: 
   requireUploading(image);
   if (image.chunked) throw conflict(`image ${id} is uploaded in chunks (PUT /v1/slides/chunked); its last chunk completes it`);
   if (image.uploadId) {
-    const held = await resumePlan(image.s3Key, image.sizeBytes, image.uploadId);
-    const given = parts ?? (held.method === 'multipart' ? held.uploaded : []);
-    await completeMultipart(image.s3Key, image.sizeBytes, { uploadId: image.uploadId, parts: given });
+    try {
+      const held = parts ? undefined : await resumePlan(image.s3Key, image.sizeBytes, image.uploadId);
+      const given = parts ?? (held?.method === 'multipart' ? held.uploaded : []);
+      await completeMultipart(image.s3Key, image.sizeBytes, { uploadId: image.uploadId, parts: given });
+    } catch (err) {
+      // a complete whose answer was lost: S3 assembled the object already, so it is checked as any other
+      if (!(err instanceof AppError && err.status === 404 && (await objectSize(image.s3Key)) !== undefined)) throw err;
+    }
   }
   return verifyAndStart(image, {});
 }
@@ -93,6 +99,15 @@ export async function abortMultipart(image: SlideImageRecord): Promise<void> {
     .catch((err: { name?: string }) => {
       if (err.name !== 'NoSuchUpload') throw err;
     });
+}
+
+async function objectSize(key: string): Promise<number | undefined> {
+  try {
+    return (await s3().send(new HeadObjectCommand({ Bucket: config.mediaBucket(), Key: key }))).ContentLength;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
 }
 
 /** The object's size and, read back in one stream, its sha256 and md5. */

@@ -17,7 +17,7 @@ import { syncSlides } from '../../functions/slides/sync.ts';
 import { CHUNK_BYTES } from '../../functions/slides/uploads.ts';
 import { closeDb, query } from '../../functions/lib/pg.ts';
 import { createImage, moveImage, requireImage, uploadKey as sourceKey } from '../../functions/slides/store.ts';
-import { ListPartsCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { OpenUploads, uploadKey } from '../../cli/resume.ts';
 import { runFramewise } from '../support/processes.ts';
@@ -154,6 +154,22 @@ describe('slides', () => {
     const session = (await api('GET', `/v1/slides/sessions/${sessionId}`)).body;
     expect(session.images.map((i: Json) => [i.id, i.state])).toContainEqual([readyId, 'ready']);
   }, 90_000);
+
+  it('completes an upload whose multipart upload S3 already assembled (a complete whose answer was lost), and refuses a second complete', async () => {
+    const started = await api('POST', '/v1/slides/uploads', { filename: 'again.png', sizeBytes: file.length, sha256: sha256(file), sessionId });
+    const plan = started.body.plan;
+    const parts = await sendPlan(plan, file);
+    await s3.send(new CompleteMultipartUploadCommand({
+      Bucket: BUCKET, Key: plan.key, UploadId: plan.uploadId, MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+    }));
+    const completed = await api('POST', `/v1/slides/uploads/${started.body.image.id}/complete`, { parts });
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+    expect(completed.body.state).toBe('dicing');
+    const again = await api('POST', `/v1/slides/uploads/${started.body.image.id}/complete`, { parts });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('UploadNotOpen');
+    expect((await followImage(started.body.image.id)).state).toBe('ready');
+  }, 60_000);
 
   it('serves the pyramid through redirects with the right bytes and content types', async () => {
     const dzi = await viaRedirect(`/v1/slides/images/${readyId}/image.dzi`);
