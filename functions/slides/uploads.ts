@@ -20,7 +20,7 @@ import { completeMultipart, presignPlan, resumePlan, type UploadPlan } from '../
 import { startPyramid } from './images.ts';
 import { contentTypeOf } from './pyramid.ts';
 import {
-  createImage, ensureSession, INBOX_SESSION, moveImage, recordChunk, requireImage, requireSession, uploadKey, type SlideImageRecord,
+  createImage, ensureSession, INBOX_SESSION, moveImage, recordChunk, recordProgress, requireImage, requireSession, uploadKey, type SlideImageRecord,
 } from './store.ts';
 
 /** A chunk of the older protocol is one multipart part: S3 takes parts of at least 5 MiB but the last. */
@@ -52,10 +52,13 @@ export async function startUpload(input: NewUpload): Promise<{ image: SlideImage
 export async function uploadStatus(id: string): Promise<{ image: SlideImageRecord; plan?: UploadPlan }> {
   const image = await requireImage(id);
   if (image.state !== 'uploading' || image.chunked) return { image };
-  const plan = image.uploadId
-    ? await resumePlan(image.s3Key, image.sizeBytes, image.uploadId)
-    : await presignPlan(image.s3Key, sourceContentType(image.filename), image.sizeBytes);
-  return { image, plan };
+  if (!image.uploadId) return { image, plan: await presignPlan(image.s3Key, sourceContentType(image.filename), image.sizeBytes) };
+  const plan = await resumePlan(image.s3Key, image.sizeBytes, image.uploadId);
+  // what S3 holds is the upload's progress (its first tenth; the workflow's steps make the rest)
+  const held = plan.method === 'multipart' ? plan.uploaded.reduce((sum, p) => sum + p.size, 0) : 0;
+  const progress = Math.floor((held / image.sizeBytes) * 10);
+  if (progress > image.progress) await recordProgress(id, 'uploading', progress);
+  return { image: { ...image, progress: Math.max(progress, image.progress) }, plan };
 }
 
 const requireUploading = (image: SlideImageRecord): void => {

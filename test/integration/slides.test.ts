@@ -138,6 +138,7 @@ describe('slides', () => {
     expect(first.status).toBe(200);
     const status = await api('GET', `/v1/slides/uploads/${started.body.image.id}`);
     expect(status.body.plan.uploaded.map((p: Json) => p.partNumber)).toEqual([1]);
+    expect(status.body.image.progress).toBe(Math.floor((plan.partSize / file.length) * 10));
     const missing = status.body.plan.parts.filter((p: Json) => !status.body.plan.uploaded.some((u: Json) => u.partNumber === p.partNumber));
     for (const p of missing) {
       const res = await fetch(p.url, { method: 'PUT', body: file.subarray((p.partNumber - 1) * plan.partSize, p.partNumber * plan.partSize) });
