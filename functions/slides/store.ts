@@ -133,14 +133,19 @@ export interface NewImage {
   s3Key: string;
   uploadId?: string | null;
   chunked?: boolean;
+  /** An image registered straight into dicing (found in the inbox) names its job. */
+  jobId?: string;
 }
 
 /** Records an image being uploaded; false when an image already has its object (the inbox registered it). */
 export async function createImage(image: NewImage, state: ImageState = 'uploading'): Promise<boolean> {
   const rows = await query(
-    `INSERT INTO slide_image (id, session_id, filename, size_bytes, sha256, s3_key, upload_id, chunked, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (s3_key) DO NOTHING RETURNING id`,
-    [image.id, image.sessionId, image.filename, image.sizeBytes, image.sha256 ?? null, image.s3Key, image.uploadId ?? null, image.chunked ?? false, state],
+    `INSERT INTO slide_image (id, session_id, filename, size_bytes, sha256, s3_key, upload_id, chunked, state, job_id, progress)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (s3_key) DO NOTHING RETURNING id`,
+    [
+      image.id, image.sessionId, image.filename, image.sizeBytes, image.sha256 ?? null, image.s3Key, image.uploadId ?? null, image.chunked ?? false, state,
+      image.jobId ?? null, state === 'dicing' ? 10 : 0,
+    ],
   );
   return rows.length === 1;
 }

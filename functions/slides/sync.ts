@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { slideImageJobId } from '../jobs/job.ts';
 import { getJob } from '../jobs/store.ts';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
-import { startImageJob, startPyramid } from './images.ts';
+import { startImageJob } from './images.ts';
 import { PYRAMID_FILES } from './pyramid.ts';
 import { abortMultipart } from './uploads.ts';
 import {
@@ -55,10 +56,13 @@ async function registerInbox(report: SyncReport): Promise<void> {
     for (const o of objects.filter((x) => !known.has(x.Key!))) {
       const session = await ensureSession(INBOX_SESSION);
       const id = randomUUID();
-      const created = await createImage({ id, sessionId: session.id, filename: basename(o.Key!), sizeBytes: o.Size!, s3Key: o.Key! });
+      // straight into dicing under its job: a run that dies before starting the job leaves it to reconcileDicing
+      const jobId = slideImageJobId(id, 1);
+      const created = await createImage({ id, sessionId: session.id, filename: basename(o.Key!), sizeBytes: o.Size!, s3Key: o.Key!, jobId }, 'dicing');
       // another run registered it first: that run dices it
       if (!created) continue;
-      if (await startPyramid(await requireImage(id), 'uploading')) report.registered.push(id);
+      await startImageJob(await requireImage(id));
+      report.registered.push(id);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
