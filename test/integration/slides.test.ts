@@ -139,6 +139,11 @@ describe('slides', () => {
     const status = await api('GET', `/v1/slides/uploads/${started.body.image.id}`);
     expect(status.body.plan.uploaded.map((p: Json) => p.partNumber)).toEqual([1]);
     expect(status.body.image.progress).toBe(Math.floor((plan.partSize / file.length) * 10));
+    // completing now is refused, naming the part missing, and the upload stays open
+    const early = await api('POST', `/v1/slides/uploads/${started.body.image.id}/complete`, {});
+    expect(early.status).toBe(400);
+    expect(early.body.error).toMatchObject({ code: 'SizeMismatch', details: { missingParts: [2] } });
+    expect((await api('GET', `/v1/slides/images/${started.body.image.id}`)).body.state).toBe('uploading');
     const missing = status.body.plan.parts.filter((p: Json) => !status.body.plan.uploaded.some((u: Json) => u.partNumber === p.partNumber));
     for (const p of missing) {
       const res = await fetch(p.url, { method: 'PUT', body: file.subarray((p.partNumber - 1) * plan.partSize, p.partNumber * plan.partSize) });
