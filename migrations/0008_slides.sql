@@ -33,6 +33,8 @@ CREATE TABLE slide_image (
   format           text,
   bytes            bigint,
   error            jsonb,
+  -- when the reconciler last found a ready image's objects in place: it looks at the longest unchecked first
+  checked_at       timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now()
 );

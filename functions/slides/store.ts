@@ -233,3 +233,13 @@ export async function failImage(id: string, jobId: string, error: ImageError): P
   );
   return rows[0] ? imageOf(rows[0]) : undefined;
 }
+
+/** Ready images, the longest unchecked first. */
+export async function readyToCheck(limit: number): Promise<SlideImageRecord[]> {
+  const rows = await query(`SELECT * FROM slide_image WHERE state = 'ready' ORDER BY checked_at NULLS FIRST, id LIMIT $1`, [limit]);
+  return rows.map(imageOf);
+}
+
+export async function markChecked(ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await query(`UPDATE slide_image SET checked_at = now() WHERE id = ANY($1::uuid[]) AND state = 'ready'`, [ids]);
+}

@@ -17,7 +17,7 @@ import { startImageJob } from './images.ts';
 import { PYRAMID_FILES } from './pyramid.ts';
 import { abortMultipart } from './uploads.ts';
 import {
-  createImage, ensureSession, failImage, imagesIn, INBOX_SESSION, knownKeys, moveImage, pyramidPrefix, requireImage, type SlideImageRecord,
+  createImage, ensureSession, failImage, imagesIn, INBOX_SESSION, knownKeys, markChecked, moveImage, pyramidPrefix, readyToCheck, requireImage, type SlideImageRecord,
 } from './store.ts';
 
 export const INBOX_PREFIX = 'slides/inbox/';
@@ -108,12 +108,20 @@ const exists = async (key: string): Promise<boolean> => {
   }
 };
 
+/** Ready images looked at per run (two HEADs each), the longest unchecked first: a large store is covered over runs. */
+const CHECKS_PER_RUN = 2000;
+
 async function markMissing(report: SyncReport): Promise<void> {
-  for (const image of await imagesIn('ready', 0, 5000)) {
-    if (await isComplete(image)) continue;
+  const complete: string[] = [];
+  for (const image of await readyToCheck(CHECKS_PER_RUN)) {
+    if (await isComplete(image)) {
+      complete.push(image.id);
+      continue;
+    }
     const moved = await moveImage(image.id, 'ready', 'missing', { error: { code: 'ObjectsMissing', message: 'the image\'s pyramid or source is gone from S3' } });
     if (moved) report.missing.push(image.id);
   }
+  await markChecked(complete);
 }
 
 const isComplete = async (image: SlideImageRecord): Promise<boolean> =>
