@@ -11,6 +11,7 @@ import { runIngest, DEFAULT_FRAME_RATE, DEFAULT_THRESHOLD } from './commands/ing
 import { runJob } from './commands/job.ts';
 import { DEFAULT_MATCHED_FILE, runLabelsMatch } from './commands/labels.ts';
 import { RESOLUTIONS, runMetrics } from './commands/metrics.ts';
+import { runSlidesLs, runSlidesUpload } from './commands/slides.ts';
 import { EXIT_CODES } from './status.ts';
 
 interface GlobalOptions {
@@ -86,6 +87,20 @@ program
       cmd: Command,
     ) => execute(cmd, {}, (ctx) => runIngest(opts, ctx)),
   );
+
+const slides = program.command('slides').description('slide images: resumable uploads into sessions, and their state');
+slides
+  .command('upload')
+  .description('upload slide images into a session, each with its progress; run it again to resume: only the missing parts are sent')
+  .argument('<files...>', 'the images (JPEG, PNG, TIFF, ...)')
+  .requiredOption('--session <id>', 'the slide session')
+  .action((files: string[], opts: { session: string }, cmd: Command) => execute(cmd, {}, (ctx) => runSlidesUpload(files, opts, ctx)));
+slides
+  .command('ls')
+  .description("list the sessions, or a session's images with their state and progress")
+  .option('--session <id>', 'the session whose images to list')
+  .option('--json', "print the API's JSON")
+  .action((opts: { session?: string; json?: boolean }, cmd: Command) => execute(cmd, opts, (ctx) => runSlidesLs(opts, ctx)));
 
 const annotate = program.command('annotate').description('annotation: projects, and content processed into annotation tasks');
 

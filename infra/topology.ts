@@ -16,13 +16,13 @@ export interface BucketUse {
 
 /**
  * Bounded contexts, lowest first: each imports functions/lib and only the contexts before it (materialize: lib and
- * jobs only), and its stack depends only on theirs; the lint config (eslint.config.js) enforces this order.
+ * jobs only; slides: lib and jobs only), and its stack depends only on theirs; the lint config (eslint.config.js) enforces this order.
  * `platform` is what every context stands on at deploy time: the schema and the first admin key (its functions deploy
  * with the foundation). `jobs` is the workflow engine every context uses. `analytics` computes and serves metrics,
  * and the ingest's workflow calls it. `docs` documents the whole API: it imports every context's route declarations
  * and nothing imports it.
  */
-export const CONTEXTS = ['platform', 'catalog', 'jobs', 'analytics', 'ingest', 'detgroups', 'annotation', 'materialize', 'docs'] as const;
+export const CONTEXTS = ['platform', 'catalog', 'jobs', 'analytics', 'ingest', 'detgroups', 'annotation', 'materialize', 'slides', 'docs'] as const;
 export type ContextName = (typeof CONTEXTS)[number];
 
 /**
@@ -65,6 +65,7 @@ export const CONTEXT_OWNERSHIP: Readonly<Record<ContextName, ContextOwnership>> 
     postgres: ['segmentation_source', 'segmentation_root_load', 'segmentation_run', 'datastack_version', 'ds_<datastack>.*'],
     prefixes: ['media:materialize/'],
   },
+  slides: { postgres: ['slide_session', 'slide_image'], prefixes: ['media:slides/', 'media:slides/uploads/'] },
   docs: {},
 };
 
@@ -132,6 +133,8 @@ export interface FunctionDef {
    * ingestion and of det_group computation each have their own, so neither can starve the other.
    */
   readonly reservedConcurrency?: number;
+  /** /tmp of each instance (Lambda ephemeral storage, 512 to 10,240 MB; default 512). */
+  readonly ephemeralStorageMb?: number;
   readonly layers: readonly 'ffmpeg'[];
   readonly triggers: readonly Trigger[];
   /** Project folders shipped beside the code (e.g. `migrations`); the function finds each at {@link folderEnv}. */
@@ -228,6 +231,18 @@ const ANNOTATION_WORK_ROUTES = [
 /** Tasks of one upload encoded at once (the Map of annotation-content, and the task function's reserved concurrency). */
 const ANNOTATION_TASKS_AT_ONCE = 8;
 
+const SLIDES_ROUTES = [
+  'POST /v1/slides/sessions', 'GET /v1/slides/sessions', 'GET /v1/slides/sessions/{id}',
+  'POST /v1/slides/uploads', 'GET /v1/slides/uploads/{id}', 'POST /v1/slides/uploads/{id}/complete', 'DELETE /v1/slides/uploads/{id}',
+  'PUT /v1/slides/chunked',
+  'GET /v1/slides/images', 'GET /v1/slides/images/{id}', 'GET /v1/slides/images/{id}/image.dzi', 'GET /v1/slides/images/{id}/image_files/{level}/{tile}',
+  'GET /v1/slides/images/{id}/iiif/info.json', 'GET /v1/slides/images/{id}/iiif/{region}/{size}/{rotation}/{quality}',
+  'GET /v1/slides/images/{id}/thumbnail', 'GET /v1/slides/images/{id}/preview',
+] as const;
+
+/** The slide-image steps read the source and write the pyramid on local disk: Lambda's ephemeral storage. */
+const SLIDE_STEP = { memoryMb: 3008, timeoutSeconds: 900, ephemeralStorageMb: 10_240, layers: [] as const, triggers: [{ kind: 'task' as const }] };
+
 /** CORS of the HTTP API: what a browser may send, and which response headers its scripts may read. */
 export const API_CORS = {
   allowHeaders: ['content-type', 'authorization', 'if-none-match'],
@@ -242,7 +257,7 @@ export const topology: Topology = {
   buckets: [
     {
       name: 'media',
-      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/), annotation content, frames and task videos (annotation/)',
+      purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/), annotation content, frames and task videos (annotation/), slide uploads and pyramids (slides/)',
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
       expirations: [{ prefix: 'cache/', days: 8 }],
@@ -331,7 +346,7 @@ export const topology: Topology = {
           ],
         },
       ],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset'], postgres: true },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset', 'slide-image'], postgres: true },
     },
     {
       name: 'analytics-api',
@@ -518,7 +533,7 @@ export const topology: Topology = {
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'sweep-stuck-jobs', expression: 'rate(5 minutes)', everySeconds: 300 }],
-      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset'] },
+      uses: { tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset', 'slide-image'] },
     },
     {
       name: 'annotation-api',
@@ -752,6 +767,70 @@ export const topology: Topology = {
       ],
       uses: { postgres: true },
     },
+    {
+      name: 'slides-api',
+      purpose: 'slide sessions and images, their uploads (presigned multipart, and the Content-Range chunk protocol over the same multipart upload) checked before the slide-image workflow starts, pyramids through presigned redirects',
+      entry: 'functions/slides/http.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 29,
+      layers: [],
+      triggers: [{ kind: 'http', routes: SLIDES_ROUTES }],
+      uses: {
+        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/uploads/'] }, { name: 'media', access: 'read', prefixes: ['slides/'] }],
+        tables: [{ name: 'jobs', access: 'readwrite' }],
+        stateMachines: ['slide-image'],
+        postgres: true,
+      },
+    },
+    {
+      name: 'slides-dice',
+      purpose: 'slide-image: reads the source once into Deep Zoom and IIIF tiles under slides/{imageId}/ (descriptors staged until published)',
+      entry: 'functions/slides/dice-step.ts',
+      ...SLIDE_STEP,
+      uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'slides-pyramid',
+      purpose: "slide-image: publishes the pyramid's descriptors (image.dzi, iiif/info.json) once every tile is in place, and the image's levels",
+      entry: 'functions/slides/pyramid-step.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'slides-finish',
+      purpose: "slide-image: the thumbnail (256 px) and preview (1024 px), the image's metadata, the image ready",
+      entry: 'functions/slides/finish-step.ts',
+      ...SLIDE_STEP,
+      uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'slides-failed',
+      purpose: "marks the image failed with the job's error (the slide-image workflow's failure path)",
+      entry: 'functions/slides/failed-step.ts',
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      layers: [],
+      triggers: [{ kind: 'task' }],
+      uses: { postgres: true },
+    },
+    {
+      name: 'slides-sync',
+      purpose: 'reconciles the slide store: registers and dices objects copied under slides/inbox/, restarts or fails images whose workflow ended without telling them, aborts uploads open too long, marks images whose objects are gone missing',
+      entry: 'functions/slides/sync.ts',
+      memoryMb: 256,
+      timeoutSeconds: 300,
+      layers: [],
+      triggers: [{ kind: 'schedule', name: 'sync-slides', expression: 'rate(5 minutes)', everySeconds: 300, input: { graceSeconds: 600, uploadMaxAgeSeconds: 7 * 86_400 } }],
+      uses: {
+        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }],
+        tables: [{ name: 'jobs', access: 'readwrite' }],
+        stateMachines: ['slide-image'],
+        postgres: true,
+      },
+    },
   ],
   stateMachines: [
     {
@@ -825,6 +904,14 @@ export const topology: Topology = {
       definitionFile: 'statemachines/materialize-version.asl.json',
       functions: ['materialize-create-version', 'jobs-outcome'],
       timeoutSeconds: 3600,
+    },
+    {
+      name: 'slide-image',
+      context: 'slides',
+      purpose: "a slide image's pyramid: dice, publish the descriptors, finish (thumbnail, preview, metadata); a failure marks the image failed; record the outcome",
+      definitionFile: 'statemachines/slide-image.asl.json',
+      functions: ['slides-dice', 'slides-pyramid', 'slides-finish', 'slides-failed', 'jobs-outcome'],
+      timeoutSeconds: 3 * 3600,
     },
   ],
   settings: {

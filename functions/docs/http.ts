@@ -8,6 +8,7 @@ import { detGroupRoutes } from '../detgroups/http.ts';
 import { ingestRoutes } from '../ingest/http.ts';
 import { jobsRoutes } from '../jobs/http.ts';
 import { materializeRoutes } from '../materialize/http.ts';
+import { slidesRoutes } from '../slides/http.ts';
 import { httpHandler } from '../lib/http.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from '../lib/openapi.ts';
 import { defineRoute, Reply, routeTable, type DefinedRoute } from '../lib/route.ts';
@@ -58,7 +59,7 @@ const referenceRoutes = [
 
 /** Every route of the HTTP API, as the document lists them. */
 export const documentedRoutes: readonly DefinedRoute[] = [
-  openApiRoute, ...referenceRoutes, ...catalogRoutes, ...jobsRoutes, ...ingestRoutes, ...analyticsRoutes, ...detGroupRoutes, ...annotationRoutes, ...materializeRoutes,
+  openApiRoute, ...referenceRoutes, ...catalogRoutes, ...jobsRoutes, ...ingestRoutes, ...analyticsRoutes, ...detGroupRoutes, ...annotationRoutes, ...materializeRoutes, ...slidesRoutes,
 ];
 
 export const routes = routeTable([openApiRoute, ...referenceRoutes]);

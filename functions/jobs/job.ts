@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 export const JOB_STATES = ['queued', 'working', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset'] as const;
+export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset', 'slide-image'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobError {
@@ -30,6 +30,8 @@ export const JOB_STEPS = {
   'annotation-content': ['prepare', 'tasks', 'auto-annotations', 'finish'],
   /** build: a dataset version's items, files and zip (the task runs again until the version is built). */
   'annotation-dataset': ['build'],
+  /** dice: the source read once into tiles; pyramid: the descriptors published; finish: thumbnail, preview, metadata. */
+  'slide-image': ['dice', 'pyramid', 'finish'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';
@@ -117,6 +119,9 @@ export const segmentationJobId = (kind: 'ingest-annotations' | 'update-roots', d
 
 /** The n-th processing request of an annotation upload (n from 1): a repeated request is a new job, a redelivered one the same. */
 export const annotationContentJobId = (uploadId: string, request: number): string => `annotation-${uploadId}-${request}`;
+
+/** An image's pyramid is built by one job per run the image was started for (an upload, the reconciler's restart). */
+export const slideImageJobId = (imageId: string, run: number): string => `slide-${imageId}-${run}`;
 
 /** A dataset version is built by one job: its name and version name it. */
 export const annotationDatasetJobId = (name: string, version: number): string => `dataset-${name}-v${version}`;

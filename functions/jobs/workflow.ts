@@ -30,6 +30,8 @@ function workflowOf(job: Job): { stateMachineArn: string; input: Record<string, 
       return { stateMachineArn: config.annotationContentStateMachineArn(), input: { jobId: job.jobId, uploadId: job.input.uploadId! }, closingRun: true };
     case 'annotation-dataset':
       return { stateMachineArn: config.annotationDatasetStateMachineArn(), input: { jobId: job.jobId, name: job.input.name!, version: job.input.version! } };
+    case 'slide-image':
+      return { stateMachineArn: config.slideImageStateMachineArn(), input: { jobId: job.jobId, imageId: job.input.imageId! }, closingRun: true };
     case 'update-roots':
       return { stateMachineArn: config.updateRootsStateMachineArn(), input: { jobId: job.jobId, datastack: job.input.datastack!, full: job.input.full ?? 'false' } };
   }

@@ -26,6 +26,7 @@ export const config = {
   materializeStateMachineArn: () => required('STATE_MACHINE_MATERIALIZE_ARN'),
   annotationContentStateMachineArn: () => required('STATE_MACHINE_ANNOTATION_CONTENT_ARN'),
   annotationDatasetStateMachineArn: () => required('STATE_MACHINE_ANNOTATION_DATASET_ARN'),
+  slideImageStateMachineArn: () => required('STATE_MACHINE_SLIDE_IMAGE_ARN'),
   detGroupQueueUrl: () => required('QUEUE_DET_GROUP_URL'),
   /** Path-style S3 URLs: the local S3 answers on an IP address, not on bucket subdomains. */
   s3ForcePathStyle: () => process.env.S3_FORCE_PATH_STYLE === 'true',

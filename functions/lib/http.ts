@@ -29,6 +29,8 @@ export interface HttpResult {
 export interface Route {
   /** Roles allowed besides admin; `public` routes need no key. */
   readonly roles: readonly Role[] | 'public';
+  /** The body is bytes, handed over as a Buffer (any content type), not JSON. */
+  readonly rawBody?: boolean;
   readonly handle: (req: HttpRequest) => Promise<HttpResult>;
 }
 
@@ -56,6 +58,9 @@ function parseBody(event: APIGatewayProxyEventV2, contentType: string | undefine
   }
 }
 
+const rawBodyOf = (event: APIGatewayProxyEventV2): Buffer =>
+  event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+
 const PUBLIC: Principal = { keyId: 'public', role: 'client', clientId: null };
 
 export async function dispatch(routes: Routes, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
@@ -71,10 +76,10 @@ export async function dispatch(routes: Routes, event: APIGatewayProxyEventV2): P
     logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
     const params = (event.pathParameters ?? {}) as Record<string, string>;
     const query = (event.queryStringParameters ?? {}) as Record<string, string>;
-    const body = parseBody(event, headers['content-type']);
+    const body = route.rawBody ? rawBodyOf(event) : parseBody(event, headers['content-type']);
     assertCleanText(params, 'path');
     assertCleanText(query, 'query');
-    assertCleanText(body, 'body');
+    if (!route.rawBody) assertCleanText(body, 'body');
     const result = await route.handle({ routeKey: event.routeKey, params, query, headers, body, principal });
     const out = { 'content-type': 'application/json', ...result.headers };
     if (result.raw) return { statusCode: result.status, headers: out, body: base64Of(result.raw), isBase64Encoded: true };

@@ -60,14 +60,17 @@ export function buildOpenApiDocument(routes: readonly DefinedRoute[]): OpenApiDo
         }
       : undefined;
     responses[String(doc.status)] = {
-      description: doc.status === 202 ? 'Accepted: the work runs in the background' : doc.status === 204 || !content ? 'Done' : 'OK',
+      description:
+        doc.status === 202 ? 'Accepted: the work runs in the background'
+        : doc.status === 302 ? 'Found: a short-lived presigned URL of the object in `location`'
+        : doc.status === 204 || !content ? 'Done' : 'OK',
       ...(content && doc.status !== 204 ? { content } : {}),
       ...(Object.keys(headers).length > 0 ? { headers: headerObjects(headers) } : {}),
     };
     if (doc.cached) responses['304'] = { description: 'Not modified: the If-None-Match ETag is current', headers: headerObjects(CACHED_HEADERS) };
     const errors = new Set<number>(doc.errors);
-    if (doc.params || doc.query || doc.body) errors.add(400);
-    if (doc.body) {
+    if (doc.params || doc.query || doc.body || doc.rawBody) errors.add(400);
+    if (doc.body || doc.rawBody) {
       errors.add(413);
       errors.add(415);
     }
@@ -95,7 +98,11 @@ export function buildOpenApiDocument(routes: readonly DefinedRoute[]): OpenApiDo
         params: doc.params,
         query: doc.query,
         headers: requestHeaders,
-        body: doc.body ? { required: true, content: { 'application/json': { schema: doc.body } } } : undefined,
+        body: doc.body
+          ? { required: true, content: { 'application/json': { schema: doc.body } } }
+          : doc.rawBody
+            ? { required: true, content: { [doc.rawBody.contentType]: { schema: z.string().openapi({ format: 'binary', description: doc.rawBody.description }) } } }
+            : undefined,
       },
       responses,
     });

@@ -24,16 +24,27 @@ export interface RouteDoc {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
-  readonly status: 200 | 201 | 202 | 204;
+  readonly status: SuccessStatus;
   readonly response?: z.ZodType;
   /** Headers of the success response besides content-type. */
   readonly headers?: HeaderDocs;
+  /** The request body is raw bytes of this media type (handed over as `raw`), not JSON. */
+  readonly rawBody?: RawBody;
   /** The response is cached with an ETag: `If-None-Match` may answer 304, `Accept-Encoding` picks gzip or br. */
   readonly cached?: boolean;
   /** Other representations of the success response, by media type (e.g. `text/csv`). */
   readonly alternatives?: Readonly<Record<string, string>>;
   /** Error statuses this route can answer besides 400/401/403/415 (404 for ids, 409 for writes). */
   readonly errors: readonly number[];
+}
+
+/** 302: the answer is a redirect (a presigned URL in `location`). */
+export type SuccessStatus = 200 | 201 | 202 | 204 | 302;
+
+/** A body of bytes (a file's chunk): its media type and what it is, for the OpenAPI document. */
+export interface RawBody {
+  readonly contentType: string;
+  readonly description: string;
 }
 
 export interface DefinedRoute extends Route {
@@ -49,6 +60,8 @@ export interface RouteInput<P, Q, B> {
   readonly params: Out<P>;
   readonly query: Out<Q>;
   readonly body: Out<B>;
+  /** The bytes of a route declared with `rawBody` (empty when none were sent). */
+  readonly raw: Buffer;
   readonly principal: Principal;
   /** Request headers, lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
@@ -65,8 +78,9 @@ export interface RouteSpec<P, Q, B> {
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
+  readonly rawBody?: RawBody;
   /** Default: 201 for POST, 204 for DELETE, 200 otherwise. */
-  readonly status?: 200 | 201 | 202 | 204;
+  readonly status?: SuccessStatus;
   readonly response?: z.ZodType;
   readonly headers?: HeaderDocs;
   readonly cached?: boolean;
@@ -86,6 +100,7 @@ export function defineRoute<
   const defaultErrors = [...(spec.params ? [404] : []), ...(method === 'GET' ? [] : [409])];
   return {
     roles: spec.roles,
+    rawBody: Boolean(spec.rawBody),
     doc: {
       key: spec.key,
       method: method.toLowerCase() as RouteDoc['method'],
@@ -97,6 +112,7 @@ export function defineRoute<
       params: spec.params,
       query: spec.query,
       body: spec.body,
+      rawBody: spec.rawBody,
       status,
       response: spec.response,
       headers: spec.headers,
@@ -109,6 +125,7 @@ export function defineRoute<
         params: (spec.params ? parse(spec.params, req.params) : undefined) as Out<P>,
         query: (spec.query ? parse(spec.query, req.query) : undefined) as Out<Q>,
         body: (spec.body ? parse(spec.body, req.body) : undefined) as Out<B>,
+        raw: spec.rawBody && Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         principal: req.principal,
         headers: req.headers,
       };

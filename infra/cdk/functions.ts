@@ -2,7 +2,7 @@
 // environment (resource names through the topology's env helpers), least-privilege grants and queue triggers.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Size, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -116,6 +116,7 @@ export class Functions extends Construct {
       architecture: Architecture.X86_64,
       memorySize: def.memoryMb,
       ...(def.reservedConcurrency !== undefined && { reservedConcurrentExecutions: def.reservedConcurrency }),
+      ...(def.ephemeralStorageMb !== undefined && { ephemeralStorageSize: Size.mebibytes(def.ephemeralStorageMb) }),
       timeout: Duration.seconds(def.timeoutSeconds),
       logGroup,
       tracing: Tracing.ACTIVE,
