@@ -333,3 +333,25 @@ describe('auto annotations through processContent', () => {
     expect(t0.frames[0]).toMatchObject({ human: [{ label: 'player', x: 16, y: 12, w: 32, h: 24 }], auto: { version: 2, boxes: [] } });
   }, 120_000);
 });
+
+describe('tasks generated again', () => {
+  it('forceWrite 1 regenerates the tasks under the same ids, and they show every human box again', async () => {
+    const before = await readFrames(uploadId, tasks.flatMap((t: Json) => t.sourceFrames));
+    expect([...before.values()].filter((d) => d.human.length > 0)).toHaveLength(1);
+    const res = await api('POST', '/v1/annotation/process-content', { uploadId, projectId, frameRate: 5, forceWrite: 1, autoAnnoVersion: 0, requestType: 0, contentType: 1 });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const job = await followJob(res.body.jobId);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const regenerated = (await api('GET', `/v1/annotation/uploads/${uploadId}/tasks`)).body.tasks;
+    expect(regenerated.map((t: Json) => t.taskId)).toEqual(tasks.map((t: Json) => t.taskId));
+    expect(regenerated.map((t: Json) => t.sourceFrames)).toEqual(tasks.map((t: Json) => t.sourceFrames));
+    const t0 = (await api('GET', `/v1/annotation/tasks/${tasks[0].taskId}/annotations`)).body;
+    expect(t0.frames[0]).toMatchObject({ sourceFrame: src(0, 0), human: [{ label: 'player', x: 16, y: 12, w: 32, h: 24 }] });
+    const t1 = (await api('GET', `/v1/annotation/tasks/${tasks[1].taskId}/annotations`)).body;
+    expect(t1.frames[1].human).toEqual([]);
+    expect(t1.frames[1].humanSavedAt).not.toBeNull();
+    const after = await readFrames(uploadId, tasks.flatMap((t: Json) => t.sourceFrames));
+    expect(after.size).toBe(before.size);
+    expect([...after.values()].map((d) => [d.sourceFrame, d.human])).toEqual([...before.values()].map((d) => [d.sourceFrame, d.human]));
+  }, 120_000);
+});
