@@ -75,7 +75,7 @@ export interface BucketDef {
   readonly purpose: string;
   /** Objects under these prefixes raise S3 notifications into a queue. */
   readonly notifications: readonly { readonly prefix: string; readonly queue: string }[];
-  /** Allow browsers to PUT presigned uploads directly (CORS). */
+  /** Allow browsers to PUT presigned uploads and GET presigned objects directly ({@link BROWSER_BUCKET_CORS}). */
   readonly browserUploads: boolean;
   /** Objects under these prefixes expire after `days` (S3 lifecycle; the local cloud keeps them, readers check expiry). */
   readonly expirations?: readonly { readonly prefix: string; readonly days: number }[];
@@ -238,10 +238,24 @@ const SLIDES_ROUTES = [
   'GET /v1/slides/images', 'GET /v1/slides/images/{id}', 'GET /v1/slides/images/{id}/image.dzi', 'GET /v1/slides/images/{id}/image_files/{level}/{tile}',
   'GET /v1/slides/images/{id}/iiif/info.json', 'GET /v1/slides/images/{id}/iiif/{region}/{size}/{rotation}/{quality}',
   'GET /v1/slides/images/{id}/thumbnail', 'GET /v1/slides/images/{id}/preview',
+  'GET /v1/slides/images/{id}/view', 'GET /v1/slides/viewer/{asset}',
 ] as const;
 
 /** The slide-image steps read the source and write the pyramid on local disk: Lambda's ephemeral storage. */
 const SLIDE_STEP = { memoryMb: 3008, timeoutSeconds: 900, ephemeralStorageMb: 10_240, layers: [] as const, triggers: [{ kind: 'task' as const }] };
+
+/**
+ * CORS of a bucket with `browserUploads`: presigned PUTs (single and multipart parts) straight from browsers, whose
+ * scripts need the ETag to complete a multipart upload, and presigned GETs a page's script follows from the API's
+ * redirects (the slide viewer's tiles). Any origin: a presigned URL is the credential.
+ */
+export const BROWSER_BUCKET_CORS = {
+  allowedMethods: ['PUT', 'GET', 'HEAD'],
+  allowedOrigins: ['*'],
+  allowedHeaders: ['*'],
+  exposedHeaders: ['ETag'],
+  maxAgeSeconds: 3000,
+} as const;
 
 /** CORS of the HTTP API: what a browser may send, and which response headers its scripts may read. */
 export const API_CORS = {
@@ -775,6 +789,7 @@ export const topology: Topology = {
       timeoutSeconds: 29,
       layers: [],
       triggers: [{ kind: 'http', routes: SLIDES_ROUTES }],
+      bundledFolders: ['node_modules/openseadragon'],
       uses: {
         buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/uploads/'] }, { name: 'media', access: 'read', prefixes: ['slides/'] }],
         tables: [{ name: 'jobs', access: 'readwrite' }],

@@ -47,6 +47,8 @@ export const config = {
   migrationsDir: () => required('MIGRATIONS_DIR'),
   /** The swagger-ui-dist package's files, shipped with docs-api (bundledFolders). */
   swaggerUiDistDir: () => required('SWAGGER_UI_DIST_DIR'),
+  /** The openseadragon package's files, shipped with slides-api (bundledFolders). */
+  openseadragonDir: () => required('OPENSEADRAGON_DIR'),
   adminApiKeySecretId: () => required('SECRET_ADMIN_API_KEY_ID'),
   mongodbUri: () => process.env.MONGODB_URI,
   mongodbSecretArn: () => process.env.MONGODB_SECRET_ARN,

@@ -2,10 +2,12 @@
 // Content-Range chunk protocol), the images as they stand, and their pyramids through presigned redirects.
 import { httpHandler } from '../lib/http.ts';
 import { defineRoute, Reply, routeTable } from '../lib/route.ts';
-import { iiifInfo, imageFile, presignedFile } from './images.ts';
+import { z } from '../lib/zod.ts';
+import { iiifInfo, imageFile, presignedFile, presignedOrigin } from './images.ts';
 import * as s from './schemas.ts';
 import { createSession, listImages, listSessions, requireImage, requireSession, type SlideImageRecord } from './store.ts';
 import { abortUpload, CHUNK_BYTES, completeUpload, receiveChunk, startUpload, uploadStatus } from './uploads.ts';
+import { API_KEY_STORAGE, VIEWER_ASSETS, viewerAsset, viewerPage, viewerPolicy } from './viewer.ts';
 
 const TAG = 'slides';
 const ROLES = ['analyst'] as const;
@@ -154,6 +156,53 @@ export const slidesRoutes = [
     summary: 'The preview, 1024 px on its longest side (a redirect)',
     params: s.IdParams, status: 302, headers: REDIRECT_HEADERS, errors: [404, 409],
     handle: ({ params }) => redirect(params.id, imageFile.preview),
+  }),
+  defineRoute({
+    key: 'GET /v1/slides/images/{id}/view', tag: TAG, roles: 'public',
+    summary: 'The viewer page of a slide image (OpenSeadragon): public, it holds no data; its script reads the image with an API key',
+    description:
+      `The page takes the API key from the tab's sessionStorage (\`${API_KEY_STORAGE}\`) or asks for it, then reads the image, its ` +
+      'Deep Zoom descriptor and tiles with it, and says so when the key is refused, the image does not exist or is not ready.',
+    params: s.IdParams,
+    response: z.string().openapi({ description: 'An HTML page' }),
+    alternatives: { 'text/html': 'The page' },
+    errors: [],
+    handle: async () =>
+      new Reply({
+        status: 200,
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-cache',
+          'content-security-policy': viewerPolicy(await presignedOrigin()),
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+        },
+        raw: Buffer.from(viewerPage()),
+      }),
+  }),
+  defineRoute({
+    key: 'GET /v1/slides/viewer/{asset}', tag: TAG, roles: 'public',
+    summary: "A file of the viewer page (OpenSeadragon's script and button images, the page's script and stylesheet)",
+    params: z.object({ asset: z.enum(VIEWER_ASSETS) }),
+    query: z.object({ v: z.string().max(100).optional().openapi({ description: "The file's version, as the page names it" }) }),
+    response: z.string().openapi({ description: 'JavaScript, CSS or PNG' }),
+    handle: async ({ params, query, headers }) => {
+      const asset = viewerAsset(params.asset);
+      const gzip = !asset.contentType.startsWith('image/') && /\bgzip\b/i.test(headers['accept-encoding'] ?? '');
+      return new Reply({
+        status: 200,
+        headers: {
+          'content-type': asset.contentType,
+          // the page names each file with its version: a new version is a new URL (the button images, which
+          // OpenSeadragon names, are cached a day)
+          'cache-control': query.v === asset.version ? 'public, max-age=31536000, immutable' : 'public, max-age=86400',
+          'x-content-type-options': 'nosniff',
+          vary: 'accept-encoding',
+          ...(gzip && { 'content-encoding': 'gzip' }),
+        },
+        raw: gzip ? asset.gzip : asset.body,
+      });
+    },
   }),
 ];
 

@@ -56,6 +56,14 @@ export async function presignedFile(id: string, file: string): Promise<{ url: st
   return { url, expiresIn };
 }
 
+let objectOriginMemo: Promise<string> | undefined;
+
+/** The origin of the presigned URLs the redirects answer (a page's CSP allows it); presigning is local, no request. */
+export function presignedOrigin(): Promise<string> {
+  objectOriginMemo ??= getSignedUrl(s3(), new GetObjectCommand({ Bucket: config.mediaBucket(), Key: 'slides/' }), { expiresIn: 60 }).then((url) => new URL(url).origin);
+  return objectOriginMemo;
+}
+
 /** The image's IIIF info.json with its id at `serviceUrl`, where this API serves its tiles. */
 export async function iiifInfo(id: string, serviceUrl: string): Promise<IiifInfo> {
   await readyImage(id);

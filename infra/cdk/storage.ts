@@ -1,10 +1,10 @@
-// S3: every topology bucket, private and encrypted, with its S3 -> SQS notifications and browser-upload CORS,
+// S3: every topology bucket, private and encrypted, with its S3 -> SQS notifications and browser CORS,
 // and one bucket of their server access logs.
 import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
-import type { Topology } from '../topology.ts';
+import { BROWSER_BUCKET_CORS, type Topology } from '../topology.ts';
 import { logRetention, pascal, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
 import type { Queues } from './queues.ts';
 
@@ -44,12 +44,11 @@ export class Storage extends Construct {
         cors: def.browserUploads
           ? [
               {
-                // presigned PUTs (single and multipart parts) straight from browsers; ETag is needed to complete multipart
-                allowedMethods: [HttpMethods.PUT, HttpMethods.GET, HttpMethods.HEAD],
-                allowedOrigins: ['*'],
-                allowedHeaders: ['*'],
-                exposedHeaders: ['ETag'],
-                maxAge: 3000,
+                allowedMethods: BROWSER_BUCKET_CORS.allowedMethods.map((m) => HttpMethods[m]),
+                allowedOrigins: [...BROWSER_BUCKET_CORS.allowedOrigins],
+                allowedHeaders: [...BROWSER_BUCKET_CORS.allowedHeaders],
+                exposedHeaders: [...BROWSER_BUCKET_CORS.exposedHeaders],
+                maxAge: BROWSER_BUCKET_CORS.maxAgeSeconds,
               },
             ]
           : undefined,

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { functionEnvironment, type PlatformEnvironment, type ResourceLocations } from '../environment.ts';
-import { dlqName, functionArnPlaceholder, httpRoutes, topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
+import { BROWSER_BUCKET_CORS, dlqName, functionArnPlaceholder, httpRoutes, topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
 import { isApiKeyForm } from '../../functions/lib/auth.ts';
 import { closeAwsClients, SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import { closeDb } from '../../functions/lib/pg.ts';
@@ -222,7 +222,10 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log }))),
       service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION, policy })),
       service('S3 and SQS', 's3sqs', (dataDir) =>
-        startS3Sqs({ dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy }),
+        startS3Sqs({
+          dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy,
+          cors: (bucket) => (topology.buckets.some((b) => b.browserUploads && localName(b.name) === bucket) ? BROWSER_BUCKET_CORS : undefined),
+        }),
       ),
       service('Secrets Manager', 'secretsmanager', (dataDir) => startSecretsManager({ dataDir, region: REGION, accountId: ACCOUNT })),
     ] as const;

@@ -19,6 +19,7 @@ import { SizedLru } from '../../functions/lib/sized-lru.ts';
 import { makePrivateDir, syncPath } from './files.ts';
 import type { AccessPolicy } from './access.ts';
 import { s3SqsAccessChecks } from './access-s3sqs.ts';
+import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 
@@ -72,6 +73,8 @@ export async function startS3Sqs(opts: {
   log?: (line: object) => void;
   /** Functions' credentials and what they may do (access.ts); without it every request is allowed. */
   policy?: AccessPolicy;
+  /** A bucket's CORS rule (by its physical name), or undefined for none. */
+  cors?: (bucket: string) => BucketCors | undefined;
 }): Promise<LocalS3Sqs> {
   const { SqsStore } = await internal<{ SqsStore: AnyClass }>('sqs/sqsStore.js');
   const { SnsStore } = await internal<{ SnsStore: AnyClass }>('sns/snsStore.js');
@@ -146,6 +149,9 @@ export async function startS3Sqs(opts: {
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
   const access = opts.policy && s3SqsAccessChecks(opts.policy);
+  const cors = s3CorsHooks(opts.cors ?? (() => undefined));
+  app.addHook('onRequest', cors.onRequest);
+  app.addHook('onSend', cors.onSend);
   if (access) app.addHook('onRequest', access.onRequest);
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
   app.addHook('preHandler', presignedRequestCheck(new Map([...LOCAL_ACCESS_KEYS, ...(opts.policy?.secrets() ?? [])])));
