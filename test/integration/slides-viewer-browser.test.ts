@@ -3,7 +3,8 @@
 // without it; with it, OpenSeadragon opens the image, zooms past full size and pans, and every descriptor and tile
 // request (the API's redirect, then the presigned GET on the local S3, another origin) succeeds, tiles of the deepest
 // level among them, and the canvas shows each cell's colour where the image has it. A wrong key, an image that does
-// not exist and one that is not ready each get a clear message.
+// not exist and one that is not ready each get a clear message. Its files are versioned and compressed; the local S3
+// answers a preflight as the bucket's CORS rule says.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -165,6 +166,8 @@ describe('the slide viewer page', () => {
     await fullyLoaded();
 
     expect(failed).toEqual([]);
+    // nothing from elsewhere (blob: URLs are tiles the page decodes)
+    expect(responses.filter((r) => ![endpoints.api, endpoints.s3, 'blob:'].some((o) => r.url.startsWith(o))).map((r) => r.url)).toEqual([]);
     expect(responses.filter((r) => r.status >= 400).map((r) => `${r.status} ${r.url}`)).toEqual([]);
     // each tile: the API's redirect, then the object from the local S3 with CORS
     const apiTiles = responses.filter((r) => r.url.startsWith(`${endpoints.api}/v1/slides/images/${image.id}/image_files/${maxLevel}/`));
@@ -204,6 +207,36 @@ describe('the slide viewer page', () => {
     expect(wrong).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('serves its files compressed, cacheable by version, and nothing it does not list', async () => {
+    const page = (await fetch(viewUrl(image.id))).text();
+    const script = /src="\.\.\/\.\.\/viewer\/(openseadragon\.min\.js\?v=[^"]+)"/.exec(await page)?.[1];
+    expect(script).toBe('openseadragon.min.js?v=6.1.1');
+    const js = await fetch(`${endpoints.api}/v1/slides/viewer/${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-encoding')).toBe('gzip');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect(await js.text()).toContain('OpenSeadragon');
+    const button = await fetch(`${endpoints.api}/v1/slides/viewer/zoomin_rest.png`);
+    expect(button.headers.get('content-type')).toBe('image/png');
+    expect(button.headers.get('cache-control')).not.toContain('immutable');
+    expect((await fetch(`${endpoints.api}/v1/slides/viewer/package.json`)).status).toBe(400);
+    expect((await fetch(`${endpoints.api}/v1/slides/viewer/..%2F..%2Fpackage.json`)).status).toBe(400);
+  });
+
+  it("answers a browser's preflight to the media bucket as its CORS rule says", async () => {
+    const preflight = (method: string) =>
+      fetch(`${endpoints.s3}/framewise-media/slides/${image.id}/image.dzi`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://viewer.example', 'access-control-request-method': method, 'access-control-request-headers': 'content-type' },
+      });
+    const put = await preflight('PUT');
+    expect(put.status).toBe(200);
+    expect(put.headers.get('access-control-allow-origin')).toBe('*');
+    expect(put.headers.get('access-control-allow-headers')).toBe('content-type');
+    expect(put.headers.get('access-control-expose-headers')).toBe('ETag');
+    expect((await preflight('DELETE')).status).toBe(403);
+  });
 
   it('says so clearly when the key is refused, the image does not exist or is not ready', async () => {
     const refused = await openPage(context, image.id, 'not-a-key');
