@@ -31,6 +31,7 @@ import { S3_READ_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
 import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import {
+  BROWSER_BUCKET_CORS,
   bucketEnv,
   CONTEXTS,
   contextOf,
@@ -322,12 +323,16 @@ describe('buckets', () => {
     }
   });
 
-  it('CORS for PUT exactly on buckets with browser uploads', () => {
+  it('CORS for PUT and GET (presigned uploads, and objects a page follows from a redirect) exactly on buckets with browser uploads', () => {
     for (const def of topology.buckets) {
       const b = json.Resources[logicalId('AWS::S3::Bucket', 'bucket', def.name)]!;
       const rules = b.Properties.CorsConfiguration?.CorsRules ?? [];
-      if (def.browserUploads) expect(rules.some((r: any) => r.AllowedMethods.includes('PUT')), def.name).toBe(true);
-      else expect(rules, def.name).toEqual([]);
+      if (def.browserUploads) {
+        expect(rules, def.name).toEqual([{
+          AllowedMethods: [...BROWSER_BUCKET_CORS.allowedMethods], AllowedOrigins: ['*'], AllowedHeaders: ['*'], ExposedHeaders: ['ETag'],
+          MaxAge: BROWSER_BUCKET_CORS.maxAgeSeconds,
+        }]);
+      } else expect(rules, def.name).toEqual([]);
     }
   });
 
