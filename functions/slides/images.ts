@@ -60,7 +60,13 @@ let objectOriginMemo: Promise<string> | undefined;
 
 /** The origin of the presigned URLs the redirects answer (a page's CSP allows it); presigning is local, no request. */
 export function presignedOrigin(): Promise<string> {
-  objectOriginMemo ??= getSignedUrl(s3(), new GetObjectCommand({ Bucket: config.mediaBucket(), Key: 'slides/' }), { expiresIn: 60 }).then((url) => new URL(url).origin);
+  objectOriginMemo ??= getSignedUrl(s3(), new GetObjectCommand({ Bucket: config.mediaBucket(), Key: 'slides/' }), { expiresIn: 60 }).then(
+    (url) => new URL(url).origin,
+    (err: unknown) => {
+      objectOriginMemo = undefined; // the next page asks again
+      throw err;
+    },
+  );
   return objectOriginMemo;
 }
 
