@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { config } from '../lib/config.ts';
 
-/** sessionStorage's name of the API key, which the web console shares. */
+/** sessionStorage's name of the API key: one name for every page of this API that needs the key. */
 export const API_KEY_STORAGE = 'framewise.apiKey';
 
 /** The navigation buttons shown (zoom in, zoom out, home, full page), each in its four states. */
