@@ -33,6 +33,7 @@ export const uploadSettingsEnvironment = (settings: Topology['settings']): Recor
   MULTIPART_THRESHOLD_BYTES: String(settings.multipartThresholdBytes),
   MULTIPART_PART_BYTES: String(settings.multipartPartBytes),
   MAX_UPLOAD_BYTES: String(settings.maxUploadBytes),
+  CHECK_IN_API_MAX_BYTES: String(settings.checkInApiMaxBytes),
 });
 
 export function functionEnvironment(

@@ -181,6 +181,11 @@ export interface Topology {
     readonly multipartPartBytes: number;
     /** The largest upload a client may declare; presigned URLs sign each length, so S3 holds them to it. */
     readonly maxUploadBytes: number;
+    /**
+     * Slide uploads up to this size are read back and checked against their declared sha256 by complete itself;
+     * larger ones by the workflow's first read of the source (the API's 29 s read about a GB at Lambda's S3 speed).
+     */
+    readonly checkInApiMaxBytes: number;
     /** Days the frozen versions each materialization schedule makes live (an admin's request says its own; default 5). */
     readonly versionExpiryDays: { readonly daily: number; readonly weekly: number; readonly monthly: number };
     /** Valid versions per datastack that removal never goes below (the newest is always kept too). */
@@ -938,6 +943,7 @@ export const topology: Topology = {
     multipartThresholdBytes: 8 * 1024 * 1024,
     multipartPartBytes: 8 * 1024 * 1024,
     maxUploadBytes: 50 * 1024 ** 3,
+    checkInApiMaxBytes: 1024 ** 3,
     ...VERSION_SETTINGS,
   },
 };

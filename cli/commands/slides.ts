@@ -99,6 +99,19 @@ export async function runSlidesUpload(files: readonly string[], opts: { session:
   }
 }
 
+/** Every image of the session: the session's first page (a 404 when there is no such session), then page after page. */
+async function sessionImages(session: string, ctx: CommandContext): Promise<SlideImage[]> {
+  type Page = { images: SlideImage[]; nextCursor: string | null };
+  let page = await abortable(ctx.api.get<Page>(`/v1/slides/sessions/${encodeURIComponent(session)}`), ctx.signal);
+  const images = [...page.images];
+  while (page.nextCursor) {
+    const query = new URLSearchParams({ sessionId: session, limit: '1000', cursor: page.nextCursor });
+    page = await abortable(ctx.api.get<Page>(`/v1/slides/images?${query}`), ctx.signal);
+    images.push(...page.images);
+  }
+  return images;
+}
+
 export async function runSlidesLs(opts: { session?: string; json?: boolean }, ctx: CommandContext): Promise<number> {
   try {
     if (!opts.session) {
@@ -106,10 +119,10 @@ export async function runSlidesLs(opts: { session?: string; json?: boolean }, ct
       if (opts.json) ctx.output.out(JSON.stringify(sessions, null, 2));
       else for (const line of table([['id', 'name', 'created'], ...sessions.map((x) => [x.id, x.name, x.createdAt])])) ctx.output.out(line);
     } else {
-      const session = await abortable(ctx.api.get<{ images: SlideImage[] }>(`/v1/slides/sessions/${encodeURIComponent(opts.session)}`), ctx.signal);
-      if (opts.json) ctx.output.out(JSON.stringify(session.images, null, 2));
+      const images = await sessionImages(opts.session, ctx);
+      if (opts.json) ctx.output.out(JSON.stringify(images, null, 2));
       else {
-        const rows = session.images.map((i) => [i.id, i.filename, i.state, `${i.progress}%`, i.width ? `${i.width}×${i.height}` : '', i.error?.code ?? '']);
+        const rows = images.map((i) => [i.id, i.filename, i.state, `${i.progress}%`, i.width ? `${i.width}×${i.height}` : '', i.error?.code ?? '']);
         for (const line of table([['id', 'file', 'state', 'progress', 'size', 'error'], ...rows])) ctx.output.out(line);
       }
     }

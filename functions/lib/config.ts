@@ -36,6 +36,8 @@ export const config = {
   /** An entry of an uploaded zip inflates to at most this many bytes (a zip bomb stops here). */
   zipEntryMaxBytes: () => Number(process.env.ZIP_ENTRY_MAX_BYTES ?? 256 * 1024 * 1024),
   maxUploadBytes: () => Number(process.env.MAX_UPLOAD_BYTES ?? 50 * 1024 ** 3),
+  /** Uploads up to this size are checked by their complete; larger ones by the first step that reads them whole. */
+  checkInApiMaxBytes: () => Number(process.env.CHECK_IN_API_MAX_BYTES ?? 1024 ** 3),
   ffprobePath: () => required('FFPROBE_PATH'),
   ffmpegPath: () => required('FFMPEG_PATH'),
   /** Either a full connection string (local cloud) or a Secrets Manager secret (AWS, through RDS Proxy). */

@@ -45,9 +45,13 @@ export const slidesRoutes = [
   }),
   defineRoute({
     key: 'GET /v1/slides/sessions/{id}', tag: TAG, roles: ROLES,
-    summary: 'A session and its images, with their state and progress',
+    summary: 'A session and its first images, with their state and progress',
     params: s.IdParams, response: s.SessionWithImages,
-    handle: async ({ params }) => ({ ...(await requireSession(params.id)), images: (await listImages(params.id)).map(view) }),
+    handle: async ({ params }) => {
+      const session = await requireSession(params.id);
+      const page = await listImages({ sessionId: session.id, limit: s.IMAGE_PAGE_DEFAULT });
+      return { ...session, images: page.images.map(view), nextCursor: page.nextCursor };
+    },
   }),
   defineRoute({
     key: 'POST /v1/slides/uploads', tag: TAG, roles: ROLES,
@@ -105,9 +109,13 @@ export const slidesRoutes = [
   }),
   defineRoute({
     key: 'GET /v1/slides/images', tag: TAG, roles: ROLES,
-    summary: 'Every slide image, oldest first',
-    response: s.ImageList, errors: [],
-    handle: async () => ({ images: (await listImages()).map(view) }),
+    summary: 'Slide images, oldest first, a page at a time; by session and state',
+    description: 'A cursor that is not a nextCursor this API answered is a 400 InvalidCursor.',
+    query: s.ImageListQuery, response: s.ImageList,
+    handle: async ({ query }) => {
+      const page = await listImages({ sessionId: query.sessionId, state: query.state, limit: query.limit ?? s.IMAGE_PAGE_DEFAULT, cursor: query.cursor });
+      return { images: page.images.map(view), nextCursor: page.nextCursor };
+    },
   }),
   defineRoute({
     key: 'GET /v1/slides/images/{id}', tag: TAG, roles: ROLES,

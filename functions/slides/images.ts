@@ -18,7 +18,7 @@ export const nextRun = (image: Pick<SlideImageRecord, 'jobId'>): number => Numbe
  * Moves the image from `from` to dicing under a new job, then starts the job: a process that dies in between leaves
  * an image dicing under a job that does not exist, which the reconciler starts.
  */
-export async function startPyramid(image: SlideImageRecord, from: ImageState, fields: { md5?: string } = {}): Promise<SlideImageRecord | undefined> {
+export async function startPyramid(image: SlideImageRecord, from: ImageState, fields: { md5?: string; verified?: true } = {}): Promise<SlideImageRecord | undefined> {
   const jobId = slideImageJobId(image.id, nextRun(image));
   const dicing = await moveImage(image.id, from, 'dicing', { jobId, progress: 10, error: null, uploadId: null, ...fields });
   if (!dicing) return undefined;

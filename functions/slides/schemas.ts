@@ -43,8 +43,22 @@ export const Image = z
   })
   .openapi('SlideImage');
 
-export const SessionWithImages = Session.extend({ images: z.array(Image) }).openapi('SlideSessionWithImages');
-export const ImageList = z.object({ images: z.array(Image) }).openapi('SlideImageList');
+export const IMAGE_PAGE_DEFAULT = 100;
+export const IMAGE_PAGE_MAX = 1000;
+
+const NextCursor = Id.nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page' });
+
+export const SessionWithImages = Session.extend({
+  images: z.array(Image).openapi({ description: `The session's first ${IMAGE_PAGE_DEFAULT} images; GET /v1/slides/images?sessionId= pages the rest` }),
+  nextCursor: NextCursor,
+}).openapi('SlideSessionWithImages');
+export const ImageList = z.object({ images: z.array(Image), nextCursor: NextCursor }).openapi('SlideImageList');
+export const ImageListQuery = z.strictObject({
+  sessionId: Id.optional(),
+  state: z.enum(IMAGE_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(IMAGE_PAGE_MAX).optional().openapi({ description: `Page size (default ${IMAGE_PAGE_DEFAULT})` }),
+  cursor: z.string().optional().openapi({ description: 'The nextCursor of the previous page' }),
+});
 
 export const NewUpload = z
   .strictObject({

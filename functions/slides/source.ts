@@ -10,7 +10,8 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
-import { requireImage, type SlideImageRecord } from './store.ts';
+import { checksumMismatch, digester, type HeldObject } from './checksum.ts';
+import { recordVerified, requireImage, type SlideImageRecord } from './store.ts';
 import type { PyramidObject } from './pyramid.ts';
 
 export async function imageOfJob(imageId: string, jobId: string): Promise<SlideImageRecord> {
@@ -21,7 +22,10 @@ export async function imageOfJob(imageId: string, jobId: string): Promise<SlideI
   return image;
 }
 
-/** Runs `work` with the image's source at a local path and an empty output folder beside it; both removed after. */
+/**
+ * Runs `work` with the image's source at a local path and an empty output folder beside it; both removed after. An
+ * image whose upload was too large for complete to check is checked here, as it is downloaded, before any work.
+ */
 export async function withSource<T>(image: SlideImageRecord, work: (path: string, outDir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'slide-'));
   try {
@@ -33,12 +37,20 @@ export async function withSource<T>(image: SlideImageRecord, work: (path: string
       if ((err as { name?: string }).name === 'NoSuchKey') throw new TaskError('SourceMissing', `the source of image ${image.id} (${image.s3Key}) is gone`);
       throw err;
     }
-    await pipeline(out.Body as Readable, createWriteStream(path));
+    const digest = digester();
+    await pipeline(digest.tap(out.Body as Readable), createWriteStream(path));
+    if (!image.verified) await verify(image, digest.held());
     await mkdir(join(dir, 'out'));
     return await work(path, join(dir, 'out'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function verify(image: SlideImageRecord, held: HeldObject): Promise<void> {
+  const mismatch = checksumMismatch(image, held);
+  if (mismatch) throw new TaskError(mismatch.code, `${mismatch.message}; the image is not processed`);
+  await recordVerified(image.id, image.jobId!, held.md5);
 }
 
 /** Uploads the objects under `prefix`, `atOnce` at a time; `onProgress` hears how many are up. */

@@ -2,9 +2,11 @@
 // one state to the next is one conditional UPDATE on the state it leaves: of two writers (a step retried, two
 // reconciler runs) one moves it, the other changes nothing.
 import { randomUUID } from 'node:crypto';
-import { notFound } from '../lib/errors.ts';
+import { invalidCursor, notFound } from '../lib/errors.ts';
 import { query } from '../lib/pg.ts';
 import type { SlideMetadata } from './pyramid.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const IMAGE_STATES = ['uploading', 'dicing', 'ready', 'failed', 'missing'] as const;
 export type ImageState = (typeof IMAGE_STATES)[number];
@@ -42,6 +44,8 @@ export interface SlideImageRecord {
   format: string | null;
   bytes: number | null;
   error: ImageError | null;
+  /** The whole object matched what the upload declared (checked by complete, or by the workflow's first read). */
+  verified: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -81,6 +85,7 @@ const imageOf = (r: Row): SlideImageRecord => ({
   format: (r.format as string | null) ?? null,
   bytes: num(r.bytes),
   error: (r.error as ImageError | null) ?? null,
+  verified: r.verified_at !== null && r.verified_at !== undefined,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
 });
@@ -106,11 +111,33 @@ export async function requireSession(id: string): Promise<SlideSession> {
   return sessionOf(rows[0]);
 }
 
-export async function listImages(sessionId?: string): Promise<SlideImageRecord[]> {
-  const rows = sessionId
-    ? await query('SELECT * FROM slide_image WHERE session_id = $1 ORDER BY created_at, id', [sessionId])
-    : await query('SELECT * FROM slide_image ORDER BY created_at, id');
-  return rows.map(imageOf);
+export interface ImagePage {
+  images: SlideImageRecord[];
+  /** The last image's id when more follow: the cursor of the next page. */
+  nextCursor: string | null;
+}
+
+/**
+ * Images in creation order, `limit` at a time after the image `cursor` (keyset: a page never repeats or skips an
+ * image, however many arrive meanwhile). A cursor that is no image's id is an InvalidCursor.
+ */
+export async function listImages(opts: { sessionId?: string; state?: ImageState; limit: number; cursor?: string }): Promise<ImagePage> {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  if (opts.sessionId) where.push(`session_id = $${values.push(opts.sessionId)}`);
+  if (opts.state) where.push(`state = $${values.push(opts.state)}`);
+  if (opts.cursor) {
+    if (!UUID.test(opts.cursor)) throw invalidCursor();
+    if ((await query('SELECT 1 FROM slide_image WHERE id = $1', [opts.cursor])).length === 0) throw invalidCursor();
+    // compared in SQL: created_at has microseconds, which a JavaScript Date would round away
+    where.push(`(created_at, id) > (SELECT created_at, id FROM slide_image WHERE id = $${values.push(opts.cursor)})`);
+  }
+  const rows = await query(
+    `SELECT * FROM slide_image ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${values.push(opts.limit + 1)}`,
+    values,
+  );
+  const images = rows.slice(0, opts.limit).map(imageOf);
+  return { images, nextCursor: rows.length > opts.limit ? images.at(-1)!.id : null };
 }
 
 export async function getImage(id: string): Promise<SlideImageRecord | undefined> {
@@ -155,7 +182,7 @@ export async function moveImage(
   id: string,
   from: ImageState | readonly ImageState[],
   to: ImageState,
-  fields: { progress?: number; error?: ImageError | null; jobId?: string; uploadId?: string | null; md5?: string } = {},
+  fields: { progress?: number; error?: ImageError | null; jobId?: string; uploadId?: string | null; md5?: string; verified?: true } = {},
 ): Promise<SlideImageRecord | undefined> {
   const rows = await query(
     `UPDATE slide_image SET state = $3, updated_at = now(),
@@ -163,15 +190,21 @@ export async function moveImage(
        error = CASE WHEN $5::boolean THEN $6::jsonb ELSE error END,
        job_id = COALESCE($7, job_id),
        upload_id = CASE WHEN $8::boolean THEN $9 ELSE upload_id END,
-       md5 = COALESCE($10, md5)
+       md5 = COALESCE($10, md5),
+       verified_at = CASE WHEN $11::boolean THEN now() ELSE verified_at END
      WHERE id = $1 AND state = ANY($2::text[]) RETURNING *`,
     [
       id, typeof from === 'string' ? [from] : from, to, fields.progress ?? null,
       'error' in fields, fields.error ? JSON.stringify(fields.error) : null,
-      fields.jobId ?? null, 'uploadId' in fields, fields.uploadId ?? null, fields.md5 ?? null,
+      fields.jobId ?? null, 'uploadId' in fields, fields.uploadId ?? null, fields.md5 ?? null, fields.verified === true,
     ],
   );
   return rows[0] ? imageOf(rows[0]) : undefined;
+}
+
+/** The source found to match its upload by the workflow's first read: its md5 recorded, never read for it again. */
+export async function recordVerified(id: string, jobId: string, md5: string): Promise<void> {
+  await query(`UPDATE slide_image SET md5 = $3, verified_at = now(), updated_at = now() WHERE id = $1 AND job_id = $2 AND state = 'dicing'`, [id, jobId, md5]);
 }
 
 /** Progress of an image in `state` (a step of its workflow, bytes of its upload); never backwards. */

@@ -2,7 +2,7 @@
 // S3 holds; and the older Content-Range chunk protocol, each chunk one part of the same kind of multipart upload.
 // An upload is complete only when its whole object's checksum matches what the client declared: until then nothing
 // processes it, and a mismatch fails the image.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -17,6 +17,7 @@ import { config } from '../lib/config.ts';
 import { AppError, conflict, notFound } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { completeMultipart, presignPlan, resumePlan, type UploadPlan } from '../lib/presigned-upload.ts';
+import { checksumMismatch, digester, type HeldObject } from './checksum.ts';
 import { startPyramid } from './images.ts';
 import { contentTypeOf } from './pyramid.ts';
 import {
@@ -113,8 +114,8 @@ async function objectSize(key: string): Promise<number | undefined> {
   }
 }
 
-/** The object's size and, read back in one stream, its sha256 and md5. */
-async function digestObject(key: string): Promise<{ size: number; sha256: string; md5: string }> {
+/** The object read back in one stream: its size, sha256 and md5 (size -1 when there is none). */
+async function readBack(key: string): Promise<HeldObject> {
   let out;
   try {
     out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: key }));
@@ -122,27 +123,21 @@ async function digestObject(key: string): Promise<{ size: number; sha256: string
     if ((err as { name?: string }).name === 'NoSuchKey') return { size: -1, sha256: '', md5: '' };
     throw err;
   }
-  const sha256 = createHash('sha256');
-  const md5 = createHash('md5');
-  let size = 0;
-  for await (const chunk of out.Body as Readable) {
-    sha256.update(chunk as Buffer);
-    md5.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { size, sha256: sha256.digest('hex'), md5: md5.digest('hex') };
+  const digest = digester();
+  for await (const chunk of digest.tap(out.Body as Readable)) void chunk;
+  return digest.held();
 }
 
+/**
+ * Checks the assembled object against the upload, then starts the pyramid. Up to checkInApiMaxBytes it is read back
+ * here; a larger one only has its size checked here, and its checksum by the workflow's first read of it, before it
+ * is diced (a mismatch fails the image there, with the same error).
+ */
 async function verifyAndStart(image: SlideImageRecord, declared: { md5?: string }): Promise<SlideImageRecord> {
-  const held = await digestObject(image.s3Key);
-  const mismatch =
-    held.size !== image.sizeBytes
-      ? { code: 'SizeMismatch', message: `the upload declared ${image.sizeBytes} bytes; S3 holds ${held.size < 0 ? 'no object' : `${held.size} bytes`}` }
-      : image.sha256 && image.sha256 !== held.sha256
-        ? { code: 'ChecksumMismatch', message: `the upload declared sha256 ${image.sha256}; the object's is ${held.sha256}` }
-        : declared.md5 && declared.md5 !== held.md5
-          ? { code: 'ChecksumMismatch', message: `the upload declared md5 ${declared.md5}; the object's is ${held.md5}` }
-          : undefined;
+  const wanted = { sizeBytes: image.sizeBytes, sha256: image.sha256, md5: declared.md5 };
+  const readHere = image.sizeBytes <= config.checkInApiMaxBytes();
+  const held = readHere ? await readBack(image.s3Key) : { size: (await objectSize(image.s3Key)) ?? -1, sha256: '', md5: '' };
+  const mismatch = checksumMismatch(readHere ? wanted : { sizeBytes: wanted.sizeBytes }, held);
   if (mismatch) {
     if (held.size < 0 && !image.chunked && !image.uploadId) {
       // a single PUT that has not arrived yet: the upload stays open
@@ -151,7 +146,7 @@ async function verifyAndStart(image: SlideImageRecord, declared: { md5?: string 
     await moveImage(image.id, 'uploading', 'failed', { error: mismatch, uploadId: null });
     throw new AppError(400, mismatch.code, `${mismatch.message}; the image is failed and will not be processed`, { imageId: image.id });
   }
-  const dicing = await startPyramid(image, 'uploading', { md5: declared.md5 ?? held.md5 });
+  const dicing = await startPyramid(image, 'uploading', readHere ? { md5: held.md5, verified: true } : { md5: declared.md5 });
   if (!dicing) throw conflict(`image ${image.id} was completed meanwhile`);
   return dicing;
 }

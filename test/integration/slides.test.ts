@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +17,7 @@ import { syncSlides } from '../../functions/slides/sync.ts';
 import { CHUNK_BYTES } from '../../functions/slides/uploads.ts';
 import { closeDb, query } from '../../functions/lib/pg.ts';
 import { createImage, moveImage, requireImage, uploadKey as sourceKey } from '../../functions/slides/store.ts';
+import { startPyramid } from '../../functions/slides/images.ts';
 import { CompleteMultipartUploadCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { localAdminEnvironment } from '../../infra/local/cloud.ts';
 import { OpenUploads, uploadKey } from '../../cli/resume.ts';
@@ -275,10 +276,12 @@ describe('slides', () => {
     // two runs at once register it once
     const [a, b] = await Promise.all([syncSlides(options), syncSlides(options)]);
     const registered = [...a.registered, ...b.registered];
-    const ours = (await api('GET', '/v1/slides/images')).body.images.filter((i: Json) => i.filename === 'copied.jpg' && registered.includes(i.id));
+    const images = await Promise.all(registered.map(async (id) => (await api('GET', `/v1/slides/images/${id}`)).body));
+    const ours = images.filter((i: Json) => i.filename === 'copied.jpg');
     expect(ours).toHaveLength(1);
     const ready = await followImage(ours[0].id);
-    expect(ready).toMatchObject({ state: 'ready', width: 600, height: 400 });
+    // nobody declared its checksums: the workflow's first read records its md5
+    expect(ready).toMatchObject({ state: 'ready', width: 600, height: 400, md5: md5(data) });
     expect((await syncSlides(options)).registered).not.toContain(ours[0].id);
 
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `slides/${readyId}/image.dzi` }));
@@ -337,4 +340,64 @@ describe('slides', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('checks an upload too large for complete in the workflow: a wrong sha256 fails the image before any tile, a right one is recorded', async () => {
+    // as complete leaves an image above checkInApiMaxBytes: size checked, dicing, not yet verified
+    const data = await jpeg(500, 300, 5);
+    const diced = async (declared: string) => {
+      const id = randomUUID();
+      const key = sourceKey(id, 'large.jpg');
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: data }));
+      await createImage({ id, sessionId, filename: 'large.jpg', sizeBytes: data.length, sha256: declared, s3Key: key });
+      const image = await requireImage(id);
+      expect(image.verified).toBe(false);
+      expect(await startPyramid(image, 'uploading')).toBeDefined();
+      return followImage(id);
+    };
+    const wrong = await diced(sha256(Buffer.from('other')));
+    expect(wrong).toMatchObject({ state: 'failed', md5: null, error: { code: 'ChecksumMismatch' } });
+    expect(wrong.error.message).toContain(`the object's is ${sha256(data)}`);
+    const made = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `slides/${wrong.id}/` }));
+    expect(made.KeyCount).toBe(0);
+    expect((await api('GET', `/v1/jobs/${wrong.jobId}`)).body).toMatchObject({ state: 'failed', error: { code: 'ChecksumMismatch' } });
+
+    const right = await diced(sha256(data));
+    expect(right).toMatchObject({ state: 'ready', width: 500, height: 300, md5: md5(data) });
+    expect((await requireImage(right.id)).verified).toBe(true);
+  }, 60_000);
+
+  it('pages images by session and state in creation order, and refuses a cursor it did not answer', async () => {
+    const all = (await api('GET', `/v1/slides/images?sessionId=${sessionId}&limit=1000`)).body;
+    expect(all.nextCursor).toBeNull();
+    expect(all.images.length).toBeGreaterThanOrEqual(5);
+    const paged: Json[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; body: Json } = await api('GET', `/v1/slides/images?sessionId=${sessionId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.images.length).toBeLessThanOrEqual(2);
+      paged.push(...res.body.images);
+      cursor = res.body.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(Math.ceil(all.images.length / 2));
+    expect(paged.map((i) => i.id)).toEqual(all.images.map((i: Json) => i.id));
+    const createdAt = paged.map((i) => i.createdAt);
+    expect(createdAt).toEqual([...createdAt].sort());
+    const session = (await api('GET', `/v1/slides/sessions/${sessionId}`)).body;
+    expect(session.images.map((i: Json) => i.id)).toEqual(all.images.slice(0, 100).map((i: Json) => i.id));
+
+    const failed = (await api('GET', `/v1/slides/images?sessionId=${sessionId}&state=failed&limit=1000`)).body.images;
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(failed.map((i: Json) => i.id)).toEqual(all.images.filter((i: Json) => i.state === 'failed').map((i: Json) => i.id));
+
+    for (const bad of ['nope', randomUUID()]) {
+      const res = await api('GET', `/v1/slides/images?cursor=${bad}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('InvalidCursor');
+    }
+    expect((await api('GET', '/v1/slides/images?limit=0')).status).toBe(400);
+    expect((await api('GET', '/v1/slides/images?state=sleeping')).status).toBe(400);
+  });
 });

@@ -70,7 +70,7 @@ describe('function environment', () => {
       const env = functionEnvironment(def, topology, resources, platform);
       const expected = new Set(['ALL', 'POWERTOOLS_SERVICE_NAME']);
       for (const b of def.uses.buckets ?? []) expected.add(bucketEnv(b.name));
-      if ((def.uses.buckets ?? []).length > 0) for (const k of ['PRESIGNED_URL_SECONDS', 'MULTIPART_THRESHOLD_BYTES', 'MULTIPART_PART_BYTES', 'MAX_UPLOAD_BYTES']) expected.add(k);
+      if ((def.uses.buckets ?? []).length > 0) for (const k of ['PRESIGNED_URL_SECONDS', 'MULTIPART_THRESHOLD_BYTES', 'MULTIPART_PART_BYTES', 'MAX_UPLOAD_BYTES', 'CHECK_IN_API_MAX_BYTES']) expected.add(k);
       for (const t of def.uses.tables ?? []) expected.add(tableEnv(t.name));
       for (const q of def.uses.queues ?? []) expected.add(queueEnv(q));
       for (const s of def.uses.stateMachines ?? []) expected.add(stateMachineEnv(s));
