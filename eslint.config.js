@@ -53,5 +53,14 @@ export default tseslint.config(
     files: ['infra/**', 'test/**', 'bench/**', '*.config.*'],
     rules: { 'no-restricted-imports': 'off' },
   },
+  // The console runs in browsers: tsc checks its names against the DOM's types (console/tsconfig.json), and it may
+  // import only its own modules and the vendor files it is served with.
+  {
+    files: ['console/**'],
+    rules: {
+      'no-undef': 'off',
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\.{1,2}/|/vendor/)', message: 'the console imports its own modules (./…) and /vendor/… only' }] }],
+    },
+  },
   ...contextBlocks,
 );

@@ -162,8 +162,32 @@ export interface StateMachineDef {
   readonly timeoutSeconds: number;
 }
 
+/**
+ * The web console: static ES modules and the npm files they import, served at `/` (the local cloud's API server;
+ * S3 behind CloudFront in AWS, with the API under /v1/ on the same origin).
+ */
+export interface SiteDef {
+  readonly name: string;
+  readonly purpose: string;
+  /** The folder of the site's own files, served as they are. */
+  readonly folder: string;
+  /** Files of npm packages the pages import, served at /vendor/{package}/{file}: never from a CDN. */
+  readonly vendor: readonly { readonly package: string; readonly files: readonly string[] }[];
+}
+
+/**
+ * The Content-Security-Policy of every page of the site: scripts and styles of its own origin only; images, video
+ * and fetches also from `objectOrigin`, where the API's presigned redirects lead (the buckets).
+ */
+export const siteContentSecurityPolicy = (objectOrigin: string): string =>
+  [
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", `img-src 'self' data: blob: ${objectOrigin}`, `media-src 'self' blob: ${objectOrigin}`,
+    `connect-src 'self' ${objectOrigin}`, "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "object-src 'none'",
+  ].join('; ');
+
 export interface Topology {
   readonly app: string;
+  readonly site: SiteDef;
   readonly buckets: readonly BucketDef[];
   readonly tables: readonly TableDef[];
   readonly queues: readonly QueueDef[];
@@ -273,6 +297,12 @@ export const API_CORS = {
 
 export const topology: Topology = {
   app: 'framewise',
+  site: {
+    name: 'console',
+    purpose: 'the web console: operators run the pipeline, clients see their brand exposure',
+    folder: 'console',
+    vendor: [],
+  },
   buckets: [
     {
       name: 'media',

@@ -2,6 +2,7 @@
 // bounded context (lowest first, so that each may use the functions of the contexts below it).
 import type { App, Environment } from 'aws-cdk-lib';
 import { CONTEXTS, contextOf, topology as defaultTopology, type ContextName, type Topology } from '../topology.ts';
+import { ConsoleStack } from './console.ts';
 import { ContextStack } from './context-stack.ts';
 import { FoundationStack } from './foundation.ts';
 import type { TopologyFunction } from './functions.ts';
@@ -20,6 +21,8 @@ export interface FramewiseStage {
   readonly deployment: Deployment;
   readonly foundation: FoundationStack;
   readonly contexts: ReadonlyMap<ContextName, ContextStack>;
+  /** The web console, on the API's stack (the foundation) only. */
+  readonly console: ConsoleStack;
 }
 
 export function framewiseStage(app: App, props: FramewiseProps = {}): FramewiseStage {
@@ -40,5 +43,6 @@ export function framewiseStage(app: App, props: FramewiseProps = {}): FramewiseS
     for (const [name, fn] of stack.functions.byName) lowerFunctions.set(name, fn);
     contexts.set(context, stack);
   }
-  return { deployment, foundation, contexts };
+  const webConsole = new ConsoleStack(app, stackName(deployment, 'console'), { ...common, deployment, foundation });
+  return { deployment, foundation, contexts, console: webConsole };
 }

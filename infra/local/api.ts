@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent, compileRoutes, isMalformedPath, matchRoute } from './events.ts';
 import type { LocalFunctions } from './functions.ts';
-import { API_CORS } from '../topology.ts';
+import { API_CORS, type SiteDef } from '../topology.ts';
+import { siteFile } from './site.ts';
 
 export interface LocalApi {
   readonly endpoint: string;
@@ -72,6 +73,8 @@ export async function startApi(opts: {
   port: number;
   routes: readonly { method: string; path: string; fn: string }[];
   functions: LocalFunctions;
+  /** The web console, served at `/` (paths the API does not route). */
+  site?: { def: SiteDef; root: string; objectOrigin: string };
 }): Promise<LocalApi> {
   const routes = compileRoutes(opts.routes);
   const server = createServer((req, res) => {
@@ -81,6 +84,13 @@ export async function startApi(opts: {
       if (method === 'OPTIONS') return send(res, 204, {}, '');
       if (isMalformedPath(url.pathname)) return send(res, 400, { 'content-type': 'application/json' }, '{"message":"Bad Request"}');
       const match = matchRoute(routes, method, url.pathname);
+      if (!match && opts.site && (method === 'GET' || method === 'HEAD') && !url.pathname.startsWith('/v1/')) {
+        const file = await siteFile(opts.site.root, opts.site.def, url.pathname, opts.site.objectOrigin).catch(() => undefined);
+        if (file) {
+          res.writeHead(200, { ...file.headers, 'content-length': String(file.body.length) });
+          return void res.end(method === 'HEAD' ? undefined : file.body);
+        }
+      }
       if (!match) return send(res, 404, { 'content-type': 'application/json' }, '{"message":"Not Found"}');
       const body = await readBody(req);
       if (!body) return send(res, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');

@@ -296,7 +296,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const credentials: Credentials = { adminApiKey, postgresPassword: stored.postgresPassword };
     writePrivateFileSync(credentialsFile(dir), `${JSON.stringify(credentials, null, 2)}\n`);
 
-    const api = await startApi({ port: 0, routes: httpRoutes(), functions });
+    const api = await startApi({ port: 0, routes: httpRoutes(), functions, site: { def: topology.site, root: ROOT, objectOrigin: services.s3 } });
     stops.push(api.stop);
     const endpoints: Endpoints = { ...services, api: api.endpoint };
 

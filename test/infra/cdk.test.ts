@@ -12,6 +12,7 @@ import { AccountRootPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_5XX_ALARM, DATABASE_ALARM } from '../../infra/cdk/alarms.ts';
+import { stageSiteFiles } from '../../infra/cdk/console.ts';
 import { POSTGRES_CAPACITY } from '../../infra/cdk/database.ts';
 import { FramewiseChecks, intendWildcards } from '../../infra/cdk/nag.ts';
 import { framewiseStage, type FramewiseStage } from '../../infra/cdk/stack.ts';
@@ -61,7 +62,7 @@ type StageTemplate = { Resources: Resources; Outputs: Record<string, any> };
 /** Every stack's template by stack name, synthesized once for the whole app. */
 function synthesize(app: App, stage: FramewiseStage): Map<string, StageTemplate> {
   const assembly = app.synth();
-  return new Map([stage.foundation, ...stage.contexts.values()].map((s) => [s.stackName, assembly.getStackByName(s.stackName).template as StageTemplate]));
+  return new Map([stage.foundation, ...stage.contexts.values(), stage.console].map((s) => [s.stackName, assembly.getStackByName(s.stackName).template as StageTemplate]));
 }
 
 /**
@@ -178,7 +179,7 @@ describe('stacks', () => {
     const counts = [...templates].map(([name, t]) => ({ name, resources: Object.keys(t.Resources).length }));
     console.log(counts.map((c) => `${c.name}: ${c.resources} resources`).join('\n'));
     const owning = CONTEXTS.filter((c) => topology.functions.some((f) => contextOf(f) === c) || topology.stateMachines.some((m) => m.context === c));
-    expect([...templates.keys()]).toEqual([physicalName(deployment, 'foundation'), ...owning.map((c) => physicalName(deployment, c))]);
+    expect([...templates.keys()]).toEqual([physicalName(deployment, 'foundation'), ...owning.map((c) => physicalName(deployment, c)), physicalName(deployment, 'console')]);
     for (const c of counts) expect(c.resources, c.name).toBeLessThan(STACK_RESOURCE_BUDGET);
   });
 
@@ -493,7 +494,8 @@ describe('functions', () => {
   });
 
   it('the ffmpeg layer is attached exactly to the functions declaring it, with its binary paths', () => {
-    const layers = ofType('AWS::Lambda::LayerVersion');
+    // (the console's stack has CDK's own AWS CLI layer, for its bucket deployment)
+    const layers = ofType('AWS::Lambda::LayerVersion').filter(([id]) => !id.startsWith(`${physicalName(deployment, 'console')}/`));
     const uses = topology.functions.filter((f) => f.layers.includes('ffmpeg'));
     expect(layers).toHaveLength(uses.length > 0 ? 1 : 0);
     for (const def of topology.functions) {
@@ -998,6 +1000,64 @@ describe('alarms', () => {
     const [documentDbId] = ofType('AWS::DocDB::DBCluster')[0]!;
     const documentDb = expectAlarm(alarmOn('CPUUtilization', 'DBClusterIdentifier', documentDbId), 'DocumentDB CPU', DATABASE_ALARM.cpuPercent, DATABASE_ALARM.periods);
     expect(documentDb.Namespace).toBe('AWS/DocDB');
+  });
+});
+
+describe('web console', () => {
+  const consoleStack = () => physicalName(deployment, 'console');
+  const inConsole = (type: string) => ofType(type).filter(([id]) => id.startsWith(`${consoleStack()}/`));
+
+  it('a private, encrypted, TLS-only bucket of the files, readable by the distribution only (origin access control)', () => {
+    const [[bucketId, bucket]] = inConsole('AWS::S3::Bucket') as [[string, Resource]];
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    const policy = inConsole('AWS::S3::BucketPolicy').find(([, p]) => references(p.Properties.Bucket).has(bucketId))![1];
+    const statements = policy.Properties.PolicyDocument.Statement as any[];
+    expect(statements.some((st) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
+    const reads = statements.filter((st) => st.Effect === 'Allow');
+    expect(reads.map((st) => st.Principal)).toEqual([{ Service: 'cloudfront.amazonaws.com' }]);
+    expect(inConsole('AWS::CloudFront::OriginAccessControl')).toHaveLength(1);
+  });
+
+  it('one distribution: the files by default (index.html at /), the API under /v1/* uncached with every method', () => {
+    const [[, distribution]] = inConsole('AWS::CloudFront::Distribution') as [[string, Resource]];
+    const config = distribution.Properties.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    const [api] = config.CacheBehaviors as any[];
+    expect(config.CacheBehaviors).toHaveLength(1);
+    expect(api.PathPattern).toBe('/v1/*');
+    expect(api.AllowedMethods.sort()).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+    expect(api.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // CachingDisabled
+    expect(api.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac'); // AllViewerExceptHostHeader
+    const apiOrigin = (config.Origins as any[]).find((o) => o.Id === api.TargetOriginId);
+    // the foundation's HTTP API, on its execute-api domain
+    expect(JSON.stringify(apiOrigin.DomainName)).toMatch(/HttpApi.*execute-api/);
+  });
+
+  it("every file is served with the topology's Content-Security-Policy, its images from the media bucket only", () => {
+    const [[, policy]] = inConsole('AWS::CloudFront::ResponseHeadersPolicy') as [[string, Resource]];
+    const csp = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy;
+    expect(csp.Override).toBe(true);
+    const text = JSON.stringify(csp.ContentSecurityPolicy);
+    expect(text).toContain("script-src 'self'");
+    expect(text).toContain('RegionalDomainName');
+    expect(text).not.toMatch(/img-src[^;]*\bhttps?:[;\s]/);
+  });
+
+  it('the files are deployed from the site folder and the vendor files, and the URL is an output', () => {
+    expect(inConsole('Custom::CDKBucketDeployment')).toHaveLength(1);
+    const outputs = templates.get(consoleStack())!.Outputs ?? {};
+    expect(Object.keys(outputs)).toContain('ConsoleUrl');
+    const staged = stageSiteFiles({ ...topology.site, vendor: [{ package: 'axe-core', files: ['axe.min.js'] }] });
+    try {
+      expect(existsSync(path.join(staged, 'index.html'))).toBe(true);
+      expect(existsSync(path.join(staged, 'app.js'))).toBe(true);
+      expect(existsSync(path.join(staged, 'vendor', 'axe-core', 'axe.min.js'))).toBe(true);
+      expect(existsSync(path.join(staged, 'tsconfig.json'))).toBe(false);
+    } finally {
+      rmSync(staged, { recursive: true, force: true });
+    }
   });
 });
 

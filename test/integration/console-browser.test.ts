@@ -1,0 +1,108 @@
+// The web console in Debian's chromium against the shared local cloud, as an operator uses it: signed out it shows
+// only the sign-in form; a wrong key is refused; an admin sees the failed jobs (a slide image that is not an image),
+// requeues one and sees it run again; an analyst sees jobs without the admin's actions; a key revoked while its page
+// polls returns to sign-in. Every page passes axe-core with no serious violation; screenshots go to test-results/.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiClient, eventually } from '../support/api.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+const endpoints = inject('endpoints');
+const adminKey = inject('adminApiKey');
+const api = apiClient();
+const STAMP = `${Date.now().toString(36)}${process.pid}`;
+
+let browser: Browser;
+let failedJobId: string;
+
+/** A slide-image job that fails: a text file uploaded as a JPEG. */
+async function failedJob(): Promise<string> {
+  const session = await api('POST', '/v1/slides/sessions', { name: `console ${STAMP}` });
+  const text = Buffer.from('not an image\n'.repeat(50));
+  const started = await api('POST', '/v1/slides/uploads', { filename: 'notes.jpg', sizeBytes: text.length, sessionId: session.body.id });
+  expect((await fetch(started.body.plan.url, { method: 'PUT', headers: started.body.plan.headers, body: text })).status).toBe(200);
+  expect((await api('POST', `/v1/slides/uploads/${started.body.image.id}/complete`, {})).status).toBe(200);
+  const image = await eventually(async () => {
+    const i = (await api('GET', `/v1/slides/images/${started.body.image.id}`)).body;
+    return i.state === 'failed' ? i : undefined;
+  }, 'the image to fail');
+  await eventually(async () => ((await api('GET', `/v1/jobs/${image.jobId}`)).body.state === 'failed' ? true : undefined), 'its job to fail');
+  return image.jobId;
+}
+
+beforeAll(async () => {
+  const launched = launchBrowser();
+  failedJobId = await failedJob();
+  browser = await launched;
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the web console', () => {
+  it('signed out, shows only the sign-in form (no API data asked for), and refuses a wrong key', async () => {
+    const page = await consolePage(browser);
+    const asked: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/v1/')) asked.push(r.url()); });
+    const res = await page.goto(`${endpoints.api}/`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await expect.poll(() => page.getByLabel('API key').isVisible()).toBe(true);
+    expect(asked).toEqual([]);
+    await expectAccessible(page);
+    await screenshot(page, 'sign-in');
+    await page.getByLabel('API key').fill('fw_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('.message').textContent()).toBe('This key is not valid.');
+    expect(await page.evaluate(() => sessionStorage.getItem('framewise.apiKey'))).toBeNull();
+    expect(page.url()).not.toContain('fw_');
+    await page.context().close();
+  });
+
+  it('an admin sees the failed job, with its step and error, and requeues it', async () => {
+    const page = await consolePage(browser);
+    await signIn(page, endpoints.api, adminKey);
+    await page.goto(`${endpoints.api}/#/jobs?state=failed&kind=slide-image`);
+    const row = page.getByRole('row').filter({ hasText: failedJobId });
+    await row.waitFor();
+    await expect.poll(() => row.textContent()).toContain('NotAnImage');
+    await expect.poll(() => row.textContent()).toContain('dice: failed');
+    expect(await page.evaluate(() => sessionStorage.getItem('framewise.apiKey'))).toBe(adminKey);
+    expect(page.url()).not.toContain(adminKey);
+    await expectAccessible(page);
+    await screenshot(page, 'jobs-failed');
+
+    await row.getByRole('button', { name: 'Requeue' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: `Requeued ${failedJobId}` }).count()).toBe(1);
+    const job = (await api('GET', `/v1/jobs/${failedJobId}`)).body as Json;
+    expect(job.requeues).toBe(1);
+    // it runs again and fails again (the file is still not an image), and the page shows it among the failed
+    await eventually(async () => ((await api('GET', `/v1/jobs/${failedJobId}`)).body.state === 'failed' ? true : undefined), 'the requeued job to end');
+    await expect.poll(() => page.getByRole('row').filter({ hasText: failedJobId }).count(), { timeout: 15_000 }).toBe(1);
+    await page.context().close();
+  }, 60_000);
+
+  it("an analyst sees jobs without the admin's actions; a key revoked while its page is open returns to sign-in", async () => {
+    const created = await api('POST', '/v1/api-keys', { name: `console analyst ${STAMP}`, role: 'analyst' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const page = await consolePage(browser);
+    await signIn(page, endpoints.api, created.body.key);
+    await page.goto(`${endpoints.api}/#/jobs?state=failed`);
+    const row = page.getByRole('row').filter({ hasText: failedJobId });
+    await row.waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    expect(await page.getByText('Analyst').count()).toBeGreaterThan(0);
+
+    expect((await api('DELETE', `/v1/api-keys/${created.body.id}`)).status).toBe(204);
+    // the next refresh (every 5 s) hears 401
+    await page.getByLabel('API key').waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.getByText('The key was refused').count()).toBe(1);
+    expect(await page.evaluate(() => sessionStorage.getItem('framewise.apiKey'))).toBeNull();
+    await page.context().close();
+  }, 60_000);
+});
