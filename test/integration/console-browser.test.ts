@@ -14,6 +14,8 @@ type Json = any;
 const endpoints = inject('endpoints');
 const adminKey = inject('adminApiKey');
 const api = apiClient();
+// a cold function under a loaded machine may take seconds to answer the first time
+const WAIT = { timeout: 20_000 };
 const STAMP = `${Date.now().toString(36)}${process.pid}`;
 
 let browser: Browser;
@@ -52,13 +54,13 @@ describe('the web console', () => {
     const res = await page.goto(`${endpoints.api}/`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
-    await expect.poll(() => page.getByLabel('API key').isVisible()).toBe(true);
+    await expect.poll(() => page.getByLabel('API key').isVisible(), WAIT).toBe(true);
     expect(asked).toEqual([]);
     await expectAccessible(page);
     await screenshot(page, 'sign-in');
     await page.getByLabel('API key').fill('fw_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.locator('.message').textContent()).toBe('This key is not valid.');
+    await expect.poll(() => page.locator('.message').textContent(), WAIT).toBe('This key is not valid.');
     expect(await page.evaluate(() => sessionStorage.getItem('framewise.apiKey'))).toBeNull();
     expect(page.url()).not.toContain('fw_');
     await page.context().close();
@@ -70,20 +72,20 @@ describe('the web console', () => {
     await page.goto(`${endpoints.api}/#/jobs?state=failed&kind=slide-image`);
     const row = page.getByRole('row').filter({ hasText: failedJobId });
     await row.waitFor();
-    await expect.poll(() => row.textContent()).toContain('NotAnImage');
-    await expect.poll(() => row.textContent()).toContain('dice: failed');
+    await expect.poll(() => row.textContent(), WAIT).toContain('NotAnImage');
+    await expect.poll(() => row.textContent(), WAIT).toContain('dice: failed');
     expect(await page.evaluate(() => sessionStorage.getItem('framewise.apiKey'))).toBe(adminKey);
     expect(page.url()).not.toContain(adminKey);
     await expectAccessible(page);
     await screenshot(page, 'jobs-failed');
 
     await row.getByRole('button', { name: 'Requeue' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: `Requeued ${failedJobId}` }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: `Requeued ${failedJobId}` }).count(), WAIT).toBe(1);
     const job = (await api('GET', `/v1/jobs/${failedJobId}`)).body as Json;
     expect(job.requeues).toBe(1);
     // it runs again and fails again (the file is still not an image), and the page shows it among the failed
     await eventually(async () => ((await api('GET', `/v1/jobs/${failedJobId}`)).body.state === 'failed' ? true : undefined), 'the requeued job to end');
-    await expect.poll(() => page.getByRole('row').filter({ hasText: failedJobId }).count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => page.getByRole('row').filter({ hasText: failedJobId }).count(), WAIT).toBe(1);
     await page.context().close();
   }, 60_000);
 
@@ -101,7 +103,7 @@ describe('the web console', () => {
     expect((await api('DELETE', `/v1/api-keys/${created.body.id}`)).status).toBe(204);
     // the next refresh (every 5 s) hears 401
     await page.getByLabel('API key').waitFor({ timeout: 15_000 });
-    await expect.poll(() => page.getByText('The key was refused').count()).toBe(1);
+    await expect.poll(() => page.getByText('The key was refused').count(), WAIT).toBe(1);
     expect(await page.evaluate(() => sessionStorage.getItem('framewise.apiKey'))).toBeNull();
     await page.context().close();
   }, 60_000);
