@@ -12,6 +12,8 @@ import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGam
 
 // Function logs are for operators; the demo tells its own story (`--verbose` shows them).
 const verbose = process.argv.includes('--verbose');
+// `--keep`: the local cloud stays up after the demo, for the web console, until Ctrl-C
+const keep = process.argv.includes('--keep');
 if (!verbose) process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const GAME: SampleGame = { seconds: Number(process.env.DEMO_SECONDS ?? 120), width: 1280, height: 720, fps: 25 };
@@ -36,6 +38,8 @@ const cloud = await startLocalCloud().catch((err: unknown) => {
   process.exit(1);
 });
 let failed = false;
+/** Keys the web console may be signed in with, by who they are. */
+const consoleKeys: [string, string][] = [['admin', cloud.credentials.adminApiKey]];
 try {
   step(`local cloud up, API at ${cloud.endpoints.api} (data in ${cloud.dir})`);
   const admin = new Api(cloud.endpoints.api, cloud.credentials.adminApiKey);
@@ -113,6 +117,7 @@ try {
     [drinks, ['Heineken', 'Nike']],
   ] as const) {
     const clientKey = await key(`${client.id} reader`, 'client', client.id);
+    consoleKeys.push([`client "${client === sportswear ? 'Sportswear brands' : 'Drinks brand'}"`, clientKey]);
     for (const name of names) {
       step(`what client "${client === sportswear ? 'Sportswear brands' : 'Drinks brand'}" sees for ${name}, per minute:`);
       await framewise(cloud.endpoints.api, clientKey, ['metrics', '--video', video.id, '--det-group', groups[name], '--resolution', '60']);
@@ -133,6 +138,17 @@ try {
   failed = true;
   console.error(`\ndemo failed: ${(err as Error).message}`);
 } finally {
+  step(`the web console: ${cloud.endpoints.api}/`);
+  for (const [who, k] of consoleKeys) console.log(`  sign in as ${who.padEnd(28)} with the API key ${k}`);
+  if (keep) {
+    console.log('  the local cloud stays up (--keep); Ctrl-C stops it');
+    await new Promise<void>((stop) => {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  } else {
+    console.log(`  (it is served while the local cloud runs: \`npm run demo -- --keep\`, or \`npm start\`)`);
+  }
   await cloud.stop();
   step(failed ? 'stopped (demo failed)' : 'demo complete; local cloud stopped (data kept in .local/)');
   process.exitCode = failed ? 1 : 0;
