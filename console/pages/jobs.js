@@ -14,6 +14,8 @@ const TABS = [
 ];
 const KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset', 'slide-image'];
 const REFRESH_MS = 5000;
+const SHOWN = 100;
+const MAX_PAGES = 10;
 
 /** @param {any} job what the job is about: its video, det_group or other input */
 function subject(job) {
@@ -116,14 +118,30 @@ export const jobsPage = {
     const review = (job) =>
       h('dl', { class: 'result' }, ...Object.entries(job.result ?? {}).flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]));
 
+    /** Up to SHOWN jobs: a kind filters each page the API reads, so a short page may still have more after it. */
+    async function listed() {
+      /** @type {any[]} */
+      const jobs = [];
+      /** @type {string | undefined} */
+      let cursor;
+      for (let pages = 0; pages < MAX_PAGES && jobs.length < SHOWN; pages += 1) {
+        const q = new URLSearchParams({ state, limit: '100' });
+        if (videoId) q.set('videoId', videoId);
+        if (kind) q.set('kind', kind);
+        if (cursor) q.set('cursor', cursor);
+        const page = await get(`/v1/jobs?${q}`);
+        jobs.push(...page.jobs);
+        cursor = page.cursor;
+        if (!cursor) break;
+      }
+      return jobs.slice(0, SHOWN);
+    }
+
     async function refresh() {
       clearTimeout(timer);
       try {
-        const q = new URLSearchParams({ state, limit: '100' });
-        if (videoId) q.set('videoId', videoId);
-        const page = await get(`/v1/jobs?${q}`);
+        const jobs = await listed();
         if (stopped) return;
-        const jobs = /** @type {any[]} */ (page.jobs).filter((j) => !kind || j.kind === kind);
         const rows = table(`${jobs.length} ${state} job${jobs.length === 1 ? '' : 's'}${kind ? ` of kind ${kind}` : ''}`, [
           { header: 'Job', cell: (j) => h('code', { text: j.jobId }) },
           { header: 'Kind', cell: (j) => j.kind },

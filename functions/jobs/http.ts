@@ -4,7 +4,7 @@ import { httpHandler } from '../lib/http.ts';
 import { defineRoute, routeTable } from '../lib/route.ts';
 import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
-import { JOB_ID, JOB_STATES, type Job } from './job.ts';
+import { JOB_ID, JOB_KINDS, JOB_STATES, type Job, type JobKind } from './job.ts';
 import { unreleasedDetGroups } from '../catalog/det-group-release.ts';
 import { unreleasedVideos } from '../catalog/video-lifecycle.ts';
 import { assertRequeueable, listJobs, moveJob, requireJob } from './store.ts';
@@ -15,14 +15,15 @@ const ListQuery = z.object({
   /** `releasable`: succeeded jobs whose results wait to be released. */
   state: z.enum([...JOB_STATES, 'releasable']).optional(),
   videoId: z.uuid().optional(),
+  kind: z.enum(JOB_KINDS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });
 const JobParams = z.object({ id: z.string().regex(JOB_ID, 'not a job id: a-z first, then a-z, 0-9, _ or -, at most 128 characters') });
 
 /** Succeeded jobs whose subject (a video, a det_group) waits to be released; the newest run stands for it. */
-async function listReleasable(limit: number, cursor?: string): Promise<{ jobs: Job[]; cursor?: string }> {
-  const page = await listJobs({ state: 'succeeded', limit, cursor });
+async function listReleasable(limit: number, cursor?: string, kind?: JobKind): Promise<{ jobs: Job[]; cursor?: string }> {
+  const page = await listJobs({ state: 'succeeded', kind, limit, cursor });
   const subject = (j: Job) => j.videoId ?? j.detGroupId ?? '';
   const [videos, detGroups] = await Promise.all([
     unreleasedVideos(page.jobs.flatMap((j) => (j.kind === 'video-ingest' && j.videoId ? [j.videoId] : []))),
@@ -36,10 +37,12 @@ async function listReleasable(limit: number, cursor?: string): Promise<{ jobs: J
 export const jobsRoutes = [
   defineRoute({
     key: 'GET /v1/jobs', tag: 'jobs', roles: ['analyst'],
-    summary: 'List jobs by state or video, newest change first',
-    description: '`state=releasable`: succeeded jobs whose video or det_group waits to be released (the newest run of each). Pages: pass cursor.',
+    summary: 'List jobs by state, video and kind, newest change first',
+    description:
+      '`state=releasable`: succeeded jobs whose video or det_group waits to be released (the newest run of each). Pages: pass cursor. ' +
+      '`kind` filters each page as it is read, so a page may hold fewer jobs than `limit`, even none, and still have a cursor.',
     query: ListQuery, response: JobPage, errors: [],
-    handle: ({ query }) => (query.state === 'releasable' ? listReleasable(query.limit, query.cursor) : listJobs({ ...query, state: query.state })),
+    handle: ({ query }) => (query.state === 'releasable' ? listReleasable(query.limit, query.cursor, query.kind) : listJobs({ ...query, state: query.state })),
   }),
   defineRoute({
     key: 'GET /v1/jobs/{id}', tag: 'jobs', roles: ['analyst'],

@@ -242,17 +242,36 @@ export async function setExecution(jobId: string, executionArn: string): Promise
   );
 }
 
-export async function listJobs(opts: { state?: JobState; videoId?: string; limit: number; cursor?: string }): Promise<{ jobs: Job[]; cursor?: string }> {
+/**
+ * Jobs by video or state (newest change first), or all of them; `kind` filters each page after it is read, so a page
+ * may hold fewer than `limit` jobs (even none) and still have a cursor: follow it to the end.
+ */
+export async function listJobs(opts: { state?: JobState; videoId?: string; kind?: JobKind; limit: number; cursor?: string }): Promise<{ jobs: Job[]; cursor?: string }> {
   const start = opts.cursor === undefined ? undefined : decodeJobCursor(opts.cursor, opts);
   if (opts.cursor !== undefined && !start) throw invalidCursor();
+  const filters: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (opts.state && opts.videoId) {
+    filters.push('#state = :s');
+    names['#state'] = 'state';
+    values[':s'] = opts.state;
+  }
+  if (opts.kind) {
+    filters.push('#kind = :k');
+    names['#kind'] = 'kind';
+    values[':k'] = opts.kind;
+  }
+  const filter = filters.length ? { FilterExpression: filters.join(' AND ') } : {};
   const out = opts.videoId
     ? await dynamo().send(
         new QueryCommand({
           TableName: config.jobsTable(),
           IndexName: 'byVideo',
           KeyConditionExpression: 'videoId = :v',
-          ...(opts.state && { FilterExpression: '#state = :s', ExpressionAttributeNames: { '#state': 'state' } }),
-          ExpressionAttributeValues: { ':v': opts.videoId, ...(opts.state && { ':s': opts.state }) },
+          ...filter,
+          ...(Object.keys(names).length && { ExpressionAttributeNames: names }),
+          ExpressionAttributeValues: { ':v': opts.videoId, ...values },
           ScanIndexForward: false,
           Limit: opts.limit,
           ExclusiveStartKey: start,
@@ -264,14 +283,20 @@ export async function listJobs(opts: { state?: JobState; videoId?: string; limit
           TableName: config.jobsTable(),
           IndexName: 'byState',
           KeyConditionExpression: '#state = :s',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':s': opts.state },
+          ...filter,
+          ExpressionAttributeNames: { '#state': 'state', ...names },
+          ExpressionAttributeValues: { ':s': opts.state, ...values },
           ScanIndexForward: false,
           Limit: opts.limit,
           ExclusiveStartKey: start,
         }),
       )
-    : await dynamo().send(new ScanCommand({ TableName: config.jobsTable(), Limit: opts.limit, ExclusiveStartKey: start }));
+    : await dynamo().send(
+        new ScanCommand({
+          TableName: config.jobsTable(), Limit: opts.limit, ExclusiveStartKey: start, ...filter,
+          ...(Object.keys(names).length && { ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+        }),
+      );
   const jobs = (out.Items ?? []) as Job[];
   if (!opts.state && !opts.videoId) jobs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   return {

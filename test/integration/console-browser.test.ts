@@ -46,6 +46,30 @@ afterAll(async () => {
   await browser?.close();
 });
 
+describe('jobs by kind (GET /v1/jobs?kind=), as the jobs page asks for them', () => {
+  it('filters each page by kind: followed to its end, it finds the failed slide-image job and no other kind', async () => {
+    const listed = async (query: string): Promise<Json[]> => {
+      const jobs: Json[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await api('GET', `/v1/jobs?${query}&limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).toBe(200);
+        expect(res.body.jobs.length).toBeLessThanOrEqual(5);
+        jobs.push(...res.body.jobs);
+        cursor = res.body.cursor;
+      } while (cursor);
+      return jobs;
+    };
+    const slides = await listed('state=failed&kind=slide-image');
+    expect(slides.map((j) => j.jobId)).toContain(failedJobId);
+    expect(new Set(slides.map((j) => j.kind))).toEqual(new Set(['slide-image']));
+    expect((await listed('state=failed&kind=video-ingest')).map((j) => j.jobId)).not.toContain(failedJobId);
+    const all = await listed('state=failed');
+    expect(slides.map((j) => j.jobId).sort()).toEqual(all.filter((j) => j.kind === 'slide-image').map((j) => j.jobId).sort());
+    expect((await api('GET', '/v1/jobs?kind=sorting')).status).toBe(400);
+  });
+});
+
 describe('the web console', () => {
   it('signed out, shows only the sign-in form (no API data asked for), and refuses a wrong key', async () => {
     const page = await consolePage(browser);
