@@ -4,7 +4,7 @@
 // 1, 10 or 60 s each game also shows its buckets over time. A client key asks only for what it may see (its seasons,
 // its metrics); an operator picks the client whose view it reads (`client` is passed to the metrics routes).
 import { get } from '../api.js';
-import { failure, h, loading, table, when } from '../ui.js';
+import { failure, h, loading, table } from '../ui.js';
 import { barChart, columnStrip } from './charts.js';
 
 export const RESOLUTIONS = [
@@ -28,6 +28,8 @@ export const format = {
   effectiveness: (/** @type {number} */ x) => (x === 0 ? '0' : x.toPrecision(3)),
 };
 
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
 const MEASURES = /** @type {const} */ ([
   { key: 'exposureSeconds', title: 'Exposure (s)', show: format.seconds },
   { key: 'detections', title: 'Detections', show: format.count },
@@ -44,6 +46,9 @@ export function hashOf(path, values) {
   for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
   return `#${path}?${q}`;
 }
+
+/** Columns of a game's strip at most (about its width in pixels). */
+const STRIP_COLUMNS = 160;
 
 /**
  * One game's buckets of a det_group over time: every video's columns one after another.
@@ -66,7 +71,15 @@ function bucketsOverTime(videos, seconds) {
     });
     offset += last + 2;
   }
-  return { at, values, slots: Math.max(1, offset - 1) };
+  const slots = Math.max(1, offset - 1);
+  if (slots <= STRIP_COLUMNS) return { at, values, slots, buckets: values.length, peak: Math.max(0, ...values) };
+  // more buckets than a strip has pixels: each column shows the highest bucket it covers
+  const binned = new Array(STRIP_COLUMNS).fill(0);
+  at.forEach((slot, i) => {
+    const column = Math.floor((slot * STRIP_COLUMNS) / slots);
+    binned[column] = Math.max(binned[column], values[i] ?? 0);
+  });
+  return { at: binned.map((_, i) => i), values: binned, slots: STRIP_COLUMNS, buckets: values.length, peak: Math.max(0, ...values) };
 }
 
 /**
@@ -99,7 +112,7 @@ export function renderSeason(metrics, { gameHref }) {
     /** @type {{ header: string, cell: (row: typeof rows[number]) => Node | string }[]} */
     const columns = [
       { header: 'Game', cell: (r) => h('a', { href: gameHref(r.game.id, dg.id), text: r.game.title }) },
-      { header: 'Starts', cell: (r) => when(r.game.startsAt) },
+      { header: 'Starts', cell: (r) => dateTime.format(new Date(r.game.startsAt)) },
       ...MEASURES.map((m) => ({ header: m.title, cell: (/** @type {typeof rows[number]} */ r) => (r.entry ? m.show(r.entry.totals[m.key]) : '—') })),
     ];
     if (seconds) {
@@ -108,10 +121,9 @@ export function renderSeason(metrics, { gameHref }) {
         cell: (r) => {
           if (!r.entry) return '—';
           const over = bucketsOverTime(r.entry.videos, seconds);
-          const peak = Math.max(0, ...over.values);
           return h('span', { class: 'over-time' },
             columnStrip({ label: `${r.game.title}: exposure per ${seconds} s bucket`, ...over }),
-            h('span', { class: 'peak', text: `${over.values.length} buckets, peak ${format.seconds(peak)} s` }));
+            h('span', { class: 'peak', text: `${over.buckets} buckets, peak ${format.seconds(over.peak)} s` }));
         },
       });
     }
