@@ -38,7 +38,8 @@ function timeSeries(uPlot, { title, buckets, events, width }) {
   /** @type {import('uplot').Options} */
   const options = {
     title, width, height: 280,
-    scales: { x: { time: false } },
+    // counts and seconds from zero, so a bucket's height compares with the others'
+    scales: { x: { time: false }, s: { range: (_u, _min, max) => [0, max || 1] }, n: { range: (_u, _min, max) => [0, max || 1] } },
     series: [
       { label: 'Time (s)', value: (_u, v) => (v == null ? '—' : clock(v)) },
       { label: 'Exposure (s)', scale: 's', stroke: '#0b5cad', width: 2, value: (_u, v) => (v == null ? '—' : format.seconds(v)) },

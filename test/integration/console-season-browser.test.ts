@@ -70,11 +70,11 @@ afterAll(async () => {
 
 /** What the page's per-game tables and season totals show, by det_group. */
 const shown = (page: Page) =>
-  page.evaluate(() => [...document.querySelectorAll('section.det-group')].map((s) => ({
-    detGroup: (s as HTMLElement).dataset.detGroup!,
-    name: s.querySelector('h2')!.textContent,
-    totals: Object.fromEntries([...s.querySelectorAll('dd[data-measure]')].map((d) => [(d as HTMLElement).dataset.measure!, Number(d.textContent)])),
-    rows: [...s.querySelectorAll('table.per-game tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+  page.locator('section.det-group').evaluateAll((sections: Json[]) => sections.map((s) => ({
+    detGroup: s.dataset.detGroup as string,
+    name: s.querySelector('h2').textContent as string,
+    totals: Object.fromEntries([...s.querySelectorAll('dd[data-measure]')].map((d: Json) => [d.dataset.measure, Number(d.textContent)])) as Record<string, number>,
+    rows: [...s.querySelectorAll('table.per-game tbody tr')].map((tr: Json) => [...tr.querySelectorAll('td')].map((td: Json) => (td.textContent ?? '') as string)),
   })));
 
 /** Each shown number equals the API's within the precision it is shown at (one decimal, integers, 3 digits). */
