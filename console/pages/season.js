@@ -159,7 +159,7 @@ export const seasonPage = {
   render(main, { me, params }) {
     const operator = me.role !== 'client';
     const clientId = operator ? params.get('client') ?? '' : '';
-    const seasonId = params.get('season') ?? '';
+    let seasonId = params.get('season') ?? '';
     const resolution = RESOLUTIONS.some((r) => r.value === params.get('resolution')) ? /** @type {string} */ (params.get('resolution')) : 'video';
     const go = (/** @type {Record<string, string>} */ change) => {
       location.hash = hashOf('/season', { client: clientId, season: seasonId, resolution, ...change });
@@ -195,13 +195,17 @@ export const seasonPage = {
         const clients = operator ? await allPages('/v1/clients') : [];
         const seasons = await allPages('/v1/seasons');
         if (stopped) return;
+        if (!seasonId && seasons.length && (clientId || !operator)) {
+          // the first season, kept in the address (without a second render) so the view can be bookmarked
+          seasonId = seasons[0].id;
+          history.replaceState(null, '', hashOf('/season', { client: clientId, season: seasonId, resolution }));
+        }
         controls.replaceChildren(
           ...(operator ? picker(clients, clientId, 'season-client', 'Client', (v) => go({ client: v })) : []),
           ...picker(seasons, seasonId, 'season-id', 'Season', (v) => go({ season: v })),
           resolutions);
         if (operator && !clientId) return content.replaceChildren(h('p', { class: 'empty', text: 'Choose the client whose view to show.' }));
         if (!seasons.length) return content.replaceChildren(h('p', { class: 'empty', text: 'There is no season to show.' }));
-        if (!seasonId) return go({ season: seasons[0].id });
         content.replaceChildren(loading('Loading the season’s metrics…'));
         const q = new URLSearchParams({ resolution });
         if (clientId) q.set('client', clientId);

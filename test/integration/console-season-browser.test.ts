@@ -111,6 +111,7 @@ describe('the console for a brand client', () => {
     // a client key lands on the season page, on its only season
     await expect.poll(() => page.locator('section.det-group').count(), WAIT).toBe(2);
     expect(page.url()).toContain(`season=${ids.season}`);
+    expect(asked.filter((p) => p === `/v1/seasons/${ids.season}/metrics`)).toHaveLength(1);
     expect(await page.getByRole('link', { name: 'Jobs' }).count()).toBe(0);
 
     const perGame = await asClient(`/v1/seasons/${ids.season}/metrics?resolution=video`);
