@@ -3,18 +3,20 @@
 // (#/jobs, …), so the static files are the whole site. A page renders into <main> and returns how to stop (its
 // polling); every page shows loading and error states, and a 401 anywhere returns to sign-in.
 import { ApiError, get, session, whenUnauthorized } from './api.js';
+import { gamePage } from './pages/game.js';
 import { jobsPage } from './pages/jobs.js';
+import { seasonPage } from './pages/season.js';
 import { signInPage } from './pages/sign-in.js';
 import { h } from './ui.js';
 
 /**
  * @typedef {{ keyId: string, role: 'admin' | 'analyst' | 'client', clientId: string | null }} Me
  * @typedef {{ me: Me, params: URLSearchParams }} PageContext
- * @typedef {{ path: string, title: string, roles: Me['role'][], render: (main: HTMLElement, ctx: PageContext) => (void | (() => void)) }} Page
+ * @typedef {{ path: string, title: string, roles: Me['role'][], hidden?: boolean, render: (main: HTMLElement, ctx: PageContext) => (void | (() => void)) }} Page
  */
 
 /** @type {Page[]} */
-const PAGES = [jobsPage];
+const PAGES = [jobsPage, seasonPage, gamePage];
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
@@ -42,7 +44,7 @@ function showSignIn(notice) {
     notice,
     signedIn: (/** @type {Me} */ m) => {
       me = m;
-      const first = pagesFor(m)[0];
+      const first = pagesFor(m).find((p) => !p.hidden);
       if (first && route().path === first.path) void render();
       else location.hash = first ? `#${first.path}` : '#/';
     },
@@ -67,7 +69,7 @@ async function render() {
   const { path, params } = route();
   const page = pages.find((p) => p.path === path) ?? pages[0];
   nav.replaceChildren(
-    ...pages.map((p) => h('a', { href: `#${p.path}`, 'aria-current': p === page ? 'page' : undefined, text: p.title })),
+    ...pages.filter((p) => !p.hidden).map((p) => h('a', { href: `#${p.path}`, 'aria-current': p === page ? 'page' : undefined, text: p.title })),
   );
   who.replaceChildren(
     h('span', { text: me.role === 'client' ? 'Client' : me.role === 'admin' ? 'Admin' : 'Analyst' }),

@@ -301,7 +301,7 @@ export const topology: Topology = {
     name: 'console',
     purpose: 'the web console: operators run the pipeline, clients see their brand exposure',
     folder: 'console',
-    vendor: [],
+    vendor: [{ package: 'uplot', files: ['dist/uPlot.esm.js', 'dist/uPlot.min.css'] }],
   },
   buckets: [
     {
