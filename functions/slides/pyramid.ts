@@ -15,6 +15,8 @@ export interface PyramidSettings {
   readonly jpegQuality: number;
   /** Width × height above which an image is refused; never unlimited. */
   readonly maxInputPixels: number;
+  /** Width × height above which the workflow dices the image in regions side by side (regions.ts) instead of one pass. */
+  readonly maxPixelsPerRegion: number;
   readonly thumbnailSize: number;
   readonly previewSize: number;
   /** libvips worker threads per image. */
@@ -26,6 +28,7 @@ export const DEFAULT_PYRAMID_SETTINGS: PyramidSettings = {
   overlap: 1,
   jpegQuality: 85,
   maxInputPixels: 50_000 * 50_000,
+  maxPixelsPerRegion: 32_768 * 32_768,
   thumbnailSize: 256,
   previewSize: 1024,
   threads: availableParallelism(),
@@ -66,7 +69,7 @@ export interface PyramidObject {
 // real JPEGs that carry harmless warnings.
 const FAIL_ON = 'truncated';
 
-const input = (path: string, settings: PyramidSettings) => {
+export const input = (path: string, settings: PyramidSettings) => {
   // sharp's defaults suit a server resizing many small images at once: one thread per image on glibc (against heap
   // fragmentation) and a cache of recent operations. A slide is one large image read once: every core, no cache.
   sharp.concurrency(settings.threads);
