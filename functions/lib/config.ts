@@ -36,6 +36,8 @@ export const config = {
   /** An entry of an uploaded zip inflates to at most this many bytes (a zip bomb stops here). */
   zipEntryMaxBytes: () => Number(process.env.ZIP_ENTRY_MAX_BYTES ?? 256 * 1024 * 1024),
   maxUploadBytes: () => Number(process.env.MAX_UPLOAD_BYTES ?? 50 * 1024 ** 3),
+  /** Width × height above which a slide image is diced in regions side by side (unset: the pyramid's default). */
+  slideMaxPixelsPerRegion: () => (process.env.SLIDE_MAX_PIXELS_PER_REGION ? Number(process.env.SLIDE_MAX_PIXELS_PER_REGION) : undefined),
   ffprobePath: () => required('FFPROBE_PATH'),
   ffmpegPath: () => required('FFMPEG_PATH'),
   /** Either a full connection string (local cloud) or a Secrets Manager secret (AWS, through RDS Proxy). */

@@ -124,3 +124,19 @@ export function iiifTileAboveSplit(plan: SplitPlan, tile: Rect): Rect {
   const y = tile.y * factor;
   return { x, y, width: Math.min(tile.width * factor, plan.width - x), height: Math.min(tile.height * factor, plan.height - y) };
 }
+
+/** What of an image decides whether its pyramid can be split: sharp's metadata. */
+export interface PixelLayout {
+  readonly channels: number;
+  readonly hasAlpha: boolean;
+  /** libvips' band format: uchar, ushort, float, … */
+  readonly depth: string;
+}
+
+/**
+ * Whether the split pyramid is byte-equal to one pass for an image of this layout: grey or colour without alpha, 8 or
+ * 16 bits. libvips shrinks an image with alpha otherwise than by the plain 2 × 2 mean the split level is made with
+ * (the levels above it differed by up to 18 levels out of 255), so such an image, and CMYK or float, is diced in one pass.
+ */
+export const splitsExactly = (layout: PixelLayout): boolean =>
+  !layout.hasAlpha && (layout.channels === 1 || layout.channels === 3) && (layout.depth === 'uchar' || layout.depth === 'ushort');

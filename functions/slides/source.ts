@@ -11,7 +11,16 @@ import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
 import { requireImage, type SlideImageRecord } from './store.ts';
-import type { PyramidObject } from './pyramid.ts';
+import { DEFAULT_PYRAMID_SETTINGS, type PyramidObject, type PyramidSettings } from './pyramid.ts';
+
+/** The pyramid's settings, with the region threshold the deployment sets. */
+export const pyramidSettings = (): PyramidSettings => ({
+  ...DEFAULT_PYRAMID_SETTINGS,
+  maxPixelsPerRegion: config.slideMaxPixelsPerRegion() ?? DEFAULT_PYRAMID_SETTINGS.maxPixelsPerRegion,
+});
+
+/** Where a region's split-level pixels wait for the overview (expired by the bucket's lifecycle, not read after). */
+export const splitLevelKey = (imageId: string, region: number): string => `slides/work/${imageId}/${region}.v`;
 
 export async function imageOfJob(imageId: string, jobId: string): Promise<SlideImageRecord> {
   const image = await requireImage(imageId);
@@ -26,19 +35,24 @@ export async function withSource<T>(image: SlideImageRecord, work: (path: string
   const dir = await mkdtemp(join(tmpdir(), 'slide-'));
   try {
     const path = join(dir, 'source');
-    let out;
-    try {
-      out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: image.s3Key }));
-    } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchKey') throw new TaskError('SourceMissing', `the source of image ${image.id} (${image.s3Key}) is gone`);
-      throw err;
-    }
-    await pipeline(out.Body as Readable, createWriteStream(path));
+    await download(image.s3Key, path, `the source of image ${image.id}`);
     await mkdir(join(dir, 'out'));
     return await work(path, join(dir, 'out'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The object at `key` into the local file `to`; `what` names it when it is gone. */
+export async function download(key: string, to: string, what: string): Promise<void> {
+  let out;
+  try {
+    out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: key }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') throw new TaskError('SourceMissing', `${what} (${key}) is gone`);
+    throw err;
+  }
+  await pipeline(out.Body as Readable, createWriteStream(to));
 }
 
 /** Uploads the objects under `prefix`, `atOnce` at a time; `onProgress` hears how many are up. */
