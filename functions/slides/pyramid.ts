@@ -69,12 +69,13 @@ export interface PyramidObject {
 // real JPEGs that carry harmless warnings.
 const FAIL_ON = 'truncated';
 
-export const input = (path: string, settings: PyramidSettings) => {
+/** `sequentialRead` false lets libvips read only the parts a region needs, where the format allows (tiled TIFF). */
+export const input = (path: string, settings: PyramidSettings, sequentialRead = true) => {
   // sharp's defaults suit a server resizing many small images at once: one thread per image on glibc (against heap
   // fragmentation) and a cache of recent operations. A slide is one large image read once: every core, no cache.
   sharp.concurrency(settings.threads);
   sharp.cache(false);
-  return sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead: true, failOn: FAIL_ON });
+  return sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead, failOn: FAIL_ON });
 };
 
 // As libvips' own jpegsave: standard Huffman tables. sharp optimises them by default, a second pass over every tile

@@ -7,6 +7,7 @@
 // and dices it for the levels above, whose names and descriptors are the whole image's.
 import { open, copyFile, mkdir, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import sharp from 'sharp';
 import { dice, input, PYRAMID_FILES, rebaseIiifInfo, type IiifInfo, type PyramidSettings } from './pyramid.ts';
 import { iiifTileAboveSplit, regionAtSplitLevel, regionTiles, type Region, type SplitPlan } from './regions.ts';
 import { decodeFailure } from './slide-image.ts';
@@ -27,11 +28,15 @@ interface VipsHeader {
   readonly sampleBytes: 1 | 2;
 }
 
-/** Decodes the region's read rectangle of the source at `path` into the libvips file `to`. */
+/**
+ * Decodes the region's read rectangle of the source at `path` into the libvips file `to`. A TIFF is read at random
+ * (libvips fetches only the tiles or strips of the rectangle); other formats decode from the top, in one stream.
+ */
 export async function readRegion(path: string, filename: string, region: Region, to: string, settings: PyramidSettings): Promise<void> {
   const { x: left, y: top, width, height } = region.read;
   try {
-    await input(path, settings).extract({ left, top, width, height }).toFile(to);
+    const { format } = await sharp(path, { limitInputPixels: settings.maxInputPixels }).metadata();
+    await input(path, settings, format !== 'tiff').extract({ left, top, width, height }).toFile(to);
   } catch (error) {
     throw decodeFailure(filename, error);
   }

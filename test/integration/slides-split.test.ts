@@ -1,8 +1,8 @@
 // A slide pyramid built in regions is the one-pass pyramid: every Deep Zoom and IIIF tile, image.dzi and info.json
 // byte-equal, for a JPEG split into six regions one halving below full size and an odd-sized tiled TIFF split two
-// halvings below; an image with alpha is not split. Then the split path end to end on a local cloud of its own with a
-// low region threshold (four regions): upload, the slide-image workflow's Map of regions and the overview, every published object
-// equal to a one-pass build, the job counting the regions as parts.
+// halvings below; an image with alpha is not split. Then the split path end to end on a local cloud of its own with
+// a low region threshold (four regions): upload, the slide-image workflow's Map of regions and the overview, every
+// published object equal to a one-pass build, the job counting the regions as parts.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
