@@ -28,7 +28,7 @@ export const DEFAULT_PYRAMID_SETTINGS: PyramidSettings = {
   overlap: 1,
   jpegQuality: 85,
   maxInputPixels: 50_000 * 50_000,
-  maxPixelsPerRegion: 32_768 * 32_768,
+  maxPixelsPerRegion: 16_384 * 16_384,
   thumbnailSize: 256,
   previewSize: 1024,
   threads: availableParallelism(),
