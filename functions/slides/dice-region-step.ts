@@ -9,8 +9,8 @@ import { logger } from '../lib/logger.ts';
 import { pyramidObjects } from './pyramid.ts';
 import type { SplitPlan } from './regions.ts';
 import { diceRegion, readRegion } from './split-pyramid.ts';
-import { imageOfJob, publishObjects, pyramidSettings, splitLevelKey, withSource } from './source.ts';
-import { pyramidPrefix } from './store.ts';
+import { imageOfJob, publishObjects, pyramidSettings, regionsDone, splitLevelKey, withSource } from './source.ts';
+import { pyramidPrefix, recordProgress } from './store.ts';
 
 const whole = z.number().int().nonnegative();
 const Rect = z.object({ x: whole, y: whole, width: whole.positive(), height: whole.positive() });
@@ -49,6 +49,8 @@ export const handler = partTask(
       await rm(regionFile);
       const objects = await publishObjects(pyramidPrefix(imageId), pyramidObjects(outDir));
       await publishObjects('', split(splitLevelKey(imageId, region.index), splitFile));
+      // dicing runs from 10 to 70 %: the regions' share as they finish, in any order
+      await recordProgress(imageId, 'dicing', Math.min(70, 10 + Math.floor((60 * (await regionsDone(imageId))) / plan.regions.length)));
       logger.info('slide region diced', { region: region.index, objects });
       return { imageId, region: region.index, objects };
     });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
@@ -21,6 +21,12 @@ export const pyramidSettings = (): PyramidSettings => ({
 
 /** Where a region's split-level pixels wait for the overview (expired by the bucket's lifecycle, not read after). */
 export const splitLevelKey = (imageId: string, region: number): string => `slides/work/${imageId}/${region}.v`;
+
+/** How many regions of the image have left their split-level pixels for the overview: its regions done. */
+export async function regionsDone(imageId: string): Promise<number> {
+  const page = await s3().send(new ListObjectsV2Command({ Bucket: config.mediaBucket(), Prefix: `slides/work/${imageId}/` }));
+  return page.KeyCount ?? 0;
+}
 
 export async function imageOfJob(imageId: string, jobId: string): Promise<SlideImageRecord> {
   const image = await requireImage(imageId);

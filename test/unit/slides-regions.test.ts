@@ -2,7 +2,7 @@
 // cover the image once, read rectangles aligned to the split-level tile grid, and the tiles each region owns making up
 // every tile of the levels down to the split level exactly once.
 import { describe, expect, it } from 'vitest';
-import { deepZoomLevels } from '../../functions/slides/pyramid.ts';
+import { DEFAULT_PYRAMID_SETTINGS, deepZoomLevels } from '../../functions/slides/pyramid.ts';
 import { halve } from '../../functions/slides/split-pyramid.ts';
 import { iiifTileAboveSplit, planRegions, regionAtSplitLevel, regionTiles, type SplitPlan } from '../../functions/slides/regions.ts';
 
@@ -17,6 +17,14 @@ describe('planRegions', () => {
     expect(planRegions(3000, 2000, 256, 6_000_000)).toEqual({ split: false, width: 3000, height: 2000 });
     expect(planRegions(50_000, 50_000, 256, 32_768 * 32_768).split).toBe(true);
     expect(planRegions(30_000, 30_000, 256, 32_768 * 32_768).split).toBe(false);
+  });
+
+  it('with the default threshold, dices up to 16,384² in one pass and a 50,000² image in 16 regions two halvings down', () => {
+    const { tileSize, maxPixelsPerRegion } = DEFAULT_PYRAMID_SETTINGS;
+    expect(planRegions(16_384, 16_384, tileSize, maxPixelsPerRegion).split).toBe(false);
+    const plan = split(50_000, 50_000, tileSize, maxPixelsPerRegion);
+    expect([plan.shrinks, plan.regions.length, plan.regions[0]!.width]).toEqual([2, 16, 16_384]);
+    expect(plan.regions[0]!.read).toEqual({ x: 0, y: 0, width: 16_384 + 1024, height: 16_384 + 1024 });
   });
 
   it('splits 3000 × 2000 at 1.5 Mpx into six regions one halving below full size', () => {
