@@ -8,7 +8,7 @@
 import { open, copyFile, mkdir, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { dice, input, PYRAMID_FILES, rebaseIiifInfo, type IiifInfo, type PyramidSettings } from './pyramid.ts';
+import { deepZoomLevels, dice, input, PYRAMID_FILES, rebaseIiifInfo, type IiifInfo, type PyramidSettings } from './pyramid.ts';
 import { iiifTileAboveSplit, regionAtSplitLevel, regionTiles, type Region, type SplitPlan } from './regions.ts';
 import { decodeFailure } from './slide-image.ts';
 
@@ -52,8 +52,7 @@ export async function diceRegion(regionFile: string, filename: string, outDir: s
   await mkdir(scratch, { recursive: true });
   try {
     await Promise.all([dice(regionFile, filename, scratch, PLACEHOLDER_IIIF_ID, settings), writeSplitLevel(regionFile, region, plan.shrinks, splitFile)]);
-    const { width: readWidth, height: readHeight } = region.read;
-    const regionMaxLevel = Math.ceil(Math.log2(Math.max(readWidth, readHeight)));
+    const regionMaxLevel = deepZoomLevels(region.read.width, region.read.height) - 1;
     const levelShift = plan.splitLevel + plan.shrinks - regionMaxLevel;
     for (const tile of regionTiles(plan, region)) {
       const step = plan.tileSize * tile.scale;
@@ -81,6 +80,9 @@ export async function diceOverview(splitFiles: readonly string[], filename: stri
   await rm(scratch, { recursive: true, force: true });
   await mkdir(scratch, { recursive: true });
   try {
+    const whole = regionAtSplitLevel(plan, { x: 0, y: 0, width: plan.width, height: plan.height });
+    // the split level's image has the whole image's levels from the split level up, under the same numbers
+    if (deepZoomLevels(whole.width, whole.height) - 1 !== plan.splitLevel) throw new Error(`the split level's image, ${whole.width} × ${whole.height}, is not level ${plan.splitLevel}`);
     const joined = join(scratch, 'split-level.v');
     await joinSplitLevel(splitFiles, plan, joined);
     const tiles = join(scratch, 'tiles');
@@ -110,15 +112,15 @@ export async function diceOverview(splitFiles: readonly string[], filename: stri
         const [scaledWidth, scaledHeight] = size.split(',').map(Number) as [number, number];
         // the split level's own tiles (scale 1 here) are the regions'
         if (scaledWidth === width && scaledHeight === height) continue;
-        const whole = iiifTileAboveSplit(plan, { x, y, width, height });
-        await move(join(iiif, name, size, '0', 'default.jpg'), join(outDir, 'iiif', `${whole.x},${whole.y},${whole.width},${whole.height}`, size, '0', 'default.jpg'));
+        const placed = iiifTileAboveSplit(plan, { x, y, width, height });
+        await move(join(iiif, name, size, '0', 'default.jpg'), join(outDir, 'iiif', `${placed.x},${placed.y},${placed.width},${placed.height}`, size, '0', 'default.jpg'));
       }
     }
     const info = JSON.parse(await readFile(join(iiif, 'info.json'), 'utf8')) as IiifInfo;
     const tile = info.tiles[0]!;
     const factors = [...Array.from({ length: plan.shrinks }, (_, i) => 2 ** i), ...tile.scaleFactors.map((f) => f * 2 ** plan.shrinks)];
-    const whole: IiifInfo = { ...info, tiles: [{ ...tile, scaleFactors: factors }, ...info.tiles.slice(1)], width: plan.width, height: plan.height };
-    await writeFile(join(outDir, PYRAMID_FILES.iiifInfo), `${JSON.stringify(rebaseIiifInfo(whole, iiifBaseUrl), null, 2)}\n`);
+    const wholeInfo: IiifInfo = { ...info, tiles: [{ ...tile, scaleFactors: factors }, ...info.tiles.slice(1)], width: plan.width, height: plan.height };
+    await writeFile(join(outDir, PYRAMID_FILES.iiifInfo), `${JSON.stringify(rebaseIiifInfo(wholeInfo, iiifBaseUrl), null, 2)}\n`);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
