@@ -117,7 +117,11 @@ describe('split path through the slide-image workflow', () => {
       return image.state === 'ready' || image.state === 'failed' ? image : undefined;
     }, 'the split image ready', 90_000);
     expect(ready, JSON.stringify(ready.error)).toMatchObject({ state: 'ready', width: 2000, height: 1200, levels: 12 });
-    const job = await api('GET', `/v1/jobs/${ready.jobId}`);
+    // the image is ready at Finish; the job's outcome is the workflow's next state
+    const job = await eventually(async () => {
+      const body = await api('GET', `/v1/jobs/${ready.jobId}`);
+      return body.state === 'working' ? undefined : body;
+    }, `job ${ready.jobId}`, 20_000);
     expect(job.state).toBe('succeeded');
     expect(job.steps.regions).toMatchObject({ state: 'succeeded', done: 4, total: 4 });
 
