@@ -309,7 +309,7 @@ export const topology: Topology = {
       purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/), annotation content, frames and task videos (annotation/), slide uploads and pyramids (slides/)',
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
-      expirations: [{ prefix: 'cache/', days: 8 }],
+      expirations: [{ prefix: 'cache/', days: 8 }, { prefix: 'slides/work/', days: 2 }],
     },
   ],
   tables: [
@@ -840,6 +840,20 @@ export const topology: Topology = {
       uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {
+      name: 'slides-dice-region',
+      purpose: "slide-image, an image over the region threshold: one region's tiles from full size down to the split level under slides/{imageId}/, its split-level pixels under slides/work/",
+      entry: 'functions/slides/dice-region-step.ts',
+      ...SLIDE_STEP,
+      uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
+      name: 'slides-dice-overview',
+      purpose: "slide-image, an image over the region threshold: the regions' split-level pixels joined into the levels above the split level and the descriptors (staged)",
+      entry: 'functions/slides/dice-overview-step.ts',
+      ...SLIDE_STEP,
+      uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
+    },
+    {
       name: 'slides-pyramid',
       purpose: "slide-image: publishes the pyramid's descriptors (image.dzi, iiif/info.json) once every tile is in place, and the image's levels",
       entry: 'functions/slides/pyramid-step.ts',
@@ -958,9 +972,9 @@ export const topology: Topology = {
     {
       name: 'slide-image',
       context: 'slides',
-      purpose: "a slide image's pyramid: dice, publish the descriptors, finish (thumbnail, preview, metadata); a failure marks the image failed; record the outcome",
+      purpose: "a slide image's pyramid: dice (over the region threshold: its regions side by side in a Map, then the levels above them), publish the descriptors, finish (thumbnail, preview, metadata); a failure marks the image failed; record the outcome",
       definitionFile: 'statemachines/slide-image.asl.json',
-      functions: ['slides-dice', 'slides-pyramid', 'slides-finish', 'slides-failed', 'jobs-outcome'],
+      functions: ['slides-dice', 'slides-dice-region', 'slides-dice-overview', 'slides-pyramid', 'slides-finish', 'slides-failed', 'jobs-outcome'],
       timeoutSeconds: 3 * 3600,
     },
   ],

@@ -30,8 +30,12 @@ export const JOB_STEPS = {
   'annotation-content': ['prepare', 'tasks', 'auto-annotations', 'finish'],
   /** build: a dataset version's items, files and zip (the task runs again until the version is built). */
   'annotation-dataset': ['build'],
-  /** dice: the source read once into tiles; pyramid: the descriptors published; finish: thumbnail, preview, metadata. */
-  'slide-image': ['dice', 'pyramid', 'finish'],
+  /**
+   * dice: the source read once into tiles (or, over the region threshold, the region plan); regions: such an image's
+   * regions diced side by side (parts: regions), then the levels above them (others pass it); pyramid: the descriptors
+   * published; finish: thumbnail, preview, metadata.
+   */
+  'slide-image': ['dice', 'regions', 'pyramid', 'finish'],
 } as const satisfies Record<JobKind, readonly string[]>;
 export type StepName = (typeof JOB_STEPS)[JobKind][number];
 export type StepState = 'pending' | 'working' | 'succeeded' | 'failed';

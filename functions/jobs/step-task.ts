@@ -16,8 +16,11 @@ export interface StepOptions<I, R> {
   readonly subject: (input: I) => Record<string, unknown>;
   /** A step made of parts ends with its last part: the task after it finishes it before starting its own. */
   readonly after?: StepName;
-  /** The step after this one, when this step decides how many parts it has (it is started with that total). */
-  readonly next?: (result: R) => { readonly step: StepName; readonly parts: number };
+  /**
+   * The step after this one, when this step decides how many parts it has (it is started with that total); undefined
+   * when this run's result has no such step.
+   */
+  readonly next?: (result: R) => { readonly step: StepName; readonly parts: number } | undefined;
   /**
    * A step done over several invocations, each going on where the one before stopped: the first starts it, and the
    * one whose result says so finishes it.

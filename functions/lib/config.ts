@@ -38,6 +38,8 @@ export const config = {
   maxUploadBytes: () => Number(process.env.MAX_UPLOAD_BYTES ?? 50 * 1024 ** 3),
   /** Uploads up to this size are checked by their complete; larger ones by the first step that reads them whole. */
   checkInApiMaxBytes: () => Number(process.env.CHECK_IN_API_MAX_BYTES ?? 1024 ** 3),
+  /** Width × height above which a slide image is diced in regions side by side (unset: the pyramid's default). */
+  slideMaxPixelsPerRegion: () => (process.env.SLIDE_MAX_PIXELS_PER_REGION ? Number(process.env.SLIDE_MAX_PIXELS_PER_REGION) : undefined),
   ffprobePath: () => required('FFPROBE_PATH'),
   ffmpegPath: () => required('FFMPEG_PATH'),
   /** Either a full connection string (local cloud) or a Secrets Manager secret (AWS, through RDS Proxy). */

@@ -16,6 +16,8 @@ export interface PyramidSettings {
   readonly jpegQuality: number;
   /** Width × height above which an image is refused; never unlimited. */
   readonly maxInputPixels: number;
+  /** Width × height above which the workflow dices the image in regions side by side (regions.ts) instead of one pass. */
+  readonly maxPixelsPerRegion: number;
   readonly thumbnailSize: number;
   readonly previewSize: number;
   /** libvips worker threads per image. */
@@ -27,6 +29,7 @@ export const DEFAULT_PYRAMID_SETTINGS: PyramidSettings = {
   overlap: 1,
   jpegQuality: 85,
   maxInputPixels: 50_000 * 50_000,
+  maxPixelsPerRegion: 16_384 * 16_384,
   thumbnailSize: 256,
   previewSize: 1024,
   threads: availableParallelism(),
@@ -67,12 +70,13 @@ export interface PyramidObject {
 // real JPEGs that carry harmless warnings.
 const FAIL_ON = 'truncated';
 
-const input = (path: string, settings: PyramidSettings) => {
+/** `sequentialRead` false lets libvips read only the parts a region needs, where the format allows (tiled TIFF). */
+export const input = (path: string, settings: PyramidSettings, sequentialRead = true) => {
   // sharp's defaults suit a server resizing many small images at once: one thread per image on glibc (against heap
   // fragmentation) and a cache of recent operations. A slide is one large image read once: every core, no cache.
   sharp.concurrency(settings.threads);
   sharp.cache(false);
-  return sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead: true, failOn: FAIL_ON });
+  return sharp(path, { limitInputPixels: settings.maxInputPixels, sequentialRead, failOn: FAIL_ON });
 };
 
 // As libvips' own jpegsave: standard Huffman tables. sharp optimises them by default, a second pass over every tile

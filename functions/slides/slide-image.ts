@@ -22,6 +22,11 @@ export interface SlideImage {
   readonly width: number;
   readonly height: number;
   readonly bytes: number;
+  /** Bands, counting alpha. */
+  readonly channels: number;
+  readonly hasAlpha: boolean;
+  /** libvips' band format: uchar, ushort, float, … */
+  readonly depth: string;
 }
 
 // The extensions of the formats OpenSlide exists for. An SVS or NDPI also parses as a TIFF, but libvips would read
@@ -51,10 +56,10 @@ export async function inspectSlideImage(path: string, filename: string, maxInput
     if (/exceeds pixel limit/i.test(message)) throw overCap(filename, maxInputPixels);
     throw new SlideImageError('NotAnImage', `${filename} is not an image this service reads (${message})`, { filename });
   }
-  const { format, width, height } = metadata;
+  const { format, width, height, channels, hasAlpha, depth } = metadata;
   if (!width || !height) throw new SlideImageError('NotAnImage', `${filename} has no pixel size`, { filename, format });
   if (width * height > maxInputPixels) throw overCap(filename, maxInputPixels, width, height);
-  return { format, width, height, bytes };
+  return { format, width, height, bytes, channels: channels ?? 0, hasAlpha: hasAlpha ?? false, depth: depth ?? '' };
 }
 
 /** A libvips failure while decoding pixels, after the header read fine, in the domain's words. */

@@ -6,13 +6,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { TaskError } from '../lib/errors.ts';
 import { checksumMismatch, digester, type HeldObject } from './checksum.ts';
 import { recordVerified, requireImage, type SlideImageRecord } from './store.ts';
-import type { PyramidObject } from './pyramid.ts';
+import { DEFAULT_PYRAMID_SETTINGS, type PyramidObject, type PyramidSettings } from './pyramid.ts';
+
+/** The pyramid's settings, with the region threshold the deployment sets. */
+export const pyramidSettings = (): PyramidSettings => ({
+  ...DEFAULT_PYRAMID_SETTINGS,
+  maxPixelsPerRegion: config.slideMaxPixelsPerRegion() ?? DEFAULT_PYRAMID_SETTINGS.maxPixelsPerRegion,
+});
+
+/** Where a region's split-level pixels wait for the overview (expired by the bucket's lifecycle, not read after). */
+export const splitLevelKey = (imageId: string, region: number): string => `slides/work/${imageId}/${region}.v`;
+
+/** How many regions of the image have left their split-level pixels for the overview: its regions done. */
+export async function regionsDone(imageId: string): Promise<number> {
+  const page = await s3().send(new ListObjectsV2Command({ Bucket: config.mediaBucket(), Prefix: `slides/work/${imageId}/` }));
+  return page.KeyCount ?? 0;
+}
 
 export async function imageOfJob(imageId: string, jobId: string): Promise<SlideImageRecord> {
   const image = await requireImage(imageId);
@@ -30,16 +45,8 @@ export async function withSource<T>(image: SlideImageRecord, work: (path: string
   const dir = await mkdtemp(join(tmpdir(), 'slide-'));
   try {
     const path = join(dir, 'source');
-    let out;
-    try {
-      out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: image.s3Key }));
-    } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchKey') throw new TaskError('SourceMissing', `the source of image ${image.id} (${image.s3Key}) is gone`);
-      throw err;
-    }
-    const digest = digester();
-    await pipeline(digest.tap(out.Body as Readable), createWriteStream(path));
-    if (!image.verified) await verify(image, digest.held());
+    const held = await download(image.s3Key, path, `the source of image ${image.id}`, { digest: !image.verified });
+    if (!image.verified) await verify(image, held!);
     await mkdir(join(dir, 'out'));
     return await work(path, join(dir, 'out'));
   } finally {
@@ -51,6 +58,27 @@ async function verify(image: SlideImageRecord, held: HeldObject): Promise<void> 
   const mismatch = checksumMismatch(image, held);
   if (mismatch) throw new TaskError(mismatch.code, `${mismatch.message}; the image is not processed`);
   await recordVerified(image.id, image.jobId!, held.md5);
+}
+
+/**
+ * The object at `key` into the local file `to`; `what` names it when it is gone. With `digest`, its size, sha256 and
+ * md5 as it passed.
+ */
+export async function download(key: string, to: string, what: string, options: { digest?: boolean } = {}): Promise<HeldObject | undefined> {
+  let out;
+  try {
+    out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: key }));
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchKey') throw new TaskError('SourceMissing', `${what} (${key}) is gone`);
+    throw err;
+  }
+  if (!options.digest) {
+    await pipeline(out.Body as Readable, createWriteStream(to));
+    return undefined;
+  }
+  const digest = digester();
+  await pipeline(digest.tap(out.Body as Readable), createWriteStream(to));
+  return digest.held();
 }
 
 /** Uploads the objects under `prefix`, `atOnce` at a time; `onProgress` hears how many are up. */

@@ -156,7 +156,11 @@ describe('slides', () => {
     const ready = await followImage(started.body.image.id);
     expect(ready, JSON.stringify(ready.error)).toMatchObject({ state: 'ready', progress: 100, width: 1800, height: 1700, levels: 12, tileSize: 256, format: 'png', bytes: file.length });
     readyId = ready.id;
-    const job = (await api('GET', `/v1/jobs/${ready.jobId}`)).body;
+    // the image is ready at Finish; the job's outcome is the workflow's next state
+    const job = await eventually(async () => {
+      const body = (await api('GET', `/v1/jobs/${ready.jobId}`)).body;
+      return body.state === 'working' ? undefined : body;
+    }, `job ${ready.jobId}`, 20_000);
     expect(job).toMatchObject({ kind: 'slide-image', state: 'succeeded' });
     const session = (await api('GET', `/v1/slides/sessions/${sessionId}`)).body;
     expect(session.images.map((i: Json) => [i.id, i.state])).toContainEqual([readyId, 'ready']);
