@@ -17,6 +17,7 @@ const DESCRIPTORS = new Set<string>([PYRAMID_FILES.dzi, PYRAMID_FILES.iiifInfo])
 
 export const handler = stepTask(Input, { step: 'dice', subject: ({ imageId }) => ({ imageId }) }, async ({ jobId, imageId }) => {
   const image = await imageOfJob(imageId, jobId);
+  if (image.state === 'ready') return { imageId, objects: 0, width: image.width!, height: image.height!, format: image.format! };
   const settings = DEFAULT_PYRAMID_SETTINGS;
   return withSource(image, async (path, outDir) => {
     const source = await inspectSlideImage(path, image.filename, settings.maxInputPixels);
