@@ -380,13 +380,17 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe.concurrent('videos, det_groups and bulk uploads', () => {
+describe.concurrent('videos, det_groups and slide images', () => {
   const lane = new Lane();
   let videos: Videos;
+  let sessionId: string;
 
   beforeAll(async () => {
     await lane.start();
     videos = await seedVideos(lane.cloud);
+    const session = await lane.cloud.api('POST', '/v1/slides/sessions', { name: 'crash' });
+    expect(session.status, JSON.stringify(session.body)).toBe(201);
+    sessionId = session.body.id;
   }, 120_000);
 
   afterAll(() => lane.close());
@@ -413,41 +417,6 @@ describe.concurrent('videos, det_groups and bulk uploads', () => {
     expect(await documentsOf(cloud, { detGroupId }), fault).toEqual({ series: [`${videos.referenceVideo}/${detGroupId}`], rollups: 4 });
     expect((await cloud.api('GET', `/v1/videos/${videos.referenceVideo}/metrics?detGroup=${detGroupId}&resolution=video`)).status, fault).toBe(200);
   }, 150_000);
-
-  it.sequential.each(pointsOf(['materialize-prepare', 'materialize-load-chunk', 'materialize-finish', 'jobs-outcome']))(
-    'loads a bulk upload once when killed at %s',
-    async (fault) => {
-      const N = 40;
-      const datastack = `crash${fault.replace(/[^a-z]/g, '').slice(0, 24)}${fault.endsWith('before') ? 'b' : 'a'}`;
-      const prefix = `materialize/${datastack}/synapses/`;
-      const job = await lane.killAndResume(fault, async (c) => {
-        const s3 = c.s3();
-        const put = (name: string, body: Buffer) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${name}.npy`, Body: body }));
-        const xyz = (f: (i: number) => number[]) => Array.from({ length: N }, (_, i) => f(i)).flat();
-        await Promise.all([
-          put('id', encodeNpy({ dtype: 'int64', shape: [N], values: Array.from({ length: N }, (_, i) => BigInt(i + 1)) })),
-          put('presyn_coords', encodeNpy({ dtype: 'int32', shape: [N, 3], values: xyz((i) => [i, i, i]) })),
-          put('center_coords', encodeNpy({ dtype: 'int32', shape: [N, 3], values: xyz((i) => [i, 1, 2]) })),
-          put('postsyn_coords', encodeNpy({ dtype: 'int32', shape: [N, 3], values: xyz((i) => [2, 1, i]) })),
-          put('sizes', encodeNpy({ dtype: 'float32', shape: [N], values: Array.from({ length: N }, (_, i) => i / 2) })),
-          put('sv_ids_ordered', encodeNpy({ dtype: 'uint64', shape: [N, 2], values: xyz((i) => [i + 100, i + 200]).map(BigInt) })),
-          put('root_ids_ordered', encodeNpy({ dtype: 'uint64', shape: [N, 2], values: xyz((i) => [i + 300, i + 400]).map(BigInt) })),
-        ]);
-        const res = await c.api('POST', `/v1/materialize/${datastack}/bulk-upload`, {
-          bucket: BUCKET, prefix, table: 'synapses', schema: 'synapse', columnMapping: SYNAPSE_NPY_MAPPING, chunkRows: 7,
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(202);
-      }, (c) => jobStartingWith(c, `bulk-${datastack}-`));
-      const { cloud } = lane;
-      expectResumedOnce(job, fault);
-      expect(await jobsStartingWith(cloud, `bulk-${datastack}-`)).toHaveLength(1);
-      for (const table of ['synapses', 'synapses__seg']) {
-        const [rows] = await cloud.sql(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM "ds_${datastack}"."${table}"`);
-        expect(rows, `${fault}: ${table}`).toEqual({ n: N, ids: N });
-      }
-    },
-    150_000,
-  );
 
   it.sequential.each(pointsOf(['ingest-probe', 'ingest-localizations', 'ingest-plan', 'ingest-frames', 'ingest-metrics', 'jobs-outcome']))(
     'ingests a video once when killed at %s',
@@ -519,21 +488,70 @@ describe.concurrent('videos, det_groups and bulk uploads', () => {
     expect(job.steps.compute.partAttempts[video]).toBe(3);
     expect(job.attempts).toBe(3);
   }, 120_000);
+
+  /** Uploads the test slide and completes it: its job starts. Answers the image's id. */
+  async function uploadSlide(cloud: Cloud): Promise<string> {
+    const file = readFileSync(slideFile);
+    const started = await cloud.api('POST', '/v1/slides/uploads', { filename: 'slide.jpg', sizeBytes: file.length, sha256: sha256(file), sessionId });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const { plan, image } = started.body;
+    expect(plan.method).toBe('PUT');
+    expect((await fetch(plan.url, { method: 'PUT', headers: plan.headers, body: file })).status).toBe(200);
+    return image.id as string;
+  }
+  const completeSlide = async (cloud: Cloud, imageId: string) => {
+    const completed = await cloud.api('POST', `/v1/slides/uploads/${imageId}/complete`, {});
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+  };
+  const DESCRIPTORS = ['image.dzi', 'iiif/info.json'];
+  let pyramid: string[];
+
+  it.sequential('dices a first slide image, unharmed', async () => {
+    const { cloud } = lane;
+    const imageId = await uploadSlide(cloud);
+    await completeSlide(cloud, imageId);
+    expect((await cloud.ended(`slide-${imageId}-1`)).state).toBe('succeeded');
+    pyramid = await cloud.keys(`slides/${imageId}/`);
+    expect(pyramid).toEqual(expect.arrayContaining([...DESCRIPTORS, 'thumbnail.jpg', 'preview.jpg', 'image_files/9/1_0.jpg']));
+  }, 120_000);
+
+  it.sequential.each(pointsOf(['slides-dice', 'slides-pyramid', 'slides-finish', 'jobs-outcome']))(
+    'makes a slide image ready once when killed at %s',
+    async (fault) => {
+      const imageId = await uploadSlide(lane.cloud);
+      const job = await lane.killAndResume(
+        fault,
+        (c) => completeSlide(c, imageId),
+        (c) => jobStartingWith(c, `slide-${imageId}-`),
+        async (c) => {
+          // as the kill left it: a descriptor is published only with every tile in place
+          const keys = new Set(await c.keys(`slides/${imageId}/`));
+          const tiles = pyramid.filter((k) => !DESCRIPTORS.includes(k) && (k.startsWith('image_files/') || k.startsWith('iiif/')));
+          if (DESCRIPTORS.some((d) => keys.has(d))) expect(tiles.filter((k) => !keys.has(k)), `${fault}: tiles missing beside a descriptor`).toEqual([]);
+        },
+      );
+      const { cloud } = lane;
+      expectResumedOnce(job, fault);
+      expect(await jobsStartingWith(cloud, `slide-${imageId}-`)).toHaveLength(1);
+      const image = (await cloud.api('GET', `/v1/slides/images/${imageId}`)).body;
+      expect(image, fault).toMatchObject({
+        state: 'ready', progress: 100, jobId: job.jobId, width: 300, height: 200, levels: 10, tileSize: 256, format: 'jpeg', bytes: statSync(slideFile).size, error: null,
+      });
+      expect(await cloud.keys(`slides/${imageId}/`), fault).toEqual(pyramid);
+    },
+    150_000,
+  );
 });
 
-describe.concurrent('annotation content, datasets and slide images', () => {
+describe.concurrent('annotation content, datasets and bulk uploads', () => {
   const lane = new Lane();
   let projectId: string;
-  let sessionId: string;
 
   beforeAll(async () => {
     await lane.start();
     const project = await lane.cloud.api('POST', '/v1/annotation/projects', { name: 'crash', labels: ['ball', 'player'], framesPerTask: 4 });
     expect(project.status, JSON.stringify(project.body)).toBe(201);
     projectId = project.body.projectId;
-    const session = await lane.cloud.api('POST', '/v1/slides/sessions', { name: 'crash' });
-    expect(session.status, JSON.stringify(session.body)).toBe(201);
-    sessionId = session.body.id;
   }, 120_000);
 
   afterAll(() => lane.close());
@@ -649,55 +667,37 @@ describe.concurrent('annotation content, datasets and slide images', () => {
     }
   }, 150_000);
 
-  /** Uploads the test slide and completes it: its job starts. Answers the image's id. */
-  async function uploadSlide(cloud: Cloud): Promise<string> {
-    const file = readFileSync(slideFile);
-    const started = await cloud.api('POST', '/v1/slides/uploads', { filename: 'slide.jpg', sizeBytes: file.length, sha256: sha256(file), sessionId });
-    expect(started.status, JSON.stringify(started.body)).toBe(201);
-    const { plan, image } = started.body;
-    expect(plan.method).toBe('PUT');
-    expect((await fetch(plan.url, { method: 'PUT', headers: plan.headers, body: file })).status).toBe(200);
-    return image.id as string;
-  }
-  const completeSlide = async (cloud: Cloud, imageId: string) => {
-    const completed = await cloud.api('POST', `/v1/slides/uploads/${imageId}/complete`, {});
-    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
-  };
-  const DESCRIPTORS = ['image.dzi', 'iiif/info.json'];
-  let pyramid: string[];
-
-  it.sequential('dices a first slide image, unharmed', async () => {
-    const { cloud } = lane;
-    const imageId = await uploadSlide(cloud);
-    await completeSlide(cloud, imageId);
-    expect((await cloud.ended(`slide-${imageId}-1`)).state).toBe('succeeded');
-    pyramid = await cloud.keys(`slides/${imageId}/`);
-    expect(pyramid).toEqual(expect.arrayContaining([...DESCRIPTORS, 'thumbnail.jpg', 'preview.jpg', 'image_files/9/1_0.jpg']));
-  }, 120_000);
-
-  it.sequential.each(pointsOf(['slides-dice', 'slides-pyramid', 'slides-finish', 'jobs-outcome']))(
-    'makes a slide image ready once when killed at %s',
+  it.sequential.each(pointsOf(['materialize-prepare', 'materialize-load-chunk', 'materialize-finish', 'jobs-outcome']))(
+    'loads a bulk upload once when killed at %s',
     async (fault) => {
-      const imageId = await uploadSlide(lane.cloud);
-      const job = await lane.killAndResume(
-        fault,
-        (c) => completeSlide(c, imageId),
-        (c) => jobStartingWith(c, `slide-${imageId}-`),
-        async (c) => {
-          // as the kill left it: a descriptor is published only with every tile in place
-          const keys = new Set(await c.keys(`slides/${imageId}/`));
-          const tiles = pyramid.filter((k) => !DESCRIPTORS.includes(k) && (k.startsWith('image_files/') || k.startsWith('iiif/')));
-          if (DESCRIPTORS.some((d) => keys.has(d))) expect(tiles.filter((k) => !keys.has(k)), `${fault}: tiles missing beside a descriptor`).toEqual([]);
-        },
-      );
+      const N = 40;
+      const datastack = `crash${fault.replace(/[^a-z]/g, '').slice(0, 24)}${fault.endsWith('before') ? 'b' : 'a'}`;
+      const prefix = `materialize/${datastack}/synapses/`;
+      const job = await lane.killAndResume(fault, async (c) => {
+        const s3 = c.s3();
+        const put = (name: string, body: Buffer) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${name}.npy`, Body: body }));
+        const xyz = (f: (i: number) => number[]) => Array.from({ length: N }, (_, i) => f(i)).flat();
+        await Promise.all([
+          put('id', encodeNpy({ dtype: 'int64', shape: [N], values: Array.from({ length: N }, (_, i) => BigInt(i + 1)) })),
+          put('presyn_coords', encodeNpy({ dtype: 'int32', shape: [N, 3], values: xyz((i) => [i, i, i]) })),
+          put('center_coords', encodeNpy({ dtype: 'int32', shape: [N, 3], values: xyz((i) => [i, 1, 2]) })),
+          put('postsyn_coords', encodeNpy({ dtype: 'int32', shape: [N, 3], values: xyz((i) => [2, 1, i]) })),
+          put('sizes', encodeNpy({ dtype: 'float32', shape: [N], values: Array.from({ length: N }, (_, i) => i / 2) })),
+          put('sv_ids_ordered', encodeNpy({ dtype: 'uint64', shape: [N, 2], values: xyz((i) => [i + 100, i + 200]).map(BigInt) })),
+          put('root_ids_ordered', encodeNpy({ dtype: 'uint64', shape: [N, 2], values: xyz((i) => [i + 300, i + 400]).map(BigInt) })),
+        ]);
+        const res = await c.api('POST', `/v1/materialize/${datastack}/bulk-upload`, {
+          bucket: BUCKET, prefix, table: 'synapses', schema: 'synapse', columnMapping: SYNAPSE_NPY_MAPPING, chunkRows: 7,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+      }, (c) => jobStartingWith(c, `bulk-${datastack}-`));
       const { cloud } = lane;
       expectResumedOnce(job, fault);
-      expect(await jobsStartingWith(cloud, `slide-${imageId}-`)).toHaveLength(1);
-      const image = (await cloud.api('GET', `/v1/slides/images/${imageId}`)).body;
-      expect(image, fault).toMatchObject({
-        state: 'ready', progress: 100, jobId: job.jobId, width: 300, height: 200, levels: 10, tileSize: 256, format: 'jpeg', bytes: statSync(slideFile).size, error: null,
-      });
-      expect(await cloud.keys(`slides/${imageId}/`), fault).toEqual(pyramid);
+      expect(await jobsStartingWith(cloud, `bulk-${datastack}-`)).toHaveLength(1);
+      for (const table of ['synapses', 'synapses__seg']) {
+        const [rows] = await cloud.sql(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM "ds_${datastack}"."${table}"`);
+        expect(rows, `${fault}: ${table}`).toEqual({ n: N, ids: N });
+      }
     },
     150_000,
   );
