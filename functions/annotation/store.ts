@@ -135,20 +135,18 @@ export async function failProcessing(uploadId: string, jobId: string, error: { c
 
 /**
  * Records a planned task as not generated yet: a new one is created, an existing one (a regeneration) keeps its id,
- * creation time and history, with its statuses back at 0 and an entry saying that job regenerated it.
+ * creation time and history, with its statuses back at 0 and an entry saying that job regenerated it. A task this
+ * job planned already (a resumed run plans again) is left as it is: the earlier run may have generated it, and its
+ * part of the job is then done and not run again.
  */
 export async function planTask(upload: { uploadId: string; projectId: string }, task: PlannedTask, jobId: string, by: string): Promise<void> {
   const at = now();
   const fields = plannedTask(upload, task, jobId, at);
-  await (await tasks()).updateOne(
-    { _id: oid('task', fields.taskId) },
-    {
-      $set: fields,
-      $setOnInsert: { createdAt: at },
-      $push: { history: { by, at, field: 'generated', from: null, to: jobId } },
-    },
-    { upsert: true },
-  );
+  const entry = { by, at, field: 'generated', from: null, to: jobId };
+  const c = await tasks();
+  const regenerated = await c.updateOne({ _id: oid('task', fields.taskId), jobId: { $ne: jobId } }, { $set: fields, $push: { history: entry } });
+  if (regenerated.matchedCount === 1) return;
+  await c.updateOne({ _id: oid('task', fields.taskId) }, { $setOnInsert: { ...fields, createdAt: at, history: [entry] } }, { upsert: true });
 }
 
 /** The task's video and manifest are in storage: its document says which source frames it shows. Only for the job that planned it. */

@@ -15,6 +15,7 @@ export type MongoFeature =
 export const MONGO_USED: Readonly<Record<string, MongoFeature>> = {
   $in: { kind: 'query operator', why: 'documents by _id in batches (analytics/store.ts)' },
   $nin: { kind: 'query operator', why: "a run's documents of det_groups not kept" },
+  $ne: { kind: 'query operator', why: 'annotation tasks planned by another job than the one planning them again (annotation/store.ts)' },
   $gte: { kind: 'query operator', why: 'annotation tasks a regeneration no longer has (annotation/store.ts)' },
   $or: { kind: 'query operator', why: 'a dataset version nobody holds: no lease, or one that has passed (annotation/annotation-store.ts)' },
   $lt: { kind: 'query operator', why: "a dataset build's lease that has passed" },

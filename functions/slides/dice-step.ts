@@ -27,6 +27,11 @@ const next = (diced: { plan: { split: boolean; regions?: readonly unknown[] } })
 
 export const handler = stepTask(Input, { step: 'dice', subject: ({ imageId }) => ({ imageId }), next }, async ({ jobId, imageId }) => {
   const image = await imageOfJob(imageId, jobId);
+  // a run of this job that got past finish (its outcome lost): nothing to dice, and no regions
+  if (image.state === 'ready') {
+    const [width, height] = [image.width!, image.height!];
+    return { imageId, objects: 0, width, height, format: image.format!, plan: { split: false, width, height } as const };
+  }
   const settings = pyramidSettings();
   return withSource(image, async (path, outDir) => {
     const source = await inspectSlideImage(path, image.filename, settings.maxInputPixels);

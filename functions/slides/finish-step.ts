@@ -6,17 +6,16 @@ import { logger } from '../lib/logger.ts';
 import { DEFAULT_PYRAMID_SETTINGS, finish, pyramidObjects } from './pyramid.ts';
 import { inspectSlideImage } from './slide-image.ts';
 import { imageOfJob, publishObjects, withSource } from './source.ts';
-import { completeImage, pyramidPrefix, requireImage } from './store.ts';
+import { completeImage, pyramidPrefix } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), imageId: z.uuid() });
 
 export const handler = stepTask(Input, { step: 'finish', subject: ({ imageId }) => ({ imageId }) }, async ({ jobId, imageId }) => {
-  const done = await requireImage(imageId);
-  // a retry after this step finished (its answer lost): the image is ready under this job already
-  if (done.state === 'ready' && done.jobId === jobId) {
-    return { imageId, width: done.width, height: done.height, levels: done.levels, tileSize: done.tileSize, format: done.format, bytes: done.bytes };
-  }
   const image = await imageOfJob(imageId, jobId);
+  // a retry after this step finished (its answer lost), or a resumed run: the image is ready under this job already
+  if (image.state === 'ready') {
+    return { imageId, width: image.width, height: image.height, levels: image.levels, tileSize: image.tileSize, format: image.format, bytes: image.bytes };
+  }
   const settings = DEFAULT_PYRAMID_SETTINGS;
   const metadata = await withSource(image, async (path, outDir) => {
     const source = await inspectSlideImage(path, image.filename, settings.maxInputPixels);

@@ -14,7 +14,8 @@ import { pyramidPrefix, recordLevels } from './store.ts';
 const Input = z.object({ jobId: z.string().min(1), imageId: z.uuid(), diced: z.object({ width: z.number().int(), height: z.number().int() }) });
 
 export const handler = stepTask(Input, { step: 'pyramid', subject: ({ imageId }) => ({ imageId }) }, async ({ jobId, imageId, diced }) => {
-  await imageOfJob(imageId, jobId);
+  const image = await imageOfJob(imageId, jobId);
+  if (image.state === 'ready') return { imageId, levels: image.levels! };
   const prefix = pyramidPrefix(imageId);
   for (const file of [PYRAMID_FILES.dzi, PYRAMID_FILES.iiifInfo]) {
     try {

@@ -1,4 +1,4 @@
-// What every step of the slide-image workflow starts from: its image, still dicing under this job, and the source
+// What every step of the slide-image workflow starts from: its image, dicing under this job, and the source
 // bytes on local disk (Lambda's ephemeral storage), removed when the step is done.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -29,9 +29,13 @@ export async function regionsDone(imageId: string): Promise<number> {
   return page.KeyCount ?? 0;
 }
 
+/**
+ * The image a step of this job works on: dicing under it, or ready under it when a run of this job got that far and
+ * died before the job's outcome was recorded (the resumed run passes through every step again, with nothing to do).
+ */
 export async function imageOfJob(imageId: string, jobId: string): Promise<SlideImageRecord> {
   const image = await requireImage(imageId);
-  if (image.jobId !== jobId || image.state !== 'dicing') {
+  if (image.jobId !== jobId || (image.state !== 'dicing' && image.state !== 'ready')) {
     throw new TaskError('StaleImage', `image ${imageId} is ${image.state} under job ${image.jobId ?? 'none'}, not dicing under ${jobId}`);
   }
   return image;

@@ -1,4 +1,6 @@
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import dynalite from 'dynalite';
 import {
   BatchWriteItemCommand,
@@ -29,6 +31,14 @@ export interface LocalDynamo {
 /** With `policy`, clients reach dynalite through the access gate (access-dynamodb.ts), the cloud itself directly. */
 export async function startDynamo(opts: { dataDir: string; port: number; region: string; policy?: AccessPolicy }): Promise<LocalDynamo> {
   makePrivateDir(opts.dataDir);
+  // dynalite writes an item's index entries and then the item, one after the other: a process killed in between
+  // (kill -9, a crash) can leave an item its index lacks, such as a working job the sweeper never finds. A stop
+  // writes this mark; a start without it writes every item of a table with indexes again, which puts back the
+  // entries of what the items hold (an entry of a write the item never got may stay: readers of an index read the
+  // item again before acting on it).
+  const stoppedMark = join(opts.dataDir, 'stopped-cleanly');
+  const died = !existsSync(stoppedMark) && readdirSync(opts.dataDir).length > 0;
+  rmSync(stoppedMark, { force: true });
   const server = dynalite({ path: opts.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -75,7 +85,8 @@ export async function startDynamo(opts: { dataDir: string; port: number; region:
       // would add them. dynalite cannot add an index to a table, so the table is rebuilt with its items.
       const table = await client.send(new DescribeTableCommand({ TableName: name }));
       const have = new Set(table.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName));
-      if (def.indexes.every((i) => have.has(i.name))) return;
+      const complete = def.indexes.every((i) => have.has(i.name));
+      if (complete && !(died && def.indexes.length > 0)) return;
       const items: Record<string, AttributeValue>[] = [];
       let start: Record<string, AttributeValue> | undefined;
       do {
@@ -83,8 +94,10 @@ export async function startDynamo(opts: { dataDir: string; port: number; region:
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;
       } while (start);
-      await client.send(new DeleteTableCommand({ TableName: name }));
-      await create();
+      if (!complete) {
+        await client.send(new DeleteTableCommand({ TableName: name }));
+        await create();
+      }
       for (let i = 0; i < items.length; i += 25) {
         await client.send(new BatchWriteItemCommand({ RequestItems: { [name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
       }
@@ -93,6 +106,7 @@ export async function startDynamo(opts: { dataDir: string; port: number; region:
       await gate?.stop();
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      writeFileSync(stoppedMark, '');
     },
   };
 }

@@ -101,7 +101,21 @@ let stage: FramewiseStage;
 let templates: Map<string, StageTemplate>;
 let json: StageTemplate;
 
+/** `npx cdk synth -c stage=ci` into its own folder: the exit code and what it printed. */
+function cliSynth(out: string): Promise<{ exitCode: number; output: string }> {
+  const cdk = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cdk, 'synth', '-c', 'stage=ci', '--quiet', '-o', out], { cwd: PROJECT_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ exitCode: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, output: `${stdout}${stderr}` }));
+  });
+}
+let cliOut: string;
+let cliRun: Promise<{ exitCode: number; output: string }>;
+
 beforeAll(() => {
+  // The CLI synth bundles every function in a process of its own: started first, it runs while this one synthesizes.
+  cliOut = mkdtempSync(path.join(tmpdir(), 'framewise-cdk-cli-'));
+  cliRun = cliSynth(cliOut);
   outdir = mkdtempSync(path.join(tmpdir(), 'framewise-cdk-test-'));
   app = new App({
     outdir,
@@ -121,9 +135,11 @@ beforeAll(() => {
   json = asOneTemplate(templates);
 }, 180_000);
 
-afterAll(() => {
+afterAll(async () => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
-});
+  await cliRun;
+  if (cliOut) rmSync(cliOut, { recursive: true, force: true });
+}, 660_000);
 
 // ---- helpers ----
 
@@ -255,23 +271,13 @@ describe('cdk-nag', () => {
 // ---- the CLI: what a user runs ----
 
 describe('npx cdk synth -c stage=ci (offline, every function bundled, cdk-nag)', () => {
-  let cliOut: string;
   let run: { exitCode: number; output: string };
   const cliTemplates = () =>
     readdirSync(cliOut).filter((f) => f.endsWith('.template.json')).map((f) => JSON.parse(readFileSync(path.join(cliOut, f), 'utf8')) as StageTemplate);
 
   beforeAll(async () => {
-    cliOut = mkdtempSync(path.join(tmpdir(), 'framewise-cdk-cli-'));
-    const cdk = path.join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
-    run = await new Promise((resolve) => {
-      execFile(process.execPath, [cdk, 'synth', '-c', 'stage=ci', '--quiet', '-o', cliOut], { cwd: PROJECT_ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout, stderr) => resolve({ exitCode: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, output: `${stdout}${stderr}` }));
-    });
+    run = await cliRun;
   }, 660_000);
-
-  afterAll(() => {
-    if (cliOut) rmSync(cliOut, { recursive: true, force: true });
-  });
 
   it('exits 0 and writes every stack of the stage', () => {
     expect(run.exitCode, run.output.slice(-2000)).toBe(0);

@@ -47,10 +47,11 @@ export function putStateMachine(
 ): MachineRecord {
   if (!isValidName(name)) throw new SfnError('InvalidName', `Invalid Name: '${name}'`);
   const text = typeof definition === 'string' ? definition : JSON.stringify(definition, null, 2);
-  const program = ctx.engine.compile(text);
   const arn = stateMachineArn(ctx.region, ctx.account, name);
   const existing = ctx.store.machines.get(arn);
+  // The same definition again (each start of the local cloud puts every one): validated when it was first put.
   if (existing && sameDefinition(existing.definition, text)) return existing;
+  const program = ctx.engine.compile(text);
   if (existing && !replace) throw new SfnError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
   const record = { arn, name, definition: text, roleArn, type, creationDate: existing?.creationDate ?? Date.now() };
   ctx.store.machines.set(arn, record);

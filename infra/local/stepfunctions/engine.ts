@@ -40,8 +40,11 @@ export interface Program {
 }
 
 export interface ExecutionEngine {
-  /** Validates a definition (JSONPaths, ARNs, reachability, what the local cloud runs); `InvalidDefinition` if not. */
-  compile(definition: string): Program;
+  /**
+   * Validates a definition (JSONPaths, ARNs, reachability, what the local cloud runs); `InvalidDefinition` if not.
+   * `validated`: one validated when it was put, whose library checks (the slow part) are not run again.
+   */
+  compile(definition: string, validated?: boolean): Program;
   /** Runs executions of `m` with `program` from now on. */
   keep(m: MachineRecord, program: Program): void;
   /** What runs executions of `m`: the program kept for it, else its definition compiled now. */
@@ -67,11 +70,11 @@ export function createEngine(opts: EngineOptions): ExecutionEngine {
   const programs = new WeakMap<MachineRecord, Program>();
   const running = new Map<string, { abort: () => void; done: Promise<void> }>();
 
-  function compile(definition: string): Program {
+  function compile(definition: string, validated = false): Program {
     const parsed = parseDefinition(definition);
     const tasks = bindTasks(parsed);
     try {
-      new StateMachine(parsed as unknown as StateMachineDefinition); // validates (JSONPaths, ARNs, reachability)
+      if (!validated) new StateMachine(parsed as unknown as StateMachineDefinition); // validates (JSONPaths, ARNs, reachability)
     } catch (e) {
       throw new SfnError('InvalidDefinition', (e as Error).message);
     }
@@ -143,7 +146,8 @@ export function createEngine(opts: EngineOptions): ExecutionEngine {
     keep: (m, program) => void programs.set(m, program),
     program(m) {
       let program = programs.get(m);
-      if (!program) programs.set(m, (program = compile(m.definition)));
+      // a stored definition was validated when it was put
+      if (!program) programs.set(m, (program = compile(m.definition, true)));
       return program;
     },
     start,
