@@ -13,7 +13,8 @@ import { pyramidPrefix, recordLevels } from './store.ts';
 
 const Input = z.object({ jobId: z.string().min(1), imageId: z.uuid(), diced: z.object({ width: z.number().int(), height: z.number().int() }) });
 
-export const handler = stepTask(Input, { step: 'pyramid', subject: ({ imageId }) => ({ imageId }) }, async ({ jobId, imageId, diced }) => {
+// after: an image diced in one pass passes the regions step (it is done, with nothing to do); a split one finished it already
+export const handler = stepTask(Input, { step: 'pyramid', after: 'regions', subject: ({ imageId }) => ({ imageId }) }, async ({ jobId, imageId, diced }) => {
   const image = await imageOfJob(imageId, jobId);
   if (image.state === 'ready') return { imageId, levels: image.levels! };
   const prefix = pyramidPrefix(imageId);

@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import { siteContentSecurityPolicy, type SiteDef } from '../topology.ts';
 import type { FoundationStack } from './foundation.ts';
 import { logRetention, PROJECT_ROOT, type Deployment } from './names.ts';
+import { ABORT_INCOMPLETE_UPLOADS } from './storage.ts';
 
 export interface ConsoleStackProps extends StackProps {
   readonly deployment: Deployment;
@@ -55,6 +56,7 @@ export class ConsoleStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       serverAccessLogsBucket: foundation.storage.accessLogs,
       serverAccessLogsPrefix: `${site.name}/`,
+      lifecycleRules: [ABORT_INCOMPLETE_UPLOADS],
     });
 
     // Presigned redirects of the API lead to the media bucket: pages may show its images and video, and fetch them.

@@ -8,7 +8,7 @@ import { BROWSER_BUCKET_CORS, type Topology } from '../topology.ts';
 import { logRetention, pascal, TOPOLOGY_TAG, topologyTagValue } from './names.ts';
 import type { Queues } from './queues.ts';
 
-const ABORT_INCOMPLETE_UPLOADS = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) };
+export const ABORT_INCOMPLETE_UPLOADS = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) };
 
 export class Storage extends Construct {
   readonly buckets = new Map<string, Bucket>();

@@ -140,7 +140,7 @@ describe('the console for a brand client', () => {
     await page.context().close();
   }, 60_000);
 
-  it("drills down to a game's time series with its events, at 1, 10 or 60 s", async () => {
+  it("drills down to a game's time series with its events, at 1, 10 or 60 s", { timeout: 120_000 }, async () => {
     const page = await consolePage(browser);
     await signIn(page, endpoints.api, clientKey);
     await page.locator(`section[data-det-group="${ids.a}"]`).getByRole('link', { name: `Opening ${STAMP}` }).click();
@@ -163,15 +163,23 @@ describe('the console for a brand client', () => {
     // and the charts load with nothing refused
     const strict = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     const refused: string[] = [];
-    strict.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) refused.push(m.text()); });
-    await signIn(strict, endpoints.api, clientKey);
+    const errors: string[] = [];
+    strict.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+      else if (m.type() === 'error') errors.push(m.text());
+    });
+    strict.on('pageerror', (e) => errors.push(e.message));
+    // signed in as the sign-in page leaves it (the key in sessionStorage), straight onto the game's page
+    await strict.addInitScript((key) => sessionStorage.setItem('framewise.apiKey', key), clientKey);
     await strict.goto(`${endpoints.api}/#/game?id=${ids.g1}&detGroup=${ids.a}&season=${ids.season}&resolution=10`);
-    await strict.locator('.uplot canvas').first().waitFor();
+    await strict.locator('.uplot canvas').first().waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}\nrefused: ${refused.join(' | ')}\nerrors: ${errors.join(' | ')}\npage: ${(await strict.locator('main').textContent())?.slice(0, 500)}`);
+    });
     // uPlot's stylesheet applied (its .u-wrap is positioned by it)
     expect(await strict.locator('.u-wrap').first().evaluate((el) => (globalThis as Json).getComputedStyle(el).position)).toBe('relative');
     expect(refused).toEqual([]);
     await strict.context().close();
-  }, 60_000);
+  });
 
   it("an operator reads the same view by picking the client", async () => {
     const page = await consolePage(browser);
