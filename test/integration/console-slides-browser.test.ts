@@ -120,4 +120,36 @@ describe('the console slides page', () => {
     await screenshot(page, 'slides');
     await page.context().close();
   }, 30_000);
+
+  it("pages with More, and refreshes while an image is uploading until it is ready", async () => {
+    const session = (await api('POST', '/v1/slides/sessions', { name: `${SESSION} busy` })).body;
+    const jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 200, g: 60, b: 30 } } }).jpeg().toBuffer();
+    const first = await api('POST', '/v1/slides/uploads', { filename: 'later.jpg', sizeBytes: jpeg.length, sessionId: session.id });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    // one more than the API's first page (100), all left uploading
+    for (let batch = 0; batch < 10; batch += 1) {
+      await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const res = await api('POST', '/v1/slides/uploads', { filename: `open-${batch * 10 + i}.jpg`, sizeBytes: 1000, sessionId: session.id });
+        expect(res.status).toBe(201);
+      }));
+    }
+    const page = await consolePage(browser);
+    await signIn(page, endpoints.api, adminKey);
+    await page.goto(`${endpoints.api}/#/slides?session=${session.id}`);
+    await expect.poll(async () => (await rows(page)).length, WAIT).toBe(100);
+    expect(await page.getByRole('status').textContent()).toContain('refreshes every 5 s');
+    await page.getByRole('button', { name: 'More' }).click();
+    await expect.poll(async () => (await rows(page)).length, WAIT).toBe(101);
+    expect(await page.getByRole('button', { name: 'More' }).isVisible()).toBe(false);
+    expect((await rows(page)).find((r) => r.Image === 'later.jpg')?.State).toBe('uploading');
+
+    // completed while the page is open: a refresh shows it ready, with its thumbnail, and keeps both pages
+    const plan = first.body.plan;
+    expect((await fetch(plan.url, { method: 'PUT', headers: plan.headers, body: jpeg })).status).toBe(200);
+    expect((await api('POST', `/v1/slides/uploads/${first.body.image.id}/complete`, {})).status).toBe(200);
+    await expect.poll(async () => (await rows(page)).find((r) => r.Image === 'later.jpg')?.State, { timeout: 25_000 }).toBe('ready');
+    await expect.poll(() => page.getByRole('img', { name: 'Thumbnail of later.jpg' }).evaluate((img: Json) => img.naturalWidth), WAIT).toBe(256);
+    expect((await rows(page)).length).toBe(101);
+    await page.context().close();
+  }, 40_000);
 });
