@@ -7,6 +7,7 @@ import { gamePage } from './pages/game.js';
 import { jobsPage } from './pages/jobs.js';
 import { seasonPage } from './pages/season.js';
 import { signInPage } from './pages/sign-in.js';
+import { slidesPage } from './pages/slides.js';
 import { h } from './ui.js';
 
 /**
@@ -16,7 +17,7 @@ import { h } from './ui.js';
  */
 
 /** @type {Page[]} */
-const PAGES = [jobsPage, seasonPage, gamePage];
+const PAGES = [jobsPage, seasonPage, gamePage, slidesPage];
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
