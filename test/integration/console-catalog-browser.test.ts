@@ -1,0 +1,121 @@
+// The console's catalog page in Debian's chromium against the shared local cloud: a small catalog made through the
+// API (a season with a game and its video; a client holding one of three det_groups) shows as the API lists it; an
+// admin grants a det_group, revokes it and replaces one by another through the page, and the API then lists the
+// client's det_groups accordingly; an analyst sees the same rows without any control that changes them.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apiClient } from '../support/api.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+
+const endpoints = inject('endpoints');
+const adminKey = inject('adminApiKey');
+const api = apiClient();
+const WAIT = { timeout: 20_000 };
+const STAMP = `${Date.now().toString(36)}${process.pid}`;
+const n = (name: string) => `${name} ${STAMP}`;
+
+let browser: Browser;
+const ids = { client: '', season: '', game: '', video: '' };
+const groups: Record<'one' | 'two' | 'three', { id: string; name: string }> = {} as never;
+
+async function created(method: string, path: string, body: unknown): Promise<string> {
+  const res = await api(method, path, body);
+  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(201);
+  return res.body.id;
+}
+
+const detGroupsOf = async (clientId: string): Promise<string[]> => {
+  const res = await api('GET', `/v1/clients/${clientId}/det-groups`);
+  expect(res.status).toBe(200);
+  return res.body.items.map((i: { detGroupId: string }) => i.detGroupId).sort();
+};
+
+beforeAll(async () => {
+  const launched = launchBrowser();
+  const org = await created('POST', '/v1/organizations', { name: n('Catalog page org') });
+  ids.client = await created('POST', '/v1/clients', { organizationId: org, name: n('Catalog page client') });
+  const sport = await created('POST', '/v1/sports', { name: n('Catalog page sport') });
+  const league = await created('POST', '/v1/leagues', { sportId: sport, name: n('Catalog league') });
+  ids.season = await created('POST', '/v1/seasons', { leagueId: league, name: '2026' });
+  ids.game = await created('POST', '/v1/games', { seasonId: ids.season, title: n('Home v Away'), startsAt: '2026-11-21T15:00:00Z' });
+  ids.video = await created('POST', '/v1/videos', { gameId: ids.game, title: n('main camera') });
+  for (const [key, logo] of [['one', 'Alpha'], ['two', 'Beta'], ['three', 'Gamma']] as const) {
+    const detectable = await created('POST', '/v1/detectables', { name: n(logo) });
+    const name = n(`${logo} group`);
+    groups[key] = { id: await created('POST', '/v1/det-groups', { name, detectableIds: [detectable] }), name };
+  }
+  expect((await api('POST', `/v1/clients/${ids.client}/det-groups`, { detGroupId: groups.one.id })).status).toBe(201);
+  browser = await launched;
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function openCatalog(key: string): Promise<Page> {
+  const page = await consolePage(browser);
+  await signIn(page, endpoints.api, key);
+  await page.goto(`${endpoints.api}/#/catalog?season=${ids.season}&client=${ids.client}`);
+  return page;
+}
+
+const heldRow = (page: Page, name: string) => page.getByRole('row').filter({ hasText: name });
+
+describe('the catalog page', () => {
+  it('shows the season, game, video and det_groups as the API lists them; an admin grants, revokes and replaces', async () => {
+    const page = await openCatalog(adminKey);
+    const video = (await api('GET', `/v1/videos/${ids.video}`)).body;
+    const gameRow = page.getByRole('row').filter({ hasText: n('Home v Away') });
+    await gameRow.waitFor(WAIT);
+    expect(await gameRow.textContent()).toContain(`${n('main camera')} ${video.status}`);
+    expect(await page.getByLabel('Season', { exact: true }).inputValue()).toBe(ids.season);
+    expect(await page.getByLabel('Client', { exact: true }).inputValue()).toBe(ids.client);
+    await heldRow(page, groups.one.name).waitFor(WAIT);
+    expect(await heldRow(page, groups.one.name).textContent()).toContain(n('Alpha'));
+    expect(await page.getByRole('row').filter({ hasText: STAMP }).filter({ hasText: 'group' }).count()).toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, 'catalog');
+
+    // grant: the form offers the det_groups the client does not hold
+    await page.getByLabel('Grant det_group').selectOption(groups.two.id);
+    await page.getByRole('button', { name: 'Grant', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: `Granted ${groups.two.name}` }).waitFor(WAIT);
+    expect(await detGroupsOf(ids.client)).toEqual([groups.one.id, groups.two.id].sort());
+    await heldRow(page, groups.two.name).waitFor(WAIT);
+
+    // revoke, once confirmed: no other client holds it, so it is deleted
+    await page.getByRole('button', { name: `Revoke ${groups.two.name}` }).click();
+    await page.getByRole('button', { name: `Confirm revoking ${groups.two.name}` }).click();
+    await page.getByRole('status').filter({ hasText: `Revoked ${groups.two.name}` }).waitFor(WAIT);
+    expect(await detGroupsOf(ids.client)).toEqual([groups.one.id]);
+    expect((await api('GET', `/v1/det-groups/${groups.two.id}`)).status).toBe(404);
+    await expect.poll(() => heldRow(page, groups.two.name).count(), WAIT).toBe(0);
+
+    // replace one by another
+    await heldRow(page, groups.one.name).getByLabel('Replace by').selectOption(groups.three.id);
+    await heldRow(page, groups.one.name).getByRole('button', { name: 'Replace', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: `Replaced ${groups.one.name} by ${groups.three.name}` }).waitFor(WAIT);
+    expect(await detGroupsOf(ids.client)).toEqual([groups.three.id]);
+    await heldRow(page, groups.three.name).waitFor(WAIT);
+    expect(await heldRow(page, groups.one.name).count()).toBe(0);
+    await expectAccessible(page);
+    await screenshot(page, 'catalog-replaced');
+    await page.context().close();
+  }, 60_000);
+
+  it('an analyst sees the same rows and no control that changes them', async () => {
+    const key = await api('POST', '/v1/api-keys', { name: n('catalog analyst'), role: 'analyst' });
+    expect(key.status).toBe(201);
+    const page = await openCatalog(key.body.key);
+    const held = await detGroupsOf(ids.client);
+    expect(held.length).toBeGreaterThan(0);
+    for (const id of held) await page.getByRole('row').filter({ hasText: id }).waitFor(WAIT);
+    await page.getByRole('row').filter({ hasText: n('Home v Away') }).waitFor(WAIT);
+    expect(await page.locator('main form').count()).toBe(0);
+    expect(await page.locator('main button').count()).toBe(0);
+    expect(await page.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
+    await expectAccessible(page);
+    await page.context().close();
+  }, 60_000);
+});
