@@ -46,7 +46,8 @@ function hashOf(values) {
 const detGroupLabel = (dg) => `${dg.name} (${dg.detectableIds.length} detectable${dg.detectableIds.length === 1 ? '' : 's'})`;
 
 /**
- * A labelled select of rows; picking one changes the route.
+ * A labelled select of rows and a button that shows the one picked (not on change: arrow keys on a closed select
+ * change it, and a keyboard user would leave the page at every step).
  * @param {string} id
  * @param {string} label
  * @param {{ value: string, text: string }[]} options
@@ -56,8 +57,13 @@ const detGroupLabel = (dg) => `${dg.name} (${dg.detectableIds.length} detectable
 function picker(id, label, options, selected, onPick) {
   const select = /** @type {HTMLSelectElement} */ (h('select', { id, name: id },
     ...options.map((o) => h('option', { value: o.value, selected: o.value === selected, text: o.text }))));
-  select.addEventListener('change', () => onPick(select.value));
-  return h('div', { class: 'filters' }, h('label', { for: id, text: label }), select);
+  const form = h('form', { class: 'filters', 'aria-label': `Pick a ${label.toLowerCase()}` },
+    h('label', { for: id, text: label }), select, h('button', { type: 'submit' }, 'Show'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    onPick(select.value);
+  });
+  return form;
 }
 
 export const catalogPage = {
@@ -113,6 +119,8 @@ export const catalogPage = {
     const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
     /** det_groups whose revocation awaits its confirmation */
     const confirming = new Set();
+    /** The aria-label of the button to focus once the list is drawn again (the list is rebuilt, focus would be lost). */
+    let focusAfter = '';
     /** @type {Map<string, string>} */
     const detectableNames = new Map();
 
@@ -128,12 +136,15 @@ export const catalogPage = {
      */
     async function act(what, change) {
       status.textContent = `${what}…`;
+      let said;
       try {
-        status.textContent = await change();
+        said = await change();
       } catch (error) {
-        status.textContent = `${what} failed: ${error instanceof ApiError ? `${error.message} (${error.code})` : error}`;
+        said = `${what} failed: ${error instanceof ApiError ? `${error.message} (${error.code})` : error}`;
       }
+      // said once the list shows the change
       await showClients();
+      status.textContent = said;
     }
 
     async function showClients() {
@@ -160,13 +171,13 @@ export const catalogPage = {
           if (confirming.has(dg.id)) {
             return h('div', { class: 'actions' },
               h('span', { text: 'Revoke it? With no other client holding it, it is deleted with its metrics.' }),
-              h('button', { type: 'button', class: 'primary', onclick: () => { confirming.delete(dg.id); void act(`Revoking ${dg.name}`, async () => {
+              h('button', { type: 'button', class: 'primary', 'aria-label': `Confirm revoking ${dg.name}`, onclick: () => { confirming.delete(dg.id); void act(`Revoking ${dg.name}`, async () => {
                 const r = await call('DELETE', `${base}/${dg.id}`);
                 return `Revoked ${dg.name} from ${client.name}${r.deleted ? '; no client held it any more, so it was deleted' : ''}.`;
-              }); } }, `Confirm revoking ${dg.name}`),
-              h('button', { type: 'button', onclick: () => { confirming.delete(dg.id); void showClients(); } }, 'Cancel'));
+              }); } }, 'Confirm'),
+              h('button', { type: 'button', onclick: () => { confirming.delete(dg.id); focusAfter = `Revoke ${dg.name}`; void showClients(); } }, 'Cancel'));
           }
-          const revoke = h('button', { type: 'button', onclick: () => { confirming.add(dg.id); void showClients(); } }, `Revoke ${dg.name}`);
+          const revoke = h('button', { type: 'button', 'aria-label': `Revoke ${dg.name}`, onclick: () => { confirming.add(dg.id); focusAfter = `Confirm revoking ${dg.name}`; void showClients(); } }, 'Revoke');
           if (!others.length) return h('div', { class: 'actions' }, revoke);
           const id = `replace-${dg.id}`;
           const by = /** @type {HTMLSelectElement} */ (h('select', { id, name: 'replacement' }, ...others.map((o) => h('option', { value: o.id, text: detGroupLabel(o) }))));
@@ -211,6 +222,8 @@ export const catalogPage = {
           });
         }
         show(clients, choose, status, heldTable, grant ?? '');
+        if (focusAfter) [...clients.querySelectorAll('button')].find((b) => b.getAttribute('aria-label') === focusAfter)?.focus();
+        focusAfter = '';
       } catch (error) {
         show(clients, status, failure(error, () => void showClients()));
       }
