@@ -117,10 +117,7 @@ export const catalogPage = {
     }
 
     const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
-    /** det_groups whose revocation awaits its confirmation */
-    const confirming = new Set();
-    /** The aria-label of the button to focus once the list is drawn again (the list is rebuilt, focus would be lost). */
-    let focusAfter = '';
+    let busy = false;
     /** @type {Map<string, string>} */
     const detectableNames = new Map();
 
@@ -135,6 +132,8 @@ export const catalogPage = {
      * @param {() => Promise<string>} change returns what to say once done
      */
     async function act(what, change) {
+      if (busy) return; // one change at a time: a second click would act on a list about to change
+      busy = true;
       status.textContent = `${what}…`;
       let said;
       try {
@@ -145,6 +144,7 @@ export const catalogPage = {
       // said once the list shows the change
       await showClients();
       status.textContent = said;
+      busy = false;
     }
 
     async function showClients() {
@@ -168,17 +168,22 @@ export const catalogPage = {
         };
         /** @param {any} dg */
         const actions = (dg) => {
-          if (confirming.has(dg.id)) {
-            return h('div', { class: 'actions' },
+          const cell = h('div', { class: 'actions' });
+          // the confirmation replaces the row's controls in place and takes the focus; Cancel gives both back
+          const revoke = h('button', { type: 'button', 'aria-label': `Revoke ${dg.name}`, onclick: () => {
+            const confirm = h('button', { type: 'button', class: 'primary', 'aria-label': `Confirm revoking ${dg.name}`, onclick: () => void act(`Revoking ${dg.name}`, async () => {
+              const r = await call('DELETE', `${base}/${dg.id}`);
+              return `Revoked ${dg.name} from ${client.name}${r.deleted ? '; no client held it any more, so it was deleted' : ''}.`;
+            }) }, 'Confirm');
+            const controls = [...cell.childNodes];
+            cell.replaceChildren(
               h('span', { text: 'Revoke it? With no other client holding it, it is deleted with its metrics.' }),
-              h('button', { type: 'button', class: 'primary', 'aria-label': `Confirm revoking ${dg.name}`, onclick: () => { confirming.delete(dg.id); void act(`Revoking ${dg.name}`, async () => {
-                const r = await call('DELETE', `${base}/${dg.id}`);
-                return `Revoked ${dg.name} from ${client.name}${r.deleted ? '; no client held it any more, so it was deleted' : ''}.`;
-              }); } }, 'Confirm'),
-              h('button', { type: 'button', onclick: () => { confirming.delete(dg.id); focusAfter = `Revoke ${dg.name}`; void showClients(); } }, 'Cancel'));
-          }
-          const revoke = h('button', { type: 'button', 'aria-label': `Revoke ${dg.name}`, onclick: () => { confirming.add(dg.id); focusAfter = `Confirm revoking ${dg.name}`; void showClients(); } }, 'Revoke');
-          if (!others.length) return h('div', { class: 'actions' }, revoke);
+              confirm,
+              h('button', { type: 'button', onclick: () => { cell.replaceChildren(...controls); revoke.focus(); } }, 'Cancel'));
+            confirm.focus();
+          } }, 'Revoke');
+          cell.append(revoke);
+          if (!others.length) return cell;
           const id = `replace-${dg.id}`;
           const by = /** @type {HTMLSelectElement} */ (h('select', { id, name: 'replacement' }, ...others.map((o) => h('option', { value: o.id, text: detGroupLabel(o) }))));
           const replace = h('form', { class: 'actions', 'aria-label': `Replace ${dg.name}` },
@@ -192,7 +197,8 @@ export const catalogPage = {
               return `Replaced ${dg.name} by ${next.name} for ${client.name}${r.oldDeleted ? `; ${dg.name} was deleted` : ''}.`;
             });
           });
-          return h('div', { class: 'actions' }, revoke, replace);
+          cell.append(replace);
+          return cell;
         };
 
         const columns = [
@@ -222,8 +228,6 @@ export const catalogPage = {
           });
         }
         show(clients, choose, status, heldTable, grant ?? '');
-        if (focusAfter) [...clients.querySelectorAll('button')].find((b) => b.getAttribute('aria-label') === focusAfter)?.focus();
-        focusAfter = '';
       } catch (error) {
         show(clients, status, failure(error, () => void showClients()));
       }

@@ -1,7 +1,8 @@
 // The console's catalog page in Debian's chromium against the shared local cloud: a small catalog made through the
 // API (a season with a game and its video; a client holding one of three det_groups) shows as the API lists it; an
 // admin grants a det_group, revokes it and replaces one by another through the page, and the API then lists the
-// client's det_groups accordingly; an analyst sees the same rows without any control that changes them.
+// client's det_groups accordingly (revoking by keyboard, the confirmation taking the focus); a change the API refuses
+// is said so and the list shows what is true; an analyst sees the same rows without any control that changes them.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
@@ -16,7 +17,7 @@ const STAMP = `${Date.now().toString(36)}${process.pid}`;
 const n = (name: string) => `${name} ${STAMP}`;
 
 let browser: Browser;
-const ids = { client: '', season: '', game: '', video: '' };
+const ids = { client: '', season: '', game: '', video: '', delta: '' };
 const groups: Record<'one' | 'two' | 'three', { id: string; name: string }> = {} as never;
 
 async function created(method: string, path: string, body: unknown): Promise<string> {
@@ -45,6 +46,7 @@ beforeAll(async () => {
     const name = n(`${logo} group`);
     groups[key] = { id: await created('POST', '/v1/det-groups', { name, detectableIds: [detectable] }), name };
   }
+  ids.delta = await created('POST', '/v1/detectables', { name: n('Delta') });
   expect((await api('POST', `/v1/clients/${ids.client}/det-groups`, { detGroupId: groups.one.id })).status).toBe(201);
   browser = await launched;
 }, 120_000);
@@ -109,14 +111,26 @@ describe('the catalog page', () => {
     await heldRow(page, groups.one).getByRole('button', { name: 'Replace', exact: true }).click();
     await page.getByRole('status').filter({ hasText: `Replaced ${groups.one.name} by ${groups.three.name}` }).waitFor(WAIT);
     expect(await detGroupsOf(ids.client)).toEqual([groups.three.id]);
+    expect((await api('GET', `/v1/det-groups/${groups.one.id}`)).status).toBe(404); // no other client held it
     await heldRow(page, groups.three).waitFor(WAIT);
     await expect.poll(() => heldRow(page, groups.one).count(), WAIT).toBe(0);
     await expectAccessible(page);
     await screenshot(page, 'catalog-replaced');
+
+    // a change the API refuses (revoked meanwhile by someone else) says so, and the list shows what is now true
+    expect((await api('DELETE', `/v1/clients/${ids.client}/det-groups/${groups.three.id}`)).status).toBe(200);
+    await heldRow(page, groups.three).getByRole('button', { name: `Revoke ${groups.three.name}` }).click();
+    await page.getByRole('button', { name: `Confirm revoking ${groups.three.name}` }).click();
+    await page.getByRole('status').filter({ hasText: `Revoking ${groups.three.name} failed` }).waitFor(WAIT);
+    expect(await page.getByRole('status').filter({ hasText: 'failed' }).textContent()).toMatch(/\(NotFound\)/);
+    await expect.poll(() => heldRow(page, groups.three).count(), WAIT).toBe(0);
+    expect(await page.getByText(`${n('Catalog page client')} holds no det_group.`).count()).toBe(1);
     await page.context().close();
   }, 60_000);
 
   it('an analyst sees the same rows and no control that changes them', async () => {
+    const again = await created('POST', '/v1/det-groups', { name: n('Delta group'), detectableIds: [ids.delta] });
+    expect((await api('PUT', `/v1/clients/${ids.client}/det-groups/${again}`)).status).toBe(200);
     const key = await api('POST', '/v1/api-keys', { name: n('catalog analyst'), role: 'analyst' });
     expect(key.status).toBe(201);
     const page = await openCatalog(key.body.key);
