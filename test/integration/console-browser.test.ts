@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+import { completeSlide, uploadSlide } from '../support/slides.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -24,14 +25,8 @@ let failedJobId: string;
 /** A slide-image job that fails: a text file uploaded as a JPEG. */
 async function failedJob(): Promise<string> {
   const session = await api('POST', '/v1/slides/sessions', { name: `console ${STAMP}` });
-  const text = Buffer.from('not an image\n'.repeat(50));
-  const started = await api('POST', '/v1/slides/uploads', { filename: 'notes.jpg', sizeBytes: text.length, sessionId: session.body.id });
-  expect((await fetch(started.body.plan.url, { method: 'PUT', headers: started.body.plan.headers, body: text })).status).toBe(200);
-  expect((await api('POST', `/v1/slides/uploads/${started.body.image.id}/complete`, {})).status).toBe(200);
-  const image = await eventually(async () => {
-    const i = (await api('GET', `/v1/slides/images/${started.body.image.id}`)).body;
-    return i.state === 'failed' ? i : undefined;
-  }, 'the image to fail');
+  const image = await completeSlide(api, await uploadSlide(api, session.body.id, 'notes.jpg', Buffer.from('not an image\n'.repeat(50))));
+  expect(image.state).toBe('failed');
   await eventually(async () => ((await api('GET', `/v1/jobs/${image.jobId}`)).body.state === 'failed' ? true : undefined), 'its job to fail');
   return image.jobId;
 }

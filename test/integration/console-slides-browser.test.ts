@@ -4,13 +4,13 @@
 // images with the API's state, progress, size and format, the failed one's error code, the ready one's thumbnail
 // (fetched with the key through the API's redirect, 256 px on its longest side) and a link that opens it in the
 // viewer. axe-core finds no serious violation; a screenshot is kept under test-results/.
-import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, eventually } from '../support/api.ts';
+import { apiClient } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+import { completeSlide, uploadSlide } from '../support/slides.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -22,20 +22,9 @@ const WAIT = { timeout: 15_000 };
 const STAMP = `${Date.now().toString(36)}${process.pid}`;
 const SESSION = `Console slides ${STAMP}`;
 
-/** Uploads `file` into the session by the plan the API answers, completes it and waits until it is ready or failed. */
+/** A slide image uploaded as one PUT, completed, and diced to its end (ready or failed). */
 async function uploaded(sessionId: string, filename: string, file: Buffer): Promise<Json> {
-  const started = await api('POST', '/v1/slides/uploads', { filename, sizeBytes: file.length, sha256: createHash('sha256').update(file).digest('hex'), sessionId });
-  expect(started.status, JSON.stringify(started.body)).toBe(201);
-  const plan = started.body.plan;
-  expect(plan.method).toBe('PUT');
-  expect((await fetch(plan.url, { method: 'PUT', headers: plan.headers, body: file })).status).toBe(200);
-  const id = started.body.image.id;
-  const completed = await api('POST', `/v1/slides/uploads/${id}/complete`, {});
-  expect(completed.status, JSON.stringify(completed.body)).toBe(200);
-  return eventually(async () => {
-    const now = (await api('GET', `/v1/slides/images/${id}`)).body;
-    return now.state === 'ready' || now.state === 'failed' ? now : undefined;
-  }, `image ${id}`, 30_000);
+  return completeSlide(api, await uploadSlide(api, sessionId, filename, file));
 }
 
 /** The rows of the images table: each cell's text, by header. */

@@ -5,7 +5,7 @@
 // level among them, and the canvas shows each cell's colour where the image has it. A wrong key, an image that does
 // not exist and one that is not ready each get a clear message. Its files are versioned and compressed; the local S3
 // answers a preflight as the bucket's CORS rule says.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { API_KEY_STORAGE } from '../../functions/slides/viewer.ts';
 import { apiClient, eventually } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { uploadSlide } from '../support/slides.ts';
 import { ROOT } from '../support/processes.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,18 +54,6 @@ async function cellsJpeg(): Promise<Buffer> {
 const distance = (a: Rgb, b: Rgb) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 const nearest = (c: Rgb) => PALETTE.reduce((best, p, i) => (distance(c, p) < distance(c, PALETTE[best]!) ? i : best), 0);
 
-/** Uploads a file into the session by the plan the API answers (one PUT, or parts) and leaves it uncompleted. */
-async function upload(sessionId: string, filename: string, file: Buffer): Promise<string> {
-  const started = await api('POST', '/v1/slides/uploads', { filename, sizeBytes: file.length, sha256: createHash('sha256').update(file).digest('hex'), sessionId });
-  expect(started.status, JSON.stringify(started.body)).toBe(201);
-  const plan = started.body.plan;
-  const sends = plan.method === 'PUT'
-    ? [{ url: plan.url, headers: plan.headers, body: file }]
-    : plan.parts.map((p: Json) => ({ url: p.url, headers: {}, body: file.subarray((p.partNumber - 1) * plan.partSize, p.partNumber * plan.partSize) }));
-  for (const s of sends) expect((await fetch(s.url, { method: 'PUT', headers: s.headers, body: s.body })).status).toBe(200);
-  return started.body.image.id;
-}
-
 const viewUrl = (id: string) => `${endpoints.api}/v1/slides/images/${id}/view`;
 
 /** A page of its own (its own sessionStorage), optionally holding `key` before the page's script runs. */
@@ -84,7 +73,7 @@ beforeAll(async () => {
   const launched = launchBrowser();
   const session = await api('POST', '/v1/slides/sessions', { name: `viewer ${STAMP}` });
   expect(session.status).toBe(201);
-  const id = await upload(session.body.id, 'cells.jpg', await cellsJpeg());
+  const id = await uploadSlide(api, session.body.id, 'cells.jpg', await cellsJpeg());
   const completed = await api('POST', `/v1/slides/uploads/${id}/complete`, {});
   expect(completed.status, JSON.stringify(completed.body)).toBe(200);
   image = await eventually(async () => {
@@ -250,7 +239,7 @@ describe('the slide viewer page', () => {
     expect(await missing.evaluate(() => (globalThis as Json).framewiseViewer)).toBeUndefined();
 
     const session = (await api('POST', '/v1/slides/sessions', { name: `viewer pending ${STAMP}` })).body;
-    const pendingId = await upload(session.id, 'pending.jpg', Buffer.from('not yet complete'));
+    const pendingId = await uploadSlide(api, session.id, 'pending.jpg', Buffer.from('not yet complete'));
     const pending = await openPage(context, pendingId, adminKey);
     await expect.poll(() => pending.locator('#status').textContent()).toMatch(/^The image is uploading \(\d+%\): it can be viewed once it is ready\.$/);
     expect(await pending.evaluate(() => (globalThis as Json).framewiseViewer)).toBeUndefined();
