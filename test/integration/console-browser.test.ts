@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+import { consolePage, expectAccessible, screenshot, signIn, unreachableByKeyboard } from '../support/console.ts';
 import { completeSlide, uploadSlide } from '../support/slides.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -77,6 +77,16 @@ describe('the web console', () => {
     expect(asked).toEqual([]);
     await expectAccessible(page);
     await screenshot(page, 'sign-in');
+    // the keyboard check finds a control Tab skips
+    await page.evaluate(() => {
+      const doc = (globalThis as Json).document;
+      const skipped = doc.createElement('button');
+      skipped.textContent = 'Skipped by Tab';
+      skipped.tabIndex = -1;
+      doc.querySelector('main').append(skipped);
+    });
+    expect(await unreachableByKeyboard(page)).toEqual(['button "Skipped by Tab"']);
+    await page.reload();
     await page.getByLabel('API key').fill('fw_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('.message').textContent(), WAIT).toBe('This key is not valid.');

@@ -36,8 +36,44 @@ export async function seriousViolations(page: Page): Promise<{ id: string; impac
     .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
 }
 
+/**
+ * The visible, enabled controls of the page that Tab never reaches from its start (a radio group counts once: Tab
+ * enters it at one button, the arrow keys move within it), each named by its tag and text or label.
+ */
+export async function unreachableByKeyboard(page: Page, maxTabs = 400): Promise<string[]> {
+  const total = await page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: any }).document; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const selector = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const controls = [...doc.querySelectorAll(selector)].filter((el: any) => !el.disabled && el.getClientRects().length > 0 && el.type !== 'hidden');
+    const groups = new Map<string, number>();
+    controls.forEach((el: any, i: number) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const group = el.type === 'radio' && el.name ? `radio:${el.name}` : `control:${i}`;
+      if (!groups.has(group)) groups.set(group, groups.size);
+      el.dataset.keyboardGroup = String(groups.get(group));
+      el.dataset.keyboardName = `${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent ?? el.name ?? '').trim().slice(0, 40)}"`;
+    });
+    doc.activeElement?.blur?.();
+    return groups.size;
+  });
+  const reached = new Set<string>();
+  for (let i = 0; i < Math.min(maxTabs, total * 2 + 5) && reached.size < total; i += 1) {
+    await page.keyboard.press('Tab');
+    const group = await page.evaluate(() => (globalThis as unknown as { document: { activeElement?: { dataset?: Record<string, string> } } }).document.activeElement?.dataset?.keyboardGroup);
+    if (group !== undefined) reached.add(group);
+  }
+  return page.evaluate((seen) => {
+    const doc = (globalThis as unknown as { document: any }).document; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const names = new Map<string, string>();
+    for (const el of doc.querySelectorAll('[data-keyboard-group]')) if (!seen.includes(el.dataset.keyboardGroup)) names.set(el.dataset.keyboardGroup, el.dataset.keyboardName);
+    return [...names.values()];
+  }, [...reached]);
+}
+
+/** axe-core finds no serious violation, and every control can be reached with the keyboard. */
 export async function expectAccessible(page: Page): Promise<void> {
   expect(await seriousViolations(page)).toEqual([]);
+  expect(await unreachableByKeyboard(page), 'controls Tab never reaches').toEqual([]);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
