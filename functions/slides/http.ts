@@ -4,6 +4,7 @@ import { httpHandler } from '../lib/http.ts';
 import { defineRoute, Reply, routeTable } from '../lib/route.ts';
 import { z } from '../lib/zod.ts';
 import { iiifInfo, imageFile, presignedFile, presignedOrigin } from './images.ts';
+import { contentTypeOf, PYRAMID_FILES } from './pyramid.ts';
 import * as s from './schemas.ts';
 import { createSession, listImages, listSessions, requireImage, requireSession, type SlideImageRecord } from './store.ts';
 import { abortUpload, CHUNK_BYTES, completeUpload, receiveChunk, startUpload, uploadStatus } from './uploads.ts';
@@ -143,7 +144,7 @@ export const slidesRoutes = [
     handle: async ({ params, headers }) =>
       new Reply({
         status: 200,
-        headers: { 'content-type': 'application/ld+json;profile="http://iiif.io/api/image/3/context.json"' },
+        headers: { 'content-type': contentTypeOf(PYRAMID_FILES.iiifInfo) },
         body: await iiifInfo(params.id, iiifServiceUrl(headers, params.id)),
       }),
   }),

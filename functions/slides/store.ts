@@ -4,9 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { invalidCursor, notFound } from '../lib/errors.ts';
 import { query } from '../lib/pg.ts';
+import { z } from '../lib/zod.ts';
 import type { SlideMetadata } from './pyramid.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const IMAGE_STATES = ['uploading', 'dicing', 'ready', 'failed', 'missing'] as const;
 export type ImageState = (typeof IMAGE_STATES)[number];
@@ -127,7 +126,7 @@ export async function listImages(opts: { sessionId?: string; state?: ImageState;
   if (opts.sessionId) where.push(`session_id = $${values.push(opts.sessionId)}`);
   if (opts.state) where.push(`state = $${values.push(opts.state)}`);
   if (opts.cursor) {
-    if (!UUID.test(opts.cursor)) throw invalidCursor();
+    if (!z.uuid().safeParse(opts.cursor).success) throw invalidCursor();
     if ((await query('SELECT 1 FROM slide_image WHERE id = $1', [opts.cursor])).length === 0) throw invalidCursor();
     // compared in SQL: created_at has microseconds, which a JavaScript Date would round away
     where.push(`(created_at, id) > (SELECT created_at, id FROM slide_image WHERE id = $${values.push(opts.cursor)})`);
