@@ -399,7 +399,7 @@ export const topology: Topology = {
     },
     {
       name: 'analytics-api',
-      purpose: "metrics as each role may see them: a video's rollups and frame series; season meta and season/game metrics, cached; releasing a video's results",
+      purpose: "metrics as each role may see them: a video's rollups and frame series; season meta and season/game metrics, cached; reviewing and releasing a video's results",
       entry: 'functions/analytics/http.ts',
       memoryMb: 1024,
       timeoutSeconds: 29,
@@ -410,7 +410,7 @@ export const topology: Topology = {
           routes: [
             'GET /v1/videos/{id}/metrics', 'GET /v1/videos/{id}/frames',
             'GET /v1/seasons/{id}/meta', 'GET /v1/seasons/{id}/metrics', 'GET /v1/games/{id}/metrics',
-            'POST /v1/cache/touch-seasons', 'POST /v1/videos/{id}/release',
+            'POST /v1/cache/touch-seasons', 'GET /v1/videos/{id}/review', 'POST /v1/videos/{id}/release',
           ],
         },
       ],

@@ -107,16 +107,52 @@ export const jobsPage = {
         const release = job.videoId ? `/v1/videos/${job.videoId}/release` : `/v1/det-groups/${job.detGroupId}/release`;
         const reviewing = open.has(job.jobId);
         return h('span', { class: 'actions' },
-          h('button', { type: 'button', 'aria-expanded': String(reviewing), onclick: () => { toggle(job.jobId); void refresh(); } }, reviewing ? 'Close review' : 'Review'),
+          h('button', { type: 'button', 'aria-expanded': String(reviewing), onclick: () => { toggle(job); void refresh(); } }, reviewing ? 'Close review' : 'Review'),
           reviewing ? h('button', { type: 'button', class: 'primary', onclick: () => act(`Releasing ${subject(job)}`, release, `Released ${subject(job)}.`) }, 'Release') : null);
       }
       return '';
     };
-    const toggle = (/** @type {string} */ id) => (open.has(id) ? open.delete(id) : open.add(id));
+    const toggle = (/** @type {any} */ job) => {
+      if (open.delete(job.jobId)) return;
+      open.add(job.jobId);
+      openReview(job);
+    };
 
+    /** A video's review, asked for once when its panel opens and kept while the page polls: jobId → its state. */
+    /** @type {Map<string, { review?: any, error?: unknown }>} */
+    const reviews = new Map();
     /** @param {any} job */
-    const review = (job) =>
-      h('dl', { class: 'result' }, ...Object.entries(job.result ?? {}).flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]));
+    const openReview = (job) => {
+      if (!job.videoId || reviews.has(job.jobId)) return;
+      reviews.set(job.jobId, {});
+      get(`/v1/videos/${encodeURIComponent(job.videoId)}/review`).then(
+        (review) => reviews.set(job.jobId, { review }),
+        (error) => reviews.set(job.jobId, { error }),
+      ).finally(() => { if (!stopped) void refresh(); });
+    };
+
+    /** @param {any} job the job's result; for a video, each det_group's totals, as clients would see them */
+    const review = (job) => {
+      const result = h('dl', { class: 'result' }, ...Object.entries(job.result ?? {}).flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]));
+      if (!job.videoId) return result;
+      const state = reviews.get(job.jobId) ?? {};
+      if (state.error) return h('div', {}, result, failure(state.error, () => { reviews.delete(job.jobId); openReview(job); }));
+      if (!state.review) return h('div', {}, result, loading('Loading its metrics…'));
+      const r = state.review;
+      const seen = r.runReleased ? 'Clients already see these results.'
+        : r.releasedAt ? `Clients see the results released ${when(r.releasedAt)} until this release.` : 'Clients see nothing of this video before this release.';
+      const fixed = (/** @type {number} */ x, /** @type {number} */ digits) => x.toFixed(digits);
+      return h('div', { class: 'review' }, result, h('p', { text: seen }),
+        r.detGroups.length === 0 ? h('p', { class: 'empty', text: 'No det_group has results for this video.' })
+          : table(`Whole-video metrics of video ${r.videoId}`, [
+            { header: 'det_group', cell: (g) => g.name },
+            { header: 'Visible frames', cell: (g) => `${g.totals.visibleFrames} of ${g.totals.frames}` },
+            { header: 'Exposure (s)', cell: (g) => fixed(g.totals.exposureSeconds, 1) },
+            { header: 'Detections', cell: (g) => String(g.totals.detections) },
+            { header: 'Effectiveness', cell: (g) => fixed(g.totals.sumEffectiveness, 2) },
+            { header: 'det_group released', cell: (g) => (g.releasedAt ? when(g.releasedAt) : 'not yet') },
+          ], r.detGroups));
+    };
 
     /** Up to SHOWN jobs: a kind filters each page the API reads, so a short page may still have more after it. */
     async function listed() {

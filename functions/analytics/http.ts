@@ -10,10 +10,11 @@ import { readableResults } from './access.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
 import { serveCached, type Built } from './cached-response.ts';
 import { releaseVideo } from './release.ts';
+import { reviewVideo } from './review.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
 import { buildMetrics } from './season-metrics.ts';
 import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
-import { BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics, VideoRelease } from './schemas.ts';
+import { BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics, VideoRelease, VideoReview } from './schemas.ts';
 import { readFrames, readRollup } from './store.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -143,6 +144,13 @@ export const analyticsRoutes = [
       const seasonIds = await touchSeasons(body);
       return { touched: seasonIds.length, seasonIds };
     },
+  }),
+  defineRoute({
+    key: 'GET /v1/videos/{id}/review', tag: 'jobs', roles: ['analyst'],
+    summary: "What releasing a video would show clients: each det_group's totals in its last completed ingest",
+    description: 'No det_groups while no ingest of the video has completed.',
+    params: Params, response: VideoReview,
+    handle: ({ params }) => reviewVideo(params.id),
   }),
   defineRoute({
     key: 'POST /v1/videos/{id}/release', tag: 'jobs', roles: [],

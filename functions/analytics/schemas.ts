@@ -55,6 +55,23 @@ export const Metrics = z
   })
   .openapi('Metrics', { description: "Season (or one game's) metrics as a client sees them: released videos of its det_groups" });
 
+export const VideoReview = z
+  .object({
+    videoId: z.uuid(),
+    status: z.string(),
+    releasedAt: z.string().nullable().openapi({ description: 'When a run of the video was last released to clients' }),
+    runReleased: z.boolean().openapi({ description: 'Clients already see the run shown here' }),
+    detGroups: z.array(
+      z.object({
+        detGroupId: z.uuid(),
+        name: z.string(),
+        releasedAt: z.string().nullable().openapi({ description: 'When the det_group was released to its clients' }),
+        totals: z.object(BucketFields).openapi({ description: "The det_group's one bucket over the whole video" }),
+      }),
+    ),
+  })
+  .openapi('VideoReview');
+
 export const VideoRelease = z.object({ videoId: z.uuid(), releasedAt: z.string() }).openapi('VideoRelease');
 
 export const Touched = z.object({ touched: z.number().int(), seasonIds: z.array(z.uuid()) }).openapi('TouchedSeasons');

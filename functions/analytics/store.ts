@@ -147,6 +147,14 @@ export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE
   return { frameRate: doc.frameRate, frames };
 }
 
+/** Each det_group's one bucket over the whole video, for the det_groups with results in this run (zeros for a video without frames). */
+export async function readVideoTotals(videoId: string, run: Run): Promise<Map<string, Bucket>> {
+  const db = await mongo();
+  const docs = await db.collection<RollupDoc>(ROLLUPS).find({ videoId, run, resolution: 'video' }).toArray();
+  const none: Bucket = { start: 0, frames: 0, visibleFrames: 0, exposureSeconds: 0, detections: 0, meanArea: 0, maxArea: 0, meanEffectiveness: 0, sumEffectiveness: 0 };
+  return new Map(docs.map((d) => [d.detGroupId, d.buckets[0] ?? none]));
+}
+
 /** Many rollups at one resolution in one query; results without a document are absent from the result (keyed `video:det_group`). */
 export async function readRollups(keys: readonly ResultsKey[], resolution: Resolution): Promise<Map<string, { frameRate: number; buckets: Bucket[] }>> {
   const found = new Map<string, { frameRate: number; buckets: Bucket[] }>();

@@ -1,12 +1,17 @@
 // The web console in Debian's chromium against the shared local cloud, as an operator uses it: signed out it shows
 // only the sign-in form; a wrong key is refused; an admin sees the failed jobs (a slide image that is not an image),
-// requeues one and sees it run again; an analyst sees jobs without the admin's actions; a key revoked while its page
-// polls returns to sign-in. Every page passes axe-core with no serious violation; screenshots go to test-results/.
+// requeues one and sees it run again; reviews a video's metrics per det_group and releases it; an analyst sees jobs
+// without the admin's actions; a key revoked while its page polls returns to sign-in. Every page passes axe-core
+// with no serious violation; screenshots go to test-results/.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { consolePage, expectAccessible, screenshot, signIn, unreachableByKeyboard } from '../support/console.ts';
+import { ingestSampleVideo } from '../support/sample-ingest.ts';
 import { completeSlide, uploadSlide } from '../support/slides.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,6 +26,9 @@ const STAMP = `${Date.now().toString(36)}${process.pid}`;
 
 let browser: Browser;
 let failedJobId: string;
+const work = mkdtempSync(join(tmpdir(), 'framewise-console-'));
+/** An ingested video not yet released, and the det_group that sees its logo. */
+const releasable = { videoId: '', detGroupId: '', detGroup: `Console Nike ${STAMP}` };
 
 /** A slide-image job that fails: a text file uploaded as a JPEG. */
 async function failedJob(): Promise<string> {
@@ -31,14 +39,33 @@ async function failedJob(): Promise<string> {
   return image.jobId;
 }
 
+/** A video of the sample game ingested, with a det_group of our own for its first logo (named after this run: names are unique). */
+async function releasableVideo(): Promise<void> {
+  const created = async (path: string, body: unknown) => {
+    const res = await api('POST', path, body);
+    expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(201);
+    return res.body.id as string;
+  };
+  const nike = await created('/v1/detectables', { name: `Nike ${STAMP}` });
+  releasable.detGroupId = await created('/v1/det-groups', { name: releasable.detGroup, detectableIds: [nike] });
+  const sport = await created('/v1/sports', { name: `Console sport ${STAMP}` });
+  const league = await created('/v1/leagues', { sportId: sport, name: 'League' });
+  const season = await created('/v1/seasons', { leagueId: league, name: '2026' });
+  const game = await created('/v1/games', { seasonId: season, title: 'A v B', startsAt: '2026-11-21T15:00:00Z' });
+  releasable.videoId = await created('/v1/videos', { gameId: game, title: 'review me' });
+  const job = await ingestSampleVideo(api, releasable.videoId, work, { labels: { 0: `Nike ${STAMP}` } });
+  expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+}
+
 beforeAll(async () => {
   const launched = launchBrowser();
-  failedJobId = await failedJob();
+  await Promise.all([failedJob().then((id) => (failedJobId = id)), releasableVideo()]);
   browser = await launched;
 }, 600_000);
 
 afterAll(async () => {
   await browser?.close();
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe('jobs by kind (GET /v1/jobs?kind=), as the jobs page asks for them', () => {
@@ -115,6 +142,36 @@ describe('the web console', () => {
     // it runs again and fails again (the file is still not an image), and the page shows it among the failed
     await eventually(async () => ((await api('GET', `/v1/jobs/${failedJobId}`)).body.state === 'failed' ? true : undefined), 'the requeued job to end');
     await expect.poll(() => page.getByRole('row').filter({ hasText: failedJobId }).count(), WAIT).toBe(1);
+    await page.context().close();
+  }, 60_000);
+
+  it("an admin reviews a releasable video's metrics per det_group, equal to the API's, and releases it", async () => {
+    const { videoId, detGroupId, detGroup } = releasable;
+    const review = (await api('GET', `/v1/videos/${videoId}/review`)).body as Json;
+    const totals = review.detGroups.find((g: Json) => g.detGroupId === detGroupId).totals;
+    // Nike is in 17 of the 20 extracted frames (every 7th source frame scores below the threshold)
+    expect(totals).toMatchObject({ frames: 20, visibleFrames: 17 });
+
+    const page = await consolePage(browser);
+    await signIn(page, endpoints.api, adminKey);
+    await page.goto(`${endpoints.api}/#/jobs?state=releasable&videoId=${videoId}`);
+    const row = page.getByRole('row').filter({ hasText: `video ${videoId}` });
+    await row.waitFor(WAIT);
+    await row.getByRole('button', { name: 'Review' }).click();
+    const metrics = page.getByRole('table', { name: `Whole-video metrics of video ${videoId}` });
+    await metrics.waitFor(WAIT);
+    const cells = await metrics.getByRole('row').filter({ hasText: detGroup }).getByRole('cell').allTextContents();
+    expect(cells.slice(0, 5)).toEqual([detGroup, '17 of 20', totals.exposureSeconds.toFixed(1), String(totals.detections), totals.sumEffectiveness.toFixed(2)]);
+    expect(await page.getByText('Clients see nothing of this video before this release.').count()).toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, 'jobs-release-review');
+
+    await row.getByRole('button', { name: 'Release' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: `Released video ${videoId}` }).count(), WAIT).toBe(1);
+    expect((await api('GET', `/v1/videos/${videoId}`)).body.releasedAt).toEqual(expect.any(String));
+    expect((await api('GET', `/v1/videos/${videoId}/review`)).body.runReleased).toBe(true);
+    // released, it leaves the releasable tab
+    await expect.poll(() => page.getByRole('row').filter({ hasText: `video ${videoId}` }).count(), WAIT).toBe(0);
     await page.context().close();
   }, 60_000);
 

@@ -180,8 +180,17 @@ describe('a forced re-run of a released video', () => {
     expect(await seasonVisible()).toBe(17);
     expect((await admin('GET', '/v1/jobs?state=releasable')).body.jobs.map((j: Json) => j.videoId)).toContain(v1);
 
+    // The review shows operators what a release would show clients: each det_group's totals of the new run.
+    const review = await analyst('GET', `/v1/videos/${v1}/review`);
+    expect(review.status).toBe(200);
+    expect(review.body).toMatchObject({ videoId: v1, status: 'ingested', runReleased: false, releasedAt: expect.any(String) });
+    expect(review.body.detGroups).toEqual([{ detGroupId: nike, name: 'Nike', releasedAt: expect.any(String), totals: fresh }]);
+    expect((await client('GET', `/v1/videos/${v1}/review`)).status).toBe(403);
+    expect((await analyst('GET', `/v1/videos/${crypto.randomUUID()}/review`)).status).toBe(404);
+
     // Released: clients see the new results everywhere, the season's cached response included.
     expect((await admin('POST', `/v1/videos/${v1}/release`)).status).toBe(200);
+    expect((await analyst('GET', `/v1/videos/${v1}/review`)).body).toMatchObject({ runReleased: true, detGroups: review.body.detGroups });
     expect(await wholeVideo(client, v1, nike)).toEqual(fresh);
     expect(await seasonVisible()).toBe(fresh.visibleFrames);
     expect((await admin('GET', '/v1/jobs?state=releasable')).body.jobs.map((j: Json) => j.videoId)).not.toContain(v1);
