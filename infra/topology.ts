@@ -505,7 +505,7 @@ export const topology: Topology = {
     },
     {
       name: 'detgroups-api',
-      purpose: 'det_groups as clients get them: create (and compute), grant with detectables, revoke, replace, delete; release',
+      purpose: 'det_groups as clients get them: create (and compute), grant with detectables, revoke, replace, delete; review and release',
       entry: 'functions/detgroups/http.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
@@ -517,7 +517,7 @@ export const topology: Topology = {
             'POST /v1/det-groups', 'DELETE /v1/det-groups/{id}',
             'POST /v1/clients/{id}/det-groups', 'PUT /v1/clients/{id}/det-groups/{detGroupId}',
             'DELETE /v1/clients/{id}/det-groups/{detGroupId}', 'POST /v1/clients/{id}/det-groups/{detGroupId}/replace',
-            'POST /v1/det-groups/{id}/release',
+            'GET /v1/det-groups/{id}/review', 'POST /v1/det-groups/{id}/release',
           ],
         },
       ],

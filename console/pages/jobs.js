@@ -118,40 +118,59 @@ export const jobsPage = {
       openReview(job);
     };
 
-    /** A video's review, asked for once when its panel opens and kept while the page polls: jobId → its state. */
+    /** A review, asked for once when its panel opens and kept while the page polls: jobId → its state. */
     /** @type {Map<string, { review?: any, error?: unknown }>} */
     const reviews = new Map();
     /** @param {any} job */
+    const reviewPath = (job) =>
+      job.videoId ? `/v1/videos/${encodeURIComponent(job.videoId)}/review` : `/v1/det-groups/${encodeURIComponent(job.detGroupId)}/review`;
+    /** @param {any} job */
     const openReview = (job) => {
-      if (!job.videoId || reviews.has(job.jobId)) return;
+      if (reviews.has(job.jobId)) return;
       reviews.set(job.jobId, {});
-      get(`/v1/videos/${encodeURIComponent(job.videoId)}/review`).then(
+      get(reviewPath(job)).then(
         (review) => reviews.set(job.jobId, { review }),
         (error) => reviews.set(job.jobId, { error }),
       ).finally(() => { if (!stopped) void refresh(); });
     };
 
-    /** @param {any} job the job's result; for a video, each det_group's totals, as clients would see them */
-    const review = (job) => {
-      const result = h('dl', { class: 'result' }, ...Object.entries(job.result ?? {}).flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]));
-      if (!job.videoId) return result;
-      const state = reviews.get(job.jobId) ?? {};
-      if (state.error) return h('div', {}, result, failure(state.error, () => { reviews.delete(job.jobId); openReview(job); }));
-      if (!state.review) return h('div', {}, result, loading('Loading its metrics…'));
-      const r = state.review;
+    const fixed = (/** @type {number} */ x, /** @type {number} */ digits) => x.toFixed(digits);
+    /** @type {{ header: string, cell: (totals: any) => string }[]} */
+    const TOTALS = [
+      { header: 'Visible frames', cell: (t) => `${t.visibleFrames} of ${t.frames}` },
+      { header: 'Exposure (s)', cell: (t) => fixed(t.exposureSeconds, 1) },
+      { header: 'Detections', cell: (t) => String(t.detections) },
+      { header: 'Effectiveness', cell: (t) => fixed(t.sumEffectiveness, 2) },
+    ];
+
+    /** @param {any} r a video's review: each det_group's totals, as clients would see them */
+    const videoReview = (r) => {
       const seen = r.runReleased ? 'Clients already see these results.'
         : r.releasedAt ? `Clients see the results released ${when(r.releasedAt)} until this release.` : 'Clients see nothing of this video before this release.';
-      const fixed = (/** @type {number} */ x, /** @type {number} */ digits) => x.toFixed(digits);
-      return h('div', { class: 'review' }, result, h('p', { text: seen }),
+      return [h('p', { text: seen }),
         r.detGroups.length === 0 ? h('p', { class: 'empty', text: 'No det_group has results for this video.' })
           : table(`Whole-video metrics of video ${r.videoId}`, [
             { header: 'det_group', cell: (g) => g.name },
-            { header: 'Visible frames', cell: (g) => `${g.totals.visibleFrames} of ${g.totals.frames}` },
-            { header: 'Exposure (s)', cell: (g) => fixed(g.totals.exposureSeconds, 1) },
-            { header: 'Detections', cell: (g) => String(g.totals.detections) },
-            { header: 'Effectiveness', cell: (g) => fixed(g.totals.sumEffectiveness, 2) },
+            ...TOTALS.map((c) => ({ header: c.header, cell: (/** @type {any} */ g) => c.cell(g.totals) })),
             { header: 'det_group released', cell: (g) => (g.releasedAt ? when(g.releasedAt) : 'not yet') },
-          ], r.detGroups));
+          ], r.detGroups)];
+    };
+
+    /** @param {any} r a det_group's review: its totals in each video it applies to */
+    const detGroupReview = (r) => [
+      r.videos.length === 0 ? h('p', { class: 'empty', text: 'No ingested video shows its detectables yet.' })
+        : table(`Whole-video metrics of det_group ${r.name}`, [
+          { header: 'Video', cell: (v) => v.title ?? v.videoId },
+          ...TOTALS.map((c) => ({ header: c.header, cell: (/** @type {any} */ v) => (v.totals ? c.cell(v.totals) : 'not computed') })),
+        ], r.videos)];
+
+    /** @param {any} job the job's result, and what its release would show clients */
+    const review = (job) => {
+      const result = h('dl', { class: 'result' }, ...Object.entries(job.result ?? {}).flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })]));
+      const state = reviews.get(job.jobId) ?? {};
+      if (state.error) return h('div', {}, result, failure(state.error, () => { reviews.delete(job.jobId); openReview(job); }));
+      if (!state.review) return h('div', {}, result, loading('Loading its metrics…'));
+      return h('div', { class: 'review' }, result, ...(job.videoId ? videoReview(state.review) : detGroupReview(state.review)));
     };
 
     /** Up to SHOWN jobs: a kind filters each page the API reads, so a short page may still have more after it. */

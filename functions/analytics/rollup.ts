@@ -29,6 +29,9 @@ export interface Bucket {
   readonly sumEffectiveness: number;
 }
 
+/** The whole-video total of a video without frames (its rollups list no bucket). */
+export const NO_FRAMES: Bucket = { start: 0, frames: 0, visibleFrames: 0, exposureSeconds: 0, detections: 0, meanArea: 0, maxArea: 0, meanEffectiveness: 0, sumEffectiveness: 0 };
+
 export type RollupFrame = Pick<FrameMetric, 'time' | 'count' | 'area' | 'effectiveness'>;
 
 /** The bucket index of time t at resolution r (seconds). */

@@ -55,6 +55,9 @@ export const Metrics = z
   })
   .openapi('Metrics', { description: "Season (or one game's) metrics as a client sees them: released videos of its det_groups" });
 
+/** A det_group's one bucket over a whole video. */
+export const WholeVideoTotals = z.object(BucketFields).openapi('WholeVideoTotals');
+
 export const VideoReview = z
   .object({
     videoId: z.uuid(),
@@ -66,7 +69,7 @@ export const VideoReview = z
         detGroupId: z.uuid(),
         name: z.string(),
         releasedAt: z.string().nullable().openapi({ description: 'When the det_group was released to its clients' }),
-        totals: z.object(BucketFields).openapi({ description: "The det_group's one bucket over the whole video" }),
+        totals: WholeVideoTotals,
       }),
     ),
   })

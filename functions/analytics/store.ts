@@ -8,7 +8,7 @@ import { mongo } from '../lib/mongo.ts';
 import { documentId } from '../lib/document-id.ts';
 import type { FrameMetric } from './metrics.ts';
 import type { VideoResults } from './results.ts';
-import { RESOLUTIONS, type Bucket, type Resolution } from './rollup.ts';
+import { NO_FRAMES, RESOLUTIONS, type Bucket, type Resolution } from './rollup.ts';
 
 const SERIES = 'frame_series';
 const ROLLUPS = 'rollups';
@@ -151,8 +151,7 @@ export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE
 export async function readVideoTotals(videoId: string, run: Run): Promise<Map<string, Bucket>> {
   const db = await mongo();
   const docs = await db.collection<RollupDoc>(ROLLUPS).find({ videoId, run, resolution: 'video' }).toArray();
-  const none: Bucket = { start: 0, frames: 0, visibleFrames: 0, exposureSeconds: 0, detections: 0, meanArea: 0, maxArea: 0, meanEffectiveness: 0, sumEffectiveness: 0 };
-  return new Map(docs.map((d) => [d.detGroupId, d.buckets[0] ?? none]));
+  return new Map(docs.map((d) => [d.detGroupId, d.buckets[0] ?? NO_FRAMES]));
 }
 
 /** Many rollups at one resolution in one query; results without a document are absent from the result (keyed `video:det_group`). */

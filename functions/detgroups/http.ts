@@ -6,9 +6,10 @@ import { httpHandler } from '../lib/http.ts';
 import { defineRoute, routeTable } from '../lib/route.ts';
 import { conflict } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
+import { WholeVideoTotals } from '../analytics/schemas.ts';
 import { deleteDetGroupResults } from '../analytics/store.ts';
 import { requestComputation } from './computation.ts';
-import { releaseDetGroup } from './release.ts';
+import { releaseDetGroup, reviewDetGroup } from './release.ts';
 import { assertClient, createDetGroup, deleteDetGroup, findBySet, getDetGroup, grantToClient, revokeFromClient } from './store.ts';
 
 const Id = z.uuid();
@@ -54,6 +55,14 @@ const Replaced = z
   .object({ clientId: Id, detGroupId: Id, replaced: Id, created: z.boolean(), oldDeleted: z.boolean() })
   .openapi('DetGroupReplacement');
 const DetGroupRelease = z.object({ detGroupId: Id, releasedAt: z.string() }).openapi('DetGroupRelease');
+const DetGroupReview = z
+  .object({
+    detGroupId: Id,
+    name: z.string(),
+    releasedAt: z.string().nullable(),
+    videos: z.array(z.object({ videoId: Id, title: z.string().nullable(), totals: WholeVideoTotals.nullable() })),
+  })
+  .openapi('DetGroupReview', { description: 'Each ingested video the det_group applies to, with its totals in the run operators read (null: not computed yet)' });
 
 export const detGroupRoutes = [
   defineRoute({
@@ -120,6 +129,12 @@ export const detGroupRoutes = [
       const removed = await revoke(clientId, detGroupId);
       return { clientId, detGroupId: next.detGroupId, replaced: detGroupId, created: next.created, oldDeleted: removed.deleted };
     },
+  }),
+  defineRoute({
+    key: 'GET /v1/det-groups/{id}/review', tag: 'jobs', roles: ['analyst'],
+    summary: 'What releasing a det_group would show its clients: its whole-video totals for each ingested video it applies to',
+    params: IdParams, response: DetGroupReview,
+    handle: ({ params }) => reviewDetGroup(params.id),
   }),
   defineRoute({
     key: 'POST /v1/det-groups/{id}/release', tag: 'jobs', roles: [],

@@ -4,7 +4,8 @@ import { conflict, notFound } from '../lib/errors.ts';
 import { query } from '../lib/pg.ts';
 import { detGroupReleasedAt, markDetGroupReleased } from '../catalog/det-group-release.ts';
 import { detGroupAppliesSql } from '../catalog/det-group-videos.ts';
-import { incompleteResults, type ResultsKey, type Run } from '../analytics/store.ts';
+import { NO_FRAMES, type Bucket } from '../analytics/rollup.ts';
+import { incompleteResults, readRollups, type ResultsKey, type Run } from '../analytics/store.ts';
 
 /** What a det_group's results are for: the run operators read, and (when another) the run clients read. */
 interface NeededResults extends ResultsKey {
@@ -56,4 +57,34 @@ export async function releaseDetGroup(detGroupId: string): Promise<{ detGroupId:
   const releasedAt = await markDetGroupReleased(detGroupId);
   if (!releasedAt) throw notFound('det_group', detGroupId);
   return { detGroupId, releasedAt: releasedAt.toISOString() };
+}
+
+export interface DetGroupReview {
+  readonly detGroupId: string;
+  readonly name: string;
+  /** When it was released to its clients; null while it is not. */
+  readonly releasedAt: string | null;
+  /** Each ingested video it applies to, by title: its whole-video totals in the run operators read, null while not computed. */
+  readonly videos: { videoId: string; title: string | null; totals: Bucket | null }[];
+}
+
+/** What releasing a det_group would show its clients, video by video. */
+export async function reviewDetGroup(detGroupId: string): Promise<DetGroupReview> {
+  const groups = await query<{ name: string; released_at: Date | null }>('SELECT name, released_at FROM det_group WHERE id = $1', [detGroupId]);
+  const group = groups[0];
+  if (!group) throw notFound('det_group', detGroupId);
+  const videos = await query<{ id: string; title: string | null; ingested_run: Run }>(
+    `SELECT v.id, v.title, v.ingested_run FROM video v WHERE v.ingested_at IS NOT NULL AND ${detGroupAppliesSql('$1')} ORDER BY v.title, v.id`,
+    [detGroupId],
+  );
+  const rollups = await readRollups(videos.map((v) => ({ videoId: v.id, run: v.ingested_run, detGroupId })), 'video');
+  return {
+    detGroupId,
+    name: group.name,
+    releasedAt: group.released_at?.toISOString() ?? null,
+    videos: videos.map((v) => {
+      const rollup = rollups.get(`${v.id}:${detGroupId}`);
+      return { videoId: v.id, title: v.title, totals: rollup ? (rollup.buckets[0] ?? NO_FRAMES) : null };
+    }),
+  };
 }

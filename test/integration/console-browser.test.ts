@@ -1,8 +1,8 @@
 // The web console in Debian's chromium against the shared local cloud, as an operator uses it: signed out it shows
 // only the sign-in form; a wrong key is refused; an admin sees the failed jobs (a slide image that is not an image),
-// requeues one and sees it run again; reviews a video's metrics per det_group and releases it; an analyst sees jobs
-// without the admin's actions; a key revoked while its page polls returns to sign-in. Every page passes axe-core
-// with no serious violation; screenshots go to test-results/.
+// requeues one and sees it run again; reviews a video's and a det_group's metrics and releases them; an analyst
+// sees jobs without the admin's actions; a key revoked while its page polls returns to sign-in. Every page passes
+// axe-core with no serious violation; screenshots go to test-results/.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,7 +145,7 @@ describe('the web console', () => {
     await page.context().close();
   }, 60_000);
 
-  it("an admin reviews a releasable video's metrics per det_group, equal to the API's, and releases it", async () => {
+  it("an admin reviews a releasable video's and det_group's metrics, equal to the API's, and releases them", async () => {
     const { videoId, detGroupId, detGroup } = releasable;
     const review = (await api('GET', `/v1/videos/${videoId}/review`)).body as Json;
     const totals = review.detGroups.find((g: Json) => g.detGroupId === detGroupId).totals;
@@ -172,8 +172,22 @@ describe('the web console', () => {
     expect((await api('GET', `/v1/videos/${videoId}/review`)).body.runReleased).toBe(true);
     // released, it leaves the releasable tab
     await expect.poll(() => page.getByRole('row').filter({ hasText: `video ${videoId}` }).count(), WAIT).toBe(0);
+
+    // the det_group's own review: its totals in each video it applies to, here the one video
+    await page.goto(`${endpoints.api}/#/jobs?state=releasable&kind=det-group`);
+    const groupRow = page.getByRole('row').filter({ hasText: `det_group ${detGroupId}` });
+    await groupRow.waitFor(WAIT);
+    await groupRow.getByRole('button', { name: 'Review' }).click();
+    const perVideo = page.getByRole('table', { name: `Whole-video metrics of det_group ${detGroup}` });
+    await perVideo.waitFor(WAIT);
+    expect(await perVideo.getByRole('row').filter({ hasText: 'review me' }).getByRole('cell').allTextContents())
+      .toEqual(['review me', '17 of 20', totals.exposureSeconds.toFixed(1), String(totals.detections), totals.sumEffectiveness.toFixed(2)]);
+    await expectAccessible(page);
+    await groupRow.getByRole('button', { name: 'Release' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: `Released det_group ${detGroupId}` }).count(), WAIT).toBe(1);
+    expect((await api('GET', `/v1/det-groups/${detGroupId}/review`)).body.releasedAt).toEqual(expect.any(String));
     await page.context().close();
-  }, 60_000);
+  }, 90_000);
 
   it("an analyst sees jobs without the admin's actions; a key revoked while its page is open returns to sign-in", async () => {
     const created = await api('POST', '/v1/api-keys', { name: `console analyst ${STAMP}`, role: 'analyst' });

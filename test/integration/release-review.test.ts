@@ -137,6 +137,18 @@ describe('releasing a det_group', () => {
     expect(refused.body.error.details).toEqual({ notComputed: [ids.v2], releasedRunWithout: [] });
     expect((await db.query('SELECT released_at FROM det_group WHERE id = $1', [nike])).rows[0].released_at).toBeNull();
     expect(await wholeVideo(client, ids.v1!, nike)).toBe(404); // clients see nothing of it
+    // its review shows the first video's totals, and the second's as not computed
+    const review = await analyst('GET', `/v1/det-groups/${nike}/review`);
+    expect(review.status).toBe(200);
+    expect(review.body).toEqual({
+      detGroupId: nike, name: 'Nike', releasedAt: null,
+      videos: [
+        { videoId: ids.v1, title: 'first half', totals: await wholeVideo(analyst, ids.v1!, nike) },
+        { videoId: ids.v2, title: 'second half', totals: null },
+      ],
+    });
+    expect((await client('GET', `/v1/det-groups/${nike}/review`)).status).toBe(403);
+    expect((await analyst('GET', `/v1/det-groups/${crypto.randomUUID()}/review`)).status).toBe(404);
 
     // Once its job succeeds (requeued, the localizations are back), it is released.
     expect((await admin('POST', `/v1/jobs/${failed.jobId}/requeue`)).status).toBe(200);
@@ -145,6 +157,9 @@ describe('releasing a det_group', () => {
     expect(released.status, JSON.stringify(released.body)).toBe(200);
     // Nike is in 17 of the 20 frames of each video (every 7th source frame scores below the threshold).
     for (const v of [ids.v1!, ids.v2!]) expect(await wholeVideo(client, v, nike)).toMatchObject({ frames: 20, visibleFrames: 17 });
+    const reviewed = (await analyst('GET', `/v1/det-groups/${nike}/review`)).body;
+    expect(reviewed.releasedAt).toBe(released.body.releasedAt);
+    expect(reviewed.videos.map((v: Json) => v.totals.visibleFrames)).toEqual([17, 17]);
   });
 });
 
