@@ -1,9 +1,10 @@
 // @ts-check
 // Operator: the catalog as the pipeline sees it. A season's games with their videos and each video's status; a
-// client's det_groups with their detectables. An admin grants a det_group to the client, revokes one (a det_group no
-// client holds any more is deleted with its metrics, so revoking asks once more) and replaces one by another
-// (`POST …/replace` with the other's detectables: the ones both share stay with the client throughout). The season and
-// the client picked are part of the route, so a view can be bookmarked.
+// client's det_groups with their detectables. An admin grants a det_group to the client (an existing one, or a new
+// one of the detectables it picks), revokes one (a det_group no client holds any more is deleted with its metrics,
+// so revoking asks once more) and replaces one by another (`POST …/replace` with the other's detectables: the ones
+// both share stay with the client throughout). The season and the client picked are part of the route, so a view
+// can be bookmarked.
 import { ApiError, call, get } from '../api.js';
 import { failure, h, loading, table, when } from '../ui.js';
 
@@ -159,6 +160,7 @@ export const catalogPage = {
         const held = await Promise.all(grants.map((/** @type {any} */ g) => get(`/v1/det-groups/${g.detGroupId}`)));
         await nameDetectables(held.flatMap((dg) => dg.detectableIds.slice(0, NAMED)));
         const others = isAdmin ? (await all('/v1/det-groups')).filter((dg) => !held.some((m) => m.id === dg.id)) : [];
+        const everyDetectable = isAdmin ? await all('/v1/detectables') : [];
 
         /** @param {any} dg */
         const detectables = (dg) => {
@@ -210,6 +212,34 @@ export const catalogPage = {
           ? table(`${held.length} det_group${held.length === 1 ? '' : 's'} of ${client.name}`, columns, held)
           : h('p', { class: 'empty', text: `${client.name} holds no det_group.` });
 
+        /**
+         * A det_group of detectables picked here, granted to the client: the API creates it (and computes its metrics)
+         * unless one with exactly these detectables exists, which the client then gets instead.
+         * @param {any[]} detectableList
+         */
+        const newDetGroupForm = (detectableList) => {
+          const name = /** @type {HTMLInputElement} */ (h('input', { id: 'new-det-group-name', name: 'name', required: true, size: 30 }));
+          const pickedDetectables = /** @type {HTMLSelectElement} */ (h('select', { id: 'new-det-group-detectables', name: 'detectableIds', multiple: true, size: 6, required: true },
+            ...detectableList.map((d) => h('option', { value: d.id, text: d.name }))));
+          const form = h('form', { class: 'new-det-group', 'aria-label': `A new det_group for ${client.name}` },
+            h('label', { for: 'new-det-group-name', text: 'New det_group' }), name,
+            h('label', { for: 'new-det-group-detectables', text: 'Of detectables' }), pickedDetectables,
+            h('button', { type: 'submit', class: 'primary' }, 'Create and grant'));
+          form.addEventListener('submit', (event) => {
+            event.preventDefault();
+            const detectableIds = [...pickedDetectables.selectedOptions].map((o) => o.value);
+            const named = name.value.trim();
+            if (!named || !detectableIds.length) return;
+            void act(`Granting ${named}`, async () => {
+              const r = await call('POST', base, { body: { name: named, detectableIds } });
+              return r.created
+                ? `Granted ${named} to ${client.name}, a new det_group whose metrics are being computed.`
+                : `Granted to ${client.name} the det_group that has exactly these detectables.`;
+            });
+          });
+          return form;
+        };
+
         /** @type {HTMLElement | null} */
         let grant = null;
         if (isAdmin && !others.length) grant = h('p', { class: 'empty', text: `${client.name} holds every det_group there is.` });
@@ -227,7 +257,7 @@ export const catalogPage = {
             });
           });
         }
-        show(clients, choose, status, heldTable, grant ?? '');
+        show(clients, choose, status, heldTable, grant ?? '', isAdmin ? newDetGroupForm(everyDetectable) : '');
       } catch (error) {
         show(clients, status, failure(error, () => void showClients()));
       }

@@ -1,8 +1,9 @@
 // The console's catalog page in Debian's chromium against the shared local cloud: a small catalog made through the
 // API (a season with a game and its video; a client holding one of three det_groups) shows as the API lists it; an
-// admin grants a det_group, revokes it and replaces one by another through the page, and the API then lists the
-// client's det_groups accordingly (revoking by keyboard, the confirmation taking the focus); a change the API refuses
-// is said so and the list shows what is true; an analyst sees the same rows without any control that changes them.
+// admin grants a det_group, revokes it, replaces one by another and grants a new one of detectables it picks through
+// the page, and the API then lists the client's det_groups accordingly (revoking by keyboard, the confirmation taking
+// the focus); a change the API refuses is said so and the list shows what is true; an analyst sees the same rows
+// without any control that changes them.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
@@ -116,6 +117,22 @@ describe('the catalog page', () => {
     await expect.poll(() => heldRow(page, groups.one).count(), WAIT).toBe(0);
     await expectAccessible(page);
     await screenshot(page, 'catalog-replaced');
+
+    // a new det_group of detectables picked on the page, created and granted
+    await page.getByLabel('New det_group', { exact: true }).fill(n('Delta and Beta'));
+    await page.getByLabel('Of detectables').selectOption([{ label: n('Delta') }, { label: n('Beta') }]);
+    await page.getByRole('button', { name: 'Create and grant' }).click();
+    await page.getByRole('status').filter({ hasText: `Granted ${n('Delta and Beta')}` }).waitFor(WAIT);
+    const grantedNow = await detGroupsOf(ids.client);
+    expect(grantedNow).toHaveLength(2);
+    const fresh = (await api('GET', `/v1/det-groups/${grantedNow.find((id) => id !== groups.three.id)}`)).body;
+    expect(fresh.name).toBe(n('Delta and Beta'));
+    expect(fresh.detectableIds).toContain(ids.delta);
+    expect(fresh.detectableIds).toHaveLength(2);
+    await heldRow(page, fresh).waitFor(WAIT);
+    expect(await heldRow(page, fresh).textContent()).toContain(n('Beta'));
+    // revoked again at once, so the rest of the test sees the client as before
+    expect((await api('DELETE', `/v1/clients/${ids.client}/det-groups/${fresh.id}`)).status).toBe(200);
 
     // a change the API refuses (revoked meanwhile by someone else) says so, and the list shows what is now true
     expect((await api('DELETE', `/v1/clients/${ids.client}/det-groups/${groups.three.id}`)).status).toBe(200);
