@@ -8,6 +8,7 @@ import { format, hashOf } from './season.js';
 
 const UPLOT = '/vendor/uplot/dist/uPlot.esm.js';
 const UPLOT_CSS = '/vendor/uplot/dist/uPlot.min.css';
+const CHART_HEIGHT = 280;
 const RESOLUTIONS = ['1', '10', '60'];
 
 /** @typedef {typeof import('uplot')} UPlot */
@@ -37,7 +38,7 @@ function timeSeries(uPlot, { title, buckets, events, width }) {
   const holder = h('div', { class: 'uplot-holder' });
   /** @type {import('uplot').Options} */
   const options = {
-    title, width, height: 280,
+    title, width, height: CHART_HEIGHT,
     // counts and seconds from zero, so a bucket's height compares with the others'
     scales: { x: { time: false }, s: { range: (_u, _min, max) => [0, max || 1] }, n: { range: (_u, _min, max) => [0, max || 1] } },
     series: [
@@ -108,9 +109,16 @@ export const gamePage = {
       }));
     const content = h('div', { class: 'game-content' }, loading('Loading the game…'));
     main.replaceChildren(back, heading, h('form', { class: 'filters', 'aria-label': 'Resolution' }, switcher), content);
-    /** @type {{ destroy(): void }[]} */
+    /** @type {{ destroy(): void, setSize(size: { width: number, height: number }): void }[]} */
     const plots = [];
     let stopped = false;
+    const chartWidth = () => Math.max(320, Math.min(1200, main.clientWidth - 40));
+    // uPlot draws on a canvas of a fixed size: a window made narrower or wider redraws the charts to fit
+    const resized = new ResizeObserver(() => {
+      const width = chartWidth();
+      for (const p of plots) p.setSize({ width, height: CHART_HEIGHT });
+    });
+    resized.observe(main);
 
     async function load() {
       content.replaceChildren(loading('Loading the game…'));
@@ -132,7 +140,7 @@ export const gamePage = {
         if (stopped) return;
         heading.textContent = `${game.title}: ${detGroup.name}`;
         document.title = `${game.title} · Framewise`;
-        const width = Math.max(320, Math.min(1200, main.clientWidth - 40));
+        const width = chartWidth();
         const parts = [];
         for (const [i, v] of videos.entries()) {
           const buckets = /** @type {any[]} */ (series[i].buckets);
@@ -166,6 +174,7 @@ export const gamePage = {
     void load();
     return () => {
       stopped = true;
+      resized.disconnect();
       for (const p of plots) p.destroy();
     };
   },

@@ -149,6 +149,14 @@ describe('the console for a brand client', () => {
     expect(await page.getByRole('table', { name: `Opening ${STAMP}: events` }).locator('tbody tr').allTextContents()).toEqual([`0:30Goal ${STAMP}`, `1:15Goal ${STAMP}`]);
     await expectAccessible(page);
     await screenshot(page, 'game');
+    // a narrower window redraws the charts to fit it
+    const chartWidth = () => page.locator('.uplot').first().evaluate((el) => el.getBoundingClientRect().width);
+    const wide = await chartWidth();
+    await page.setViewportSize({ width: 700, height: 900 });
+    await expect.poll(chartWidth, WAIT).toBeLessThan(700);
+    expect(wide).toBeGreaterThan(1000);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await expect.poll(chartWidth, WAIT).toBe(wide);
 
     await page.getByLabel('60 s').check();
     await expect.poll(() => page.locator('figure.series figcaption').first().textContent(), WAIT).toContain('per 60 s bucket');
