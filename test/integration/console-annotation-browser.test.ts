@@ -115,7 +115,7 @@ describe('the console annotation pages', () => {
     const video = page.locator('video');
     await settled(page);
     const task = (await api('GET', `/v1/annotation/tasks/${tasks[0].taskId}`)).body;
-    const manifest = await (await fetch(task.manifestUrl)).json();
+    const manifest = (await (await fetch(task.manifestUrl)).json()) as Json;
     expect(manifest).toMatchObject({ frameRate: FPS, width: SIZE.width, height: SIZE.height });
     // chromium decodes the H.264 task video at its own size
     expect(await video.evaluate((v: Json) => ({ width: v.videoWidth, height: v.videoHeight }))).toEqual({ width: manifest.width, height: manifest.height });
