@@ -190,6 +190,8 @@ function player(task, frames, manifest, cleanups, stopped) {
   overlay.setAttribute('class', 'boxes');
   overlay.setAttribute('viewBox', `0 0 ${manifest.width} ${manifest.height}`);
   overlay.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+  // labels are sized in the video's pixels, so they keep their size relative to the picture at any display size
+  overlay.setAttribute('font-size', String(Math.max(8, Math.round(manifest.width / 50))));
   overlay.setAttribute('aria-hidden', 'true');
   const counter = h('output', { class: 'frame-counter', 'aria-live': 'polite' });
   const boxList = h('ul', { class: 'frame-boxes' });

@@ -186,9 +186,11 @@ describe('the console annotation pages', () => {
     await page.context().close();
   }, 45_000);
 
-  it('has no serious accessibility violation, and keeps screenshots', async () => {
+  it('has no serious accessibility violation for an analyst, and keeps screenshots', async () => {
+    const analyst = await ok('POST', '/v1/api-keys', { name: `console annotation analyst ${STAMP}`, role: 'analyst' });
     const page = await consolePage(browser);
-    await signIn(page, endpoints.api, adminKey);
+    await signIn(page, endpoints.api, analyst.key);
+    await page.getByRole('link', { name: 'Annotation', exact: true }).waitFor(WAIT);
     await page.goto(`${endpoints.api}/#/annotation?project=${projectId}`);
     await expect.poll(async () => (await rows(page)).length, WAIT).toBe(2);
     await expectAccessible(page);
@@ -202,5 +204,6 @@ describe('the console annotation pages', () => {
     await expectAccessible(page);
     await screenshot(page, 'annotation-player');
     await page.context().close();
+    expect((await api('DELETE', `/v1/api-keys/${analyst.id}`)).status).toBe(204);
   }, 30_000);
 });
