@@ -3,13 +3,18 @@
 // to in progress and the other completed and rejected, and boxes (a person's and an automatic one) put on one frame.
 // Under the console's Content-Security-Policy the project page shows each task's status, audit status and frame count
 // as the API has them; the player plays the task video (chromium decodes its H.264 at the video's size), steps one
-// frame at a time with the buttons and the arrow keys, and draws the frame's boxes where the annotation puts them on
-// the displayed video. axe-core finds no serious violation; screenshots are kept under test-results/.
+// frame at a time with the buttons and the arrow keys, shows the picture of the frame it names, and draws the frame's
+// boxes where the annotation puts them on the displayed video. axe-core finds no serious violation; screenshots are
+// kept under test-results/.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sampledFrameKey } from '../../functions/annotation/documents.ts';
+import { LOCAL_ACCESS_KEY } from '../../infra/local/s3-presign-check.ts';
 import { apiClient, eventually } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
@@ -30,6 +35,7 @@ const SIZE = { width: 320, height: 240 };
 const TASK_STATUS: Record<number, string> = { 0: 'not started', 1: 'in progress', 2: 'completed' };
 const AUDIT_STATUS: Record<number, string> = { 0: 'pending', 1: 'accepted', 2: 'rejected', 3: 'fixed', 4: 'fixing', 5: 'completed' };
 const ANNOTATED = 3;
+const s3 = new S3Client({ endpoint: endpoints.s3, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_ACCESS_KEY });
 const HUMAN = [{ label: 'player', x: 40, y: 30, w: 100, h: 80 }, { label: 'ball', x: 250, y: 190, w: 20, h: 20 }];
 const AUTO = [{ label: 'player', x: 150, y: 60, w: 60, h: 120, score: 0.8 }];
 
@@ -55,6 +61,23 @@ const rows = (page: Page) =>
 
 const counter = (page: Page) => page.locator('.frame-counter').textContent();
 const frameOf = async (page: Page) => Number(/^Frame (\d+) of/.exec((await counter(page)) ?? '')?.[1]) - 1;
+/**
+ * How far the picture the page shows (the video element, its boxes hidden) is from each frame JPEG the task video
+ * was made of, scaled to the shown size: the mean absolute difference per channel, by task frame.
+ */
+async function distancesToFrames(page: Page, task: Json): Promise<number[]> {
+  await page.locator('svg.boxes').evaluate((svg: Json) => void (svg.style.visibility = 'hidden'));
+  const shot = await sharp(await page.locator('video').screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  await page.locator('svg.boxes').evaluate((svg: Json) => void (svg.style.visibility = ''));
+  return Promise.all(Array.from({ length: task.frames.count }, async (_, i) => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'framewise-media', Key: sampledFrameKey(task.uploadId, task.frames.first + i) }));
+    const frame = await sharp(Buffer.from(await object.Body!.transformToByteArray())).resize(shot.info.width, shot.info.height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+    let sum = 0;
+    for (let p = 0; p < frame.length; p += 1) sum += Math.abs(frame[p]! - shot.data[p]!);
+    return sum / frame.length;
+  }));
+}
+
 /** Waits for the video to have the picture of its current position (a seek done). */
 const settled = (page: Page) =>
   expect.poll(() => page.locator('video').evaluate((v: Json) => !v.seeking && v.readyState >= 2), WAIT).toBe(true);
@@ -91,6 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  s3.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -151,6 +175,11 @@ describe('the console annotation pages', () => {
     const position = await video.evaluate((v: Json) => ({ t: v.currentTime, paused: v.paused }));
     expect(position.paused).toBe(true);
     expect(position.t).toBeCloseTo((ANNOTATED + 0.5) / FPS, 3);
+
+    // the picture shown is that frame's, not a neighbour's
+    const distances = await distancesToFrames(page, task);
+    expect(distances.indexOf(Math.min(...distances)), `distances to the task's frames: ${distances.map((d) => d.toFixed(1)).join(', ')}`).toBe(ANNOTATED);
+    expect(distances[ANNOTATED]!, 'far closer to its frame than to any other').toBeLessThan(Math.min(...distances.filter((_, i) => i !== ANNOTATED)) / 2);
 
     // the boxes, a person's and the automatic one, drawn where they are on the displayed video
     const drawn = await page.locator('svg.boxes rect').evaluateAll((rects: Json[]) => rects.map((r) => {
