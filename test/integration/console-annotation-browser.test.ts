@@ -6,6 +6,7 @@
 // frame at a time with the buttons and the arrow keys, shows the picture of the frame it names, and draws the frame's
 // boxes where the annotation puts them on the displayed video. axe-core finds no serious violation; screenshots are
 // kept under test-results/.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,7 +142,10 @@ describe('the console annotation pages', () => {
     const task = (await api('GET', `/v1/annotation/tasks/${tasks[0].taskId}`)).body;
     const manifest = (await (await fetch(task.manifestUrl)).json()) as Json;
     expect(manifest).toMatchObject({ frameRate: FPS, width: SIZE.width, height: SIZE.height });
-    // chromium decodes the H.264 task video at its own size
+    // Debian's chromium is built with H.264, and decodes the task video at its own size
+    expect(await video.evaluate((v: Json) => ({
+      canPlay: v.canPlayType('video/mp4; codecs="avc1.42E01E"'), mse: v.ownerDocument.defaultView.MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E"'),
+    })), 'this chromium cannot decode H.264').toEqual({ canPlay: 'probably', mse: true });
     expect(await video.evaluate((v: Json) => ({ width: v.videoWidth, height: v.videoHeight }))).toEqual({ width: manifest.width, height: manifest.height });
     expect(await counter(page)).toBe(`Frame 1 of 5 (source frame ${task.sourceFrames[0]})`);
 
@@ -234,5 +238,16 @@ describe('the console annotation pages', () => {
     await screenshot(page, 'annotation-player');
     await page.context().close();
     expect((await api('DELETE', `/v1/api-keys/${analyst.id}`)).status).toBe(204);
+  }, 30_000);
+
+  it('says so when a project or a task is not found', async () => {
+    const page = await consolePage(browser);
+    await signIn(page, endpoints.api, adminKey);
+    await page.goto(`${endpoints.api}/#/annotation?project=${randomUUID()}`);
+    await expect.poll(() => page.getByRole('alert').textContent(), WAIT).toMatch(/^Not found: .+Try again$/);
+    await page.goto(`${endpoints.api}/#/annotation?task=${upload.uploadId}-00007`);
+    await expect.poll(() => page.getByRole('alert').textContent(), WAIT).toMatch(/^Not found: .+Try again$/);
+    expect(await page.locator('video').count()).toBe(0);
+    await page.context().close();
   }, 30_000);
 });
