@@ -113,6 +113,8 @@ describe('the console for a brand client', () => {
     expect(page.url()).toContain(`season=${ids.season}`);
     expect(asked.filter((p) => p === `/v1/seasons/${ids.season}/metrics`)).toHaveLength(1);
     expect(await page.getByRole('link', { name: 'Jobs' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Annotation' }).count()).toBe(0);
+    expect(asked.filter((p) => p.startsWith('/v1/annotation/'))).toEqual([]);
 
     const perGame = await asClient(`/v1/seasons/${ids.season}/metrics?resolution=video`);
     expect(perGame.detGroups.map((d: Json) => d.id).sort()).toEqual([ids.a, ids.b].sort());
