@@ -42,6 +42,26 @@ export function errorMessage(error) {
 export const failure = (error, retry) =>
   h('div', { class: 'error', role: 'alert' }, h('p', { text: errorMessage(error) }), retry ? h('button', { type: 'button', onclick: retry }, 'Try again') : null);
 
+/**
+ * A part of a page that loads once: loading, then its content or an error with Try again.
+ * @param {HTMLElement} into
+ * @param {string} what
+ * @param {() => Promise<Node[]>} load
+ * @param {() => boolean} stopped
+ */
+export function loadInto(into, what, load, stopped) {
+  const run = async () => {
+    into.replaceChildren(loading(what));
+    try {
+      const content = await load();
+      if (!stopped()) into.replaceChildren(...content);
+    } catch (error) {
+      if (!stopped()) into.replaceChildren(failure(error, () => void run()));
+    }
+  };
+  void run();
+}
+
 /** @param {string | undefined | null} iso */
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 

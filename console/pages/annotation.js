@@ -7,7 +7,7 @@
 // padded right and bottom, never scaled), so the overlay is an SVG whose viewBox is the video's size, fitted as the
 // video is.
 import { get } from '../api.js';
-import { failure, h, loading, table, when } from '../ui.js';
+import { h, loadInto, table, when } from '../ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -30,26 +30,6 @@ const named = (/** @type {string[]} */ names, /** @type {number} */ n) => names[
 
 const projectPath = (/** @type {string} */ id) => `/v1/annotation/projects/${encodeURIComponent(id)}`;
 const taskPath = (/** @type {string} */ id) => `/v1/annotation/tasks/${encodeURIComponent(id)}`;
-
-/**
- * A part of a page that loads once: loading, then its content or an error with Try again.
- * @param {HTMLElement} into
- * @param {string} what
- * @param {() => Promise<Node[]>} load
- * @param {() => boolean} stopped
- */
-function loadInto(into, what, load, stopped) {
-  const run = async () => {
-    into.replaceChildren(loading(what));
-    try {
-      const content = await load();
-      if (!stopped()) into.replaceChildren(...content);
-    } catch (error) {
-      if (!stopped()) into.replaceChildren(failure(error, () => void run()));
-    }
-  };
-  void run();
-}
 
 /** @param {HTMLElement} main */
 function projectsView(main) {
