@@ -18,7 +18,7 @@ import { sampledFrameKey } from '../../functions/annotation/documents.ts';
 import { LOCAL_ACCESS_KEY } from '../../infra/local/s3-presign-check.ts';
 import { apiClient, eventually } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+import { consolePage, expectAccessible, pageUnderPolicy, screenshot, signIn, tableRows } from '../support/console.ts';
 import { ffmpeg } from '../support/task-video.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,12 +53,7 @@ async function ok(method: string, path: string, body?: unknown): Promise<Json> {
 }
 
 /** The rows of the tasks table: each cell's text, by header. */
-const rows = (page: Page) =>
-  page.locator('.upload-tasks table').evaluate((table: Json) => {
-    const headers = [...table.querySelectorAll('thead th')].map((th: Json) => th.textContent as string);
-    return [...table.querySelectorAll('tbody tr')].map((tr: Json) =>
-      Object.fromEntries([...tr.querySelectorAll('td')].map((td: Json, i: number) => [headers[i], (td.textContent ?? '') as string])) as Record<string, string>);
-  });
+const rows = (page: Page) => tableRows(page, '.upload-tasks');
 
 const counter = (page: Page) => page.locator('.frame-counter').textContent();
 const frameOf = async (page: Page) => Number(/^Frame (\d+) of/.exec((await counter(page)) ?? '')?.[1]) - 1;
@@ -122,9 +117,7 @@ afterAll(async () => {
 describe('the console annotation pages', () => {
   it("list the project's tasks with the API's status, audit status and frames, and play a task frame by frame with its boxes", async () => {
     // under the console's Content-Security-Policy: the video and the manifest come from the media bucket's origin
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const refused: string[] = [];
-    page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && refused.push(m.text())));
+    const { page, refused } = await pageUnderPolicy(browser);
     await signIn(page, endpoints.api, adminKey);
     await page.getByRole('link', { name: 'Annotation', exact: true }).click();
     await page.getByRole('link', { name: PROJECT }).click();

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { consolePage, expectAccessible, screenshot, signIn } from '../support/console.ts';
+import { consolePage, expectAccessible, pageUnderPolicy, screenshot, signIn, tableRows } from '../support/console.ts';
 import { completeSlide, uploadSlide } from '../support/slides.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,12 +28,7 @@ async function uploaded(sessionId: string, filename: string, file: Buffer): Prom
 }
 
 /** The rows of the images table: each cell's text, by header. */
-const rows = (page: Page) =>
-  page.locator('.slide-images table').evaluate((table: Json) => {
-    const headers = [...table.querySelectorAll('thead th')].map((th: Json) => th.textContent as string);
-    return [...table.querySelectorAll('tbody tr')].map((tr: Json) =>
-      Object.fromEntries([...tr.querySelectorAll('td')].map((td: Json, i: number) => [headers[i], (td.textContent ?? '') as string])) as Record<string, string>);
-  });
+const rows = (page: Page) => tableRows(page, '.slide-images');
 
 let browser: Browser;
 let ready: Json;
@@ -61,9 +56,7 @@ afterAll(async () => {
 describe('the console slides page', () => {
   it("lists the session, shows its images with the API's state, the thumbnail and the error, and opens the viewer", async () => {
     // under the console's Content-Security-Policy: the thumbnail is a blob: URL the policy allows
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const refused: string[] = [];
-    page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && refused.push(m.text())));
+    const { page, refused } = await pageUnderPolicy(browser);
     await signIn(page, endpoints.api, adminKey);
     await page.getByRole('link', { name: 'Slides', exact: true }).click();
     await page.getByRole('link', { name: SESSION }).click();

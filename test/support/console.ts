@@ -17,6 +17,26 @@ export async function consolePage(browser: Browser): Promise<Page> {
   return context.newPage();
 }
 
+/**
+ * A page under the console's own Content-Security-Policy (axe-core cannot run on it), with the console messages of
+ * everything the policy refused.
+ */
+export async function pageUnderPolicy(browser: Browser): Promise<{ page: Page; refused: string[] }> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const refused: string[] = [];
+  page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && refused.push(m.text())));
+  return { page, refused };
+}
+
+/** The rows of the first table under `selector`, each as { header: cell text }. */
+export const tableRows = (page: Page, selector: string) =>
+  page.locator(`${selector} table`).first().evaluate((table) => {
+    const el = table as unknown as { querySelectorAll(s: string): Iterable<{ textContent: string | null; querySelectorAll(s: string): Iterable<{ textContent: string | null }> }> };
+    const headers = [...el.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+    return [...el.querySelectorAll('tbody tr')].map((tr) =>
+      Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [headers[i], td.textContent ?? ''])) as Record<string, string>);
+  });
+
 export async function signIn(page: Page, apiUrl: string, key: string): Promise<void> {
   await page.goto(`${apiUrl}/`);
   await page.getByLabel('API key').fill(key);
