@@ -3,8 +3,8 @@
 // localizations they were computed from. Each has a deterministic _id from its natural key and is written
 // whole by that _id, so a retried computation replaces it and never doubles it; a new run never touches the
 // documents of another (see runs.ts for which run each reader sees).
-import { ObjectId } from 'mongodb';
-import { mongo } from '../lib/mongo.ts';
+import { ObjectId, type Document } from 'mongodb';
+import { collectionWithIndexes, type IndexFields } from '../lib/mongo.ts';
 import { documentId } from '../lib/document-id.ts';
 import type { FrameMetric } from './metrics.ts';
 import type { VideoResults } from './results.ts';
@@ -12,6 +12,9 @@ import { NO_FRAMES, RESOLUTIONS, type Bucket, type Resolution } from './rollup.t
 
 const SERIES = 'frame_series';
 const ROLLUPS = 'rollups';
+/** What results are found by besides their _id: a video's run (its review, its cleaning) and a det_group (its deletion). */
+const RESULT_INDEXES: readonly IndexFields[] = [['videoId', 'run', 'detGroupId'], ['detGroupId']];
+const stored = <T extends Document = Document>(name: string) => collectionWithIndexes<T>(name, RESULT_INDEXES);
 const FIELDS = ['frame', 'time', 'count', 'area', 'score', 'centrality', 'eventWeight', 'effectiveness'] as const;
 
 /** An ingest run: its job's id; null for the results written before runs were named (their ids have no run part). */
@@ -51,13 +54,12 @@ interface RollupDoc {
 }
 
 export async function writeResults(videoId: string, run: Run, meta: { frameRate: number; threshold: number }, results: readonly VideoResults[]): Promise<void> {
-  const db = await mongo();
   const computedAt = new Date();
   for (const r of results) {
     const key = { videoId, run, detGroupId: r.detGroupId };
     const columns = Object.fromEntries(FIELDS.map((f) => [f, r.series.map((m) => m[f])])) as SeriesDoc['columns'];
     const series: SeriesDoc = { _id: seriesId(key), ...key, ...meta, computedAt, columns };
-    await db.collection<SeriesDoc>(SERIES).replaceOne({ _id: series._id }, series, { upsert: true });
+    await (await stored<SeriesDoc>(SERIES)).replaceOne({ _id: series._id }, series, { upsert: true });
     for (const resolution of RESOLUTIONS) {
       const doc: RollupDoc = {
         _id: rollupId(key, resolution),
@@ -67,35 +69,31 @@ export async function writeResults(videoId: string, run: Run, meta: { frameRate:
         computedAt,
         buckets: r.rollups.get(resolution) ?? [],
       };
-      await db.collection<RollupDoc>(ROLLUPS).replaceOne({ _id: doc._id }, doc, { upsert: true });
+      await (await stored<RollupDoc>(ROLLUPS)).replaceOne({ _id: doc._id }, doc, { upsert: true });
     }
   }
 }
 
 /** Removes a run's documents of det_groups not in `keep` (a det_group deleted, or no longer applying, meanwhile). */
 export async function deleteRunResultsExcept(videoId: string, run: Run, keep: readonly string[]): Promise<void> {
-  const db = await mongo();
-  for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ videoId, run, detGroupId: { $nin: [...keep] } });
+  for (const c of [SERIES, ROLLUPS]) await (await stored(c)).deleteMany({ videoId, run, detGroupId: { $nin: [...keep] } });
 }
 
 /** Removes the documents of one det_group for one run of a video. */
 export async function deleteResults(key: ResultsKey): Promise<void> {
-  const db = await mongo();
-  await db.collection(SERIES).deleteOne({ _id: seriesId(key) });
-  await db.collection(ROLLUPS).deleteMany({ _id: { $in: RESOLUTIONS.map((r) => rollupId(key, r)) } });
+  await (await stored(SERIES)).deleteOne({ _id: seriesId(key) });
+  await (await stored(ROLLUPS)).deleteMany({ _id: { $in: RESOLUTIONS.map((r) => rollupId(key, r)) } });
 }
 
 /** Removes every document of one run of a video. */
 export async function deleteRun(videoId: string, run: Run): Promise<void> {
-  const db = await mongo();
   // `run: null` also matches the documents without a run field (written before runs were named).
-  for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ videoId, run });
+  for (const c of [SERIES, ROLLUPS]) await (await stored(c)).deleteMany({ videoId, run });
 }
 
 /** Removes every document of a det_group (it is no longer referenced by any client). */
 export async function deleteDetGroupResults(detGroupId: string): Promise<void> {
-  const db = await mongo();
-  for (const c of [SERIES, ROLLUPS]) await db.collection(c).deleteMany({ detGroupId });
+  for (const c of [SERIES, ROLLUPS]) await (await stored(c)).deleteMany({ detGroupId });
 }
 
 const documentIds = (k: ResultsKey) => [seriesId(k), ...RESOLUTIONS.map((r) => rollupId(k, r))];
@@ -103,12 +101,11 @@ const documentIds = (k: ResultsKey) => [seriesId(k), ...RESOLUTIONS.map((r) => r
 /** Of these results, the ones not written completely (the frame series or a rollup missing). */
 export async function incompleteResults<K extends ResultsKey>(keys: readonly K[]): Promise<K[]> {
   if (keys.length === 0) return [];
-  const db = await mongo();
   const found = new Set<string>();
   // Each id is looked for only in the collection that holds its kind of document.
   const lookIn = async (collection: string, ids: ObjectId[]) => {
     for (let i = 0; i < ids.length; i += 250) {
-      const docs = await db.collection(collection).find({ _id: { $in: ids.slice(i, i + 250) } }, { projection: { _id: 1 } }).toArray();
+      const docs = await (await stored(collection)).find({ _id: { $in: ids.slice(i, i + 250) } }, { projection: { _id: 1 } }).toArray();
       for (const d of docs) found.add(String(d._id));
     }
   };
@@ -118,15 +115,13 @@ export async function incompleteResults<K extends ResultsKey>(keys: readonly K[]
 }
 
 export async function readRollup(key: ResultsKey, resolution: Resolution): Promise<{ frameRate: number; buckets: Bucket[] } | undefined> {
-  const db = await mongo();
-  const doc = await db.collection<RollupDoc>(ROLLUPS).findOne({ _id: rollupId(key, resolution) });
+  const doc = await (await stored<RollupDoc>(ROLLUPS)).findOne({ _id: rollupId(key, resolution) });
   return doc ? { frameRate: doc.frameRate, buckets: doc.buckets } : undefined;
 }
 
 /** The frame series between `from` and `to` seconds (inclusive), as rows. */
 export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE_INFINITY): Promise<{ frameRate: number; frames: FrameMetric[] } | undefined> {
-  const db = await mongo();
-  const doc = await db.collection<SeriesDoc>(SERIES).findOne({ _id: seriesId(key) });
+  const doc = await (await stored<SeriesDoc>(SERIES)).findOne({ _id: seriesId(key) });
   if (!doc) return undefined;
   const frames: FrameMetric[] = [];
   const c = doc.columns;
@@ -149,8 +144,7 @@ export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE
 
 /** Each det_group's one bucket over the whole video, for the det_groups with results in this run (zeros for a video without frames). */
 export async function readVideoTotals(videoId: string, run: Run): Promise<Map<string, Bucket>> {
-  const db = await mongo();
-  const docs = await db.collection<RollupDoc>(ROLLUPS).find({ videoId, run, resolution: 'video' }).toArray();
+  const docs = await (await stored<RollupDoc>(ROLLUPS)).find({ videoId, run, resolution: 'video' }).toArray();
   return new Map(docs.map((d) => [d.detGroupId, d.buckets[0] ?? NO_FRAMES]));
 }
 
@@ -158,11 +152,10 @@ export async function readVideoTotals(videoId: string, run: Run): Promise<Map<st
 export async function readRollups(keys: readonly ResultsKey[], resolution: Resolution): Promise<Map<string, { frameRate: number; buckets: Bucket[] }>> {
   const found = new Map<string, { frameRate: number; buckets: Bucket[] }>();
   if (keys.length === 0) return found;
-  const db = await mongo();
   const ids = keys.map((k) => rollupId(k, resolution));
   // In chunks: one reply stays a few MB however many fragments a cold season build needs.
   for (let i = 0; i < ids.length; i += 50) {
-    const docs = await db.collection<RollupDoc>(ROLLUPS).find({ _id: { $in: ids.slice(i, i + 50) } }).toArray();
+    const docs = await (await stored<RollupDoc>(ROLLUPS)).find({ _id: { $in: ids.slice(i, i + 50) } }).toArray();
     for (const d of docs) found.set(`${d.videoId}:${d.detGroupId}`, { frameRate: d.frameRate, buckets: d.buckets });
   }
   return found;

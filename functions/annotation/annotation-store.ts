@@ -1,25 +1,22 @@
 // The annotation context's frame annotations, prediction sets and dataset versions in MongoDB: deterministic
 // ObjectId `_id`s from natural keys (documentId), natural keys kept in the document, every change one atomic write
 // on one document.
-import { ObjectId, type Collection, MongoServerError } from 'mongodb';
+import { ObjectId, type Collection, type Document, MongoServerError } from 'mongodb';
 import { documentId } from '../lib/document-id.ts';
 import { annotationDatasetJobId } from '../jobs/job.ts';
-import { mongo } from '../lib/mongo.ts';
+import { annotationCollection, COLLECTIONS, type AnnotationCollection } from './collections.ts';
 import type { DatasetRequest } from './dataset.ts';
 import type { Box } from './predictions.ts';
 import { documentOid } from './documents.ts';
 import type { AnnotationTask, AuditStatus, TaskStatus } from './store.ts';
 import type { HistoryEntry, TaskStatuses } from './task-status.ts';
 
-const FRAMES = 'annotation_frames';
-const PREDICTIONS = 'annotation_predictions';
-const DATASETS = 'annotation_datasets';
-const TASKS = 'annotation_tasks';
+const { frames: FRAMES, predictions: PREDICTIONS, datasets: DATASETS, tasks: TASKS } = COLLECTIONS;
 const DUPLICATE_KEY = 11000;
 
 const oid = (...parts: string[]) => ObjectId.createFromHexString(documentId(...parts));
 const now = () => new Date().toISOString();
-const collection = async <T extends object>(name: string): Promise<Collection<T>> => (await mongo()).collection<T>(name);
+const collection = <T extends Document>(name: AnnotationCollection): Promise<Collection<T>> => annotationCollection<T>(name);
 
 // ---- annotations, per source frame ----
 
@@ -93,7 +90,7 @@ export async function getPrediction(uploadId: string, version: number): Promise<
  * registration that took the number first makes this one take the next.
  */
 export async function insertNextVersion<T extends { _id: ObjectId; version: number }>(
-  name: string,
+  name: AnnotationCollection,
   latest: () => Promise<number>,
   make: (version: number) => T,
 ): Promise<T> {
@@ -109,7 +106,7 @@ export async function insertNextVersion<T extends { _id: ObjectId; version: numb
   }
 }
 
-const latestVersion = async (name: string, filter: Record<string, unknown>): Promise<number> => {
+const latestVersion = async (name: AnnotationCollection, filter: Record<string, unknown>): Promise<number> => {
   const [doc] = await (await collection<{ version: number }>(name)).find(filter, { sort: { version: -1 }, limit: 1, projection: { version: 1 } }).toArray();
   return doc?.version ?? 0;
 };

@@ -3,7 +3,7 @@
 // state to the next), as the rest of Framewise does.
 import { MongoServerError, ObjectId, type Collection } from 'mongodb';
 import { conflict, notFound } from '../lib/errors.ts';
-import { mongo } from '../lib/mongo.ts';
+import { annotationCollection, COLLECTIONS } from './collections.ts';
 import {
   BY_INDEX, BY_NAME, documentOid, newProject, newUpload, percent, plannedTask, tasksFrom,
   type AnnotationContentUpload, type AnnotationProject, type AnnotationTask, type ContentProbe, type ContentRequest, type ContentType, type PlannedTask,
@@ -11,9 +11,7 @@ import {
 
 export * from './documents.ts';
 
-const PROJECTS = 'annotation_projects';
-const UPLOADS = 'annotation_uploads';
-const TASKS = 'annotation_tasks';
+const { projects: PROJECTS, uploads: UPLOADS, tasks: TASKS } = COLLECTIONS;
 
 const now = () => new Date().toISOString();
 
@@ -21,9 +19,9 @@ type Stored<T> = T & { _id: ObjectId };
 const oid = (kind: Parameters<typeof documentOid>[0], id: string): ObjectId => ObjectId.createFromHexString(documentOid(kind, id));
 /** Documents as the API shows them: without the storage `_id`. */
 const WITHOUT_ID = { projection: { _id: 0 } } as const;
-const projects = async (): Promise<Collection<Stored<AnnotationProject>>> => (await mongo()).collection<Stored<AnnotationProject>>(PROJECTS);
-const uploads = async (): Promise<Collection<Stored<AnnotationContentUpload>>> => (await mongo()).collection<Stored<AnnotationContentUpload>>(UPLOADS);
-const tasks = async (): Promise<Collection<Stored<AnnotationTask>>> => (await mongo()).collection<Stored<AnnotationTask>>(TASKS);
+const projects = (): Promise<Collection<Stored<AnnotationProject>>> => annotationCollection(PROJECTS);
+const uploads = (): Promise<Collection<Stored<AnnotationContentUpload>>> => annotationCollection(UPLOADS);
+const tasks = (): Promise<Collection<Stored<AnnotationTask>>> => annotationCollection(TASKS);
 const DUPLICATE_KEY = 11000;
 
 // ---- projects ----

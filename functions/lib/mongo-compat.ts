@@ -41,6 +41,7 @@ export const MONGO_USED: Readonly<Record<string, MongoFeature>> = {
   updateOne: { kind: 'driver method', command: 'update', why: 'one annotation document changed in one conditional write' },
   findOneAndUpdate: { kind: 'driver method', command: 'findAndModify', why: "an annotation upload's next request, recorded only if none came in between" },
   countDocuments: { kind: 'driver method', command: 'aggregate', why: "an upload's annotation tasks, and those generated (progress)" },
+  createIndex: { kind: 'driver method', command: 'createIndexes', why: "a collection's indexes, made at its first use in a process (lib/mongo.ts)" },
   // operation options
   upsert: { kind: 'operation option', why: 'replaceOne creates the document the first time' },
   projection: { kind: 'operation option', why: 'only _id when checking which documents exist' },

