@@ -3,9 +3,10 @@
 // image's pyramid (in one pass, and over the region threshold in regions side by side: at the first and the last
 // region to start and to end), then started again on the same data without the fault, and the jobs sweeper fired as
 // its schedule would: the work ends succeeded, its job ran again exactly once, and every result is there exactly once
-// (metric documents, frames, table rows, tasks, dataset versions, tiles byte for byte, jobs). Two lanes, each a cloud of its own
-// on a data folder of its own, take their workflows' fault points at the same time: a kill ends only its own lane's
-// cloud. The next start of a lane's cloud is loaded while the one before runs, so a restart does not wait for it.
+// (metric documents, frames, table rows, tasks, dataset versions, tiles byte for byte, jobs). Two lanes, each a cloud
+// of its own on a data folder of its own, take their workflows' fault points at the same time: a kill ends only its
+// own lane's cloud. The next start of a lane's cloud is loaded while the one before runs, so a restart does not wait
+// for it.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
