@@ -341,8 +341,8 @@ let slideFile: string;
 let splitSlideFile: string;
 
 /**
- * The region threshold of the lane that dices slide images in regions, and an image over it: diced in four regions
- * of 512 × 512 (one halving to the split level), as slides-split.test.ts checks against one pass.
+ * The lanes' region threshold, and an image over it: diced in four regions of 512 × 512 (one halving to the split
+ * level), as slides-split.test.ts checks against one pass. The one-pass slide is under it.
  */
 const SLIDE_MAX_PIXELS_PER_REGION = 200_000;
 const SPLIT_SLIDE = { width: 1000, height: 600, levels: 11, regions: 4 };
@@ -467,6 +467,38 @@ class SlideImages {
   }
 }
 
+// The regions run side by side: the n-th visit of a point is the n-th of all of them, so the points at the regions are
+// the first and the last region to start (before) and to end (after).
+const splitPoints = [
+  ...pointsOf(['slides-dice']),
+  ...[1, SPLIT_SLIDE.regions].flatMap((n) => pointsOf(['slides-dice-region']).map((p) => (n === 1 ? p : `${p}:${n}`))),
+  ...pointsOf(['slides-dice-overview', 'slides-pyramid', 'slides-finish', 'jobs-outcome']),
+];
+
+/**
+ * A slide image over the region threshold diced unharmed on `lane` (whose threshold is low), then killed at each of
+ * `points`. Each lane takes some of the points, so that both end at about the same time.
+ */
+function splitSlideTests(lane: Lane, slides: SlideImages, points: readonly string[]): void {
+  /** What an unharmed run publishes. */
+  let pyramid: [string, string][];
+
+  it.sequential('dices a first slide image over the region threshold in regions, unharmed', async () => {
+    const { published, job } = await slides.diceUnharmed(splitSlideFile);
+    pyramid = published;
+    expect(job.steps.regions).toMatchObject({ state: 'succeeded', done: SPLIT_SLIDE.regions, total: SPLIT_SLIDE.regions });
+    expect(pyramid.map(([key]) => key)).toContain(`image_files/${SPLIT_SLIDE.levels - 1}/1_1.jpg`);
+  }, 120_000);
+
+  it.sequential.each(points)('makes a slide image diced in regions ready once when killed at %s', async (fault) => {
+    const { width, height, levels } = SPLIT_SLIDE;
+    const { job, imageId } = await slides.diceKilled(fault, splitSlideFile, { width, height, levels }, () => pyramid);
+    // the regions counted once each, and each left its split-level pixels for the overview once
+    expect(job.steps.regions, fault).toMatchObject({ done: SPLIT_SLIDE.regions, total: SPLIT_SLIDE.regions });
+    expect(await lane.cloud.keys(`slides/work/${imageId}/`), fault).toEqual(Array.from({ length: SPLIT_SLIDE.regions }, (_, i) => `${i}.v`));
+  }, 150_000);
+}
+
 const run = promisify(execFile);
 
 beforeAll(async () => {
@@ -488,7 +520,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.concurrent('videos, det_groups and slide images', () => {
-  const lane = new Lane();
+  const lane = new Lane({ SLIDE_MAX_PIXELS_PER_REGION: String(SLIDE_MAX_PIXELS_PER_REGION) });
   const slides = new SlideImages(lane);
   let videos: Videos;
   /** What an unharmed run publishes. */
@@ -608,9 +640,10 @@ describe.concurrent('videos, det_groups and slide images', () => {
     },
     150_000,
   );
+
+  splitSlideTests(lane, slides, splitPoints.slice(0, 6));
 });
 
-// Slide images over the region threshold take this lane (its threshold set low), which has time to spare beside the first.
 describe.concurrent('annotation content, datasets, bulk uploads and slide images diced in regions', () => {
   const lane = new Lane({ SLIDE_MAX_PIXELS_PER_REGION: String(SLIDE_MAX_PIXELS_PER_REGION) });
   const slides = new SlideImages(lane);
@@ -772,28 +805,5 @@ describe.concurrent('annotation content, datasets, bulk uploads and slide images
     150_000,
   );
 
-  /** What an unharmed run publishes. */
-  let pyramid: [string, string][];
-
-  it.sequential('dices a first slide image over the region threshold in regions, unharmed', async () => {
-    const { published, job } = await slides.diceUnharmed(splitSlideFile);
-    pyramid = published;
-    expect(job.steps.regions).toMatchObject({ state: 'succeeded', done: SPLIT_SLIDE.regions, total: SPLIT_SLIDE.regions });
-    expect(pyramid.map(([key]) => key)).toContain(`image_files/${SPLIT_SLIDE.levels - 1}/1_1.jpg`);
-  }, 120_000);
-
-  // The regions run side by side: the n-th visit of a point is the n-th of all of them, so these are the first and
-  // the last region to start (before) and to end (after).
-  const regionPoints = [1, SPLIT_SLIDE.regions].flatMap((n) => pointsOf(['slides-dice-region']).map((p) => (n === 1 ? p : `${p}:${n}`)));
-  it.sequential.each([...pointsOf(['slides-dice']), ...regionPoints, ...pointsOf(['slides-dice-overview', 'slides-pyramid', 'slides-finish', 'jobs-outcome'])])(
-    'makes a slide image diced in regions ready once when killed at %s',
-    async (fault) => {
-      const { width, height, levels } = SPLIT_SLIDE;
-      const { job, imageId } = await slides.diceKilled(fault, splitSlideFile, { width, height, levels }, () => pyramid);
-      // the regions counted once each, and each left its split-level pixels for the overview once
-      expect(job.steps.regions, fault).toMatchObject({ done: SPLIT_SLIDE.regions, total: SPLIT_SLIDE.regions });
-      expect(await lane.cloud.keys(`slides/work/${imageId}/`), fault).toEqual(Array.from({ length: SPLIT_SLIDE.regions }, (_, i) => `${i}.v`));
-    },
-    150_000,
-  );
+  splitSlideTests(lane, slides, splitPoints.slice(6));
 });
