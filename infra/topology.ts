@@ -270,6 +270,9 @@ const SLIDES_ROUTES = [
   'GET /v1/slides/images/{id}/view', 'GET /v1/slides/viewer/{asset}',
 ] as const;
 
+/** Regions of one slide image diced at once (the Map of slide-image, and the region function's reserved concurrency). */
+const SLIDE_REGIONS_AT_ONCE = 8;
+
 /** The slide-image steps read the source and write the pyramid on local disk: Lambda's ephemeral storage. */
 const SLIDE_STEP = { memoryMb: 3008, timeoutSeconds: 900, ephemeralStorageMb: 10_240, layers: [] as const, triggers: [{ kind: 'task' as const }] };
 
@@ -844,6 +847,7 @@ export const topology: Topology = {
       purpose: "slide-image, an image over the region threshold: one region's tiles from full size down to the split level under slides/{imageId}/, its split-level pixels under slides/work/",
       entry: 'functions/slides/dice-region-step.ts',
       ...SLIDE_STEP,
+      reservedConcurrency: SLIDE_REGIONS_AT_ONCE,
       uses: { buckets: [{ name: 'media', access: 'readwrite', prefixes: ['slides/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], postgres: true },
     },
     {

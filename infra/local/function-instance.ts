@@ -3,11 +3,14 @@
 // state), running one invocation at a time with a Lambda context.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { shareFaultVisits } from '../../functions/lib/fault.ts';
 
 export interface InstanceData {
   readonly fn: string;
   readonly invokedFunctionArn: string;
   readonly memoryMb: number;
+  /** The visits of the fault point set now, one count for every instance (functions/lib/fault.ts). */
+  readonly faultVisits: SharedArrayBuffer;
 }
 
 export interface Invocation {
@@ -56,6 +59,7 @@ export function serve(handler: Handler | undefined, entry: string): void {
   const port = parentPort;
   if (!port) throw new Error('a function instance runs in a worker thread');
   const data = workerData as InstanceData;
+  shareFaultVisits(new Int32Array(data.faultVisits));
   port.on('message', (invocation: Invocation) => {
     if (invocation.faultPoint) process.env.FRAMEWISE_FAULT_POINT = invocation.faultPoint;
     else delete process.env.FRAMEWISE_FAULT_POINT;

@@ -156,6 +156,9 @@ export class LocalFunctions {
   private readonly topology: Topology;
   private readonly log: (line: InvocationLog) => void;
   private readonly bundles: FunctionBundles;
+  /** The fault point of the invocations now and its visits in every instance (one count: only its function counts). */
+  private faultPoint: string | undefined;
+  private readonly faultVisits = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(private readonly o: LocalFunctionsOptions) {
     this.topology = o.topology ?? defaultTopology;
@@ -179,7 +182,7 @@ export class LocalFunctions {
     const bundle = await this.bundles.bundle(fn.entry);
     const instance = new Instance(
       bundle,
-      { fn: fn.name, invokedFunctionArn: `arn:aws:lambda:${this.o.region}:000000000000:function:${fn.name}`, memoryMb: fn.memoryMb },
+      { fn: fn.name, invokedFunctionArn: `arn:aws:lambda:${this.o.region}:000000000000:function:${fn.name}`, memoryMb: fn.memoryMb, faultVisits: this.faultVisits.buffer as SharedArrayBuffer },
       this.o.environment(fn),
     );
     this.instances.add(instance);
@@ -277,6 +280,16 @@ export class LocalFunctions {
     this.idle.clear();
   }
 
+  /** FRAMEWISE_FAULT_POINT as set now; its visits are counted from 0 again when it changes. */
+  private faultPointNow(): string | undefined {
+    const point = process.env.FRAMEWISE_FAULT_POINT || undefined;
+    if (point !== this.faultPoint) {
+      this.faultPoint = point;
+      Atomics.store(this.faultVisits, 0, 0);
+    }
+    return point;
+  }
+
   private async runOnce(fn: FunctionDef, event: unknown): Promise<unknown> {
     const instance = await this.instance(fn);
     const requestId = randomUUID();
@@ -288,7 +301,7 @@ export class LocalFunctions {
       instance.end(err);
     }, fn.timeoutSeconds * 1000);
     try {
-      const outcome = await instance.run({ requestId, event, deadline, faultPoint: process.env.FRAMEWISE_FAULT_POINT || undefined });
+      const outcome = await instance.run({ requestId, event, deadline, faultPoint: this.faultPointNow() });
       if (!outcome.ok) throw revive(outcome.error);
       this.log({ fn: fn.name, requestId, ms: Date.now() - started });
       return outcome.result;

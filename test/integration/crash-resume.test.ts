@@ -1,10 +1,12 @@
 // The whole local cloud killed (SIGKILL, FRAMEWISE_FAULT_POINT) before and after the side effects of every task of an
 // ingest, a det_group computation, a bulk upload, an annotation content request, a dataset version and a slide
-// image's pyramid, then started again on the same data without the fault, and the jobs sweeper fired as its
-// schedule would: the work ends succeeded, its job ran again exactly once, and every result is there exactly once
-// (metric documents, frames, table rows, tasks, dataset versions, tiles, jobs). Two lanes, each a cloud of its own
-// on a data folder of its own, take their workflows' fault points at the same time: a kill ends only its own lane's
-// cloud. The next start of a lane's cloud is loaded while the one before runs, so a restart does not wait for it.
+// image's pyramid (in one pass, and over the region threshold in regions side by side: at the first and the last
+// region to start and to end), then started again on the same data without the fault, and the jobs sweeper fired as
+// its schedule would: the work ends succeeded, its job ran again exactly once, and every result is there exactly once
+// (metric documents, frames, table rows, tasks, dataset versions, tiles byte for byte, jobs). Two lanes, each a cloud
+// of its own on a data folder of its own, take their workflows' fault points at the same time: a kill ends only its
+// own lane's cloud. The next start of a lane's cloud is loaded while the one before runs, so a restart does not wait
+// for it.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -64,11 +66,15 @@ class CloudProcess {
     })();
   }
 
-  static spawn(dir: string): CloudProcess {
+  /** `environment`: variables added to every function's environment. */
+  static spawn(dir: string, environment: Record<string, string> = {}): CloudProcess {
     return new CloudProcess(
       spawn(process.execPath, ['--import', 'tsx', '--disable-warning=ExperimentalWarning', join(ROOT, 'test/support/cloud-child.ts')], {
         cwd: ROOT,
-        env: { ...process.env, CLOUD_DIR: dir, CLOUD_WAIT: '1', POWERTOOLS_LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'ERROR', FRAMEWISE_FAULT_POINT: '' },
+        env: {
+          ...process.env, CLOUD_DIR: dir, CLOUD_WAIT: '1', CLOUD_ENVIRONMENT: JSON.stringify(environment),
+          POWERTOOLS_LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'ERROR', FRAMEWISE_FAULT_POINT: '',
+        },
         stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group, which a fault point kills whole (the PostgreSQL server with it).
         detached: true,
@@ -147,6 +153,19 @@ class Cloud {
     return keys.sort();
   }
 
+  /** Every object under `prefix`, without it, sorted, with its ETag (the MD5 of its bytes, each put whole). */
+  async objects(prefix: string): Promise<[string, string][]> {
+    const s3 = this.s3();
+    const objects: [string, string][] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }));
+      objects.push(...(page.Contents ?? []).map((o): [string, string] => [o.Key!.slice(prefix.length), o.ETag!]));
+      token = page.NextContinuationToken;
+    } while (token);
+    return objects.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   async object(key: string): Promise<Buffer> {
     return Buffer.from(await (await this.s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
   }
@@ -205,13 +224,16 @@ class Lane {
   cloud!: Cloud;
   private next?: CloudProcess;
 
+  /** `environment`: variables added to every function's environment, at every start. */
+  constructor(private readonly environment: Record<string, string> = {}) {}
+
   get dir(): string {
     return (this.folder ??= mkdtempSync(join(tmpdir(), 'framewise-crash-')));
   }
 
   async start(): Promise<void> {
-    this.cloud = await Cloud.start(this.next ?? CloudProcess.spawn(this.dir));
-    this.next = CloudProcess.spawn(this.dir);
+    this.cloud = await Cloud.start(this.next ?? CloudProcess.spawn(this.dir, this.environment));
+    this.next = CloudProcess.spawn(this.dir, this.environment);
   }
 
   /** Waits for the cloud of the moment to die (SIGKILL) and its PostgreSQL server with it, then starts it again. */
@@ -316,6 +338,14 @@ let videoFile: string;
 let locFile: string;
 let clipFile: string;
 let slideFile: string;
+let splitSlideFile: string;
+
+/**
+ * The lanes' region threshold, and an image over it: diced in four regions of 512 × 512 (one halving to the split
+ * level), as slides-split.test.ts checks against one pass. The one-pass slide is under it.
+ */
+const SLIDE_MAX_PIXELS_PER_REGION = 200_000;
+const SPLIT_SLIDE = { width: 1000, height: 600, levels: 11, regions: 4 };
 
 /** The sample game's video, detectables, det_groups and a game to upload videos into, on a lane's cloud. */
 interface Videos {
@@ -362,6 +392,113 @@ async function documentsOf(cloud: Cloud, filter: Record<string, string>): Promis
   }));
 }
 
+const SLIDE_DESCRIPTORS = ['image.dzi', 'iiif/info.json'];
+
+/** Slide images in a session of their own on a lane's cloud: diced unharmed, or with the cloud killed at a point. */
+class SlideImages {
+  private sessionId!: string;
+
+  constructor(private readonly lane: Lane) {}
+
+  async createSession(): Promise<void> {
+    const session = await this.lane.cloud.api('POST', '/v1/slides/sessions', { name: 'crash' });
+    expect(session.status, JSON.stringify(session.body)).toBe(201);
+    this.sessionId = session.body.id;
+  }
+
+  /** Uploads the slide at `path`: answers the image's id. */
+  async upload(cloud: Cloud, path: string): Promise<string> {
+    const file = readFileSync(path);
+    const started = await cloud.api('POST', '/v1/slides/uploads', { filename: 'slide.jpg', sizeBytes: file.length, sha256: sha256(file), sessionId: this.sessionId });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const { plan, image } = started.body;
+    expect(plan.method).toBe('PUT');
+    expect((await fetch(plan.url, { method: 'PUT', headers: plan.headers, body: file })).status).toBe(200);
+    return image.id as string;
+  }
+
+  /** Completes the upload: its job starts. */
+  async complete(cloud: Cloud, imageId: string): Promise<void> {
+    const completed = await cloud.api('POST', `/v1/slides/uploads/${imageId}/complete`, {});
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+  }
+
+  /** Dices the slide at `path` unharmed: every object published under slides/{imageId}/ with its ETag, and its job. */
+  async diceUnharmed(path: string): Promise<{ published: [string, string][]; job: Json }> {
+    const { cloud } = this.lane;
+    const imageId = await this.upload(cloud, path);
+    await this.complete(cloud, imageId);
+    const job = await cloud.ended(`slide-${imageId}-1`);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const published = await cloud.objects(`slides/${imageId}/`);
+    expect(published.map(([key]) => key)).toEqual(expect.arrayContaining([...SLIDE_DESCRIPTORS, 'thumbnail.jpg', 'preview.jpg']));
+    return { published, job };
+  }
+
+  /**
+   * Kills the lane's cloud at `fault` while the slide at `path` is diced, and checks the resumed run: the job ran
+   * again once, the image ready with its metadata, and every object published as the unharmed run published it,
+   * byte for byte.
+   */
+  async diceKilled(
+    fault: string, path: string, size: { width: number; height: number; levels: number }, published: () => [string, string][],
+  ): Promise<{ job: Json; imageId: string }> {
+    const imageId = await this.upload(this.lane.cloud, path);
+    const job = await this.lane.killAndResume(
+      fault,
+      (c) => this.complete(c, imageId),
+      (c) => jobStartingWith(c, `slide-${imageId}-`),
+      async (c) => {
+        // as the kill left it: a descriptor is published only with every tile in place
+        const keys = new Set(await c.keys(`slides/${imageId}/`));
+        const tiles = published().map(([k]) => k).filter((k) => !SLIDE_DESCRIPTORS.includes(k) && (k.startsWith('image_files/') || k.startsWith('iiif/')));
+        if (SLIDE_DESCRIPTORS.some((d) => keys.has(d))) expect(tiles.filter((k) => !keys.has(k)), `${fault}: tiles missing beside a descriptor`).toEqual([]);
+      },
+    );
+    const { cloud } = this.lane;
+    expectResumedOnce(job, fault);
+    expect(await jobsStartingWith(cloud, `slide-${imageId}-`)).toHaveLength(1);
+    const image = (await cloud.api('GET', `/v1/slides/images/${imageId}`)).body;
+    expect(image, fault).toMatchObject({
+      state: 'ready', progress: 100, jobId: job.jobId, ...size, tileSize: 256, format: 'jpeg', bytes: statSync(path).size, error: null,
+    });
+    expect(await cloud.objects(`slides/${imageId}/`), fault).toEqual(published());
+    return { job, imageId };
+  }
+}
+
+// The regions run side by side: the n-th visit of a point is the n-th of all of them, so the points at the regions are
+// the first and the last region to start (before) and to end (after).
+const splitPoints = [
+  ...pointsOf(['slides-dice']),
+  ...[1, SPLIT_SLIDE.regions].flatMap((n) => pointsOf(['slides-dice-region']).map((p) => (n === 1 ? p : `${p}:${n}`))),
+  ...pointsOf(['slides-dice-overview', 'slides-pyramid', 'slides-finish', 'jobs-outcome']),
+];
+
+/**
+ * A slide image over the region threshold diced unharmed on `lane` (whose threshold is low), then killed at each of
+ * `points`. Each lane takes some of the points, so that both end at about the same time.
+ */
+function splitSlideTests(lane: Lane, slides: SlideImages, points: readonly string[]): void {
+  /** What an unharmed run publishes. */
+  let pyramid: [string, string][];
+
+  it.sequential('dices a first slide image over the region threshold in regions, unharmed', async () => {
+    const { published, job } = await slides.diceUnharmed(splitSlideFile);
+    pyramid = published;
+    expect(job.steps.regions).toMatchObject({ state: 'succeeded', done: SPLIT_SLIDE.regions, total: SPLIT_SLIDE.regions });
+    expect(pyramid.map(([key]) => key)).toContain(`image_files/${SPLIT_SLIDE.levels - 1}/1_1.jpg`);
+  }, 120_000);
+
+  it.sequential.each(points)('makes a slide image diced in regions ready once when killed at %s', async (fault) => {
+    const { width, height, levels } = SPLIT_SLIDE;
+    const { job, imageId } = await slides.diceKilled(fault, splitSlideFile, { width, height, levels }, () => pyramid);
+    // the regions counted once each, and each left its split-level pixels for the overview once
+    expect(job.steps.regions, fault).toMatchObject({ done: SPLIT_SLIDE.regions, total: SPLIT_SLIDE.regions });
+    expect(await lane.cloud.keys(`slides/work/${imageId}/`), fault).toEqual(Array.from({ length: SPLIT_SLIDE.regions }, (_, i) => `${i}.v`));
+  }, 150_000);
+}
+
 const run = promisify(execFile);
 
 beforeAll(async () => {
@@ -369,11 +506,13 @@ beforeAll(async () => {
   locFile = join(work, 'loc.json');
   clipFile = join(work, 'clip.mp4');
   slideFile = join(work, 'slide.jpg');
+  splitSlideFile = join(work, 'split-slide.jpg');
   await Promise.all([
     drawSampleGame(videoFile, GAME),
     // 1 s at 25 fps, processed at 5 fps into tasks of 4: 5 frames in 2 tasks
     run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clipFile]),
     writeTestSlide(slideFile, 300, 200),
+    writeTestSlide(splitSlideFile, SPLIT_SLIDE.width, SPLIT_SLIDE.height, 'jpeg', 11),
   ]);
   writeFileSync(locFile, JSON.stringify(sampleLocalizations(GAME)));
 }, 60_000);
@@ -381,16 +520,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.concurrent('videos, det_groups and slide images', () => {
-  const lane = new Lane();
+  const lane = new Lane({ SLIDE_MAX_PIXELS_PER_REGION: String(SLIDE_MAX_PIXELS_PER_REGION) });
+  const slides = new SlideImages(lane);
   let videos: Videos;
-  let sessionId: string;
+  /** What an unharmed run publishes. */
+  let pyramid: [string, string][];
 
   beforeAll(async () => {
     await lane.start();
     videos = await seedVideos(lane.cloud);
-    const session = await lane.cloud.api('POST', '/v1/slides/sessions', { name: 'crash' });
-    expect(session.status, JSON.stringify(session.body)).toBe(201);
-    sessionId = session.body.id;
+    await slides.createSession();
   }, 120_000);
 
   afterAll(() => lane.close());
@@ -489,66 +628,30 @@ describe.concurrent('videos, det_groups and slide images', () => {
     expect(job.attempts).toBe(3);
   }, 120_000);
 
-  /** Uploads the test slide and completes it: its job starts. Answers the image's id. */
-  async function uploadSlide(cloud: Cloud): Promise<string> {
-    const file = readFileSync(slideFile);
-    const started = await cloud.api('POST', '/v1/slides/uploads', { filename: 'slide.jpg', sizeBytes: file.length, sha256: sha256(file), sessionId });
-    expect(started.status, JSON.stringify(started.body)).toBe(201);
-    const { plan, image } = started.body;
-    expect(plan.method).toBe('PUT');
-    expect((await fetch(plan.url, { method: 'PUT', headers: plan.headers, body: file })).status).toBe(200);
-    return image.id as string;
-  }
-  const completeSlide = async (cloud: Cloud, imageId: string) => {
-    const completed = await cloud.api('POST', `/v1/slides/uploads/${imageId}/complete`, {});
-    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
-  };
-  const DESCRIPTORS = ['image.dzi', 'iiif/info.json'];
-  let pyramid: string[];
-
   it.sequential('dices a first slide image, unharmed', async () => {
-    const { cloud } = lane;
-    const imageId = await uploadSlide(cloud);
-    await completeSlide(cloud, imageId);
-    expect((await cloud.ended(`slide-${imageId}-1`)).state).toBe('succeeded');
-    pyramid = await cloud.keys(`slides/${imageId}/`);
-    expect(pyramid).toEqual(expect.arrayContaining([...DESCRIPTORS, 'thumbnail.jpg', 'preview.jpg', 'image_files/9/1_0.jpg']));
+    pyramid = (await slides.diceUnharmed(slideFile)).published;
+    expect(pyramid.map(([key]) => key)).toContain('image_files/9/1_0.jpg');
   }, 120_000);
 
   it.sequential.each(pointsOf(['slides-dice', 'slides-pyramid', 'slides-finish', 'jobs-outcome']))(
     'makes a slide image ready once when killed at %s',
     async (fault) => {
-      const imageId = await uploadSlide(lane.cloud);
-      const job = await lane.killAndResume(
-        fault,
-        (c) => completeSlide(c, imageId),
-        (c) => jobStartingWith(c, `slide-${imageId}-`),
-        async (c) => {
-          // as the kill left it: a descriptor is published only with every tile in place
-          const keys = new Set(await c.keys(`slides/${imageId}/`));
-          const tiles = pyramid.filter((k) => !DESCRIPTORS.includes(k) && (k.startsWith('image_files/') || k.startsWith('iiif/')));
-          if (DESCRIPTORS.some((d) => keys.has(d))) expect(tiles.filter((k) => !keys.has(k)), `${fault}: tiles missing beside a descriptor`).toEqual([]);
-        },
-      );
-      const { cloud } = lane;
-      expectResumedOnce(job, fault);
-      expect(await jobsStartingWith(cloud, `slide-${imageId}-`)).toHaveLength(1);
-      const image = (await cloud.api('GET', `/v1/slides/images/${imageId}`)).body;
-      expect(image, fault).toMatchObject({
-        state: 'ready', progress: 100, jobId: job.jobId, width: 300, height: 200, levels: 10, tileSize: 256, format: 'jpeg', bytes: statSync(slideFile).size, error: null,
-      });
-      expect(await cloud.keys(`slides/${imageId}/`), fault).toEqual(pyramid);
+      await slides.diceKilled(fault, slideFile, { width: 300, height: 200, levels: 10 }, () => pyramid);
     },
     150_000,
   );
+
+  splitSlideTests(lane, slides, splitPoints.slice(0, 6));
 });
 
-describe.concurrent('annotation content, datasets and bulk uploads', () => {
-  const lane = new Lane();
+describe.concurrent('annotation content, datasets, bulk uploads and slide images diced in regions', () => {
+  const lane = new Lane({ SLIDE_MAX_PIXELS_PER_REGION: String(SLIDE_MAX_PIXELS_PER_REGION) });
+  const slides = new SlideImages(lane);
   let projectId: string;
 
   beforeAll(async () => {
     await lane.start();
+    await slides.createSession();
     const project = await lane.cloud.api('POST', '/v1/annotation/projects', { name: 'crash', labels: ['ball', 'player'], framesPerTask: 4 });
     expect(project.status, JSON.stringify(project.body)).toBe(201);
     projectId = project.body.projectId;
@@ -701,4 +804,6 @@ describe.concurrent('annotation content, datasets and bulk uploads', () => {
     },
     150_000,
   );
+
+  splitSlideTests(lane, slides, splitPoints.slice(6));
 });

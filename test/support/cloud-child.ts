@@ -3,7 +3,7 @@
 // on stdin, so a test can have the next start of a cloud loaded while the one before still runs. It says
 // `@@cloud ready {endpoints, adminApiKey}` on stdout when up; on stdin, `fault <point>` sets FRAMEWISE_FAULT_POINT
 // (answering `@@cloud armed`), `sweep` fires the jobs sweeper's schedule (answering `@@cloud swept {...}`) and `stop`
-// stops it.
+// stops it. CLOUD_ENVIRONMENT (JSON) adds variables to every function's environment.
 import { createInterface } from 'node:readline';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { TEST_CLOUD_OPTIONS } from './cloud-options.ts';
@@ -18,7 +18,8 @@ if (process.env.CLOUD_WAIT) {
     if (next.value === 'start') break;
   }
 }
-const cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS });
+const environment = process.env.CLOUD_ENVIRONMENT ? (JSON.parse(process.env.CLOUD_ENVIRONMENT) as Record<string, string>) : undefined;
+const cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS, environment });
 const say = (what: string, body: unknown) => process.stdout.write(`\n@@cloud ${what} ${JSON.stringify(body)}\n`);
 say('ready', { endpoints: cloud.endpoints, adminApiKey: cloud.credentials.adminApiKey });
 

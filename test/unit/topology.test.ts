@@ -57,6 +57,25 @@ describe('topology', () => {
     }
   });
 
+  it("runs as many items of a Map at once as the reserved concurrency of the function they invoke, so none waits throttled", () => {
+    type State = { Type: string; Resource?: string; MaxConcurrency?: number; ItemProcessor?: { States: Record<string, State> } };
+    const byPlaceholder = new Map(topology.functions.map((f) => [`\${${functionArnPlaceholder(f.name)}}`, f]));
+    const maps = (states: Record<string, State>): State[] =>
+      Object.values(states).flatMap((st) => (st.Type === 'Map' ? [st, ...maps(st.ItemProcessor!.States)] : []));
+    const checked: string[] = [];
+    for (const s of topology.stateMachines) {
+      const def = JSON.parse(readFileSync(s.definitionFile, 'utf8')) as { States: Record<string, State> };
+      for (const map of maps(def.States)) {
+        const invoked = Object.values(map.ItemProcessor!.States).flatMap((st) => (st.Resource && byPlaceholder.has(st.Resource) ? [byPlaceholder.get(st.Resource)!] : []));
+        for (const fn of invoked.filter((f) => f.reservedConcurrency !== undefined)) {
+          expect(map.MaxConcurrency, `${s.name}: the Map of ${fn.name}`).toBe(fn.reservedConcurrency);
+          checked.push(fn.name);
+        }
+      }
+    }
+    expect(checked).toEqual(expect.arrayContaining(['annotation-task', 'slides-dice-region']));
+  });
+
   it('retries every Task state 3 times in all on its own errors, and longer when Lambda throttles', () => {
     type State = { Type: string; Retry?: { ErrorEquals: string[]; MaxAttempts: number }[]; ItemProcessor?: { States: Record<string, State> } };
     const tasks = (states: Record<string, State>): [string, State][] =>
