@@ -468,11 +468,12 @@ class SlideImages {
 }
 
 // The regions run side by side: the n-th visit of a point is the n-th of all of them, so the points at the regions are
-// the first and the last region to start (before) and to end (after).
+// the first region to start and to end, and the last to end. Pyramid, finish and the outcome run as after one pass,
+// whose kills are above.
 const splitPoints = [
-  ...pointsOf(['slides-dice']),
-  ...[1, SPLIT_SLIDE.regions].flatMap((n) => pointsOf(['slides-dice-region']).map((p) => (n === 1 ? p : `${p}:${n}`))),
-  ...pointsOf(['slides-dice-overview', 'slides-pyramid', 'slides-finish', 'jobs-outcome']),
+  ...pointsOf(['slides-dice', 'slides-dice-region']),
+  `slides-dice-region:after:${SPLIT_SLIDE.regions}`,
+  ...pointsOf(['slides-dice-overview']),
 ];
 
 /**
@@ -641,7 +642,7 @@ describe.concurrent('videos, det_groups and slide images', () => {
     150_000,
   );
 
-  splitSlideTests(lane, slides, splitPoints.slice(0, 6));
+  splitSlideTests(lane, slides, splitPoints.slice(0, 4));
 });
 
 describe.concurrent('annotation content, datasets, bulk uploads and slide images diced in regions', () => {
@@ -805,5 +806,5 @@ describe.concurrent('annotation content, datasets, bulk uploads and slide images
     150_000,
   );
 
-  splitSlideTests(lane, slides, splitPoints.slice(6));
+  splitSlideTests(lane, slides, splitPoints.slice(4));
 });
