@@ -196,7 +196,8 @@ export interface SiteDef {
 
 /**
  * The Content-Security-Policy of every page of the site: scripts and styles of its own origin only; images, video
- * and fetches also from `objectOrigin`, where the API's presigned redirects lead (the buckets).
+ * and fetches also from `objectOrigin` (one origin or several, space-separated), where the API's redirects lead (the
+ * buckets' presigned URLs, the CDNs' signed URLs).
  */
 export const siteContentSecurityPolicy = (objectOrigin: string): string =>
   [
@@ -862,7 +863,7 @@ export const topology: Topology = {
     },
     {
       name: 'slides-api',
-      purpose: 'slide sessions and images, their uploads (presigned multipart, and the Content-Range chunk protocol over the same multipart upload) checked before the slide-image workflow starts, pyramids through short-lived redirects (CloudFront signed URLs in AWS, presigned S3 URLs locally)',
+      purpose: 'slide sessions and images, their uploads (presigned multipart, and the Content-Range chunk protocol over the same multipart upload) checked before the slide-image workflow starts, pyramids through short-lived redirects (CloudFront signed URLs in AWS)',
       entry: 'functions/slides/http.ts',
       memoryMb: 1024,
       timeoutSeconds: 29,
