@@ -1,7 +1,7 @@
 // A function's environment, computed from its topology entry alone, for both materializations: CDK hands it
 // tokens (bucket names, queue URLs, secret ARNs CloudFormation resolves), the local cloud real names, URLs and
 // endpoints. A function sees only what it declares, so a use missing from its entry fails in both places.
-import { bucketEnv, folderEnv, queueEnv, secretEnv, stateMachineEnv, tableEnv, type FunctionDef, type Topology } from './topology.ts';
+import { bucketEnv, cdnEnv, folderEnv, queueEnv, secretEnv, stateMachineEnv, tableEnv, type FunctionDef, type Topology } from './topology.ts';
 
 /** Where each resource a function may use is found: a name, URL or ARN (a CDK token in AWS). */
 export interface ResourceLocations {
@@ -11,6 +11,15 @@ export interface ResourceLocations {
   stateMachineArn(stateMachine: string): string;
   /** A secret's id for Secrets Manager (its ARN in AWS, its name locally). */
   secretId(secret: string): string;
+  /** Where a CDN is and the key its URLs are signed with; absent where there is no CDN (the local cloud). */
+  cdn?(cdn: string): CdnLocation;
+}
+
+export interface CdnLocation {
+  readonly domainName: string;
+  readonly keyPairId: string;
+  /** The id of the secret holding the private key (its ARN in AWS). */
+  readonly keySecretId: string;
 }
 
 /** What the platform adds around the resources: each group only to the functions that need it. */
@@ -56,6 +65,19 @@ export function functionEnvironment(
   for (const secret of def.uses.secrets ?? []) {
     if (!topology.secrets.some((x) => x.name === secret)) throw new Error(`function ${def.name} uses unknown secret ${secret}`);
     env[secretEnv(secret)] = resources.secretId(secret);
+  }
+  for (const cdn of def.uses.cdns ?? []) {
+    const cdnDef = topology.cdns.find((c) => c.name === cdn);
+    if (!cdnDef) throw new Error(`function ${def.name} uses unknown CDN ${cdn}`);
+    const where = resources.cdn?.(cdn);
+    if (!where) continue;
+    const names = cdnEnv(cdn);
+    Object.assign(env, {
+      [names.domain]: where.domainName,
+      [names.keyPairId]: where.keyPairId,
+      [names.keySecretId]: where.keySecretId,
+      [names.signedUrlSeconds]: String(cdnDef.signedUrlSeconds),
+    });
   }
   for (const folder of def.bundledFolders ?? []) env[folderEnv(folder)] = `${platform.bundleRoot}/${folder}`;
   if (def.uses.postgres) Object.assign(env, platform.postgres);

@@ -97,6 +97,23 @@ export interface SecretDef {
   readonly purpose: string;
 }
 
+/**
+ * A CDN in front of part of a bucket: a CloudFront distribution that reads only the objects under `prefix` (origin
+ * access control) and serves them only to URLs signed with its own key pair, each valid `signedUrlSeconds`. The
+ * local cloud has none: the functions that use it presign S3 GETs of the same objects.
+ */
+export interface CdnDef {
+  readonly name: string;
+  readonly purpose: string;
+  readonly bucket: string;
+  /** Object keys under this prefix are the URL paths (`https://<cdn>/<key>`); the distribution may read nothing else. */
+  readonly prefix: string;
+  readonly signedUrlSeconds: number;
+  /** How long the edge keeps an object it has fetched: what it serves never changes once published. */
+  readonly cacheSeconds: number;
+  readonly cors: typeof SIGNED_CDN_CORS;
+}
+
 export interface QueueDef {
   readonly name: string;
   readonly purpose: string;
@@ -147,6 +164,8 @@ export interface FunctionDef {
     readonly postgres?: boolean;
     readonly mongodb?: boolean;
     readonly secrets?: readonly string[]; // may read and write the value of
+    /** May sign URLs of these CDNs (reads their signing key); where there is no CDN (the local cloud), it presigns S3 GETs instead. */
+    readonly cdns?: readonly string[];
   };
 }
 
@@ -177,7 +196,8 @@ export interface SiteDef {
 
 /**
  * The Content-Security-Policy of every page of the site: scripts and styles of its own origin only; images, video
- * and fetches also from `objectOrigin`, where the API's presigned redirects lead (the buckets).
+ * and fetches also from `objectOrigin` (one origin or several, space-separated), where the API's redirects lead (the
+ * buckets' presigned URLs, the CDNs' signed URLs).
  */
 export const siteContentSecurityPolicy = (objectOrigin: string): string =>
   [
@@ -189,6 +209,7 @@ export interface Topology {
   readonly app: string;
   readonly site: SiteDef;
   readonly buckets: readonly BucketDef[];
+  readonly cdns: readonly CdnDef[];
   readonly tables: readonly TableDef[];
   readonly queues: readonly QueueDef[];
   readonly secrets: readonly SecretDef[];
@@ -289,6 +310,18 @@ export const BROWSER_BUCKET_CORS = {
   maxAgeSeconds: 3000,
 } as const;
 
+/**
+ * CORS of a CDN's answers: a page's script follows the API's redirect to a signed URL as a CORS GET without
+ * credentials (the signature is the credential), so any origin may read them.
+ */
+export const SIGNED_CDN_CORS = {
+  allowedMethods: ['GET', 'HEAD'],
+  allowedOrigins: ['*'],
+  allowedHeaders: ['*'],
+  allowCredentials: false,
+  maxAgeSeconds: 3000,
+} as const;
+
 /** CORS of the HTTP API: what a browser may send, and which response headers its scripts may read. */
 export const API_CORS = {
   allowHeaders: ['content-type', 'authorization', 'if-none-match'],
@@ -313,6 +346,18 @@ export const topology: Topology = {
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
       expirations: [{ prefix: 'cache/', days: 8 }, { prefix: 'slides/work/', days: 2 }],
+    },
+  ],
+  cdns: [
+    {
+      name: 'slides',
+      purpose: "slide pyramids (Deep Zoom and IIIF tiles, descriptors, thumbnails, previews) as the slides API's redirects lead to them",
+      bucket: 'media',
+      prefix: 'slides/',
+      signedUrlSeconds: 900,
+      // a pyramid's files are written once under their image's id and never change
+      cacheSeconds: 365 * 86_400,
+      cors: SIGNED_CDN_CORS,
     },
   ],
   tables: [
@@ -821,7 +866,7 @@ export const topology: Topology = {
     },
     {
       name: 'slides-api',
-      purpose: 'slide sessions and images, their uploads (presigned multipart, and the Content-Range chunk protocol over the same multipart upload) checked before the slide-image workflow starts, pyramids through presigned redirects',
+      purpose: 'slide sessions and images, their uploads (presigned multipart, and the Content-Range chunk protocol over the same multipart upload) checked before the slide-image workflow starts, pyramids through short-lived redirects (CloudFront signed URLs in AWS)',
       entry: 'functions/slides/http.ts',
       memoryMb: 1024,
       timeoutSeconds: 29,
@@ -833,6 +878,7 @@ export const topology: Topology = {
         tables: [{ name: 'jobs', access: 'readwrite' }],
         stateMachines: ['slide-image'],
         postgres: true,
+        cdns: ['slides'],
       },
     },
     {
@@ -1016,6 +1062,13 @@ export const stateMachineEnv = (sm: string): string => `STATE_MACHINE_${envKey(s
 export const secretEnv = (secret: string): string => `SECRET_${envKey(secret)}_ID`;
 /** Environment variable with the path of a bundled folder, named by its last segment: `MIGRATIONS_DIR`, `SWAGGER_UI_DIST_DIR`. */
 export const folderEnv = (folder: string): string => `${folder.split('/').at(-1)!.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_DIR`;
+/** Environment variables of a CDN a function signs URLs of, e.g. `CDN_SLIDES_DOMAIN`; unset where there is no CDN. */
+export const cdnEnv = (cdn: string) => ({
+  domain: `CDN_${envKey(cdn)}_DOMAIN`,
+  keyPairId: `CDN_${envKey(cdn)}_KEY_PAIR_ID`,
+  keySecretId: `CDN_${envKey(cdn)}_KEY_SECRET_ID`,
+  signedUrlSeconds: `CDN_${envKey(cdn)}_URL_SECONDS`,
+}) as const;
 /** Physical name of a secret in a stage, e.g. `framewise/dev/admin-api-key` (the local cloud's stage is `local`). */
 export const secretName = (stage: string, secret: string): string => `${topology.app}/${stage}/${secret}`;
 export const dlqName = (queue: string): string => `${queue}-dlq`;

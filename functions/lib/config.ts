@@ -40,6 +40,16 @@ export const config = {
   checkInApiMaxBytes: () => Number(process.env.CHECK_IN_API_MAX_BYTES ?? 1024 ** 3),
   /** Width × height above which a slide image is diced in regions side by side (unset: the pyramid's default). */
   slideMaxPixelsPerRegion: () => (process.env.SLIDE_MAX_PIXELS_PER_REGION ? Number(process.env.SLIDE_MAX_PIXELS_PER_REGION) : undefined),
+  /** The CDN in front of the slide pyramids, set in AWS only (infra/topology.ts `cdnEnv('slides')`); unset, files are presigned S3 GETs. */
+  slidesCdn: (): { domainName: string; keyPairId: string; keySecretId: string; signedUrlSeconds: number } | undefined =>
+    process.env.CDN_SLIDES_DOMAIN
+      ? {
+          domainName: process.env.CDN_SLIDES_DOMAIN,
+          keyPairId: required('CDN_SLIDES_KEY_PAIR_ID'),
+          keySecretId: required('CDN_SLIDES_KEY_SECRET_ID'),
+          signedUrlSeconds: Number(required('CDN_SLIDES_URL_SECONDS')),
+        }
+      : undefined,
   ffprobePath: () => required('FFPROBE_PATH'),
   ffmpegPath: () => required('FFMPEG_PATH'),
   /** Either a full connection string (local cloud) or a Secrets Manager secret (AWS, through RDS Proxy). */

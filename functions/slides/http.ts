@@ -1,9 +1,10 @@
 // slides-api: sessions of slide images, their uploads (presigned multipart straight to S3, and the older
-// Content-Range chunk protocol), the images as they stand, and their pyramids through presigned redirects.
+// Content-Range chunk protocol), the images as they stand, and their pyramids through short-lived redirects.
 import { httpHandler } from '../lib/http.ts';
 import { defineRoute, Reply, routeTable } from '../lib/route.ts';
 import { z } from '../lib/zod.ts';
-import { iiifInfo, imageFile, presignedFile, presignedOrigin } from './images.ts';
+import { fileOrigin } from './file-url.ts';
+import { iiifInfo, imageFile, imageFileUrl } from './images.ts';
 import { contentTypeOf, PYRAMID_FILES } from './pyramid.ts';
 import * as s from './schemas.ts';
 import { createSession, listImages, listSessions, requireImage, requireSession, type SlideImageRecord } from './store.ts';
@@ -16,11 +17,12 @@ const ROLES = ['analyst'] as const;
 /** An image as clients see it (no object keys or upload ids). */
 const view = (image: SlideImageRecord) => s.Image.parse(image);
 
+// The browser may reuse a redirect until a minute before its URL expires.
 const redirect = async (id: string, file: string): Promise<Reply> => {
-  const { url, expiresIn } = await presignedFile(id, file);
+  const { url, expiresIn } = await imageFileUrl(id, file);
   return new Reply({ status: 302, headers: { location: url, 'cache-control': `private, max-age=${Math.max(0, expiresIn - 60)}` } });
 };
-const REDIRECT_HEADERS = { location: 'A presigned URL of the object, valid for a few minutes' };
+const REDIRECT_HEADERS = { location: 'A short-lived URL of the object (CloudFront signed in AWS, presigned S3 locally), valid for a few minutes' };
 
 /** The URL this API serves an image's IIIF service at, as the request reached it. */
 function iiifServiceUrl(headers: Readonly<Record<string, string>>, id: string): string {
@@ -182,7 +184,7 @@ export const slidesRoutes = [
         headers: {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-cache',
-          'content-security-policy': viewerPolicy(await presignedOrigin()),
+          'content-security-policy': viewerPolicy(await fileOrigin()),
           'x-content-type-options': 'nosniff',
           'referrer-policy': 'no-referrer',
         },

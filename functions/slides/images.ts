@@ -1,13 +1,13 @@
 // A slide image's pyramid: started as a job of the slide-image workflow once its upload is complete (or the
-// reconciler found it), and served by short-lived presigned redirects to the objects under slides/{imageId}/.
+// reconciler found it), and served by short-lived redirects to the objects under slides/{imageId}/.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { slideImageJobId } from '../jobs/job.ts';
 import { createAndStartJob } from '../jobs/workflow.ts';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { AppError } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
+import { fileUrl } from './file-url.ts';
 import { PYRAMID_FILES, rebaseIiifInfo, type IiifInfo } from './pyramid.ts';
 import { moveImage, pyramidPrefix, requireImage, type ImageState, type SlideImageRecord } from './store.ts';
 
@@ -48,26 +48,10 @@ async function readyImage(id: string): Promise<SlideImageRecord> {
   return image;
 }
 
-/** A presigned GET of one of a ready image's files. */
-export async function presignedFile(id: string, file: string): Promise<{ url: string; expiresIn: number }> {
+/** A short-lived URL of one of a ready image's files (file-url.ts: CloudFront signed in AWS, presigned S3 locally). */
+export async function imageFileUrl(id: string, file: string): Promise<{ url: string; expiresIn: number }> {
   await readyImage(id);
-  const expiresIn = Math.min(config.presignedUrlSeconds(), 900);
-  const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: config.mediaBucket(), Key: `${pyramidPrefix(id)}${file}` }), { expiresIn });
-  return { url, expiresIn };
-}
-
-let objectOriginMemo: Promise<string> | undefined;
-
-/** The origin of the presigned URLs the redirects answer (a page's CSP allows it); presigning is local, no request. */
-export function presignedOrigin(): Promise<string> {
-  objectOriginMemo ??= getSignedUrl(s3(), new GetObjectCommand({ Bucket: config.mediaBucket(), Key: 'slides/' }), { expiresIn: 60 }).then(
-    (url) => new URL(url).origin,
-    (err: unknown) => {
-      objectOriginMemo = undefined; // the next page asks again
-      throw err;
-    },
-  );
-  return objectOriginMemo;
+  return fileUrl(`${pyramidPrefix(id)}${file}`);
 }
 
 /** The image's IIIF info.json with its id at `serviceUrl`, where this API serves its tiles. */

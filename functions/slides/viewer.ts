@@ -4,10 +4,10 @@
 // image's metadata, descriptor and tiles with it.
 //
 // Tiles: OpenSeadragon loads the descriptor and every tile by XHR with `Authorization: Bearer <key>` to this API
-// (same origin), which answers a 302 to a presigned S3 URL (another origin). The browser follows it as a CORS request
-// and drops the Authorization header on the cross-origin hop (the Fetch standard; Chromium does), so S3 sees only its
-// presigned query and needs no preflight, only Access-Control-Allow-Origin on the GET (the bucket's CORS,
-// BROWSER_BUCKET_CORS). Plain <img> tiles could not carry the key; a key in the URL would end up in logs and history.
+// (same origin), which answers a 302 to a signed URL on another origin (CloudFront in AWS, presigned S3 locally). The
+// browser follows it as a CORS request and drops the Authorization header on the cross-origin hop (the Fetch standard;
+// Chromium does), so the other origin sees only its signed query and needs no preflight, only
+// Access-Control-Allow-Origin on the GET (SIGNED_CDN_CORS in AWS, the bucket's BROWSER_BUCKET_CORS locally). Plain <img> tiles could not carry the key; a key in the URL would end up in logs and history.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -171,7 +171,7 @@ const EMPTY_STYLE_HASH = `'sha256-${hashOf('')}'`;
 
 /**
  * The page's Content-Security-Policy: scripts and styles of this origin only; XHR to this API and, through its
- * redirects, to the origin of its presigned URLs (`objectOrigin`); tiles decoded from blobs (and by OpenSeadragon's
+ * redirects, to the origin of its signed URLs (`objectOrigin`); tiles decoded from blobs (and by OpenSeadragon's
  * worker, made from a blob).
  */
 export const viewerPolicy = (objectOrigin: string): string =>

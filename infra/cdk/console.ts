@@ -59,12 +59,14 @@ export class ConsoleStack extends Stack {
       lifecycleRules: [ABORT_INCOMPLETE_UPLOADS],
     });
 
-    // Presigned redirects of the API lead to the media bucket: pages may show its images and video, and fetch them.
+    // The API's redirects lead to the media bucket (presigned) and to the CDNs (signed): pages may show their images
+    // and video, and fetch them.
     const media = foundation.storage.get('media');
+    const objectOrigins = [media.bucketRegionalDomainName, ...foundation.cdns.all().map((c) => c.distribution.distributionDomainName)].map((d) => `https://${d}`);
     const headers = new ResponseHeadersPolicy(this, 'Headers', {
       comment: `Framewise ${deployment.stage} console: CSP and security headers`,
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: siteContentSecurityPolicy(`https://${media.bucketRegionalDomainName}`), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: siteContentSecurityPolicy(objectOrigins.join(' ')), override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },

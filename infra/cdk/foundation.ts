@@ -1,5 +1,5 @@
 // The foundation stack of a stage: what every context stands on and nothing a context owns alone — network,
-// PostgreSQL (Aurora + RDS Proxy), MongoDB, buckets, tables, queues, the HTTP API, layers, the alarm topic.
+// PostgreSQL (Aurora + RDS Proxy), MongoDB, buckets and their CDNs, tables, queues, the HTTP API, layers, the alarm topic.
 // Context stacks (infra/cdk/context-stack.ts) reference these; adding a context never changes this stack.
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Port, SecurityGroup, type IVpc } from 'aws-cdk-lib/aws-ec2';
@@ -9,6 +9,7 @@ import { AlarmTopic, Alarms, raiseFoundationAlarms } from './alarms.ts';
 import { Api } from './api.ts';
 import { StageDashboard } from './dashboard.ts';
 import { Database, POSTGRES_PORT } from './database.ts';
+import { Cdns } from './cdn.ts';
 import { buildLayers, type LayerName } from './ffmpeg-layer.ts';
 import { pascal, type Deployment } from './names.ts';
 import { Network } from './network.ts';
@@ -29,6 +30,8 @@ export class FoundationStack extends Stack {
   readonly functionSecurityGroup: SecurityGroup;
   readonly database: Database;
   readonly storage: Storage;
+  /** CloudFront in front of parts of the buckets, beside them (each bucket's policy names its distribution). */
+  readonly cdns: Cdns;
   readonly tables: Tables;
   readonly queues: Queues;
   readonly api: Api;
@@ -44,6 +47,7 @@ export class FoundationStack extends Stack {
 
     this.queues = new Queues(this, 'Queues', { deployment });
     this.storage = new Storage(this, 'Storage', { topology, queues: this.queues });
+    this.cdns = new Cdns(this, 'Cdns', { deployment, bucket: (name) => this.storage.get(name) });
     this.tables = new Tables(this, 'Tables', { topology });
     this.secrets = new Secrets(this, 'Secrets', { deployment });
     this.vpc = new Network(this, 'Network', { topology }).vpc;
@@ -65,6 +69,9 @@ export class FoundationStack extends Stack {
 
     for (const [name, bucket] of this.storage.buckets) {
       new CfnOutput(this, `Bucket${pascal(name)}Name`, { value: bucket.bucketName, description: `S3 bucket ${name}` });
+    }
+    for (const cdn of this.cdns.all()) {
+      new CfnOutput(this, `Cdn${pascal(cdn.node.id)}Domain`, { value: cdn.distribution.distributionDomainName, description: `CloudFront (signed URLs) of CDN ${cdn.node.id}` });
     }
     new CfnOutput(this, 'MongoDbSecretArn', {
       value: this.database.mongo.secret.secretArn,

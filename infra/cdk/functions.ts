@@ -100,6 +100,7 @@ export class Functions extends Construct {
         queueUrl: (q) => foundation.queues.get(q).queue.queueUrl,
         stateMachineArn,
         secretId: (x) => foundation.secrets.get(x).secretArn,
+        cdn: (c) => foundation.cdns.get(c).location(),
       },
       {
         all: { NODE_OPTIONS: '--enable-source-maps' },
@@ -159,6 +160,8 @@ export class Functions extends Construct {
     }
     if (def.uses.postgres) database.postgresSecret.grantRead(fn);
     if (def.uses.mongodb) database.mongo.secret.grantRead(fn);
+    // signing a CDN's URLs: reading its private key, nothing else of the CDN
+    for (const c of def.uses.cdns ?? []) foundation.cdns.get(c).signingKey.grantRead(fn);
 
     // ---- queue triggers ----
     for (const trigger of def.triggers) {

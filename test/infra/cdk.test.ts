@@ -34,6 +34,7 @@ import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import {
   BROWSER_BUCKET_CORS,
   bucketEnv,
+  cdnEnv,
   CONTEXTS,
   contextOf,
   dlqName,
@@ -1064,6 +1065,126 @@ describe('web console', () => {
     } finally {
       rmSync(staged, { recursive: true, force: true });
     }
+  });
+});
+
+describe('slides CDN', () => {
+  const def = topology.cdns.find((c) => c.name === 'slides')!;
+  const one = (type: string): [string, Resource] => {
+    const found = ofType(type).filter(([id]) => id.startsWith(`${physicalName(deployment, 'foundation')}/Cdns`));
+    expect(found, type).toHaveLength(1);
+    return found[0]!;
+  };
+  const distribution = () => one('AWS::CloudFront::Distribution');
+  const behavior = () => distribution()[1].Properties.DistributionConfig.DefaultCacheBehavior;
+  const secretId = () => one('AWS::SecretsManager::Secret')[0];
+  const rolePolicies = (roleId: string) =>
+    ofType('AWS::IAM::Policy').filter(([, p]) => references(p.Properties.Roles).has(roleId)).flatMap(([, p]) => asArray<any>(p.Properties.PolicyDocument.Statement));
+  const roleOf = (fnLogicalId: string) => [...references(json.Resources[fnLogicalId]!.Properties.Role)][0]!;
+
+  it('is declared for the media bucket under slides/, and slides-api signs its URLs', () => {
+    expect(def).toMatchObject({ bucket: 'media', prefix: 'slides/' });
+    expect(topology.functions.filter((f) => f.uses.cdns?.includes('slides')).map((f) => f.name)).toEqual(['slides-api']);
+  });
+
+  it('one distribution in the foundation, reading the media bucket through origin access control under slides/ only', () => {
+    const [distributionId, d] = distribution();
+    const [origin] = d.Properties.DistributionConfig.Origins as any[];
+    expect(d.Properties.DistributionConfig.Origins).toHaveLength(1);
+    const media = logicalId('AWS::S3::Bucket', 'bucket', def.bucket);
+    expect(origin.DomainName).toEqual(getAtt(media, 'RegionalDomainName'));
+    const [oacId] = [...references(origin.OriginAccessControlId)];
+    expect(json.Resources[oacId!]!.Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => references(p.Properties.Bucket).has(media))![1];
+    const cloudfront = asArray<any>(policy.Properties.PolicyDocument.Statement).filter((st) => JSON.stringify(st.Principal ?? '').includes('cloudfront.amazonaws.com'));
+    expect(cloudfront).toHaveLength(1);
+    const [st] = cloudfront;
+    expect(st.Effect).toBe('Allow');
+    expect(asArray(st.Action)).toEqual(['s3:GetObject']);
+    expect(st.Resource['Fn::Join'][1]).toEqual([getAtt(media, 'Arn'), `/${def.prefix}*`]);
+    expect(references(st.Condition.StringEquals['AWS:SourceArn'])).toContain(distributionId);
+  });
+
+  it('serves only URLs signed with the key group of a key pair made at deploy time, over HTTPS, GET and HEAD', () => {
+    const b = behavior();
+    expect(b.ViewerProtocolPolicy).toBe('https-only');
+    expect(b.AllowedMethods.sort()).toEqual(['GET', 'HEAD']);
+    const [keyGroupId] = b.TrustedKeyGroups.map((g: unknown) => [...references(g)][0]);
+    expect(b.TrustedKeyGroups).toHaveLength(1);
+    const keyGroup = json.Resources[keyGroupId]!;
+    expect(keyGroup.Type).toBe('AWS::CloudFront::KeyGroup');
+    const [publicKeyId] = [...references(keyGroup.Properties.KeyGroupConfig.Items)];
+    const publicKey = json.Resources[publicKeyId!]!;
+    expect(publicKey.Type).toBe('AWS::CloudFront::PublicKey');
+    // the public key is the custom resource's answer; the custom resource is given the secret to put the private key in
+    const encoded = publicKey.Properties.PublicKeyConfig.EncodedKey['Fn::GetAtt'];
+    expect(encoded[1]).toBe('PublicKey');
+    const keyPair = json.Resources[encoded[0]]!;
+    expect(keyPair.Type).toBe('Custom::CdnKeyPair');
+    expect(keyPair.Properties.SecretId).toEqual(ref(secretId()));
+  });
+
+  it('the key pair: a Node 22 function behind the provider framework that may only read and write its secret', () => {
+    const keyPair = one('Custom::CdnKeyPair')[1];
+    const frameworkId = [...references(keyPair.Properties.ServiceToken)][0]!;
+    const framework = json.Resources[frameworkId]!;
+    expect(framework.Type).toBe('AWS::Lambda::Function');
+    const userFunction = JSON.parse(JSON.stringify(framework.Properties.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN));
+    const [handlerId] = [...references(userFunction)];
+    const handler = json.Resources[handlerId!]!;
+    expect(handler.Properties.Runtime).toBe('nodejs22.x');
+    expect(handler.Properties.Code.ZipFile).toContain("generateKeyPairSync('rsa', { modulusLength: 2048");
+    const statements = rolePolicies(roleOf(handlerId!)).filter((st) => asArray<string>(st.Action).some((a) => !a.startsWith('xray:')));
+    expect(statements).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], Resource: ref(secretId()) })]);
+  });
+
+  it('caches each object by its path alone for the declared time, and answers CORS GETs from any origin without credentials', () => {
+    const b = behavior();
+    const cache = json.Resources[[...references(b.CachePolicyId)][0]!]!.Properties.CachePolicyConfig;
+    expect(cache.DefaultTTL).toBe(def.cacheSeconds);
+    expect(cache.MaxTTL).toBe(def.cacheSeconds);
+    expect(cache.ParametersInCacheKeyAndForwardedToOrigin).toMatchObject({
+      QueryStringsConfig: { QueryStringBehavior: 'none' }, HeadersConfig: { HeaderBehavior: 'none' }, CookiesConfig: { CookieBehavior: 'none' },
+    });
+    const headers = json.Resources[[...references(b.ResponseHeadersPolicyId)][0]!]!.Properties.ResponseHeadersPolicyConfig;
+    expect(headers.CorsConfig).toEqual({
+      AccessControlAllowCredentials: false,
+      AccessControlAllowHeaders: { Items: ['*'] },
+      AccessControlAllowMethods: { Items: ['GET', 'HEAD'] },
+      AccessControlAllowOrigins: { Items: ['*'] },
+      AccessControlMaxAgeSec: def.cors.maxAgeSeconds,
+      OriginOverride: true,
+    });
+    // content types are the objects' own: nothing overrides them, and browsers may not sniff others
+    expect(JSON.stringify(headers)).not.toMatch(/content-type"/i);
+    expect(headers.SecurityHeadersConfig.ContentTypeOptions).toEqual({ Override: true });
+  });
+
+  it("slides-api finds the domain, key pair and secret in its environment and may read that secret only; no other function may", () => {
+    const [distributionId] = distribution();
+    const publicKeyId = one('AWS::CloudFront::PublicKey')[0];
+    for (const f of topology.functions) {
+      const env = json.Resources[fnId(f.name)]!.Properties.Environment.Variables;
+      const names = cdnEnv('slides');
+      if (f.uses.cdns?.includes('slides')) {
+        expect(env[names.domain], f.name).toEqual(getAtt(distributionId, 'DomainName'));
+        expect(env[names.keyPairId], f.name).toEqual(ref(publicKeyId));
+        expect(env[names.keySecretId], f.name).toEqual(ref(secretId()));
+        expect(env[names.signedUrlSeconds], f.name).toBe(String(def.signedUrlSeconds));
+      } else {
+        expect(Object.keys(env).filter((k) => k.startsWith('CDN_')), f.name).toEqual([]);
+      }
+      const onSecret = rolePolicies(roleOf(fnId(f.name))).filter((st) => references(st.Resource).has(secretId()));
+      if (f.uses.cdns?.includes('slides')) {
+        expect(onSecret.flatMap((st) => asArray<string>(st.Action)).sort(), f.name).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      } else expect(onSecret, f.name).toEqual([]);
+    }
+  });
+
+  it("the console's Content-Security-Policy admits the CDN's origin beside the media bucket's", () => {
+    const consolePolicy = ofType('AWS::CloudFront::ResponseHeadersPolicy').find(([id]) => id.startsWith(`${physicalName(deployment, 'console')}/`))![1];
+    const csp = JSON.stringify(consolePolicy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
+    expect(csp).toContain(JSON.stringify(getAtt(distribution()[0], 'DomainName')));
   });
 });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { functionEnvironment } from '../../infra/environment.ts';
 import { allows, grantsOf, type ResourceArns } from '../../infra/grants.ts';
-import { bucketEnv, findFunction, folderEnv, queueEnv, secretEnv, stateMachineEnv, tableEnv, topology } from '../../infra/topology.ts';
+import { bucketEnv, cdnEnv, findFunction, folderEnv, queueEnv, secretEnv, stateMachineEnv, tableEnv, topology } from '../../infra/topology.ts';
 
 const arns: ResourceArns = {
   bucketArn: (b) => `arn:aws:s3:::${b}`,
@@ -81,5 +81,22 @@ describe('function environment', () => {
       for (const f of def.bundledFolders ?? []) expected.add(folderEnv(f));
       expect(new Set(Object.keys(env)), def.name).toEqual(expected);
     }
+  });
+
+  it("holds a CDN's location only for the functions that sign its URLs, and only where there is a CDN", () => {
+    const cdn = (c: string) => ({ domainName: `d-${c}.cloudfront.net`, keyPairId: `K-${c}`, keySecretId: `key-${c}` });
+    const slides = topology.cdns.find((c) => c.name === 'slides')!;
+    for (const def of topology.functions) {
+      const env = functionEnvironment(def, topology, { ...resources, cdn }, platform);
+      const names = cdnEnv('slides');
+      if (def.uses.cdns?.includes('slides')) {
+        expect(env, def.name).toMatchObject({
+          [names.domain]: 'd-slides.cloudfront.net', [names.keyPairId]: 'K-slides', [names.keySecretId]: 'key-slides', [names.signedUrlSeconds]: String(slides.signedUrlSeconds),
+        });
+      } else expect(Object.keys(env).filter((k) => k.startsWith('CDN_')), def.name).toEqual([]);
+    }
+    const api = findFunction('slides-api');
+    expect(Object.keys(functionEnvironment(api, topology, resources, platform)).filter((k) => k.startsWith('CDN_')), 'no CDN, no variables').toEqual([]);
+    expect(() => functionEnvironment({ ...api, uses: { cdns: ['videos'] } }, topology, { ...resources, cdn }, platform)).toThrow(/unknown CDN videos/);
   });
 });

@@ -6,7 +6,7 @@ describe('topology', () => {
   const fnNames = new Set(topology.functions.map((f) => f.name));
 
   it('names every resource once', () => {
-    for (const list of [topology.buckets, topology.tables, topology.queues, topology.secrets, topology.functions, topology.stateMachines]) {
+    for (const list of [topology.buckets, topology.cdns, topology.tables, topology.queues, topology.secrets, topology.functions, topology.stateMachines]) {
       const names = list.map((x) => x.name);
       expect(new Set(names).size).toBe(names.length);
     }
@@ -19,6 +19,7 @@ describe('topology', () => {
     const buckets = new Set(topology.buckets.map((b) => b.name));
     const machines = new Set(topology.stateMachines.map((s) => s.name));
     for (const b of topology.buckets) for (const n of b.notifications) expect(queues).toContain(n.queue);
+    for (const c of topology.cdns) expect(buckets).toContain(c.bucket);
     for (const f of topology.functions) {
       expect(existsSync(f.entry), f.entry).toBe(true);
       for (const t of f.triggers) if (t.kind === 'queue') expect(queues).toContain(t.queue);
@@ -26,6 +27,7 @@ describe('topology', () => {
       for (const b of f.uses.buckets ?? []) expect(buckets).toContain(b.name);
       for (const s of f.uses.stateMachines ?? []) expect(machines).toContain(s);
       for (const s of f.uses.secrets ?? []) expect(topology.secrets.map((x) => x.name)).toContain(s);
+      for (const c of f.uses.cdns ?? []) expect(topology.cdns.map((x) => x.name)).toContain(c);
       for (const folder of f.bundledFolders ?? []) expect(existsSync(folder), folder).toBe(true);
     }
     for (const s of topology.stateMachines) for (const fn of s.functions) expect(fnNames).toContain(fn);
