@@ -363,7 +363,12 @@ describe('slides', () => {
     expect(wrong.error.message).toContain(`the object's is ${sha256(data)}`);
     const made = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `slides/${wrong.id}/` }));
     expect(made.KeyCount).toBe(0);
-    expect((await api('GET', `/v1/jobs/${wrong.jobId}`)).body).toMatchObject({ state: 'failed', error: { code: 'ChecksumMismatch' } });
+    // the image is failed by the workflow's failure step, its job's outcome a step later
+    const job = await eventually(async () => {
+      const body = (await api('GET', `/v1/jobs/${wrong.jobId}`)).body;
+      return body.state === 'failed' ? body : undefined;
+    }, 'the job to fail');
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'ChecksumMismatch' } });
 
     const right = await diced(sha256(data));
     expect(right).toMatchObject({ state: 'ready', width: 500, height: 300, md5: md5(data) });
