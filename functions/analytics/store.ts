@@ -123,8 +123,16 @@ export async function readRollup(key: ResultsKey, resolution: Resolution): Promi
   return doc ? { frameRate: doc.frameRate, buckets: doc.buckets } : undefined;
 }
 
+/** A frame series as rows, with the run's threshold and when it was computed. */
+export interface FrameSeriesRows {
+  readonly frameRate: number;
+  readonly threshold: number;
+  readonly computedAt: Date;
+  readonly frames: FrameMetric[];
+}
+
 /** The frame series between `from` and `to` seconds (inclusive), as rows. */
-export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE_INFINITY): Promise<{ frameRate: number; frames: FrameMetric[] } | undefined> {
+export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE_INFINITY): Promise<FrameSeriesRows | undefined> {
   const db = await mongo();
   const doc = await db.collection<SeriesDoc>(SERIES).findOne({ _id: seriesId(key) });
   if (!doc) return undefined;
@@ -144,7 +152,7 @@ export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE
       effectiveness: c.effectiveness[i]!,
     });
   }
-  return { frameRate: doc.frameRate, frames };
+  return { frameRate: doc.frameRate, threshold: doc.threshold, computedAt: new Date(doc.computedAt), frames };
 }
 
 /** Many rollups at one resolution in one query; results without a document are absent from the result (keyed `video:det_group`). */
