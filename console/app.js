@@ -3,6 +3,7 @@
 // (#/jobs, …), so the static files are the whole site. A page renders into <main> and returns how to stop (its
 // polling); every page shows loading and error states, and a 401 anywhere returns to sign-in.
 import { ApiError, get, session, whenUnauthorized } from './api.js';
+import { bestFramesPage } from './pages/best-frames.js';
 import { catalogPage } from './pages/catalog.js';
 import { gamePage } from './pages/game.js';
 import { jobsPage } from './pages/jobs.js';
@@ -18,7 +19,7 @@ import { h } from './ui.js';
  */
 
 /** @type {Page[]} */
-const PAGES = [jobsPage, catalogPage, seasonPage, gamePage, slidesPage];
+const PAGES = [jobsPage, catalogPage, seasonPage, gamePage, bestFramesPage, slidesPage];
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));

@@ -31,7 +31,7 @@ async function frameImage(key: string, videoId: string, frame: number | string, 
   });
   const location = res.headers.get('location');
   const objectKey = location ? decodeURIComponent(new URL(location).pathname.replace(`/${BUCKET}/`, '')) : undefined;
-  return { status: res.status, cache: res.headers.get('x-cache'), location, objectKey, body: location ? undefined : await res.json() };
+  return { status: res.status, cache: res.headers.get('x-cache'), location, objectKey, body: (location ? undefined : await res.json()) as Json };
 }
 
 const pixels = async (jpeg: Buffer) => {
@@ -42,10 +42,10 @@ const rgb = (hex: string) => [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i
 const distance = (a: number[], b: number[]) => Math.hypot(...a.map((v, i) => v - b[i]!));
 const median = (values: number[]) => values.slice().sort((a, b) => a - b)[values.length >> 1]!;
 /** The pixels along a box's four edges ([x, y, w, h], whole pixels, inside the frame). */
-const edge = ([x, y, w, h]: number[]) => [
-  ...Array.from({ length: w }, (_, i) => [x! + i, y!]), ...Array.from({ length: w }, (_, i) => [x! + i, y! + h! - 1]),
-  ...Array.from({ length: h }, (_, i) => [x!, y! + i]), ...Array.from({ length: h }, (_, i) => [x! + w! - 1, y! + i]),
-] as [number, number][];
+const edge = ([x, y, w, h]: [number, number, number, number]): [number, number][] => [
+  ...Array.from({ length: w }, (_, i): [number, number] => [x + i, y]), ...Array.from({ length: w }, (_, i): [number, number] => [x + i, y + h - 1]),
+  ...Array.from({ length: h }, (_, i): [number, number] => [x, y + i]), ...Array.from({ length: h }, (_, i): [number, number] => [x + w - 1, y + i]),
+];
 
 async function objectBytes(key: string): Promise<Buffer> {
   const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
