@@ -69,7 +69,7 @@ export function frameDetections(localizations: Localizations, time: number, fps:
 export const strokeWidth = (width: number, height: number): number => Math.max(2, 2 * Math.round(Math.min(width, height) / 360));
 
 /**
- * An SVG of `image` size with the detections' boxes as outlines. Boxes are in the localizations' frame size
+ * An SVG of `image` size with the detections' boxes as outlines, each edged in dark on both sides. Boxes are in the localizations' frame size
  * (`frame`): scaled to the image's when the two differ, clipped to it, their edges on the box's edges.
  */
 export function boxesSvg(image: { width: number; height: number }, frame: { width: number; height: number }, detections: readonly FrameDetection[]): string {
@@ -80,7 +80,9 @@ export function boxesSvg(image: { width: number; height: number }, frame: { widt
     const r = clipBox(d.box, frame.width, frame.height);
     if (!r) return [];
     const [x1, y1, x2, y2] = [r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy];
-    return [`<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="${d.color}" stroke-width="${stroke}"/>`];
+    const rect = `x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none"`;
+    // a dark pixel either side of the colour keeps the outline visible on a background of the same colour
+    return [`<rect ${rect} stroke="#000000" stroke-opacity="0.7" stroke-width="${stroke + 2}"/>`, `<rect ${rect} stroke="${d.color}" stroke-width="${stroke}"/>`];
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}" viewBox="0 0 ${image.width} ${image.height}">${rects.join('')}</svg>`;
 }
