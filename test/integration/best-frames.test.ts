@@ -5,7 +5,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient } from '../support/api.ts';
+import { apiClient, eventually } from '../support/api.ts';
 import { ingestSampleGame, release, type IngestedGame } from '../support/sample-ingest.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -151,5 +151,34 @@ describe('best frames of a det_group', () => {
     expect((await frameImage(g.otherClientKey, g.videoId, released.body.frames[1].frame, g.detGroupId)).status).toBe(404);
     expect((await other('GET', `/v1/videos/${g.videoId}/best-frames?detGroup=${g.otherDetGroupId}`)).status).toBe(200);
     expect(await drawnObjects()).toBe(before);
+  });
+
+  it("are drawn anew from a re-run's results once released, and refused to clients while the re-run waits for release", async () => {
+    const asClient = apiClient(g.clientKey);
+    const path = `/v1/videos/${g.videoId}/best-frames?detGroup=${g.detGroupId}&limit=1`;
+    const frame = (await asClient('GET', path)).body.frames[0].frame;
+    const drawnBefore = await frameImage(g.clientKey, g.videoId, frame, g.detGroupId);
+    expect(drawnBefore.status).toBe(302);
+
+    const firstRun = (await analyst('GET', `/v1/jobs?videoId=${g.videoId}&limit=10`)).body.jobs[0].jobId;
+    expect((await analyst('POST', `/v1/videos/${g.videoId}/ingest`, { force: true })).status).toBe(201);
+    const rerun = await eventually(async () => {
+      const j = (await analyst('GET', `/v1/jobs?videoId=${g.videoId}&limit=10`)).body.jobs.find((x: Json) => x.jobId !== firstRun);
+      return j && (j.state === 'succeeded' || j.state === 'failed') ? j : undefined;
+    }, 'the re-run', 90_000);
+    expect(rerun.state).toBe('succeeded');
+
+    // The stored frames are the re-run's now: the client, who reads the released run, is told so; the analyst reads the re-run.
+    const waiting = await asClient('GET', path);
+    expect(waiting.status).toBe(409);
+    expect(waiting.body.error.code).toBe('Conflict');
+    expect((await frameImage(g.clientKey, g.videoId, frame, g.detGroupId)).status).toBe(409);
+    expect((await analyst('GET', path)).status).toBe(200);
+
+    expect((await apiClient()('POST', `/v1/videos/${g.videoId}/release`)).status).toBe(200);
+    const drawnAfter = await frameImage(g.clientKey, g.videoId, frame, g.detGroupId);
+    expect(drawnAfter.status).toBe(302);
+    expect(drawnAfter.cache).toBe('miss');
+    expect(drawnAfter.objectKey).not.toBe(drawnBefore.objectKey);
   });
 });
