@@ -4,7 +4,6 @@
 // version of the results it shows (renderedFrameKey); later requests find it in S3.
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import sharp from 'sharp';
 import type { Principal } from '../lib/auth.ts';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
@@ -114,6 +113,8 @@ async function extractedFrame(videoId: string, frame: number): Promise<Buffer> {
 
 /** The extracted frame with the boxes drawn over it, as a JPEG. */
 export async function drawFrame(image: Buffer, localizations: Pick<Localizations, 'width' | 'height'>, detections: readonly FrameDetection[]): Promise<Buffer> {
+  // loaded on the first drawing: the function's other routes (metrics, often on a cold start) never need libvips
+  const { default: sharp } = await import('sharp');
   const { width, height } = await sharp(image).metadata();
   if (!width || !height) throw new Error('the extracted frame has no size');
   const svg = boxesSvg({ width, height }, localizations, detections);
