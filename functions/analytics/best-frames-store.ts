@@ -123,7 +123,6 @@ export async function drawFrame(image: Buffer, localizations: Pick<Localizations
 
 export interface RenderedFrame {
   readonly url: string;
-  readonly expiresIn: number;
   /** Drawn by this request (`miss`) or found drawn (`hit`). */
   readonly cache: 'hit' | 'miss';
 }
@@ -144,5 +143,5 @@ export async function renderedFrame(principal: Principal, videoId: string, detGr
   }
   const expiresIn = Math.min(config.presignedUrlSeconds(), 900);
   const url = await getSignedUrl(s3(), new GetObjectCommand({ Bucket: config.mediaBucket(), Key: key }), { expiresIn });
-  return { url, expiresIn, cache };
+  return { url, cache };
 }

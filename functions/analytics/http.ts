@@ -1,6 +1,6 @@
-// analytics-api: a video's metrics for one det_group, as rollups or as the frame series; a season's metadata,
-// and season and game metrics per client, served from the cache (see README "Analytics cache"); an admin releases
-// a video's results to clients.
+// analytics-api: a video's metrics for one det_group, as rollups, as the frame series or as its best frames drawn
+// with their boxes; a season's metadata, and season and game metrics per client, served from the cache (see README
+// "Analytics cache"); an admin releases a video's results to clients.
 import { z } from '../lib/zod.ts';
 import type { Principal } from '../lib/auth.ts';
 import { httpHandler } from '../lib/http.ts';
@@ -118,8 +118,9 @@ export const analyticsRoutes = [
     params: FrameImageParams, query: FrameImageQuery, status: 302, errors: [404, 409],
     headers: { location: 'A presigned URL of the JPEG, valid for a few minutes', 'x-cache': '`hit` (drawn before) or `miss` (drawn now)' },
     handle: async ({ params: { id, file }, query: q, principal }) => {
-      const { url, expiresIn, cache } = await renderedFrame(principal, id, q.detGroup, Number.parseInt(file, 10));
-      return new Reply({ status: 302, headers: { location: url, 'cache-control': `private, max-age=${Math.max(0, expiresIn - 60)}`, 'x-cache': cache } });
+      const { url, cache } = await renderedFrame(principal, id, q.detGroup, Number.parseInt(file, 10));
+      // not kept by browsers: the next request after a release must be redirected to the new results' drawing
+      return new Reply({ status: 302, headers: { location: url, 'cache-control': 'no-store', 'x-cache': cache } });
     },
   }),
   defineRoute({
