@@ -4,6 +4,7 @@
 // polling); every page shows loading and error states, and a 401 anywhere returns to sign-in.
 import { ApiError, get, session, whenUnauthorized } from './api.js';
 import { annotationPage } from './pages/annotation.js';
+import { bestFramesPage } from './pages/best-frames.js';
 import { catalogPage } from './pages/catalog.js';
 import { gamePage } from './pages/game.js';
 import { jobsPage } from './pages/jobs.js';
@@ -19,7 +20,7 @@ import { h } from './ui.js';
  */
 
 /** @type {Page[]} */
-const PAGES = [jobsPage, catalogPage, seasonPage, gamePage, annotationPage, slidesPage];
+const PAGES = [jobsPage, catalogPage, seasonPage, gamePage, bestFramesPage, annotationPage, slidesPage];
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));

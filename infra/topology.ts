@@ -447,7 +447,7 @@ export const topology: Topology = {
     },
     {
       name: 'analytics-api',
-      purpose: "metrics as each role may see them: a video's rollups and frame series; season meta and season/game metrics, cached; reviewing and releasing a video's results",
+      purpose: "metrics as each role may see them: a video's rollups, frame series and best frames (drawn with their boxes, kept in cache/); season meta and season/game metrics, cached; reviewing and releasing a video's results",
       entry: 'functions/analytics/http.ts',
       memoryMb: 1024,
       timeoutSeconds: 29,
@@ -457,13 +457,14 @@ export const topology: Topology = {
           kind: 'http',
           routes: [
             'GET /v1/videos/{id}/metrics', 'GET /v1/videos/{id}/frames',
+            'GET /v1/videos/{id}/best-frames', 'GET /v1/videos/{id}/best-frames/{file}',
             'GET /v1/seasons/{id}/meta', 'GET /v1/seasons/{id}/metrics', 'GET /v1/games/{id}/metrics',
             'POST /v1/cache/touch-seasons', 'GET /v1/videos/{id}/review', 'POST /v1/videos/{id}/release',
           ],
         },
       ],
       uses: {
-        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['cache/'] }],
+        buckets: [{ name: 'media', access: 'readwrite', prefixes: ['cache/'] }, { name: 'media', access: 'read', prefixes: ['frames/', 'localizations/'] }],
         tables: [{ name: 'cache', access: 'readwrite' }],
         postgres: true,
         mongodb: true,

@@ -1,7 +1,7 @@
 // @ts-check
 // Client: one game of a season for one det_group, as time series at 1, 10 or 60 s (uPlot), with the game's events
 // (from the season's metadata, as the viewer may see it) marked on the time axis; each video of the game is its own
-// chart. The numbers of every chart are also in a table.
+// chart, linked to the video's best frames for the det_group. The numbers of every chart are also in a table.
 import { get } from '../api.js';
 import { failure, h, loading, table } from '../ui.js';
 import { format, hashOf } from './season.js';
@@ -148,7 +148,11 @@ export const gamePage = {
           plots.push(plot);
           const figure = h('figure', { class: 'series', 'data-video': v.id },
             h('figcaption', { text: `${v.title}: exposure, detections and effectiveness per ${resolution} s bucket, ${buckets.length} buckets; ${events.length} events marked. The numbers are in the table below.` }),
-            holder);
+            holder,
+            h('p', { class: 'best-frames-link' }, h('a', {
+              href: hashOf('/best-frames', { video: v.id, detGroup: detGroupId, game: gameId, season: seasonId, client: clientId, resolution }),
+              text: `Best frames of ${v.title}`,
+            })));
           const numbers = h('details', {}, h('summary', { text: `The ${buckets.length} buckets of ${v.title}` }),
             table(`${v.title}: per ${resolution} s`, [
               { header: 'From', cell: (/** @type {any} */ b) => clock(b.start) },

@@ -1,12 +1,14 @@
-// analytics-api: a video's metrics for one det_group, as rollups or as the frame series; a season's metadata,
-// and season and game metrics per client, served from the cache (see README "Analytics cache"); an admin releases
-// a video's results to clients.
+// analytics-api: a video's metrics for one det_group, as rollups, as the frame series or as its best frames drawn
+// with their boxes; a season's metadata, and season and game metrics per client, served from the cache (see README
+// "Analytics cache"); an admin releases a video's results to clients.
 import { z } from '../lib/zod.ts';
 import type { Principal } from '../lib/auth.ts';
 import { httpHandler } from '../lib/http.ts';
-import { defineRoute, routeTable } from '../lib/route.ts';
+import { defineRoute, Reply, routeTable } from '../lib/route.ts';
 import { badRequest, notFound } from '../lib/errors.ts';
 import { readableResults } from './access.ts';
+import { BEST_FRAMES_DEFAULT, BEST_FRAMES_MAX } from './best-frames.ts';
+import { bestFrames, renderedFrame } from './best-frames-store.ts';
 import { gameMetricsKey, seasonMetaKey, seasonMetricsKey } from './cache-keys.ts';
 import { serveCached, type Built } from './cached-response.ts';
 import { releaseVideo } from './release.ts';
@@ -14,7 +16,7 @@ import { reviewVideo } from './review.ts';
 import { RESOLUTIONS, type Resolution } from './rollup.ts';
 import { buildMetrics } from './season-metrics.ts';
 import { gameSeason, seasonMeta, seasonVersions, touchSeasons, type Versions } from './season-store.ts';
-import { BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics, VideoRelease, VideoReview } from './schemas.ts';
+import { BestFrames, BUILD_HEADERS, FrameSeries, Metrics, SeasonMeta, Touched, VideoMetrics, VideoRelease, VideoReview } from './schemas.ts';
 import { readFrames, readRollup } from './store.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -27,6 +29,12 @@ const FramesQuery = z.object({
   from: z.coerce.number().min(0).optional(),
   to: z.coerce.number().min(0).optional(),
 });
+const BestFramesQuery = z.object({
+  detGroup: z.uuid(),
+  limit: z.coerce.number().int().min(1).max(BEST_FRAMES_MAX).default(BEST_FRAMES_DEFAULT),
+});
+const FrameImageParams = Params.extend({ file: z.string().regex(/^\d{1,9}\.jpg$/, '{frame}.jpg, the frame number') });
+const FrameImageQuery = z.object({ detGroup: z.uuid() });
 
 const toResolution = (r: string): Resolution => (r === 'video' ? 'video' : (Number(r) as Resolution));
 
@@ -92,6 +100,28 @@ export const analyticsRoutes = [
       const series = await readFrames(await readableResults(principal, id, q.detGroup), q.from, q.to);
       if (!series) throw notFound(`frames of video ${id} for det_group`, q.detGroup);
       return { videoId: id, detGroupId: q.detGroup, frameRate: series.frameRate, frames: series.frames };
+    },
+  }),
+  defineRoute({
+    key: 'GET /v1/videos/{id}/best-frames', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: "A det_group's frames with the highest effectiveness in a video, with their detections and where each is drawn",
+    description:
+      'Highest effectiveness first (equal: earlier frame first); frames with effectiveness 0 are left out. Each detection is one the metrics ' +
+      "counted, with its detectable's colour. A client key reads only released results of its det_groups (others: 404); 409 while the " +
+      "video's stored frames belong to a re-run that waits for release.",
+    params: Params, query: BestFramesQuery, response: BestFrames, errors: [404, 409],
+    handle: ({ params: { id }, query: q, principal }) => bestFrames(principal, id, q.detGroup, q.limit),
+  }),
+  defineRoute({
+    key: 'GET /v1/videos/{id}/best-frames/{file}', tag: 'metrics', roles: ['analyst', 'client'],
+    summary: 'A frame of the video ({frame}.jpg) with the boxes of the det_group drawn on it (a redirect to a JPEG)',
+    description: 'Drawn on first request and kept; `x-cache` says hit or miss. Access as `GET /v1/videos/{id}/best-frames`.',
+    params: FrameImageParams, query: FrameImageQuery, status: 302, errors: [404, 409],
+    headers: { location: 'A presigned URL of the JPEG, valid for a few minutes', 'x-cache': '`hit` (drawn before) or `miss` (drawn now)' },
+    handle: async ({ params: { id, file }, query: q, principal }) => {
+      const { url, cache } = await renderedFrame(principal, id, q.detGroup, Number.parseInt(file, 10));
+      // not kept by browsers: the next request after a release must be redirected to the new results' drawing
+      return new Reply({ status: 302, headers: { location: url, 'cache-control': 'no-store', 'x-cache': cache } });
     },
   }),
   defineRoute({

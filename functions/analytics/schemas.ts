@@ -30,6 +30,27 @@ export const FrameSeries = z
   })
   .openapi('FrameSeries');
 
+const Legend = z.object({ label: z.string(), color: z.string().openapi({ description: 'The colour of its boxes, #rrggbb' }) });
+
+export const BestFrames = z
+  .object({
+    videoId: z.uuid(),
+    detGroupId: z.uuid(),
+    frameRate: z.number(),
+    width: z.number().int().openapi({ description: 'The frame width the boxes are given in (pixels)' }),
+    height: z.number().int(),
+    legend: z.array(Legend).openapi({ description: "The det_group's detectables with their box colours" }),
+    frames: z.array(z.object({
+      frame: z.number().int(), time: z.number(), effectiveness: z.number(), count: z.number().int(), area: z.number(), score: z.number(),
+      detections: z.array(z.object({
+        label: z.string(), score: z.number(), color: z.string(),
+        box: z.tuple([z.number(), z.number(), z.number(), z.number()]).openapi({ description: '[x, y, w, h] in pixels, origin top left' }),
+      })),
+      image: z.string().openapi({ description: 'The path of the frame drawn with these boxes (a redirect to a JPEG)' }),
+    })),
+  })
+  .openapi('BestFrames');
+
 export const SeasonMeta = z
   .looseObject({ season: z.looseObject({ id: z.uuid() }), games: z.array(z.looseObject({ id: z.uuid() })) })
   .openapi('SeasonMeta', { description: 'The season with its league, teams and event types, and its games with their videos and events' });

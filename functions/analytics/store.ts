@@ -119,8 +119,16 @@ export async function readRollup(key: ResultsKey, resolution: Resolution): Promi
   return doc ? { frameRate: doc.frameRate, buckets: doc.buckets } : undefined;
 }
 
+/** A frame series as rows, with the run's threshold and when it was computed. */
+export interface FrameSeriesRows {
+  readonly frameRate: number;
+  readonly threshold: number;
+  readonly computedAt: Date;
+  readonly frames: FrameMetric[];
+}
+
 /** The frame series between `from` and `to` seconds (inclusive), as rows. */
-export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE_INFINITY): Promise<{ frameRate: number; frames: FrameMetric[] } | undefined> {
+export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE_INFINITY): Promise<FrameSeriesRows | undefined> {
   const doc = await (await stored<SeriesDoc>(SERIES)).findOne({ _id: seriesId(key) });
   if (!doc) return undefined;
   const frames: FrameMetric[] = [];
@@ -139,7 +147,7 @@ export async function readFrames(key: ResultsKey, from = 0, to = Number.POSITIVE
       effectiveness: c.effectiveness[i]!,
     });
   }
-  return { frameRate: doc.frameRate, frames };
+  return { frameRate: doc.frameRate, threshold: doc.threshold, computedAt: new Date(doc.computedAt), frames };
 }
 
 /** Each det_group's one bucket over the whole video, for the det_groups with results in this run (zeros for a video without frames). */

@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { frameFileName } from '../lib/frame-images.ts';
 import { formatFrameRate, parseFrameRate } from '../lib/frame-rate.ts';
 import type { Segment } from './segments.ts';
 
@@ -84,10 +85,6 @@ export class FrameCountMismatchError extends Error {
   ) {
     super(message);
   }
-}
-
-export function frameFileName(frame: number): string {
-  return `${String(frame).padStart(6, '0')}.jpg`;
 }
 
 function inputArgs(input: string): string[] {

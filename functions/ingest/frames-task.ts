@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { partTask } from '../jobs/step-task.ts';
-import { extractSegment, frameFileName } from './extract.ts';
+import { frameKey } from '../lib/frame-images.ts';
+import { extractSegment } from './extract.ts';
 
 const Input = z.object({
   jobId: z.string().min(1),
@@ -27,8 +28,6 @@ const Input = z.object({
     seekSeconds: z.number().min(0),
   }),
 });
-
-export const frameKey = (videoId: string, frame: number): string => `frames/${videoId}/${frameFileName(frame)}`;
 
 /** Uploads run this many at a time: enough to hide S3 latency, few enough for Lambda's sockets. */
 const UPLOAD_CONCURRENCY = 16;
