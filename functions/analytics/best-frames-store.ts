@@ -2,10 +2,10 @@
 // frame drawn with its boxes: the extracted frame (frames/, written by the ingest) with the boxes composited by sharp
 // into a JPEG, kept under the media bucket's cache/ and handed out as a presigned URL. A frame is drawn once per
 // version of the results it shows (renderedFrameKey); later requests find it in S3.
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../lib/auth.ts';
-import { s3 } from '../lib/aws.ts';
+import { mediaObjectExists, s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { conflict, notFound } from '../lib/errors.ts';
 import { frameKey } from '../lib/frame-images.ts';
@@ -90,17 +90,6 @@ export async function bestFrames(principal: Principal, videoId: string, detGroup
   return { videoId, detGroupId, frameRate: series.frameRate, width: localizations.width, height: localizations.height, legend, frames };
 }
 
-async function stored(key: string): Promise<boolean> {
-  try {
-    await s3().send(new HeadObjectCommand({ Bucket: config.mediaBucket(), Key: key }));
-    return true;
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
-}
-
 async function extractedFrame(videoId: string, frame: number): Promise<Buffer> {
   try {
     const out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: frameKey(videoId, frame) }));
@@ -134,7 +123,7 @@ export async function renderedFrame(principal: Principal, videoId: string, detGr
   if (!metric) throw notFound(`frame ${frame} among the frames of video ${videoId} for det_group`, detGroupId);
   const key = renderedFrameKey({ ...results, computedAt: series.computedAt, frame });
   let cache: RenderedFrame['cache'] = 'hit';
-  if (!(await stored(key))) {
+  if (!(await mediaObjectExists(key))) {
     const [image, legend, localizations] = await Promise.all([extractedFrame(videoId, frame), detGroupLegend(detGroupId), loadLocalizations(video)]);
     const detections = frameDetections(localizations, metric.time, series.frameRate, legend, series.threshold);
     const body = await drawFrame(image, localizations, detections);

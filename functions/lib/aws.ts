@@ -1,6 +1,6 @@
 // One client per service per process. Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables,
 // which the local cloud sets; in AWS they are unset and the SDK uses the regional endpoints.
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -64,4 +64,16 @@ export async function readSecret(arn: string): Promise<string> {
   const out = await secrets().send(new GetSecretValueCommand({ SecretId: arn }));
   if (!out.SecretString) throw new Error(`secret ${arn} has no string value`);
   return out.SecretString;
+}
+
+/** Whether the media bucket holds `key` (a HEAD: not found is false, any other failure throws). */
+export async function mediaObjectExists(key: string): Promise<boolean> {
+  try {
+    await s3().send(new HeadObjectCommand({ Bucket: config.mediaBucket(), Key: key }));
+    return true;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
 }

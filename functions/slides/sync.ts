@@ -5,11 +5,11 @@
 // does nothing on conflict, an update from the state it leaves), so two runs at once change no more than one.
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { slideImageJobId } from '../jobs/job.ts';
 import { getJob } from '../jobs/store.ts';
-import { s3 } from '../lib/aws.ts';
+import { mediaObjectExists, s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { logger } from '../lib/logger.ts';
 import { taskHandler } from '../lib/task.ts';
@@ -97,17 +97,6 @@ async function abortAbandonedUploads(maxAgeSeconds: number, report: SyncReport):
   }
 }
 
-const exists = async (key: string): Promise<boolean> => {
-  try {
-    await s3().send(new HeadObjectCommand({ Bucket: config.mediaBucket(), Key: key }));
-    return true;
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
-};
-
 /** Ready images looked at per run (two HEADs each), the longest unchecked first: a large store is covered over runs. */
 const CHECKS_PER_RUN = 2000;
 
@@ -125,7 +114,7 @@ async function markMissing(report: SyncReport): Promise<void> {
 }
 
 const isComplete = async (image: SlideImageRecord): Promise<boolean> =>
-  (await exists(`${pyramidPrefix(image.id)}${PYRAMID_FILES.dzi}`)) && (await exists(image.s3Key));
+  (await mediaObjectExists(`${pyramidPrefix(image.id)}${PYRAMID_FILES.dzi}`)) && (await mediaObjectExists(image.s3Key));
 
 const Input = z.object({ graceSeconds: z.number().int().min(0).default(600), uploadMaxAgeSeconds: z.number().int().min(60).default(7 * 86_400) });
 
