@@ -19,6 +19,7 @@ import { topology } from '../infra/topology.ts';
 import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
 import { parseLabelMapping } from '../shared/label-map.ts';
 import { AWS_PRICES as P, PRICES_READ_ON, PRICES_REGION } from './aws-prices.ts';
+import { childCpuSeconds } from './measure.ts';
 
 const ffmpegPath = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
@@ -31,6 +32,8 @@ const TARGET_USD = 0.02;
 const TARGET_TIMES_CHEAPER = 20;
 /** Upload to metrics, at most this many times ffmpeg's own extraction of the same frames. */
 const TARGET_END_TO_END = 1.4;
+/** Lambda gives a function one vCPU per this much memory (and at most 6). */
+const LAMBDA_MB_PER_VCPU = 1769;
 /** PostgreSQL reports a backend's row counters within this long once it is idle. */
 const PG_COUNTERS_SETTLE_MS = 11_000;
 /** The run is over when no function has started for this long after the metrics step. */
@@ -58,9 +61,9 @@ const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-cost-'));
 const cloud = await startLocalCloud({ dir: join(dir, 'cloud'), schedules: false });
 try {
   const call = api(cloud.endpoints.api, cloud.credentials.adminApiKey);
-  let video = process.env.BENCH_VIDEO ?? '';
-  if (!video || !existsSync(video)) {
-    video = join(dir, 'game.mp4');
+  // BENCH_VIDEO names a video to reuse, drawn there and kept if it is missing.
+  const video = process.env.BENCH_VIDEO || join(dir, 'game.mp4');
+  if (!existsSync(video)) {
     const started = Date.now();
     await drawSampleGame(video, GAME);
     console.log(`drew a ${MINUTES}-minute ${GAME.width}×${GAME.height} ${GAME.fps} fps game in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -91,6 +94,7 @@ try {
     if (name === 'ingest-metrics' || name === 'ingest-failed') metricsRan = true;
   });
   const before = await cloud.usage();
+  const cpuBefore = childCpuSeconds();
   const started = performance.now();
   const loc = await call<UploadPlan>('POST', `/v1/videos/${videoId}/localizations/upload`, { sizeBytes: statSync(locFile).size, labelMapping });
   await uploadFile(loc, locFile);
@@ -108,6 +112,7 @@ try {
     await cloud.waitForIdle();
   }
   const run = usageDiff(before, await cloud.usage());
+  const ffmpegCpuSeconds = childCpuSeconds() - cpuBefore;
   await new Promise((r) => setTimeout(r, PG_COUNTERS_SETTLE_MS));
   run.postgres = usageDiff(before, await cloud.usage()).postgres;
   const job = (await call<{ jobs: { state: string; error?: unknown; updatedAt: string }[] }>('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).jobs[0];
@@ -119,7 +124,7 @@ try {
   await extractWhole({ ffmpegPath, input: video, fps: INGEST_FPS, outDir: join(dir, 'direct') });
   const directSeconds = (performance.now() - direct) / 1000;
 
-  report(run, { uploadSeconds: (uploaded - started) / 1000, ingestSeconds: (Date.parse(job.updatedAt) - uploadedAt) / 1000, directSeconds });
+  report(run, { uploadSeconds: (uploaded - started) / 1000, ingestSeconds: (Date.parse(job.updatedAt) - uploadedAt) / 1000, directSeconds, ffmpegCpuSeconds });
 } finally {
   await cloud.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -147,7 +152,7 @@ async function reportStorage(videoId: string): Promise<void> {
   console.log(`\nstored: ${kinds.join('; ')}`);
 }
 
-function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds: number; directSeconds: number }): void {
+function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds: number; directSeconds: number; ffmpegCpuSeconds: number }): void {
   const functions = Object.entries(u.functions).filter(([, f]) => f.invocations > 0).sort(([a], [b]) => a.localeCompare(b));
   const gbSeconds = (f: { billedMs: number; memoryMb: number }) => (f.billedMs / 1000) * (f.memoryMb / 1024);
   const frames = GAME.seconds * INGEST_FPS;
@@ -196,6 +201,19 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   console.log(`\nbill of one game-hour (${SCALE.toFixed(1)} × this run), AWS ${PRICES_REGION} prices read on ${PRICES_READ_ON}`);
   for (const [label, amount, cost] of bill) line(label, amount, cost);
   line('total', '', total);
+  // The functions' durations are wall time on this machine, every instance sharing its cores (the frame segments run
+  // at once): on Lambda each instance has its own share of a core. What ffmpeg itself needed is its CPU time.
+  const extract = functions.find(([name]) => name === 'ingest-frames')?.[1];
+  if (extract) {
+    const vcpu = Math.min(6, extract.memoryMb / LAMBDA_MB_PER_VCPU);
+    const framesGbS = gbSeconds(extract) * SCALE;
+    const uncontendedGbS = ((times.ffmpegCpuSeconds * SCALE) / vcpu) * (extract.memoryMb / 1024);
+    const uncontended = total - (framesGbS - uncontendedGbS) * P.lambdaGbSecondX86.usd;
+    console.log(
+      `  ingest-frames is ${((framesGbS * P.lambdaGbSecondX86.usd * 100) / total).toFixed(0)}% of it, billed at its wall time here; ffmpeg needed ${int(times.ffmpegCpuSeconds * SCALE)} CPU-s ` +
+        `per game-hour: at ${extract.memoryMb} MB (${vcpu.toFixed(2)} vCPU) that is ${int(uncontendedGbS)} GB-s, and the total ${usd(uncontended)} (an estimate, not counted)`,
+    );
+  }
   console.log('  not in it: API Gateway requests (a handful per game), data transfer, logs, the database instances\' hourly charges,');
   console.log('  and the write units of DynamoDB\'s global secondary indexes (dynalite sizes the table\'s write only)');
 
