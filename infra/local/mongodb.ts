@@ -330,12 +330,18 @@ export async function startMongo(opts: {
   };
   storage.updateById = async (...args: unknown[]) => {
     const updated = (await originals.updateById!.apply(storage, args)) as boolean;
-    if (updated) opts.usage?.recordMongoWrite('update', journal.append({ op: 'put', db: args[0] as string, coll: args[1] as string, doc: args[3] as Doc }));
+    if (updated) {
+      const bytes = journal.append({ op: 'put', db: args[0] as string, coll: args[1] as string, doc: args[3] as Doc });
+      opts.usage?.recordMongoWrite('update', bytes);
+    }
     return updated;
   };
   storage.deleteById = async (...args: unknown[]) => {
     const deleted = (await originals.deleteById!.apply(storage, args)) as boolean;
-    if (deleted) opts.usage?.recordMongoWrite('delete', journal.append({ op: 'delete', db: args[0] as string, coll: args[1] as string, id: hex(args[2]) }));
+    if (deleted) {
+      const bytes = journal.append({ op: 'delete', db: args[0] as string, coll: args[1] as string, id: hex(args[2]) });
+      opts.usage?.recordMongoWrite('delete', bytes);
+    }
     return deleted;
   };
   for (const method of STRUCTURAL) {
