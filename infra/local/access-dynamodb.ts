@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Request } from '../grants.ts';
 import { accessKeyIdOf, type AccessPolicy } from './access.ts';
 import { ACCOUNT, REGION } from './names.ts';
+import { dynamoUnitsMeter, type UsageMeter } from './usage.ts';
 
 const tableArn = (table: string): string => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`;
 
@@ -20,12 +21,26 @@ export function dynamoRequests(target: string, body: unknown): Request[] {
   return [{ action, resource: '*' }];
 }
 
-export async function startDynamoGate(opts: { port: number; target: number; policy: AccessPolicy }): Promise<{ endpoint: string; stop(): Promise<void> }> {
+export async function startDynamoGate(opts: { port: number; target: number; policy: AccessPolicy; usage?: UsageMeter }): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const agent = new Agent({ keepAlive: true });
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    const out = httpRequest({ host: '127.0.0.1', port: opts.target, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-      res.writeHead(answer.statusCode ?? 500, answer.headers);
-      answer.pipe(res);
+  const meter = opts.usage && dynamoUnitsMeter(opts.usage);
+  const forward = (req: IncomingMessage, res: ServerResponse, received: Buffer, parsed: unknown) => {
+    const metered = meter?.(String(req.headers['x-amz-target'] ?? ''), parsed);
+    const body = metered?.body ?? received;
+    const headers = metered ? { ...req.headers, 'content-length': String(body.length) } : req.headers;
+    const out = httpRequest({ host: '127.0.0.1', port: opts.target, method: req.method, path: req.url, headers, agent }, (answer) => {
+      if (!metered) {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => {
+        const { body: answered, headers: answerHeaders } = metered.answer(answer.statusCode ?? 500, answer.headers, Buffer.concat(chunks));
+        res.writeHead(answer.statusCode ?? 500, answerHeaders);
+        res.end(answered);
+      });
     });
     out.on('error', (err) => {
       res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
@@ -45,7 +60,7 @@ export async function startDynamoGate(opts: { port: number; target: number; poli
         parsed = undefined; // dynalite answers the malformed body itself
       }
       const refusal = opts.policy.refusal(accessKeyIdOf(req.headers, req.url ?? '/'), dynamoRequests(String(req.headers['x-amz-target'] ?? ''), parsed));
-      if (!refusal) return forward(req, res, body);
+      if (!refusal) return forward(req, res, body, parsed);
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message: refusal }));
     });

@@ -25,6 +25,7 @@ import { startS3Sqs } from './s3sqs.ts';
 import { startSecretsManager } from './secretsmanager.ts';
 import { serviceStartError } from './service-error.ts';
 import { startStepFunctions } from './stepfunctions.ts';
+import { UsageMeter, type UsageSnapshot } from './usage.ts';
 
 export { ACCOUNT, localFunctionArn, localName, localStateMachineArn, REGION } from './names.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -58,6 +59,8 @@ export interface LocalCloud {
   waitForIdle(): Promise<void>;
   /** Resolves when every MongoDB write is on disk and no compaction is running: a bench measures after it. */
   flush(): Promise<void>;
+  /** What the cloud has done since it started, in the units AWS bills (usageDiff of two tells what happened between). */
+  usage(): Promise<UsageSnapshot>;
   stop(): Promise<void>;
 }
 
@@ -193,6 +196,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
   try {
     const topology: Topology = { ...defaultTopology, ...options.topology, settings: { ...(options.topology ?? defaultTopology).settings, ...options.settings } };
     const policy = new AccessPolicy(topology, log);
+    const meter: { storedBytes?: () => Record<string, number>; postgresUrl?: string } = {};
+    const usage = new UsageMeter({ storedBytes: () => meter.storedBytes?.() ?? {}, postgresUrl: () => meter.postgresUrl });
     // Known once the services are up; no instance starts before the first invocation.
     const up: { endpoints?: ServiceEndpoints } = {};
     const functions = new LocalFunctions({
@@ -201,6 +206,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       topology,
       environment: (def) => localFunctionEnvironment(def, up.endpoints!, topology, options.environment),
       log: (l) => log({ ...l, kind: 'invocation' }),
+      usage,
     });
     // S3 reports writes from its first moment; the router that turns them into notifications comes later.
     const notify: { router?: Router } = {};
@@ -219,11 +225,11 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
           startPostgres({ dataDir, port, password: stored.postgresPassword, database: topology.settings.postgresDatabase }),
         ),
       ),
-      service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log }))),
-      service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION, policy })),
+      service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log, usage }))),
+      service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION, policy, usage })),
       service('S3 and SQS', 's3sqs', (dataDir) =>
         startS3Sqs({
-          dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy,
+          dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy, usage,
           cors: (bucket) => (topology.buckets.some((b) => b.browserUploads && localName(b.name) === bucket) ? BROWSER_BUCKET_CORS : undefined),
         }),
       ),
@@ -231,6 +237,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     ] as const;
     await Promise.allSettled(starting);
     const [postgres, mongo, dynamo, s3sqs, secrets] = await Promise.all(starting);
+    Object.assign(meter, { storedBytes: () => s3sqs.storedBytes(), postgresUrl: postgres.url });
     // Stopped in reverse: the event sources, then the workflows, then the invocations still running, and only
     // then the functions' connections (an invocation still running would open them again) and the services.
     stops.push(closeDb, closeMongo, async () => closeAwsClients(), () => functions.stop());
@@ -245,6 +252,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
         retryIntervalScale: options.retryIntervalScale ?? 1,
         log,
         refusal: (accessKeyId, request) => policy.refusal(accessKeyId, [request]),
+        transition: (machine) => usage.recordStateTransition(machine),
       }),
     );
 
@@ -329,7 +337,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     writePrivateFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     stops.push(async () => rmSync(endpointsFile, { force: true }));
 
-    return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, stop: stopAll };
+    return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, usage: () => usage.snapshot(), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -19,6 +19,7 @@ import type { TableDef } from '../topology.ts';
 import type { AccessPolicy } from './access.ts';
 import { startDynamoGate } from './access-dynamodb.ts';
 import { makePrivateDir } from './files.ts';
+import type { UsageMeter } from './usage.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -29,7 +30,7 @@ export interface LocalDynamo {
 
 /** DynamoDB from dynalite (LevelDB under `dataDir`). It has no transactions and never deletes expired items. */
 /** With `policy`, clients reach dynalite through the access gate (access-dynamodb.ts), the cloud itself directly. */
-export async function startDynamo(opts: { dataDir: string; port: number; region: string; policy?: AccessPolicy }): Promise<LocalDynamo> {
+export async function startDynamo(opts: { dataDir: string; port: number; region: string; policy?: AccessPolicy; usage?: UsageMeter }): Promise<LocalDynamo> {
   makePrivateDir(opts.dataDir);
   // dynalite writes an item's index entries and then the item, one after the other: a process killed in between
   // (kill -9, a crash) can leave an item its index lacks, such as a working job the sweeper never finds. A stop
@@ -45,7 +46,7 @@ export async function startDynamo(opts: { dataDir: string; port: number; region:
     server.listen(opts.policy ? 0 : opts.port, '127.0.0.1', () => resolve());
   });
   const direct = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const gate = opts.policy ? await startDynamoGate({ port: opts.port, target: (server.address() as AddressInfo).port, policy: opts.policy }) : undefined;
+  const gate = opts.policy ? await startDynamoGate({ port: opts.port, target: (server.address() as AddressInfo).port, policy: opts.policy, usage: opts.usage }) : undefined;
   const endpoint = gate?.endpoint ?? direct;
   const port = Number(new URL(endpoint).port);
   const client = new DynamoDBClient({ endpoint: direct, region: opts.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { topology as defaultTopology, type FunctionDef, type Topology } from '../topology.ts';
 import { FunctionBundles } from './function-bundles.ts';
 import { revive, type InstanceData, type Invocation, type Outcome } from './function-instance.ts';
+import type { UsageMeter } from './usage.ts';
 
 export interface InvocationLog {
   readonly fn: string;
@@ -140,6 +141,8 @@ export interface LocalFunctionsOptions {
   readonly environment: (fn: FunctionDef) => Record<string, string>;
   readonly topology?: Topology;
   readonly log?: (line: InvocationLog) => void;
+  /** Hears of every invocation's duration (what Lambda bills). */
+  readonly usage?: UsageMeter;
 }
 
 export class LocalFunctions {
@@ -294,6 +297,7 @@ export class LocalFunctions {
     const instance = await this.instance(fn);
     const requestId = randomUUID();
     const started = Date.now();
+    const billedFrom = performance.now();
     const deadline = started + fn.timeoutSeconds * 1000;
     const timer = setTimeout(() => {
       const err = new Error(`Task timed out after ${fn.timeoutSeconds} seconds`);
@@ -309,6 +313,7 @@ export class LocalFunctions {
       this.log({ fn: fn.name, requestId, ms: Date.now() - started, error: (err as Error).message });
       throw err;
     } finally {
+      this.o.usage?.recordInvocation(fn.name, fn.memoryMb, performance.now() - billedFrom);
       clearTimeout(timer);
       this.release(fn, instance);
     }

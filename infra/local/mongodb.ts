@@ -25,6 +25,7 @@ import { crc32 } from 'node:zlib';
 import { deserialize, EJSON, serialize, type Document } from 'bson';
 import { congodb } from '@push.rocks/smartmongo';
 import { makePrivateDir, syncPath } from './files.ts';
+import type { UsageMeter } from './usage.ts';
 
 export interface LocalMongo {
   readonly uri: string;
@@ -142,11 +143,13 @@ class Journal {
     public generation: number,
   ) {}
 
-  append(change: Change): void {
+  /** Returns the bytes of the record. */
+  append(change: Change): number {
     const record = frame(change);
     this.bytes += record.length;
     this.queue.push(record);
     this.appended++;
+    return record.length;
   }
 
   /** Later changes go to the next journal; returns its generation. */
@@ -273,6 +276,8 @@ export async function startMongo(opts: {
   /** Journal bytes that trigger a compaction (tests make it small to compact often). */
   compactAfterBytes?: number;
   log?: (line: object) => void;
+  /** Hears of every document written (usage.ts). */
+  usage?: UsageMeter;
 }): Promise<LocalMongo> {
   const compactAfter = opts.compactAfterBytes ?? COMPACT_MIN_BYTES;
   const dir = opts.dataDir;
@@ -319,17 +324,24 @@ export async function startMongo(opts: {
   // within the call, before their promise resolves, so their continuations (which append) run in call order.
   storage.insertOne = async (...args: unknown[]) => {
     const stored = (await originals.insertOne!.apply(storage, args)) as Doc;
-    journal.append({ op: 'put', db: args[0] as string, coll: args[1] as string, doc: stored });
+    const bytes = journal.append({ op: 'put', db: args[0] as string, coll: args[1] as string, doc: stored });
+    opts.usage?.recordMongoWrite('insert', bytes);
     return stored;
   };
   storage.updateById = async (...args: unknown[]) => {
     const updated = (await originals.updateById!.apply(storage, args)) as boolean;
-    if (updated) journal.append({ op: 'put', db: args[0] as string, coll: args[1] as string, doc: args[3] as Doc });
+    if (updated) {
+      const bytes = journal.append({ op: 'put', db: args[0] as string, coll: args[1] as string, doc: args[3] as Doc });
+      opts.usage?.recordMongoWrite('update', bytes);
+    }
     return updated;
   };
   storage.deleteById = async (...args: unknown[]) => {
     const deleted = (await originals.deleteById!.apply(storage, args)) as boolean;
-    if (deleted) journal.append({ op: 'delete', db: args[0] as string, coll: args[1] as string, id: hex(args[2]) });
+    if (deleted) {
+      const bytes = journal.append({ op: 'delete', db: args[0] as string, coll: args[1] as string, id: hex(args[2]) });
+      opts.usage?.recordMongoWrite('delete', bytes);
+    }
     return deleted;
   };
   for (const method of STRUCTURAL) {

@@ -22,6 +22,7 @@ import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
+import { s3SqsMeter, type UsageMeter } from './usage.ts';
 
 export interface S3ObjectEvent {
   readonly bucket: string;
@@ -46,6 +47,8 @@ export interface LocalS3Sqs {
   createBucket(name: string): void;
   /** Creates the queue (idempotent) and returns its URL and ARN. */
   createQueue(name: string, attributes: Record<string, string>): { url: string; arn: string };
+  /** Bytes of the objects in each bucket now. */
+  storedBytes(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +78,8 @@ export async function startS3Sqs(opts: {
   policy?: AccessPolicy;
   /** A bucket's CORS rule (by its physical name), or undefined for none. */
   cors?: (bucket: string) => BucketCors | undefined;
+  /** Counts every request answered (usage.ts). */
+  usage?: UsageMeter;
 }): Promise<LocalS3Sqs> {
   const { SqsStore } = await internal<{ SqsStore: AnyClass }>('sqs/sqsStore.js');
   const { SnsStore } = await internal<{ SnsStore: AnyClass }>('sns/snsStore.js');
@@ -148,6 +153,7 @@ export async function startS3Sqs(opts: {
   };
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
+  if (opts.usage) app.addHook('onSend', s3SqsMeter(opts.usage));
   const access = opts.policy && s3SqsAccessChecks(opts.policy);
   const cors = s3CorsHooks(opts.cors ?? (() => undefined));
   app.addHook('onRequest', cors.onRequest);
@@ -181,6 +187,14 @@ export async function startS3Sqs(opts: {
       const url = sqsStore.buildQueueUrl(name, String(port), `127.0.0.1:${port}`, opts.region);
       if (!sqsStore.getQueueByName(name)) sqsStore.createQueue(name, url, arn, attributes, {});
       return { url, arn };
+    },
+    storedBytes() {
+      const bytes: Record<string, number> = {};
+      for (const [bucket, objects] of s3Store.buckets as Map<string, Map<string, { contentLength: number }>>) {
+        bytes[bucket] = 0;
+        for (const o of objects.values()) bytes[bucket] += o.contentLength;
+      }
+      return bytes;
     },
     stop: () => app.close(),
   };

@@ -30,6 +30,8 @@ export interface StepFunctionsOptions {
   log?: (line: object) => void;
   /** Why IAM would refuse the call (signed with `accessKeyId`), or undefined to let it run; see access.ts. */
   refusal?: (accessKeyId: string | undefined, request: Request) => string | undefined;
+  /** Told of each state transition, by its state machine's name (usage.ts). */
+  transition?: (stateMachine: string) => void;
 }
 
 export interface LocalStepFunctions {
@@ -59,6 +61,7 @@ export async function startStepFunctions(opts: StepFunctionsOptions): Promise<Lo
     scale: { retryInterval: opts.retryIntervalScale ?? 1, wait: opts.waitScale ?? 1 },
     changed: () => void store.save(),
     log,
+    transition: opts.transition,
   });
   const ctx: ActionContext = { store, engine, region, account, defaultRoleArn: `arn:aws:iam::${account}:role/local-stepfunctions` };
   const server = await serveProtocol({ port: opts.port, actions: stepFunctionsActions(ctx), refusal: opts.refusal, log });

@@ -31,6 +31,8 @@ export interface EngineOptions {
   /** Told when a record changed for good: an execution ended or was stopped. */
   changed: () => void;
   log: (line: Record<string, unknown>) => void;
+  /** Told of each state transition (a state entered, or retried), by its state machine's name: what AWS bills. */
+  transition?: (stateMachine: string) => void;
 }
 
 /** A definition ready to run: the library's state machine and the function each Task state calls. */
@@ -125,6 +127,7 @@ export function createEngine(opts: EngineOptions): ExecutionEngine {
     });
     const history = (async () => {
       for await (const event of run.eventLogs) {
+        if (event.type === 'StateEntered' || event.type === 'StateRetried') opts.transition?.(m.name);
         const body = toHistoryEvent(event, m.roleArn);
         if (body?.type === 'ExecutionAborted') body.executionAbortedEventDetails = { error: x.error, cause: x.cause };
         appendEvent(x, body);

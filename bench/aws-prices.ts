@@ -1,0 +1,78 @@
+// AWS's published on-demand prices in US East (N. Virginia), the only prices the cost bench uses, read on the date
+// below. Each names the page it comes from. AWS renders most of its pricing tables client-side, so a page's text
+// often lacks the figure itself: `read` says whether the figure was read in a copy of that page (or of AWS's price
+// list) or is the figure AWS has published there that we could not read again, and why we hold it.
+export const PRICES_READ_ON = '2026-12-05';
+export const PRICES_REGION = 'us-east-1';
+
+export interface Price {
+  readonly usd: number;
+  /** What one `usd` buys. */
+  readonly per: string;
+  /** The pricing page. */
+  readonly page: string;
+  readonly read: 'in the page' | 'not legible in the page: the published figure, justified in `note`';
+  readonly note?: string;
+}
+
+const lambda = 'https://aws.amazon.com/lambda/pricing/';
+const s3 = 'https://aws.amazon.com/s3/pricing/';
+
+export const AWS_PRICES = {
+  lambdaGbSecondX86: {
+    usd: 0.0000166667, per: 'GB-second, x86, first 6 billion GB-s a month', page: lambda,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: 'the page renders its rate table client-side; the same figure in third-party calculators citing the page (1666670e-11 $/GB-s)',
+  },
+  lambdaRequest: { usd: 0.2 / 1e6, per: 'request', page: lambda, read: 'in the page', note: '"$0.20 per million requests" (also the Managed Instances request charge)' },
+  s3PutCopyPostList: {
+    usd: 0.005 / 1000, per: 'PUT, COPY, POST or LIST request (S3 Standard)', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '$0.005 per 1,000; rendered client-side on the page; matches third-party bills citing it (5,000 PUT/LIST ≈ $0.03)',
+  },
+  s3GetAndOther: {
+    usd: 0.0004 / 1000, per: 'GET and all other requests (S3 Standard)', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '$0.0004 per 1,000; matches third-party bills citing the page (100,000 GET ≈ $0.04); DELETE is free',
+  },
+  s3StandardGbMonth: {
+    usd: 0.023, per: 'GB-month, S3 Standard, first 50 TB', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: 'the page\'s "First 50 TB / Month $0.023 per GB", as transcribed by third parties',
+  },
+  sqsRequest: {
+    usd: 0.4 / 1e6, per: 'Standard queue request (64 KB chunk), past the first million a month', page: 'https://aws.amazon.com/sqs/pricing/',
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.40 per million',
+  },
+  stepFunctionsTransition: {
+    usd: 0.025 / 1000, per: 'Standard workflow state transition', page: 'https://aws.amazon.com/step-functions/pricing/',
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.025 per 1,000',
+  },
+  dynamoReadUnit: {
+    usd: 0.125 / 1e6, per: 'on-demand read request unit', page: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '$0.125 per million since the on-demand price reduction of November 2024 (half the earlier $0.25); the page defines the unit (4 KB strongly consistent read, half for eventually consistent)',
+  },
+  dynamoWriteUnit: {
+    usd: 0.625 / 1e6, per: 'on-demand write request unit', page: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '$0.625 per million since November 2024 (half the earlier $1.25); one unit writes up to 1 KB',
+  },
+  documentDbIo: {
+    usd: 0.2 / 1e6, per: 'I/O request, standard storage', page: 'https://aws.amazon.com/documentdb/pricing/',
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '$0.20 per million, as Aurora standard storage; I/O-Optimized storage has no I/O charge',
+  },
+  auroraIo: {
+    usd: 0.2 / 1e6, per: 'I/O request, Aurora Standard', page: 'https://aws.amazon.com/rds/aurora/pricing/',
+    read: 'in the page', note: '"$0.20 per million requests", also AWS\'s own Aurora I/O-Optimized analyzer constant for us-east-1',
+  },
+  mediaConvertFrameCaptureMinute: {
+    usd: 0.015, per: 'output minute, HD (720p), ≤30 fps, Basic tier', page: 'https://aws.amazon.com/mediaconvert/pricing/',
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note:
+      'the page bills each output by its minutes, resolution tier and frame rate; a frame capture output is an output of the ' +
+      'video\'s length. $0.015/min is the Basic-tier HD ≤30 fps rate (SD $0.0075, over 30 fps twice these) as transcribed ' +
+      'from the page; the frame capture line itself could not be read, so this is the lowest rate an HD output is billed at',
+  },
+} as const satisfies Record<string, Price>;
