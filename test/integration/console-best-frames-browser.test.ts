@@ -1,7 +1,8 @@
 // The console's best-frames page in Debian's chromium against the shared local cloud, as a brand client uses it: a
 // sample game ingested for real and released; the client opens the game, follows the best-frames link under the
 // video's chart and sees the frames drawn with their boxes, in the API's order with the API's numbers, under the
-// console's Content-Security-Policy with no request refused; the page passes axe-core and the keyboard walk.
+// console's Content-Security-Policy with no request refused; the page passes axe-core and the keyboard walk. Each of
+// the game's two clients sees on its season page only its own det_group, with the API's numbers.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
@@ -103,4 +104,24 @@ describe('the console best-frames page', () => {
     await page.getByRole('button', { name: 'Try again' }).waitFor();
     await page.context().close();
   }, 60_000);
+
+  it("shows each client on its season page only its own det_group, with the API's numbers of the real ingest", async () => {
+    for (const [key, own] of [[g.clientKey, g.detGroupId], [g.otherClientKey, g.otherDetGroupId]] as const) {
+      const api = (await apiClient(key)('GET', `/v1/seasons/${g.seasonId}/metrics?resolution=video`)).body;
+      expect(api.detGroups.map((d: Json) => d.id)).toEqual([own]);
+      const totals = api.detGroups[0].totals;
+      expect(totals.detections).toBeGreaterThan(0);
+      const page = await consolePage(browser);
+      await signIn(page, endpoints.api, key);
+      await page.goto(`${endpoints.api}/#/season?season=${g.seasonId}`);
+      const section = page.locator('section.det-group');
+      await section.first().waitFor(WAIT);
+      expect(await section.evaluateAll((all: Json[]) => all.map((s) => s.dataset.detGroup))).toEqual([own]);
+      const measure = (m: string) => section.locator(`dd[data-measure="${m}"]`).textContent();
+      expect(Number(await measure('detections'))).toBe(totals.detections);
+      expect(Math.abs(Number(await measure('exposureSeconds')) - totals.exposureSeconds)).toBeLessThanOrEqual(0.05);
+      await page.context().close();
+    }
+  });
 });
+
