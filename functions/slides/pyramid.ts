@@ -6,7 +6,7 @@ import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs
 import { availableParallelism } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import sharp, { type JpegOptions } from 'sharp';
-import { decodeFailure, inspectSlideImage, type SlideImage } from './slide-image.ts';
+import { decodeFailure, inspectSlideImage, SlideImageError, type SlideImage } from './slide-image.ts';
 
 export interface PyramidSettings {
   /** Edge of a square tile, in pixels. */
@@ -117,8 +117,10 @@ export async function buildPyramid(
  */
 export async function dice(path: string, filename: string, outDir: string, iiifBaseUrl: string, settings: PyramidSettings): Promise<void> {
   const results = await Promise.allSettled([diceDeepZoom(path, filename, outDir, settings), diceIiif(path, filename, outDir, iiifBaseUrl, settings)]);
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  // libvips keeps one error buffer per process: when both passes fail at once, one may find it already read and
+  // fail with "Unknown error", so the failure that says what is wrong with the image is the one raised
+  if (failures.length > 0) throw failures.find((e) => !(e instanceof SlideImageError && e.code === 'UnreadableImage')) ?? failures[0];
 }
 
 /** image.dzi and image_files/, named as dzsave names them (sharp's libvips says .jpeg where dzsave says .jpg). */
