@@ -67,3 +67,16 @@ export async function call(method, path, options = {}) {
 
 export const get = (/** @type {string} */ path, /** @type {{ signal?: AbortSignal }} */ options = {}) => call('GET', path, options);
 export const post = (/** @type {string} */ path, /** @type {unknown} */ body = {}) => call('POST', path, { body });
+
+/**
+ * An image the API answers (through its redirect to storage), fetched with the session's key and kept as a blob: URL,
+ * since an <img> cannot send the key; the caller revokes it when the page goes.
+ * @param {string} path under the API's origin
+ * @param {string} what named in the error, e.g. `the thumbnail`
+ * @returns {Promise<string>}
+ */
+export async function imageBlobUrl(path, what) {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${session.key()}` } });
+  if (!res.ok) throw new Error(`${what} could not be read (${res.status})`);
+  return URL.createObjectURL(await res.blob());
+}

@@ -3,8 +3,8 @@
 // each drawn by the API with the det_group's boxes (a colour per detectable, named in the legend), with its
 // effectiveness and time. A drawn frame is a redirect to a presigned URL that an <img> could not ask for with the
 // key, so it is fetched with the key and shown from a blob: URL; each frame has its own loading and error state.
-import { get, session } from '../api.js';
-import { failure, h, loading } from '../ui.js';
+import { get, imageBlobUrl } from '../api.js';
+import { h, loadInto, loading } from '../ui.js';
 import { format, hashOf } from './season.js';
 
 const LIMIT = 12;
@@ -39,7 +39,7 @@ export const bestFramesPage = {
 
     const heading = h('h1', { text: 'Best frames' });
     const back = h('p', {}, h('a', { href: hashOf('/game', { id: gameId, detGroup: detGroupId, season: seasonId, client: clientId, resolution }), text: '← Game' }));
-    const content = h('div', { class: 'best-frames-content' }, loading('Loading the best frames…'));
+    const content = h('div', { class: 'best-frames-content' });
     main.replaceChildren(back, heading, content);
     let stopped = false;
     /** @type {string[]} */
@@ -50,11 +50,7 @@ export const bestFramesPage = {
       const labels = [...new Set(f.detections.map((d) => d.label))].join(', ');
       const description = `Frame ${f.frame} at ${clock(f.time)}, ${f.detections.length} ${f.detections.length === 1 ? 'box' : 'boxes'}${labels ? ` of ${labels}` : ''}`;
       const slot = h('div', { class: 'frame-image' }, loading(`Drawing frame ${f.frame}…`));
-      fetch(f.image, { headers: { authorization: `Bearer ${session.key()}` } })
-        .then(async (res) => {
-          if (!res.ok) throw new Error(`the frame could not be drawn (${res.status})`);
-          return URL.createObjectURL(await res.blob());
-        })
+      imageBlobUrl(f.image, 'the drawn frame')
         .then((src) => {
           if (stopped) return URL.revokeObjectURL(src);
           objectUrls.push(src);
@@ -81,34 +77,28 @@ export const bestFramesPage = {
         return h('li', {}, swatch, l.label);
       }));
 
-    async function load() {
-      content.replaceChildren(loading('Loading the best frames…'));
-      try {
-        if (!videoId || !detGroupId) throw new Error("Open a video's best frames from its game's chart.");
-        const q = new URLSearchParams({ detGroup: detGroupId, limit: String(LIMIT) });
-        const [best, detGroup] = await Promise.all([
-          get(`/v1/videos/${encodeURIComponent(videoId)}/best-frames?${q}`),
-          get(`/v1/det-groups/${encodeURIComponent(detGroupId)}`),
-        ]);
-        if (stopped) return;
-        heading.textContent = `Best frames: ${detGroup.name}`;
-        document.title = `Best frames of ${detGroup.name} · Framewise`;
-        /** @type {BestFrame[]} */
-        const frames = best.frames;
-        content.replaceChildren(
-          ...(frames.length
-            ? [h('p', { text: `The ${frames.length} frames of this video with the highest effectiveness for ${detGroup.name}, highest first, with the boxes that were measured.` })]
-            : []),
-          legendList(best.legend),
-          frames.length
-            ? h('ol', { class: 'best-frames' }, ...frames.map((f, i) => frameFigure(f, i + 1)))
-            : h('p', { class: 'empty', text: `No frame of this video shows ${detGroup.name}.` }));
-      } catch (error) {
-        if (stopped) return;
-        content.replaceChildren(failure(error, () => void load()));
-      }
-    }
-    void load();
+    loadInto(content, 'Loading the best frames…', async () => {
+      if (!videoId || !detGroupId) throw new Error("Open a video's best frames from its game's chart.");
+      const q = new URLSearchParams({ detGroup: detGroupId, limit: String(LIMIT) });
+      const [best, detGroup] = await Promise.all([
+        get(`/v1/videos/${encodeURIComponent(videoId)}/best-frames?${q}`),
+        get(`/v1/det-groups/${encodeURIComponent(detGroupId)}`),
+      ]);
+      if (stopped) return [];
+      heading.textContent = `Best frames: ${detGroup.name}`;
+      document.title = `Best frames of ${detGroup.name} · Framewise`;
+      /** @type {BestFrame[]} */
+      const frames = best.frames;
+      return [
+        ...(frames.length
+          ? [h('p', { text: `The ${frames.length} frames of this video with the highest effectiveness for ${detGroup.name}, highest first, with the boxes that were measured.` })]
+          : []),
+        legendList(best.legend),
+        frames.length
+          ? h('ol', { class: 'best-frames' }, ...frames.map((f, i) => frameFigure(f, i + 1)))
+          : h('p', { class: 'empty', text: `No frame of this video shows ${detGroup.name}.` }),
+      ];
+    }, () => stopped);
     return () => {
       stopped = true;
       for (const url of objectUrls) URL.revokeObjectURL(url);

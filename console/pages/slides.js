@@ -3,7 +3,7 @@
 // link to the viewer for the ready ones, a page at a time. While an image is uploading or dicing the page reads the
 // session again every few seconds (while the tab is visible). A thumbnail is a redirect to a presigned URL that an
 // <img> could not ask for with the key, so it is fetched with the key and shown from a blob: URL.
-import { get, session } from '../api.js';
+import { get, imageBlobUrl } from '../api.js';
 import { failure, h, loading, table, when } from '../ui.js';
 
 const REFRESH_MS = 5000;
@@ -93,10 +93,7 @@ function sessionView(main, sessionId) {
     const img = /** @type {HTMLImageElement} */ (h('img', { class: 'thumbnail', alt: `Thumbnail of ${image.filename}` }));
     let url = thumbnails.get(image.id);
     if (!url) {
-      url = fetch(`${imagePath(image.id)}/thumbnail`, { headers: { authorization: `Bearer ${session.key()}` } }).then(async (res) => {
-        if (!res.ok) throw new Error(`thumbnail: ${res.status}`);
-        return URL.createObjectURL(await res.blob());
-      });
+      url = imageBlobUrl(`${imagePath(image.id)}/thumbnail`, 'the thumbnail');
       thumbnails.set(image.id, url);
       url.catch(() => thumbnails.delete(image.id));
     }
