@@ -79,6 +79,11 @@ export interface BucketDef {
   readonly browserUploads: boolean;
   /** Objects under these prefixes expire after `days` (S3 lifecycle; the local cloud keeps them, readers check expiry). */
   readonly expirations?: readonly { readonly prefix: string; readonly days: number }[];
+  /**
+   * Objects under these prefixes move to a cheaper storage class `days` after they were written (S3 lifecycle; the
+   * local cloud keeps one class). Readers see no difference but the price of reads.
+   */
+  readonly archivals?: readonly { readonly prefix: string; readonly days: number; readonly storageClass: 'GLACIER_IR' }[];
 }
 
 export interface TableDef {
@@ -346,6 +351,9 @@ export const topology: Topology = {
       notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
       browserUploads: true,
       expirations: [{ prefix: 'cache/', days: 8 }, { prefix: 'slides/work/', days: 2 }],
+      // A source video is read whole by its ingest, within minutes of its upload, and again only by a re-run: kept a
+      // day in STANDARD, then at a sixth of the price (a re-run pays for reading it back; see the README's costs).
+      archivals: [{ prefix: 'videos/', days: 1, storageClass: 'GLACIER_IR' }],
     },
   ],
   cdns: [

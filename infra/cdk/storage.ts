@@ -1,7 +1,7 @@
 // S3: every topology bucket, private and encrypted, with its S3 -> SQS notifications and browser CORS,
 // and one bucket of their server access logs.
 import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType, HttpMethods, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { BROWSER_BUCKET_CORS, type Topology } from '../topology.ts';
@@ -9,6 +9,8 @@ import { logRetention, pascal, TOPOLOGY_TAG, topologyTagValue } from './names.ts
 import type { Queues } from './queues.ts';
 
 export const ABORT_INCOMPLETE_UPLOADS = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) };
+
+const STORAGE_CLASSES = { GLACIER_IR: StorageClass.GLACIER_INSTANT_RETRIEVAL } as const;
 
 export class Storage extends Construct {
   readonly buckets = new Map<string, Bucket>();
@@ -40,6 +42,11 @@ export class Storage extends Construct {
         lifecycleRules: [
           ABORT_INCOMPLETE_UPLOADS,
           ...(def.expirations ?? []).map((e) => ({ id: `expire-${e.prefix.replace(/\W+/g, '-')}`, prefix: e.prefix, expiration: Duration.days(e.days) })),
+          ...(def.archivals ?? []).map((a) => ({
+            id: `archive-${a.prefix.replace(/\W+/g, '-')}`,
+            prefix: a.prefix,
+            transitions: [{ storageClass: STORAGE_CLASSES[a.storageClass], transitionAfter: Duration.days(a.days) }],
+          })),
         ],
         cors: def.browserUploads
           ? [

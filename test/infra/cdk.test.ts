@@ -331,6 +331,21 @@ describe('buckets', () => {
     }
   });
 
+  it("every bucket's archivals and expirations are its lifecycle rules, by prefix", () => {
+    for (const def of topology.buckets) {
+      const rules = json.Resources[logicalId('AWS::S3::Bucket', 'bucket', def.name)]!.Properties.LifecycleConfiguration.Rules;
+      for (const a of def.archivals ?? []) {
+        expect(rules, def.name).toContainEqual(
+          expect.objectContaining({ Prefix: a.prefix, Status: 'Enabled', Transitions: [{ StorageClass: a.storageClass, TransitionInDays: a.days }] }),
+        );
+      }
+      for (const e of def.expirations ?? []) {
+        expect(rules, def.name).toContainEqual(expect.objectContaining({ Prefix: e.prefix, Status: 'Enabled', ExpirationInDays: e.days }));
+      }
+    }
+    expect(topology.buckets.find((b) => b.name === 'media')?.archivals).toContainEqual(expect.objectContaining({ prefix: 'videos/', storageClass: 'GLACIER_IR' }));
+  });
+
   it('CORS for PUT and GET (presigned uploads, and objects a page follows from a redirect) exactly on buckets with browser uploads', () => {
     for (const def of topology.buckets) {
       const b = json.Resources[logicalId('AWS::S3::Bucket', 'bucket', def.name)]!;
