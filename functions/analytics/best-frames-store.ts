@@ -10,7 +10,7 @@ import { mediaObjectExists, s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { notFound } from '../lib/errors.ts';
 import { framePacksPrefix, packHolding } from '../lib/frame-images.ts';
-import { END_RECORD, entryBytes, entryRange, parseDirectory, parseEndRecord } from '../lib/frame-pack.ts';
+import { directoryInTail, END_RECORD, entryBytes, entryRange, parseDirectory, parseEndRecord } from '../lib/frame-pack.ts';
 import { query } from '../lib/pg.ts';
 import { getVideoState, type VideoState } from '../catalog/video-lifecycle.ts';
 import { readableResults } from './access.ts';
@@ -124,7 +124,7 @@ async function extractedFrame(videoId: string, run: Run, frame: number): Promise
   const tailStart = Math.max(0, pack.size - PACK_TAIL_BYTES);
   const tail = await rangeOf(pack.key, tailStart, pack.size - 1);
   const end = parseEndRecord(tail, pack.size);
-  const directory = end.offset >= tailStart ? tail.subarray(end.offset - tailStart, end.offset - tailStart + end.size) : await rangeOf(pack.key, end.offset, end.offset + end.size - 1);
+  const directory = directoryInTail(tail, tailStart, end) ?? (await rangeOf(pack.key, end.offset, end.offset + end.size - 1));
   const entry = parseDirectory(directory, end).get(frame);
   if (!entry) throw missing();
   const range = entryRange(entry);

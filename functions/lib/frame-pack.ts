@@ -159,6 +159,10 @@ export function parseEndRecord(tail: Buffer, packSize: number): PackDirectory {
   return { entries, offset, size };
 }
 
+/** The central directory, if the tail read (from `tailStart`) holds all of it; otherwise it is read on its own. */
+export const directoryInTail = (tail: Buffer, tailStart: number, end: PackDirectory): Buffer | undefined =>
+  end.offset >= tailStart ? tail.subarray(end.offset - tailStart, end.offset - tailStart + end.size) : undefined;
+
 /** Each frame's place in the pack, from its central directory (`directory`: exactly its bytes). */
 export function parseDirectory(directory: Buffer, end: PackDirectory): Map<number, PackEntry> {
   if (directory.length !== end.size) throw new FramePackError(`the central directory is ${end.size} bytes, got ${directory.length}`);
