@@ -3,13 +3,13 @@
 // ingest) with the boxes composited by sharp into a JPEG, kept under the media bucket's cache/ and handed out as a
 // presigned URL. A frame is drawn once per version of the results it shows (renderedFrameKey); later requests find
 // it in S3.
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../lib/auth.ts';
 import { mediaObjectExists, s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { notFound } from '../lib/errors.ts';
-import { framePacksPrefix, packHolding } from '../lib/frame-images.ts';
+import { framePacksPrefix, packHolding, unpackedFrameKey } from '../lib/frame-images.ts';
 import { directoryInTail, END_RECORD, entryBytes, entryRange, parseDirectory, parseEndRecord } from '../lib/frame-pack.ts';
 import { query } from '../lib/pg.ts';
 import { getVideoState, type VideoState } from '../catalog/video-lifecycle.ts';
@@ -101,7 +101,7 @@ async function rangeOf(key: string, start: number, end: number): Promise<Buffer>
   return Buffer.from(await out.Body!.transformToByteArray());
 }
 
-/** The run's packs, with their sizes: one LIST (a page holds 1,000, the packs of a game of 40 hours and more). */
+/** The run's packs, with their sizes: one LIST (a page holds 1,000 packs, far more than a game's). */
 async function framePacks(prefix: string): Promise<{ key: string; size: number }[]> {
   const packs: { key: string; size: number }[] = [];
   let token: string | undefined;
@@ -113,22 +113,42 @@ async function framePacks(prefix: string): Promise<{ key: string; size: number }
   return packs;
 }
 
-/** Frame `frame` as the run extracted it: its pack found by a LIST, its place read from the pack's end, its bytes by one ranged GET. */
-async function extractedFrame(videoId: string, run: Run, frame: number): Promise<Buffer> {
-  const missing = () => notFound(`extracted frame ${frame} of video`, videoId);
-  // Results from before runs were named have no frames of their own.
-  if (run === null) throw missing();
-  const prefix = framePacksPrefix(videoId, run);
-  const pack = packHolding(prefix, await framePacks(prefix), frame);
-  if (!pack || pack.size < END_RECORD) throw missing();
+/** Frame `frame` from its run's pack: its place read from the pack's end, its bytes by one ranged GET; undefined if not there. */
+async function packedFrame(pack: { key: string; size: number }, frame: number): Promise<Buffer | undefined> {
+  if (pack.size < END_RECORD) return undefined;
   const tailStart = Math.max(0, pack.size - PACK_TAIL_BYTES);
   const tail = await rangeOf(pack.key, tailStart, pack.size - 1);
   const end = parseEndRecord(tail, pack.size);
   const directory = directoryInTail(tail, tailStart, end) ?? (await rangeOf(pack.key, end.offset, end.offset + end.size - 1));
   const entry = parseDirectory(directory, end).get(frame);
-  if (!entry) throw missing();
+  if (!entry) return undefined;
   const range = entryRange(entry);
   return entryBytes(await rangeOf(pack.key, range.start, range.end), entry);
+}
+
+/**
+ * Frame `frame` as `run` extracted it: from the pack that holds it (a LIST of the run's packs). A run without packs
+ * stored its frames before packs, one object per frame shared by the video's runs: those are the run's only while
+ * it is the run in place (the video's metricsRun), as results from before runs were named are.
+ */
+async function extractedFrame(video: Pick<VideoState, 'id' | 'metricsRun'>, run: Run, frame: number): Promise<Buffer> {
+  const missing = () => notFound(`extracted frame ${frame} of video`, video.id);
+  const prefix = run === null ? undefined : framePacksPrefix(video.id, run);
+  const packs = prefix ? await framePacks(prefix) : [];
+  if (packs.length > 0) {
+    const pack = packHolding(prefix!, packs, frame);
+    const jpeg = pack && (await packedFrame(pack, frame));
+    if (!jpeg) throw missing();
+    return jpeg;
+  }
+  if (video.metricsRun !== run) throw missing();
+  try {
+    const out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: unpackedFrameKey(video.id, frame) }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  } catch (err) {
+    if (err instanceof NoSuchKey) throw missing();
+    throw err;
+  }
 }
 
 /** The extracted frame with the boxes drawn over it, as a JPEG. */
@@ -155,7 +175,7 @@ export async function renderedFrame(principal: Principal, videoId: string, detGr
   const key = renderedFrameKey({ ...results, computedAt: series.computedAt, frame });
   let cache: RenderedFrame['cache'] = 'hit';
   if (!(await mediaObjectExists(key))) {
-    const [image, legend, localizations] = await Promise.all([extractedFrame(videoId, results.run, frame), detGroupLegend(detGroupId), loadLocalizations(video)]);
+    const [image, legend, localizations] = await Promise.all([extractedFrame(video, results.run, frame), detGroupLegend(detGroupId), loadLocalizations(video)]);
     const detections = frameDetections(localizations, metric.time, series.frameRate, legend, series.threshold);
     const body = await drawFrame(image, localizations, detections);
     await s3().send(new PutObjectCommand({ Bucket: config.mediaBucket(), Key: key, Body: body, ContentType: 'image/jpeg' }));

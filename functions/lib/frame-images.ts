@@ -2,9 +2,15 @@
 // frame pack (frame-pack.ts) at frames/{videoId}/{run}/{firstFrame:06d}.zip, holding frame n as {n:06d}.jpg, and the
 // analytics API reads frames back from them to draw a det_group's boxes on its best frames. Here, below both
 // contexts, because analytics stands below ingest and may not import it. Pure.
+//
+// Before packs, frame n of a video was one object, frames/{videoId}/{n:06d}.jpg, shared by the video's runs (the
+// last run's); the analytics API still reads such frames, nothing writes them.
 
 /** A frame's file name: its number, zero-padded to six digits. */
 export const frameFileName = (frame: number): string => `${String(frame).padStart(6, '0')}.jpg`;
+
+/** Frame `frame` of a video as stored before packs (read only). */
+export const unpackedFrameKey = (videoId: string, frame: number): string => `frames/${videoId}/${frameFileName(frame)}`;
 
 /** Every pack of one ingest run of a video lies under this prefix. */
 export const framePacksPrefix = (videoId: string, run: string): string => `frames/${videoId}/${run}/`;

@@ -2,11 +2,11 @@
 // ffmpeg into S3, metrics computed): the ranking is the frame series' own, each frame is drawn with the det_group's
 // boxes in their colours on the extracted frame, drawn once and then served from S3, and a client sees only the
 // released results of its own det_groups.
-import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
-import { storedFrames } from '../support/frame-packs.ts';
+import { storedFrames, storedPacks } from '../support/frame-packs.ts';
 import { ingestSampleGame, release, type IngestedGame } from '../support/sample-ingest.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +19,8 @@ const STAMP = `${Date.now().toString(36)}${process.pid}`;
 
 let g: IngestedGame;
 let analyst: ReturnType<typeof apiClient>;
+/** The run of the re-run test, released by it. */
+let rerunId: string;
 
 beforeAll(async () => {
   g = await ingestSampleGame(STAMP);
@@ -175,6 +177,7 @@ describe('best frames of a det_group', () => {
       return j && (j.state === 'succeeded' || j.state === 'failed') ? j : undefined;
     }, 'the re-run', 90_000);
     expect(rerun.state).toBe('succeeded');
+    rerunId = rerun.jobId;
     // Each run stored its own frames, the same ones.
     const runs = await storedFrames(s3, BUCKET, g.videoId);
     expect([...runs.keys()].sort()).toEqual([firstRun, rerun.jobId].sort());
@@ -199,5 +202,24 @@ describe('best frames of a det_group', () => {
     expect(drawnAfter.status).toBe(302);
     expect(drawnAfter.cache).toBe('miss');
     expect(drawnAfter.objectKey).not.toBe(drawnBefore.objectKey);
+  });
+
+  it('are drawn from frames stored before packs (one object per frame) for the run in place', async () => {
+    // The released run's frames as they were stored before packs: its packs gone, each frame an object of its own.
+    const packs = (await storedPacks(s3, BUCKET, g.videoId)).filter((x) => x.run === rerunId);
+    const frames = (await storedFrames(s3, BUCKET, g.videoId)).get(rerunId)!;
+    for (const [frame, jpeg] of frames) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `frames/${g.videoId}/${String(frame).padStart(6, '0')}.jpg`, Body: jpeg }));
+    }
+    for (const p of packs) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: p.key }));
+    const best = (await analyst('GET', `/v1/videos/${g.videoId}/best-frames?detGroup=${g.detGroupId}&limit=3`)).body.frames[2];
+    const drawn = await frameImage(g.analystKey, g.videoId, best.frame, g.detGroupId);
+    expect([drawn.status, drawn.cache], JSON.stringify(drawn.body)).toEqual([302, 'miss']);
+    const picture = await pixels(Buffer.from(await (await fetch(drawn.location!)).arrayBuffer()));
+    const raw = await pixels(frames.get(best.frame)!);
+    expect([picture.width, picture.height]).toEqual([raw.width, raw.height]);
+    const [x, y, w, h] = best.detections[0].box;
+    const centre = [x + Math.floor(w / 2), y + Math.floor(h / 2)] as const;
+    expect(distance(picture.at(...centre), raw.at(...centre))).toBeLessThan(30);
   });
 });
