@@ -1,7 +1,7 @@
 // What a function may do, as IAM-like statements built from its topology entry alone. CDK turns each statement
 // into an IAM policy statement (with its ARNs as tokens); the local cloud's access gate (infra/local/access.ts)
 // decides every request of a function's credentials with `allows`, so both refuse the same undeclared use.
-import type { Access, BucketAccess, FunctionDef } from './topology.ts';
+import type { BucketAccess, FunctionDef } from './topology.ts';
 
 export interface Statement {
   readonly actions: readonly string[];
@@ -22,8 +22,8 @@ export interface ResourceArns {
   secretArn(secret: string): string;
 }
 
-const reads = (a: Access | BucketAccess) => a === 'read' || a === 'readwrite';
-const writes = (a: Access | BucketAccess) => a === 'write' || a === 'readwrite';
+const reads = (a: BucketAccess) => a === 'read' || a === 'readwrite';
+const writes = (a: BucketAccess) => a === 'write' || a === 'readwrite';
 const deletes = (a: BucketAccess) => a === 'delete';
 
 /** Reading an object (GetObject answers HeadObject too). */
