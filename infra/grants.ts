@@ -1,7 +1,7 @@
 // What a function may do, as IAM-like statements built from its topology entry alone. CDK turns each statement
 // into an IAM policy statement (with its ARNs as tokens); the local cloud's access gate (infra/local/access.ts)
 // decides every request of a function's credentials with `allows`, so both refuse the same undeclared use.
-import type { Access, FunctionDef } from './topology.ts';
+import type { BucketAccess, FunctionDef } from './topology.ts';
 
 export interface Statement {
   readonly actions: readonly string[];
@@ -22,13 +22,16 @@ export interface ResourceArns {
   secretArn(secret: string): string;
 }
 
-const reads = (a: Access) => a === 'read' || a === 'readwrite';
-const writes = (a: Access) => a === 'write' || a === 'readwrite';
+const reads = (a: BucketAccess) => a === 'read' || a === 'readwrite';
+const writes = (a: BucketAccess) => a === 'write' || a === 'readwrite';
+const deletes = (a: BucketAccess) => a === 'delete';
 
 /** Reading an object (GetObject answers HeadObject too). */
 export const S3_READ_OBJECT = ['s3:GetObject'] as const;
 /** Writing an object; CreateMultipartUpload, UploadPart and CompleteMultipartUpload are s3:PutObject in IAM. */
 export const S3_WRITE_OBJECT = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] as const;
+/** Deleting an object (one DeleteObject, or each key of a DeleteObjects). */
+export const S3_DELETE_OBJECT = ['s3:DeleteObject'] as const;
 export const DYNAMODB_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'] as const;
 export const DYNAMODB_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'] as const;
 /** A secret's value, read and replaced (the bootstrap writes the first admin key into its secret). */
@@ -45,9 +48,9 @@ export function grantsOf(def: FunctionDef, arns: ResourceArns): Statement[] {
   for (const b of def.uses.buckets ?? []) {
     const bucket = arns.bucketArn(b.name);
     const objects = b.prefixes.map((p) => `${bucket}/${p}*`);
-    const actions = [...(reads(b.access) ? S3_READ_OBJECT : []), ...(writes(b.access) ? S3_WRITE_OBJECT : [])];
+    const actions = [...(reads(b.access) ? S3_READ_OBJECT : []), ...(writes(b.access) ? S3_WRITE_OBJECT : []), ...(deletes(b.access) ? S3_DELETE_OBJECT : [])];
     statements.push({ actions, resources: objects });
-    if (reads(b.access)) {
+    if (reads(b.access) || deletes(b.access)) {
       statements.push({ actions: ['s3:ListBucket'], resources: [bucket], conditions: { StringLike: { 's3:prefix': b.prefixes.map((p) => `${p}*`) } } });
     }
   }

@@ -3,14 +3,16 @@
 // them resource names through the environment variables named here.
 
 export type Access = 'read' | 'write' | 'readwrite';
+/** Of a bucket's objects, also `delete`: listing them and deleting them, without reading them. */
+export type BucketAccess = Access | 'delete';
 
 /**
  * A function's use of a bucket: only objects under `prefixes`, for `access`. Reading includes listing under those
- * prefixes; writing includes multipart uploads. No function deletes objects yet, so no use grants it.
+ * prefixes; writing includes multipart uploads; deleting includes listing (what goes is found by its prefix).
  */
 export interface BucketUse {
   readonly name: string;
-  readonly access: Access;
+  readonly access: BucketAccess;
   readonly prefixes: readonly string[];
 }
 
@@ -540,7 +542,7 @@ export const topology: Topology = {
     },
     {
       name: 'ingest-frames',
-      purpose: "extracts one segment's frames with ffmpeg into frames/{videoId}/{frame}.jpg",
+      purpose: "extracts one segment's frames with ffmpeg into one frame pack, frames/{videoId}/{run}/{firstFrame}.zip",
       entry: 'functions/ingest/frames-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
@@ -613,13 +615,13 @@ export const topology: Topology = {
     },
     {
       name: 'ingest-failed',
-      purpose: "marks the video failed when its ingest fails (the video-ingest workflow's failure path)",
+      purpose: "marks the video failed when its ingest fails (the video-ingest workflow's failure path) and deletes the frames the run stored",
       entry: 'functions/ingest/failed-task.ts',
       memoryMb: 256,
       timeoutSeconds: 30,
       layers: [],
       triggers: [{ kind: 'task' }],
-      uses: { postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'delete', prefixes: ['frames/'] }], postgres: true },
     },
     {
       name: 'jobs-outcome',

@@ -1,21 +1,23 @@
 // A det_group's best frames in a video as the reader may see them (readableResults decides whose results), and each
-// frame drawn with its boxes: the extracted frame (frames/, written by the ingest) with the boxes composited by sharp
-// into a JPEG, kept under the media bucket's cache/ and handed out as a presigned URL. A frame is drawn once per
-// version of the results it shows (renderedFrameKey); later requests find it in S3.
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+// frame drawn with its boxes: the frame the results' run extracted (its frame pack under frames/, written by the
+// ingest) with the boxes composited by sharp into a JPEG, kept under the media bucket's cache/ and handed out as a
+// presigned URL. A frame is drawn once per version of the results it shows (renderedFrameKey); later requests find
+// it in S3.
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../lib/auth.ts';
 import { mediaObjectExists, s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
-import { conflict, notFound } from '../lib/errors.ts';
-import { frameKey } from '../lib/frame-images.ts';
+import { notFound } from '../lib/errors.ts';
+import { framePacksPrefix, packHolding, unpackedFrameKey } from '../lib/frame-images.ts';
+import { directoryInTail, END_RECORD, entryBytes, entryRange, parseDirectory, parseEndRecord } from '../lib/frame-pack.ts';
 import { query } from '../lib/pg.ts';
 import { getVideoState, type VideoState } from '../catalog/video-lifecycle.ts';
 import { readableResults } from './access.ts';
 import { boxesSvg, frameDetections, legendOf, rankFrames, renderedFrameKey, type FrameDetection, type Legend } from './best-frames.ts';
 import { loadLocalizations } from './load-localizations.ts';
 import type { Localizations } from './localizations.ts';
-import { readFrames, type FrameSeriesRows, type ResultsKey } from './store.ts';
+import { readFrames, type FrameSeriesRows, type ResultsKey, type Run } from './store.ts';
 
 /** JPEG quality of a drawn frame; full-resolution chroma keeps thin coloured outlines their colour. */
 const JPEG = { quality: 90, chromaSubsampling: '4:4:4' } as const;
@@ -26,17 +28,15 @@ interface Readable {
   readonly video: VideoState;
 }
 
-/** The results the reader may see, their series, and the video, whose stored frames and localizations must be theirs. */
+/**
+ * The results the reader may see, their series, and the video. Each run's frames are its own (a re-run waiting for
+ * release leaves the released run's in place); the localizations are the video's, as the last upload left them.
+ */
 async function readable(principal: Principal, videoId: string, detGroupId: string): Promise<Readable> {
   const results = await readableResults(principal, videoId, detGroupId);
   const series = await readFrames(results);
   if (!series) throw notFound(`frames of video ${videoId} for det_group`, detGroupId);
   const video = await getVideoState(videoId);
-  // Frames and localizations are stored once per video: after a re-run they are the new run's, which the results
-  // read here (a client's released run) may not be. Drawing them would show another run, possibly an unreleased one.
-  if (video.metricsRun !== results.run) {
-    throw conflict(`The frames of video ${videoId} are those of another ingest run than the results shown (a re-run waits for release): best frames return once it is released`);
-  }
   return { results, series, video };
 }
 
@@ -90,12 +90,63 @@ export async function bestFrames(principal: Principal, videoId: string, detGroup
   return { videoId, detGroupId, frameRate: series.frameRate, width: localizations.width, height: localizations.height, legend, frames };
 }
 
-async function extractedFrame(videoId: string, frame: number): Promise<Buffer> {
+/**
+ * The end of a pack read first: the directory of a segment of 1,500 frames (56 bytes each) and the end record fit,
+ * so one read finds every frame's place in the common case.
+ */
+const PACK_TAIL_BYTES = 128 * 1024;
+
+async function rangeOf(key: string, start: number, end: number): Promise<Buffer> {
+  const out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: key, Range: `bytes=${start}-${end}` }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+/** The run's packs, with their sizes: one LIST (a page holds 1,000 packs, far more than a game's). */
+async function framePacks(prefix: string): Promise<{ key: string; size: number }[]> {
+  const packs: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: config.mediaBucket(), Prefix: prefix, ContinuationToken: token }));
+    packs.push(...(page.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size! })));
+    token = page.NextContinuationToken;
+  } while (token);
+  return packs;
+}
+
+/** Frame `frame` from its run's pack: its place read from the pack's end, its bytes by one ranged GET; undefined if not there. */
+async function packedFrame(pack: { key: string; size: number }, frame: number): Promise<Buffer | undefined> {
+  if (pack.size < END_RECORD) return undefined;
+  const tailStart = Math.max(0, pack.size - PACK_TAIL_BYTES);
+  const tail = await rangeOf(pack.key, tailStart, pack.size - 1);
+  const end = parseEndRecord(tail, pack.size);
+  const directory = directoryInTail(tail, tailStart, end) ?? (await rangeOf(pack.key, end.offset, end.offset + end.size - 1));
+  const entry = parseDirectory(directory, end).get(frame);
+  if (!entry) return undefined;
+  const range = entryRange(entry);
+  return entryBytes(await rangeOf(pack.key, range.start, range.end), entry);
+}
+
+/**
+ * Frame `frame` as `run` extracted it: from the pack that holds it (a LIST of the run's packs). A run without packs
+ * stored its frames before packs, one object per frame shared by the video's runs: those are the run's only while
+ * it is the run in place (the video's metricsRun), as results from before runs were named are.
+ */
+async function extractedFrame(video: Pick<VideoState, 'id' | 'metricsRun'>, run: Run, frame: number): Promise<Buffer> {
+  const missing = () => notFound(`extracted frame ${frame} of video`, video.id);
+  const prefix = run === null ? undefined : framePacksPrefix(video.id, run);
+  const packs = prefix ? await framePacks(prefix) : [];
+  if (packs.length > 0) {
+    const pack = packHolding(prefix!, packs, frame);
+    const jpeg = pack && (await packedFrame(pack, frame));
+    if (!jpeg) throw missing();
+    return jpeg;
+  }
+  if (video.metricsRun !== run) throw missing();
   try {
-    const out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: frameKey(videoId, frame) }));
+    const out = await s3().send(new GetObjectCommand({ Bucket: config.mediaBucket(), Key: unpackedFrameKey(video.id, frame) }));
     return Buffer.from(await out.Body!.transformToByteArray());
   } catch (err) {
-    if (err instanceof NoSuchKey) throw notFound(`extracted frame ${frame} of video`, videoId);
+    if (err instanceof NoSuchKey) throw missing();
     throw err;
   }
 }
@@ -124,7 +175,7 @@ export async function renderedFrame(principal: Principal, videoId: string, detGr
   const key = renderedFrameKey({ ...results, computedAt: series.computedAt, frame });
   let cache: RenderedFrame['cache'] = 'hit';
   if (!(await mediaObjectExists(key))) {
-    const [image, legend, localizations] = await Promise.all([extractedFrame(videoId, frame), detGroupLegend(detGroupId), loadLocalizations(video)]);
+    const [image, legend, localizations] = await Promise.all([extractedFrame(video, results.run, frame), detGroupLegend(detGroupId), loadLocalizations(video)]);
     const detections = frameDetections(localizations, metric.time, series.frameRate, legend, series.threshold);
     const body = await drawFrame(image, localizations, detections);
     await s3().send(new PutObjectCommand({ Bucket: config.mediaBucket(), Key: key, Body: body, ContentType: 'image/jpeg' }));

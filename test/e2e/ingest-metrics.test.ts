@@ -1,16 +1,19 @@
 // Detections in, released metrics out: localizations and a video uploaded through the API, the whole
 // video-ingest workflow (probe, localizations, segment plan, parallel frame extraction, metrics), the metrics
 // API, a forced re-run, release and what a client may see, and bad localizations failing cleanly.
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../../cli/upload.ts';
 import { parseLabelMapping } from '../../shared/label-map.ts';
+import { extractWhole } from '../../functions/ingest/extract.ts';
 import { apiClient, eventually } from '../support/api.ts';
+import { storedFrames, storedPacks } from '../support/frame-packs.ts';
 
 const endpoints = inject('endpoints');
 const admin = apiClient();
@@ -19,6 +22,7 @@ const s3 = new S3Client({ endpoint: endpoints.s3, region: 'us-east-1', forcePath
 const mongo = new MongoClient(endpoints.mongodb);
 afterAll(() => mongo.close());
 
+const ffmpegPath = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const GAME: SampleGame = { seconds: 8, width: 320, height: 240, fps: 25 };
 const FPS = 5;
 let analyst: ReturnType<typeof apiClient>;
@@ -104,9 +108,15 @@ describe('video ingest with metrics', () => {
 
     const video = (await analyst('GET', `/v1/videos/${videoId}`)).body;
     expect(video).toMatchObject({ status: 'ingested', frameCount: GAME.seconds * FPS, ingestFrameRate: FPS });
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'framewise-media', Prefix: `frames/${videoId}/` }));
-    const keys = (listed.Contents ?? []).map((o) => o.Key).sort();
-    expect(keys).toEqual(Array.from({ length: GAME.seconds * FPS }, (_, n) => `frames/${videoId}/${String(n).padStart(6, '0')}.jpg`));
+    // One pack per segment, under the run; together exactly the frames of one ffmpeg run over the whole video, byte for byte.
+    const packs = await storedPacks(s3, 'framewise-media', videoId);
+    expect(packs.map((p) => p.run)).toEqual(Array(firstJob.steps.frames.total).fill(firstJob.jobId));
+    for (const p of packs) expect([...p.frames.keys()][0], p.key).toBe(p.firstFrame);
+    const stored = (await storedFrames(s3, 'framewise-media', videoId)).get(firstJob.jobId)!;
+    const reference = await extractWhole({ ffmpegPath, input: videoFile, fps: FPS, outDir: join(work, 'reference') });
+    expect([...stored.keys()]).toEqual(Array.from({ length: GAME.seconds * FPS }, (_, n) => n));
+    expect(reference.map((f) => f.frame)).toEqual([...stored.keys()]);
+    for (const f of reference) expect(stored.get(f.frame)!.equals(readFileSync(f.file)), `frame ${f.frame}`).toBe(true);
   });
 
   it('serves rollups that follow from the drawn logos', async () => {

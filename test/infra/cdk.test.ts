@@ -28,7 +28,7 @@ import {
   type TopologyKind,
 } from '../../infra/cdk/names.ts';
 import { inVpc } from '../../infra/cdk/functions.ts';
-import { S3_READ_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
+import { S3_DELETE_OBJECT, S3_READ_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
 import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import {
@@ -665,7 +665,7 @@ describe('schedules', () => {
 });
 
 describe('S3 grants by prefix', () => {
-  it("each function may touch only its declared prefixes, with its declared access, and delete nothing", () => {
+  it('each function may touch only its declared prefixes, with its declared access, and delete only where it declares so', () => {
     const media = logicalId('AWS::S3::Bucket', 'bucket', 'media');
     for (const def of topology.functions) {
       const roleId = [...references(json.Resources[fnId(def.name)]!.Properties.Role)][0]!;
@@ -675,12 +675,16 @@ describe('S3 grants by prefix', () => {
         .filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('s3:')));
       const objects = s3.filter((st) => !asArray<string>(st.Action).includes('s3:ListBucket'));
       const granted = objects.flatMap((st) => asArray<any>(st.Resource).map((r) => ({ actions: asArray<string>(st.Action).sort(), prefix: r['Fn::Join'][1][1] })));
-      const actionsFor = (access: string) => [...(access !== 'write' ? S3_READ_OBJECT : []), ...(access !== 'read' ? S3_WRITE_OBJECT : [])].sort();
+      const actionsFor = (access: string) =>
+        access === 'delete' ? [...S3_DELETE_OBJECT] : [...(access !== 'write' ? S3_READ_OBJECT : []), ...(access !== 'read' ? S3_WRITE_OBJECT : [])].sort();
       const declared = (def.uses.buckets ?? []).flatMap((b) => b.prefixes.map((p) => ({ actions: actionsFor(b.access), prefix: `/${p}*` })));
       const byPrefix = (a: { prefix: string }, b: { prefix: string }) => a.prefix.localeCompare(b.prefix);
       expect(granted.sort(byPrefix), def.name).toEqual(declared.sort(byPrefix));
       for (const st of objects) for (const r of asArray<any>(st.Resource)) expect(references(r), def.name).toEqual(new Set([media]));
-      for (const st of s3) expect(asArray<string>(st.Action).filter((a) => a.startsWith('s3:Delete')), def.name).toEqual([]);
+      const deletePrefixes = (def.uses.buckets ?? []).filter((b) => b.access === 'delete').flatMap((b) => b.prefixes.map((p) => `/${p}*`));
+      const deleting = s3.filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('s3:Delete')));
+      expect(deleting.flatMap((st) => asArray<string>(st.Action)), def.name).toEqual(deleting.length ? ['s3:DeleteObject'] : []);
+      expect(deleting.flatMap((st) => asArray<any>(st.Resource).map((r) => r['Fn::Join'][1][1])).sort(), def.name).toEqual(deletePrefixes.sort());
       const lists = s3.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket'));
       const readPrefixes = (def.uses.buckets ?? []).filter((b) => b.access !== 'write').flatMap((b) => b.prefixes.map((p) => `${p}*`));
       expect(lists.flatMap((st) => asArray<string>(st.Condition.StringLike['s3:prefix'])).sort(), def.name).toEqual(readPrefixes.sort());

@@ -2,10 +2,11 @@
 // ffmpeg into S3, metrics computed): the ranking is the frame series' own, each frame is drawn with the det_group's
 // boxes in their colours on the extracted frame, drawn once and then served from S3, and a client sees only the
 // released results of its own det_groups.
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient, eventually } from '../support/api.ts';
+import { storedFrames, storedPacks } from '../support/frame-packs.ts';
 import { ingestSampleGame, release, type IngestedGame } from '../support/sample-ingest.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,6 +19,8 @@ const STAMP = `${Date.now().toString(36)}${process.pid}`;
 
 let g: IngestedGame;
 let analyst: ReturnType<typeof apiClient>;
+/** The run of the re-run test, released by it. */
+let rerunId: string;
 
 beforeAll(async () => {
   g = await ingestSampleGame(STAMP);
@@ -47,10 +50,15 @@ const edge = ([x, y, w, h]: [number, number, number, number]): [number, number][
   ...Array.from({ length: h }, (_, i): [number, number] => [x, y + i]), ...Array.from({ length: h }, (_, i): [number, number] => [x + w - 1, y + i]),
 ];
 
-async function objectBytes(key: string): Promise<Buffer> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return Buffer.from(await out.Body!.transformToByteArray());
+/** Frame `frame` as run `run` of the video extracted it, read from the run's frame packs. */
+async function extractedFrame(videoId: string, run: string, frame: number): Promise<Buffer> {
+  const jpeg = (await storedFrames(s3, BUCKET, videoId)).get(run)?.get(frame);
+  if (!jpeg) throw new Error(`no frame ${frame} of run ${run} of video ${videoId}`);
+  return jpeg;
 }
+
+const runsOf = async (videoId: string): Promise<string[]> =>
+  ((await analyst('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).body.jobs as Json[]).map((j) => j.jobId as string);
 
 const drawnObjects = async () =>
   (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'cache/best-frames/' }))).Contents?.filter((o) => o.Key!.includes(g.videoId)).length ?? 0;
@@ -86,7 +94,8 @@ describe('best frames of a det_group', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(302);
     expect(first.cache).toBe('miss');
     const drawn = await pixels(Buffer.from(await (await fetch(first.location!)).arrayBuffer()));
-    const raw = await pixels(await objectBytes(`frames/${g.videoId}/${String(best.frame).padStart(6, '0')}.jpg`));
+    const [run] = await runsOf(g.videoId);
+    const raw = await pixels(await extractedFrame(g.videoId, run!, best.frame));
     expect([drawn.width, drawn.height]).toEqual([raw.width, raw.height]);
     expect([drawn.width, drawn.height]).toEqual([g.game.width, g.game.height]);
 
@@ -153,26 +162,39 @@ describe('best frames of a det_group', () => {
     expect(await drawnObjects()).toBe(before);
   });
 
-  it("are drawn anew from a re-run's results once released, and refused to clients while the re-run waits for release", async () => {
+  it("are drawn anew from a re-run's results once released, and from the released run's own frames while the re-run waits for release", async () => {
     const asClient = apiClient(g.clientKey);
-    const path = `/v1/videos/${g.videoId}/best-frames?detGroup=${g.detGroupId}&limit=1`;
-    const frame = (await asClient('GET', path)).body.frames[0].frame;
+    const path = `/v1/videos/${g.videoId}/best-frames?detGroup=${g.detGroupId}&limit=2`;
+    const listed = await asClient('GET', path);
+    const [frame, undrawn] = listed.body.frames.map((f: Json) => f.frame as number);
     const drawnBefore = await frameImage(g.clientKey, g.videoId, frame, g.detGroupId);
     expect(drawnBefore.status).toBe(302);
 
-    const firstRun = (await analyst('GET', `/v1/jobs?videoId=${g.videoId}&limit=10`)).body.jobs[0].jobId;
+    const [firstRun] = await runsOf(g.videoId);
     expect((await analyst('POST', `/v1/videos/${g.videoId}/ingest`, { force: true })).status).toBe(201);
     const rerun = await eventually(async () => {
       const j = (await analyst('GET', `/v1/jobs?videoId=${g.videoId}&limit=10`)).body.jobs.find((x: Json) => x.jobId !== firstRun);
       return j && (j.state === 'succeeded' || j.state === 'failed') ? j : undefined;
     }, 'the re-run', 90_000);
     expect(rerun.state).toBe('succeeded');
+    rerunId = rerun.jobId;
+    // Each run stored its own frames, the same ones.
+    const runs = await storedFrames(s3, BUCKET, g.videoId);
+    expect([...runs.keys()].sort()).toEqual([firstRun, rerun.jobId].sort());
+    expect([...runs.get(rerun.jobId)!.keys()]).toEqual([...runs.get(firstRun!)!.keys()]);
 
-    // The stored frames are the re-run's now: the client, who reads the released run, is told so; the analyst reads the re-run.
+    // The client keeps reading the released run, its best frames included: those drawn stay, others are drawn from its
+    // frames; the analyst reads the re-run's.
     const waiting = await asClient('GET', path);
-    expect(waiting.status).toBe(409);
-    expect(waiting.body.error.code).toBe('Conflict');
-    expect((await frameImage(g.clientKey, g.videoId, frame, g.detGroupId)).status).toBe(409);
+    expect(waiting.status, JSON.stringify(waiting.body)).toBe(200);
+    expect(waiting.body).toEqual(listed.body);
+    const kept = await frameImage(g.clientKey, g.videoId, frame, g.detGroupId);
+    expect([kept.status, kept.cache, kept.objectKey]).toEqual([302, 'hit', drawnBefore.objectKey]);
+    const drawnWhileWaiting = await frameImage(g.clientKey, g.videoId, undrawn, g.detGroupId);
+    expect([drawnWhileWaiting.status, drawnWhileWaiting.cache]).toEqual([302, 'miss']);
+    expect(drawnWhileWaiting.objectKey).toContain(`/${firstRun}/`);
+    const picture = await pixels(Buffer.from(await (await fetch(drawnWhileWaiting.location!)).arrayBuffer()));
+    expect([picture.width, picture.height]).toEqual([g.game.width, g.game.height]);
     expect((await analyst('GET', path)).status).toBe(200);
 
     expect((await apiClient()('POST', `/v1/videos/${g.videoId}/release`)).status).toBe(200);
@@ -180,5 +202,24 @@ describe('best frames of a det_group', () => {
     expect(drawnAfter.status).toBe(302);
     expect(drawnAfter.cache).toBe('miss');
     expect(drawnAfter.objectKey).not.toBe(drawnBefore.objectKey);
+  });
+
+  it('are drawn from frames stored before packs (one object per frame) for the run in place', async () => {
+    // The released run's frames as they were stored before packs: its packs gone, each frame an object of its own.
+    const packs = (await storedPacks(s3, BUCKET, g.videoId)).filter((x) => x.run === rerunId);
+    const frames = (await storedFrames(s3, BUCKET, g.videoId)).get(rerunId)!;
+    for (const [frame, jpeg] of frames) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `frames/${g.videoId}/${String(frame).padStart(6, '0')}.jpg`, Body: jpeg }));
+    }
+    for (const p of packs) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: p.key }));
+    const best = (await analyst('GET', `/v1/videos/${g.videoId}/best-frames?detGroup=${g.detGroupId}&limit=3`)).body.frames[2];
+    const drawn = await frameImage(g.analystKey, g.videoId, best.frame, g.detGroupId);
+    expect([drawn.status, drawn.cache], JSON.stringify(drawn.body)).toEqual([302, 'miss']);
+    const picture = await pixels(Buffer.from(await (await fetch(drawn.location!)).arrayBuffer()));
+    const raw = await pixels(frames.get(best.frame)!);
+    expect([picture.width, picture.height]).toEqual([raw.width, raw.height]);
+    const [x, y, w, h] = best.detections[0].box;
+    const centre = [x + Math.floor(w / 2), y + Math.floor(h / 2)] as const;
+    expect(distance(picture.at(...centre), raw.at(...centre))).toBeLessThan(30);
   });
 });

@@ -26,7 +26,9 @@ import { readZip } from '../../functions/annotation/zip.ts';
 import { encodeNpy } from '../../functions/materialize/npy-write.ts';
 import { SYNAPSE_NPY_MAPPING } from '../../functions/materialize/schemas.ts';
 import type { Endpoints } from '../../infra/local/cloud.ts';
+import { extractWhole } from '../../functions/ingest/extract.ts';
 import { apiAt } from '../support/api.ts';
+import { storedFrames } from '../support/frame-packs.ts';
 import { ROOT } from '../support/processes.ts';
 import { writeTestSlide } from '../support/slide-images.ts';
 
@@ -368,6 +370,12 @@ async function uploadVideo(cloud: Cloud, gameId: string, title: string): Promise
   return videoId;
 }
 
+let reference: Promise<{ frame: number; jpeg: Buffer }[]> | undefined;
+/** The sample game's frames as one ffmpeg run over the whole video extracts them (at the ingest's rate). */
+const referenceFrames = () =>
+  (reference ??= extractWhole({ ffmpegPath, input: videoFile, fps: FPS, outDir: join(work, 'reference-frames') }).then((frames) =>
+    frames.map((f) => ({ frame: f.frame, jpeg: readFileSync(f.file) }))));
+
 const ingestJobOf = (cloud: Cloud, videoId: string): Promise<string> =>
   found(async () => (await cloud.api('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).body?.jobs?.[0]?.jobId as string | undefined, `the ingest job of ${videoId}`);
 
@@ -583,7 +591,13 @@ describe.concurrent('videos, det_groups and slide images', () => {
       const docs = await documentsOf(cloud, { videoId });
       expect(docs.series, fault).toEqual(applicable.map((g) => `${videoId}/${g.id}`).sort());
       expect(docs.rollups, fault).toBe(4 * applicable.length);
-      expect(await cloud.keys(`frames/${videoId}/`), fault).toHaveLength(GAME.seconds * FPS);
+      // The frames of its one run, whatever died when: exactly those of one ffmpeg run over the whole video, byte for byte.
+      const runs = await storedFrames(cloud.s3(), BUCKET, videoId);
+      expect([...runs.keys()], fault).toEqual([job.jobId]);
+      const stored = runs.get(job.jobId)!;
+      const reference = await referenceFrames();
+      expect([...stored.keys()], fault).toEqual(reference.map((f) => f.frame));
+      for (const f of reference) expect(stored.get(f.frame)!.equals(f.jpeg), `${fault}: frame ${f.frame}`).toBe(true);
       const metrics = await cloud.api('GET', `/v1/videos/${videoId}/metrics?detGroup=${applicable[0].id}&resolution=video`);
       expect(metrics.status, fault).toBe(200);
     },

@@ -37,12 +37,19 @@ describe('grants', () => {
     expect(list()).toBe(false);
   });
 
-  it('grant no function DeleteObject (none deletes objects yet)', () => {
+  it("grant DeleteObject only to ingest-failed, only under frames/ (a failed run's frame packs), with listing and no reading", () => {
     for (const def of topology.functions) {
       const statements = grantsOf(def, arns);
       expect(allows(statements, { action: 's3:DeleteObject', resource: object('videos/v.mp4') }), def.name).toBe(false);
-      expect(statements.flatMap((s) => s.actions).filter((a) => a.includes('Delete') && a.startsWith('s3:')), def.name).toEqual([]);
+      const deletes = statements.flatMap((s) => s.actions).filter((a) => a.includes('Delete') && a.startsWith('s3:'));
+      expect(deletes, def.name).toEqual(def.name === 'ingest-failed' ? ['s3:DeleteObject'] : []);
     }
+    const failed = grantsFor('ingest-failed');
+    expect(allows(failed, { action: 's3:DeleteObject', resource: object('frames/v1/ingest-v1-1/000000.zip') })).toBe(true);
+    expect(allows(failed, { action: 's3:ListBucket', resource: 'arn:aws:s3:::media', context: { 's3:prefix': 'frames/v1/ingest-v1-1/' } })).toBe(true);
+    expect(allows(failed, { action: 's3:ListBucket', resource: 'arn:aws:s3:::media', context: { 's3:prefix': 'videos/' } })).toBe(false);
+    expect(allows(failed, { action: 's3:GetObject', resource: object('frames/v1/ingest-v1-1/000000.zip') })).toBe(false);
+    expect(allows(failed, { action: 's3:PutObject', resource: object('frames/v1/ingest-v1-1/000000.zip') })).toBe(false);
   });
 
   it('allow tables, their indexes, queues and state machines only when declared', () => {
