@@ -58,7 +58,7 @@ function api(base: string, key: string) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-cost-'));
-const cloud = await startLocalCloud({ dir: join(dir, 'cloud'), schedules: false });
+const cloud = await startLocalCloud({ dir: join(dir, 'cloud'), schedules: false, metering: true });
 try {
   const call = api(cloud.endpoints.api, cloud.credentials.adminApiKey);
   // BENCH_VIDEO names a video to reuse, drawn there and kept if it is missing.
