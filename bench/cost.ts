@@ -150,7 +150,13 @@ try {
   const job = (await call<{ jobs: { state: string; error?: unknown; updatedAt: string }[] }>('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).jobs[0];
   if (job?.state !== 'succeeded') throw new Error(`the ingest did not succeed: ${JSON.stringify(job)}`);
   const stored = await reportStorage(videoId);
-  const steps = Object.fromEntries(invocations.filter((i) => i.at >= started).map((i) => [i.fn, i.ms / 1000]));
+  // Each step's invocation in the run; jobs-outcome also records the det_group jobs deferred by the ingest: its step is
+  // the invocation right after the metrics.
+  const ran = invocations.filter((i) => i.at >= started);
+  const metricsAt = ran.find((i) => i.fn === 'ingest-metrics')?.at ?? Infinity;
+  const steps = Object.fromEntries(ran.map((i) => [i.fn, i.ms / 1000]));
+  const outcome = ran.find((i) => i.fn === 'jobs-outcome' && i.at > metricsAt);
+  if (outcome) steps['jobs-outcome'] = outcome.ms / 1000;
   const runSegments = run.functions['ingest-frames']?.invocations ?? 0;
   const loadAfterRun = loadavg();
 
