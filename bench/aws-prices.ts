@@ -40,6 +40,28 @@ export const AWS_PRICES = {
     read: 'not legible in the page: the published figure, justified in `note`',
     note: 'the page\'s "First 50 TB / Month $0.023 per GB", as transcribed by third parties',
   },
+  s3GlacierIrGbMonth: {
+    usd: 0.004, per: 'GB-month, S3 Glacier Instant Retrieval (90 days at least, objects billed as 128 KB at least)', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '"$0.004 per GB" for Glacier Instant Retrieval in us-east-1, as transcribed from the page by third-party price tables (2026); the 90-day minimum and 128 KB minimum object size are in the S3 documentation',
+  },
+  s3GlacierIrPut: {
+    usd: 0.02 / 1000, per: 'PUT, COPY, POST or LIST request into S3 Glacier Instant Retrieval', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '$0.02 per 1,000 (four times S3 Standard\'s $0.005): the figure of the page\'s Requests & data retrievals tab as AWS has published it since the class launched (November 2021)',
+  },
+  s3GlacierIrGet: {
+    usd: 0.01 / 1000, per: 'GET and all other requests of S3 Glacier Instant Retrieval objects', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.01 per 1,000, from the same tab',
+  },
+  s3GlacierIrRetrievalGb: {
+    usd: 0.03, per: 'GB read back from S3 Glacier Instant Retrieval', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`', note: '"$0.03 per GB" data retrieval, as transcribed by third-party price tables (2026)',
+  },
+  s3GlacierIrTransition: {
+    usd: 0.02 / 1000, per: 'lifecycle transition request into S3 Glacier Instant Retrieval', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.02 per 1,000 lifecycle transition requests into the class, from the same tab',
+  },
   sqsRequest: {
     usd: 0.4 / 1e6, per: 'Standard queue request (64 KB chunk), past the first million a month', page: 'https://aws.amazon.com/sqs/pricing/',
     read: 'not legible in the page: the published figure, justified in `note`', note: '$0.40 per million',

@@ -5,21 +5,27 @@
 // game-hour (the run's counts scaled linearly to 60 minutes of game) from AWS's us-east-1 prices (aws-prices.ts),
 // line by line, next to the bill of extracting the same frames with MediaConvert frame capture, and the targets
 // as ratios. BENCH_VIDEO=path reuses a video of that length.
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// It then measures what the model of a 3-hour game on AWS needs (ingest-model.ts): segments of a few sizes extracted
+// one at a time, and the durations of the run's other steps; and searches the segment plan that ingests that game
+// fastest within a cost ceiling.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../cli/upload.ts';
-import { extractWhole } from '../functions/ingest/extract.ts';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { extractSegment, extractWhole } from '../functions/ingest/extract.ts';
+import { DEFAULT_MAX_FRAMES_PER_SEGMENT, SEGMENTS_AT_ONCE, segmentAt } from '../functions/ingest/segments.ts';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { localName, startLocalCloud } from '../infra/local/cloud.ts';
 import { LOCAL_ACCESS_KEY } from '../infra/local/s3-presign-check.ts';
 import { topology } from '../infra/topology.ts';
 import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
 import { parseLabelMapping } from '../shared/label-map.ts';
 import { AWS_PRICES as P, PRICES_READ_ON, PRICES_REGION } from './aws-prices.ts';
-import { childCpuSeconds } from './measure.ts';
+import { childCpuSeconds, median } from './measure.ts';
+import { ASSUMED, concurrencyBound, fitSegmentTime, modelIngest, searchPlans, vcpuAt, type Game, type Measured, type MeasuredStep, type Modelled, type Prices } from './ingest-model.ts';
 
 const ffmpegPath = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
@@ -39,6 +45,22 @@ const PG_COUNTERS_SETTLE_MS = 11_000;
 /** The run is over when no function has started for this long after the metrics step. */
 const QUIET_MS = 5_000;
 const MAX_WAIT_MS = 30 * 60_000;
+/** The game the model ingests on AWS, and the target of its wall time (upload complete to metrics). */
+const MODEL_GAME_SECONDS = 3 * 3600;
+const TARGET_MODEL_SECONDS = 120;
+/**
+ * The most one game-hour's processing (everything the ingest runs once) may cost: half of the $0.02 game-hour target,
+ * the other half left to the first month's storage of its source and frames. The plan search's ceiling is this per
+ * hour of the modelled game, for the ingest workflow's own Lambda, Step Functions and S3 requests.
+ */
+const PROCESSING_SHARE_OF_TARGET = 0.5;
+/** Segment sizes measured one at a time (frames at 5 fps: 10 s to 4 minutes of video), each at ROUNDS places in the video. */
+const SEGMENT_SIZES = [50, 200, 600, 1200];
+const ROUNDS = 2;
+/** Frames-per-segment ceilings the plan search tries (bounded by what the function's /tmp holds). */
+const FRAMES_PER_SEGMENT_GRID = [150, 300, 600, 900, 1200, 1500, 1800, 2400, 3000, 4500, 6000];
+/** A segment's frames and their pack on /tmp at once, with room to spare: at most this share of the ephemeral storage. */
+const TMP_USABLE_SHARE = 0.8;
 
 const usd = (n: number) => (n >= 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(6)}`);
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -58,7 +80,17 @@ function api(base: string, key: string) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-cost-'));
-const cloud = await startLocalCloud({ dir: join(dir, 'cloud'), schedules: false });
+// Each invocation's duration, as the local functions report it (the model's per-step times).
+const invocations: { fn: string; ms: number; at: number }[] = [];
+const cloud = await startLocalCloud({
+  dir: join(dir, 'cloud'),
+  schedules: false,
+  metering: true,
+  log: (l) => {
+    const line = l as { kind?: string; fn?: string; ms?: number };
+    if (line.kind === 'invocation' && line.fn && typeof line.ms === 'number') invocations.push({ fn: line.fn, ms: line.ms, at: performance.now() });
+  },
+});
 try {
   const call = api(cloud.endpoints.api, cloud.credentials.adminApiKey);
   // BENCH_VIDEO names a video to reuse, drawn there and kept if it is missing.
@@ -117,42 +149,104 @@ try {
   run.postgres = usageDiff(before, await cloud.usage()).postgres;
   const job = (await call<{ jobs: { state: string; error?: unknown; updatedAt: string }[] }>('GET', `/v1/jobs?videoId=${videoId}&limit=10`)).jobs[0];
   if (job?.state !== 'succeeded') throw new Error(`the ingest did not succeed: ${JSON.stringify(job)}`);
-  await reportStorage(videoId);
+  const stored = await reportStorage(videoId);
+  // Each step's invocation in the run; jobs-outcome also records the det_group jobs deferred by the ingest: its step is
+  // the invocation right after the metrics.
+  const ran = invocations.filter((i) => i.at >= started);
+  const metricsAt = ran.find((i) => i.fn === 'ingest-metrics')?.at ?? Infinity;
+  const steps = Object.fromEntries(ran.map((i) => [i.fn, i.ms / 1000]));
+  const outcome = ran.find((i) => i.fn === 'jobs-outcome' && i.at > metricsAt);
+  if (outcome) steps['jobs-outcome'] = outcome.ms / 1000;
+  const runSegments = run.functions['ingest-frames']?.invocations ?? 0;
+  const loadAfterRun = loadavg();
 
   // The same frames extracted by the same ffmpeg run directly on the local file, for the end-to-end target.
   const direct = performance.now();
   await extractWhole({ ffmpegPath, input: video, fps: INGEST_FPS, outDir: join(dir, 'direct') });
   const directSeconds = (performance.now() - direct) / 1000;
+  rmSync(join(dir, 'direct'), { recursive: true, force: true });
 
-  report(run, { uploadSeconds: (uploaded - started) / 1000, ingestSeconds: (Date.parse(job.updatedAt) - uploadedAt) / 1000, directSeconds, ffmpegCpuSeconds });
+  const segments = await measureSegments(stored.videoKey);
+  const targets = report(run, { uploadSeconds: (uploaded - started) / 1000, ingestSeconds: (Date.parse(job.updatedAt) - uploadedAt) / 1000, directSeconds, ffmpegCpuSeconds }, stored);
+  targets(reportModel({ run, steps, runSegments, segments, stored, videoBytes: statSync(video).size, loadAfterRun }));
 } finally {
   await cloud.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Bytes of the game's objects by what they are (read after the counts are taken). */
-async function reportStorage(videoId: string): Promise<void> {
+/** What the game stored, by what it is (read after the counts are taken): the storage bill prices each its own way. */
+interface Stored {
+  /** Bytes under each of videos/, localizations/, frames/. */
+  readonly bytes: Record<'videos/' | 'localizations/' | 'frames/', number>;
+  readonly objects: Record<'videos/' | 'localizations/' | 'frames/', number>;
+  readonly videoKey: string;
+}
+
+async function reportStorage(videoId: string): Promise<Stored> {
   const s3 = new S3Client({ endpoint: cloud.endpoints.s3, region: PRICES_REGION, forcePathStyle: true, credentials: LOCAL_ACCESS_KEY });
-  const kinds: string[] = [];
-  for (const prefix of ['videos/', 'localizations/', `frames/${videoId}/`]) {
-    let bytes = 0;
-    let objects = 0;
+  const bytes = { 'videos/': 0, 'localizations/': 0, 'frames/': 0 };
+  const objects = { ...bytes };
+  let videoKey = '';
+  for (const prefix of ['videos/', 'localizations/', 'frames/'] as const) {
     let token: string | undefined;
     do {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: localName('media'), Prefix: prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
-        bytes += o.Size ?? 0;
-        objects++;
+        bytes[prefix] += o.Size ?? 0;
+        objects[prefix]++;
+        if (prefix === 'videos/' && o.Key?.includes(videoId)) videoKey = o.Key;
       }
       token = page.NextContinuationToken;
     } while (token);
-    kinds.push(`${prefix} ${objects} objects, ${(bytes / 1e6).toFixed(1)} MB`);
   }
   s3.destroy();
-  console.log(`\nstored: ${kinds.join('; ')}`);
+  if (!videoKey) throw new Error(`no object of video ${videoId} under videos/`);
+  console.log(`\nstored: ${Object.keys(bytes).map((p) => `${p} ${objects[p as keyof typeof bytes]} objects, ${(bytes[p as keyof typeof bytes] / 1e6).toFixed(1)} MB`).join('; ')}`);
+  return { bytes, objects, videoKey };
 }
 
-function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds: number; directSeconds: number; ffmpegCpuSeconds: number }): void {
+interface SegmentRun {
+  readonly frames: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly gets: number;
+}
+
+/**
+ * Segments of SEGMENT_SIZES extracted one at a time, nothing else running, by extractSegment (ingest-frames' own
+ * extraction, its ffmpeg arguments) with ffmpeg on one thread: what one core of this machine takes. ffmpeg reads the
+ * uploaded video through a presigned URL of the local S3, with range requests, as ingest-frames reads it on AWS; the
+ * meter counts the GETs it makes. The segments start at places spread over the video (a seek decodes from the
+ * keyframe before it: the fixed time includes half a GOP on average).
+ */
+async function measureSegments(videoKey: string): Promise<SegmentRun[]> {
+  const s3 = new S3Client({ endpoint: cloud.endpoints.s3, region: PRICES_REGION, forcePathStyle: true, credentials: LOCAL_ACCESS_KEY });
+  const input = await getSignedUrl(s3, new GetObjectCommand({ Bucket: localName('media'), Key: videoKey }), { expiresIn: 3600 });
+  const total = GAME.seconds * INGEST_FPS;
+  const runs: SegmentRun[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, size] of SEGMENT_SIZES.entries()) {
+      const firstFrame = Math.floor(((total - size) * (round * SEGMENT_SIZES.length + i + 1)) / (ROUNDS * SEGMENT_SIZES.length + 1));
+      const segment = segmentAt({ index: 0, firstFrame, frameCount: size, last: false, fps: INGEST_FPS });
+      const outDir = join(dir, `segment-${round}-${size}`);
+      const before = await cloud.usage();
+      const cpu = childCpuSeconds();
+      const t0 = performance.now();
+      const frames = await extractSegment({ ffmpegPath, input, fps: INGEST_FPS, segment, outDir, threads: 1 });
+      const seconds = (performance.now() - t0) / 1000;
+      const cpuSeconds = childCpuSeconds() - cpu;
+      const u = usageDiff(before, await cloud.usage());
+      if (frames.length !== size) throw new Error(`segment of ${size} frames gave ${frames.length}`);
+      runs.push({ frames: size, seconds, cpuSeconds, gets: u.s3.tier2 });
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  }
+  s3.destroy();
+  return runs;
+}
+
+/** Prints the counts, the bill and the reference; returns what prints the targets, given the model's chosen plan. */
+function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds: number; directSeconds: number; ffmpegCpuSeconds: number }, stored: Stored): (model: Modelled) => void {
   const functions = Object.entries(u.functions).filter(([, f]) => f.invocations > 0).sort(([a], [b]) => a.localeCompare(b));
   const gbSeconds = (f: { billedMs: number; memoryMb: number }) => (f.billedMs / 1000) * (f.memoryMb / 1024);
   const frames = GAME.seconds * INGEST_FPS;
@@ -176,8 +270,17 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   const p = u.postgres;
   console.log(`  PostgreSQL: ${int(p.rowsInserted)} rows inserted, ${int(p.rowsUpdated)} updated, ${int(p.rowsDeleted)} deleted, ${int(p.commits)} commits, ${(p.walBytes / 1e6).toFixed(2)} MB of WAL`);
 
-  // The bill of one game-hour.
+  // The bill of one game-hour: processing (once) and storage. The frames are written as S3 Glacier Instant Retrieval
+  // objects (their PUTs priced as such); the source video stays one day in S3 Standard, then a lifecycle rule moves it
+  // to Glacier Instant Retrieval; everything else stays in Standard. Glacier Instant Retrieval bills 90 days at least.
   const storedBytes = Object.values(u.s3.storedBytes).reduce((s, n) => s + n, 0);
+  const gbOf = (bytes: number) => (bytes * SCALE) / 1e9;
+  const videoGb = gbOf(stored.bytes['videos/']);
+  const framesGb = gbOf(stored.bytes['frames/']);
+  const standardGb = gbOf(storedBytes) - videoGb - framesGb;
+  const framePuts = (u.s3.tier1ByPrefix['frames/'] ?? 0) * SCALE;
+  const standardPuts = u.s3.tier1 * SCALE - framePuts;
+  const transitionsToIr = stored.objects['videos/'] * SCALE;
   const lambdaGbS = functions.reduce((s, [, f]) => s + gbSeconds(f), 0) * SCALE;
   const invocations = functions.reduce((s, [, f]) => s + f.invocations, 0) * SCALE;
   // Assumed: a DocumentDB write costs one I/O per 4 KB written and at least one per document; an Aurora write one
@@ -187,9 +290,10 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   const bill: [string, string, number][] = [
     ['Lambda compute', `${lambdaGbS.toFixed(1)} GB-s`, lambdaGbS * P.lambdaGbSecondX86.usd],
     ['Lambda requests', int(invocations), invocations * P.lambdaRequest.usd],
-    ['S3 PUT/COPY/POST/LIST', int(u.s3.tier1 * SCALE), u.s3.tier1 * SCALE * P.s3PutCopyPostList.usd],
+    ['S3 PUT/COPY/POST/LIST (Standard)', int(standardPuts), standardPuts * P.s3PutCopyPostList.usd],
+    ['S3 PUT of frames (Glacier Instant Retrieval)', int(framePuts), framePuts * P.s3GlacierIrPut.usd],
     ['S3 GET and other', int(u.s3.tier2 * SCALE), u.s3.tier2 * SCALE * P.s3GetAndOther.usd],
-    ['S3 storage, one month', `${((storedBytes * SCALE) / 1e9).toFixed(2)} GB`, ((storedBytes * SCALE) / 1e9) * P.s3StandardGbMonth.usd],
+    ['S3 lifecycle: video to Glacier Instant Retr.', int(transitionsToIr), transitionsToIr * P.s3GlacierIrTransition.usd],
     ['SQS requests', int(u.sqs.requests * SCALE), u.sqs.requests * SCALE * P.sqsRequest.usd],
     ['Step Functions transitions', int(u.stepFunctions.transitions * SCALE), u.stepFunctions.transitions * SCALE * P.stepFunctionsTransition.usd],
     ['DynamoDB read units', int(u.dynamodb.readUnits * SCALE), u.dynamodb.readUnits * SCALE * P.dynamoReadUnit.usd],
@@ -197,10 +301,29 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
     ['DocumentDB I/O (estimated from writes)', int(docDbIo), docDbIo * P.documentDbIo.usd],
     ['Aurora PostgreSQL I/O (estimated from WAL)', int(auroraIo), auroraIo * P.auroraIo.usd],
   ];
-  const total = bill.reduce((s, [, , c]) => s + c, 0);
+  const processing = bill.reduce((s, [, , c]) => s + c, 0);
+  const month = 30;
+  const storage: [string, string, number][] = [
+    ['source video, 1 day in Standard', `${videoGb.toFixed(2)} GB`, videoGb * P.s3StandardGbMonth.usd * (1 / month)],
+    ['source video, 29 days in Glacier Instant Retr.', `${videoGb.toFixed(2)} GB`, videoGb * P.s3GlacierIrGbMonth.usd * ((month - 1) / month)],
+    ['frames in Glacier Instant Retrieval', `${framesGb.toFixed(2)} GB`, framesGb * P.s3GlacierIrGbMonth.usd],
+    ['other objects in Standard', `${standardGb.toFixed(3)} GB`, standardGb * P.s3StandardGbMonth.usd],
+  ];
+  const firstMonth = storage.reduce((s, [, , c]) => s + c, 0);
+  const total = processing + firstMonth;
+  const recurring = (videoGb + framesGb) * P.s3GlacierIrGbMonth.usd + standardGb * P.s3StandardGbMonth.usd;
   console.log(`\nbill of one game-hour (${SCALE.toFixed(1)} × this run), AWS ${PRICES_REGION} prices read on ${PRICES_READ_ON}`);
+  console.log('  processing (once)');
   for (const [label, amount, cost] of bill) line(label, amount, cost);
-  line('total', '', total);
+  line('processing', '', processing);
+  console.log('  storage, first month');
+  for (const [label, amount, cost] of storage) line(label, amount, cost);
+  line('storage, first month', '', firstMonth);
+  line('total: processing and first month', '', total);
+  console.log(
+    `  then every month: ${usd(recurring)} (video and frames ${(videoGb + framesGb).toFixed(2)} GB in Glacier Instant Retrieval, billed 90 days at least; ` +
+      `${standardGb.toFixed(3)} GB in Standard); a frame read back costs a GET (${usd(P.s3GlacierIrGet.usd * 1000)} per 1,000) and ${usd(P.s3GlacierIrRetrievalGb.usd)} per GB`,
+  );
   // The functions' durations are wall time on this machine, every instance sharing its cores (the frame segments run
   // at once): on Lambda each instance has its own share of a core. What ffmpeg itself needed is its CPU time.
   const extract = functions.find(([name]) => name === 'ingest-frames')?.[1];
@@ -229,6 +352,7 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   for (const [label, amount, cost] of reference) line(label, amount, cost);
   line('total (frame extraction only)', '', refTotal);
 
+  return (model: Modelled) => {
   console.log('\ntargets');
   console.log(`  game-hour all included: ${usd(total)} against ${usd(TARGET_USD)}: ${(total / TARGET_USD).toFixed(2)}× the target (${total <= TARGET_USD ? 'met' : 'not met'})`);
   const cheaper = refTotal / total;
@@ -239,6 +363,125 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
     `  local ingest, upload to metrics: ${endToEnd.toFixed(1)} s against ${times.directSeconds.toFixed(1)} s of ffmpeg extracting the same frames directly: ` +
       `${slower.toFixed(2)}×, target ≤ ${TARGET_END_TO_END}× (${slower <= TARGET_END_TO_END ? 'met' : 'not met'})`,
   );
-  const largest = [...bill].sort((a, b) => b[2] - a[2]).slice(0, 3);
+  const ratio = model.wallSeconds / TARGET_MODEL_SECONDS;
+  console.log(
+    `  ${MODEL_GAME_SECONDS / 3600}-hour game on AWS, upload complete to metrics (modelled, chosen plan): ${model.wallSeconds.toFixed(1)} s against ${TARGET_MODEL_SECONDS} s: ` +
+      `${ratio.toFixed(2)}× the target (${ratio <= 1 ? 'met' : 'not met'})`,
+  );
+  const largest = [...bill, ...storage].sort((a, b) => b[2] - a[2]).slice(0, 3);
   console.log(`  largest lines: ${largest.map(([l, , c]) => `${l} ${((c / total) * 100).toFixed(0)}%`).join(', ')}`);
+  };
+}
+
+/**
+ * The model of a MODEL_GAME_SECONDS game on AWS from this run's measurements (ingest-model.ts), the plan search, and
+ * the code's default plan beside the chosen one. Returns the chosen plan, modelled.
+ */
+function reportModel(o: {
+  run: UsageSnapshot;
+  steps: Record<string, number>;
+  runSegments: number;
+  segments: SegmentRun[];
+  stored: Stored;
+  videoBytes: number;
+  loadAfterRun: number[];
+}): Modelled {
+  // Fitted on ffmpeg's CPU time, what a core of its own would take: the machine is shared, and others' load lengthens
+  // the wall time of a run here, not its CPU time (both are printed).
+  const fit = fitSegmentTime(o.segments.map((r) => ({ frames: r.frames, seconds: r.cpuSeconds })));
+  const frames = GAME.seconds * INGEST_FPS;
+  const def = (name: string) => topology.functions.find((f) => f.name === name)!;
+  const step = (fn: string, scales: MeasuredStep['scales']): MeasuredStep => {
+    const seconds = o.steps[fn];
+    if (seconds === undefined) throw new Error(`the run has no invocation of ${fn}`);
+    return { fn, seconds, memoryMb: def(fn).memoryMb, scales };
+  };
+  const ingestTransitions = o.run.stepFunctions.byStateMachine[localName('video-ingest')] ?? 0;
+  const m: Measured = {
+    segment: fit,
+    run: { seconds: GAME.seconds, frames },
+    before: [step('ingest-probe', 'fixed'), step('ingest-localizations', 'duration'), step('ingest-plan', 'fixed')],
+    after: [step('ingest-metrics', 'frames'), step('jobs-outcome', 'fixed')],
+    start: step('ingest-upload', 'fixed'),
+    getsPerSegment: median(o.segments.map((s) => s.gets)),
+    transitionsFixed: ingestTransitions - o.runSegments,
+    transitionsPerIteration: 1,
+    sourceBytesPerSecond: o.videoBytes / GAME.seconds,
+    frameBytes: o.stored.bytes['frames/'] / frames,
+  };
+  const framesDef = def('ingest-frames');
+  const game: Game = { seconds: MODEL_GAME_SECONDS, fps: INGEST_FPS, framesMemoryMb: framesDef.memoryMb };
+  const prices: Prices = {
+    lambdaGbSecond: P.lambdaGbSecondX86.usd,
+    lambdaRequest: P.lambdaRequest.usd,
+    transition: P.stepFunctionsTransition.usd,
+    packPut: P.s3GlacierIrPut.usd,
+    sourceGet: P.s3GetAndOther.usd,
+  };
+  const hours = MODEL_GAME_SECONDS / 3600;
+  const ceilingUsd = hours * TARGET_USD * PROCESSING_SHARE_OF_TARGET;
+  const otherReserved = topology.functions.filter((f) => f !== framesDef).reduce((s, f) => s + (f.reservedConcurrency ?? 0), 0);
+  const bound = concurrencyBound(otherReserved);
+  const tmpMb = framesDef.ephemeralStorageMb ?? 512;
+  const tmpFrames = Math.floor((tmpMb * 1e6 * TMP_USABLE_SHARE) / (2 * m.frameBytes));
+  const grid = FRAMES_PER_SEGMENT_GRID.filter((f) => f <= tmpFrames);
+  const search = searchPlans(game, m, prices, { ceilingUsd, maxConcurrency: bound.bound, framesPerSegmentGrid: grid });
+  const ranked = search.ranked.length ? search.ranked : searchPlans(game, m, prices, { ceilingUsd: Infinity, maxConcurrency: bound.bound, framesPerSegmentGrid: grid }).ranked;
+  const chosen = ranked[0]!;
+
+  const s1 = (x: number) => x.toFixed(1);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`\nmodel of a ${hours}-hour game on AWS (${int(MODEL_GAME_SECONDS * INGEST_FPS)} frames at ${INGEST_FPS} fps; ingest-frames at ${framesDef.memoryMb} MB = ${vcpuAt(framesDef.memoryMb).toFixed(2)} vCPU)`);
+  console.log(`  measured here (load average ${load(o.loadAfterRun)} after the run, ${load(loadavg())} after the segments; ${cpus().length} cores):`);
+  console.log('    segments one at a time, ffmpeg -threads 1 (one core), from the uploaded video through a presigned URL of the local S3:');
+  for (const size of SEGMENT_SIZES) {
+    const runs = o.segments.filter((r) => r.frames === size);
+    console.log(`      ${String(size).padStart(5)} frames: ${runs.map((r) => `CPU ${r.cpuSeconds.toFixed(2)} s (wall ${r.seconds.toFixed(2)} s, ${r.gets} GET)`).join(', ')}`);
+  }
+  console.log(`      fit of the CPU time: ${fit.fixedSeconds.toFixed(2)} s + ${(fit.perFrameSeconds * 1000).toFixed(2)} ms per frame (the fixed part: ffmpeg's start, the URL's first reads, the decode from the keyframe before the seek)`);
+  console.log(`    S3 GETs per segment (ffmpeg's range reads): ${m.getsPerSegment}; source ${s1(m.sourceBytesPerSecond / 1e6 * 8)} Mbit/s; ${(m.frameBytes / 1000).toFixed(1)} KB per frame stored`);
+  console.log(
+    `    the run's steps (${MINUTES}-minute game, each scaled as noted): ` +
+      [m.start, ...m.before, ...m.after].map((st) => `${st.fn} ${st.seconds.toFixed(2)} s${st.scales === 'fixed' ? '' : ` (× ${st.scales === 'frames' ? 'frames' : 'length'})`}`).join(', '),
+  );
+  console.log(`    state transitions of the ingest: ${m.transitionsFixed} + 1 per segment (counted: ${ingestTransitions} for ${o.runSegments} segments)`);
+  console.log(
+    `  assumed: cold start ${ASSUMED.coldStartSeconds} s per new instance (billed since August 2025); ${ASSUMED.stateSeconds * 1000} ms per state, ${ASSUMED.mapIterationSeconds * 1000} ms per Map iteration; ` +
+      `notification to workflow ${ASSUMED.notificationSeconds} s; S3 ${ASSUMED.s3ReadMBps} MB/s read and ${ASSUMED.s3WriteMBps} MB/s write per instance; ` +
+      `a core here = ${ASSUMED.vcpuPerCore} Lambda vCPU (1 per ${ASSUMED.lambdaMbPerVcpu} MB), ffmpeg using the whole share (see ingest-model.ts)`,
+  );
+  console.log(
+    `  plan search: at most ${grid.join(', ')} frames a segment (${tmpMb} MB of /tmp holds ${int(tmpFrames)} frames and their pack), ` +
+      `1 to ${bound.bound} segments at once (${bound.why}); ceiling ${usd(ceilingUsd)} a game (${PROCESSING_SHARE_OF_TARGET * 100}% of ${usd(TARGET_USD)} a game-hour, for processing); ${search.overCeiling} plans over it`,
+  );
+  const describe = (p: Modelled) =>
+    `≤${p.plan.maxFramesPerSegment} frames, ${p.plan.concurrency} at once: ${p.segments} segments of ≤${p.framesPerSegment} frames in ${p.waves} wave${p.waves > 1 ? 's' : ''} ` +
+    `(${s1(p.segmentSeconds)} s each): ${s1(p.wallSeconds)} s, ${usd(p.cost.usd)}`;
+  console.log(`  chosen: ${describe(chosen)}`);
+  const w = chosen.wall;
+  console.log(
+    `    wall: notification ${s1(w.notification)} s, probe/localizations/plan ${s1(w.before)} s, Map ${s1(w.map)} s, metrics/outcome ${s1(w.after)} s, states ${s1(w.states)} s; ` +
+      `${(chosen.wallSeconds / TARGET_MODEL_SECONDS).toFixed(2)}× the ${TARGET_MODEL_SECONDS / 60}-minute target`,
+  );
+  const c = chosen.cost;
+  console.log(
+    `    cost: ${c.lambdaGbS.toFixed(0)} GB-s, ${c.invocations} invocations, ${c.transitions} transitions, ${c.packPuts} frame packs, ${c.sourceGets} GETs of the source: ` +
+      `${usd(c.usd)} (${((c.usd / ceilingUsd) * 100).toFixed(0)}% of the ceiling; per-segment overhead ${usd(c.perSegmentOverheadUsd)})`,
+  );
+  const seen = new Set([`${chosen.segments}/${chosen.plan.concurrency}`]);
+  const runnersUp = ranked.filter((p) => !seen.has(`${p.segments}/${p.plan.concurrency}`) && seen.add(`${p.segments}/${p.plan.concurrency}`)).slice(0, 4);
+  for (const p of runnersUp) console.log(`  runner-up: ${describe(p)}`);
+  const fewer = ranked.find((p) => p.waves > 1);
+  if (fewer) console.log(`  first plan in more than one wave: ${describe(fewer)}`);
+  const before = modelIngest(game, { maxFramesPerSegment: 1500, concurrency: 8 }, m, prices);
+  console.log(`  the plan this replaces (segments.ts and the topology until now): ${describe(before)}`);
+  const asl = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'statemachines', 'video-ingest.asl.json'), 'utf8')) as { States: { ExtractFrames: { MaxConcurrency: number } } };
+  const code = { maxFramesPerSegment: DEFAULT_MAX_FRAMES_PER_SEGMENT, concurrency: SEGMENTS_AT_ONCE };
+  const same = code.maxFramesPerSegment === chosen.plan.maxFramesPerSegment && code.concurrency === chosen.plan.concurrency;
+  const consistent = asl.States.ExtractFrames.MaxConcurrency === code.concurrency && framesDef.reservedConcurrency === code.concurrency;
+  console.log(
+    `  the code's default plan (segments.ts: ≤${code.maxFramesPerSegment} frames, ${code.concurrency} at once; the Map's MaxConcurrency ${asl.States.ExtractFrames.MaxConcurrency}, ` +
+      `ingest-frames reserves ${framesDef.reservedConcurrency}): ${same ? 'is the chosen plan' : 'DIFFERS from the chosen plan'}${consistent ? '' : '; the Map, the reservation and segments.ts DISAGREE'}`,
+  );
+  return chosen;
 }

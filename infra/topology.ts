@@ -546,7 +546,8 @@ export const topology: Topology = {
       entry: 'functions/ingest/frames-task.ts',
       memoryMb: 2048,
       timeoutSeconds: 900,
-      reservedConcurrency: 8,
+      // The plan's segments at once (SEGMENTS_AT_ONCE in functions/ingest/segments.ts): one wave for a 3-hour game.
+      reservedConcurrency: 40,
       layers: ['ffmpeg'],
       triggers: [{ kind: 'task' }],
       uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }, { name: 'media', access: 'write', prefixes: ['frames/'] }], tables: [{ name: 'jobs', access: 'readwrite' }] },

@@ -2,12 +2,8 @@
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import { stepTask } from '../jobs/step-task.ts';
-import { planSegments } from './segments.ts';
+import { planSegments, wantedSegments } from './segments.ts';
 import { getVideoState } from '../catalog/video-lifecycle.ts';
-
-/** About this much video per segment, and at most this many segments: the Map runs them in parallel. */
-const SECONDS_PER_SEGMENT = 30;
-const MAX_SEGMENTS = 8;
 
 const Input = z.object({
   jobId: z.string().min(1),
@@ -28,7 +24,7 @@ export const handler = stepTask(Input, steps, async ({ videoId, probe }) => {
     startTime: probe.streamStartSeconds,
     fileStartTime: probe.fileStartSeconds,
     fps: video.ingestFrameRate,
-    segments: Math.min(MAX_SEGMENTS, Math.max(1, Math.ceil(probe.streamDurationSeconds / SECONDS_PER_SEGMENT))),
+    segments: wantedSegments(probe.streamDurationSeconds),
   });
   logger.info('segments planned', { frameCount: plan.frameCount, segments: plan.segments.length, fps: plan.fps });
   return { fps: plan.fps, frameRate: video.ingestFrameRate, frameCount: plan.frameCount, segments: plan.segments };

@@ -56,8 +56,20 @@ export interface SegmentPlan {
   readonly segments: Segment[];
 }
 
-export const DEFAULT_MAX_FRAMES_PER_SEGMENT = 1500;
+/**
+ * The default plan, chosen by the model of a 3-hour game on AWS (`npm run bench:cost`): as many segments as the Map
+ * runs at once (one wave: every segment starts on its own instance), none shorter than SECONDS_PER_SEGMENT, and no
+ * segment over DEFAULT_MAX_FRAMES_PER_SEGMENT (a segment's frames fit the function's /tmp; a game up to 6.7 hours at
+ * 5 fps still runs in one wave). SEGMENTS_AT_ONCE is the Map's MaxConcurrency and ingest-frames' reserved concurrency.
+ */
+export const DEFAULT_MAX_FRAMES_PER_SEGMENT = 3000;
+export const SEGMENTS_AT_ONCE = 40;
+export const SECONDS_PER_SEGMENT = 30;
 export const DEFAULT_SEEK_MARGIN_SECONDS = 1;
+
+/** Segments wanted for a video of `durationSeconds`: about SECONDS_PER_SEGMENT of video each, at most `atOnce`. */
+export const wantedSegments = (durationSeconds: number, atOnce = SEGMENTS_AT_ONCE, secondsPerSegment = SECONDS_PER_SEGMENT): number =>
+  Math.min(atOnce, Math.max(1, Math.ceil(durationSeconds / secondsPerSegment)));
 /** Seconds as integer microseconds: ffprobe prints times with 6 decimals, from the container's integer timestamps. */
 function micros(seconds: number, what: string): bigint {
   if (!Number.isFinite(seconds)) throw new RangeError(`${what} must be a finite number of seconds, got ${seconds}`);

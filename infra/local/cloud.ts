@@ -59,7 +59,10 @@ export interface LocalCloud {
   waitForIdle(): Promise<void>;
   /** Resolves when every MongoDB write is on disk and no compaction is running: a bench measures after it. */
   flush(): Promise<void>;
-  /** What the cloud has done since it started, in the units AWS bills (usageDiff of two tells what happened between). */
+  /**
+   * What the cloud has done since it started, in the units AWS bills (usageDiff of two tells what happened between);
+   * only a cloud started with `metering` counts (the others reject).
+   */
   usage(): Promise<UsageSnapshot>;
   stop(): Promise<void>;
 }
@@ -176,6 +179,8 @@ export interface StartOptions {
   queueVisibilityTimeoutSeconds?: number;
   /** Settings that differ from the topology's (tests use small multipart parts). */
   settings?: Partial<Topology['settings']>;
+  /** Count what every stand-in serves in AWS's billing units (usage.ts): the cost bench and the meter's own tests. */
+  metering?: boolean;
   /** The topology to run instead of the project's (a test takes one function's `uses` entry away and sees its call refused). */
   topology?: Topology;
   /** Variables added to every function's environment (tests tune the cache with them). */
@@ -197,7 +202,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     const topology: Topology = { ...defaultTopology, ...options.topology, settings: { ...(options.topology ?? defaultTopology).settings, ...options.settings } };
     const policy = new AccessPolicy(topology, log);
     const meter: { storedBytes?: () => Record<string, number>; postgresUrl?: string } = {};
-    const usage = new UsageMeter({ storedBytes: () => meter.storedBytes?.() ?? {}, postgresUrl: () => meter.postgresUrl });
+    // Unmetered, no stand-in hears of a request (DynamoDB calls then go to dynalite as they were made).
+    const usage = options.metering ? new UsageMeter({ storedBytes: () => meter.storedBytes?.() ?? {}, postgresUrl: () => meter.postgresUrl }) : undefined;
     // Known once the services are up; no instance starts before the first invocation.
     const up: { endpoints?: ServiceEndpoints } = {};
     const functions = new LocalFunctions({
@@ -252,7 +258,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
         retryIntervalScale: options.retryIntervalScale ?? 1,
         log,
         refusal: (accessKeyId, request) => policy.refusal(accessKeyId, [request]),
-        transition: (machine) => usage.recordStateTransition(machine),
+        transition: usage && ((machine) => usage.recordStateTransition(machine)),
       }),
     );
 
@@ -337,7 +343,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     writePrivateFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     stops.push(async () => rmSync(endpointsFile, { force: true }));
 
-    return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, usage: () => usage.snapshot(), stop: stopAll };
+    return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, usage: () => (usage ? usage.snapshot() : Promise.reject(new Error('this local cloud does not meter: start it with metering: true'))), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,7 +1,7 @@
 // Runs the topology's functions as Lambda would: each invocation in an instance of its function (a worker thread
 // with its own module state, logger and environment: exactly the function's, see infra/environment.ts), one
 // invocation per instance at a time; an idle instance is reused (warm), a new one started when all are busy, up to
-// the function's reserved concurrency (or LOCAL_MAX_INSTANCES). A fresh context per invocation, the function's timeout enforced (a timed-out
+// the function's reserved concurrency and LOCAL_MAX_INSTANCES. A fresh context per invocation, the function's timeout enforced (a timed-out
 // instance is ended, as Lambda ends it).
 // The instances still share this machine's cores, so work that must not slow other work down can be deferred while
 // that other work runs (see deferWhile).
@@ -76,8 +76,9 @@ class Deferral {
 }
 
 /**
- * Instances of a function without reserved concurrency, at most (Lambda would start more): each is a thread with its
- * own copy of the function's modules, and one machine is not a region.
+ * Instances of a function at most, whatever its reserved concurrency (Lambda would start more): each is a thread with
+ * its own copy of the function's modules, and one machine is not a region. ingest-frames reserves 40 for one wave of
+ * a 3-hour game on AWS; here 40 ffmpeg runs on a few cores would only contend, so the Map's items past this wait.
  */
 const LOCAL_MAX_INSTANCES = 10;
 /** An instance idle this long is ended, as Lambda reclaims idle instances (its next invocation starts cold). */
@@ -211,14 +212,14 @@ export class LocalFunctions {
 
   /**
    * Invokes `name` with `event`; rejects with the handler's error or a timeout, as a Lambda invoke would.
-   * Beyond the function's reserved concurrency (or LOCAL_MAX_INSTANCES) the call waits (where Lambda throttles and
+   * Beyond the function's reserved concurrency (and LOCAL_MAX_INSTANCES) the call waits (where Lambda throttles and
    * the caller retries).
    */
   async invoke(name: string, event: unknown): Promise<unknown> {
     const fn = this.find(name);
     for (const intercept of this.interceptors) await intercept(fn.name, event);
     let gate = this.gates.get(fn.name);
-    if (!gate) this.gates.set(fn.name, (gate = new Gate(fn.reservedConcurrency ?? LOCAL_MAX_INSTANCES)));
+    if (!gate) this.gates.set(fn.name, (gate = new Gate(Math.min(fn.reservedConcurrency ?? LOCAL_MAX_INSTANCES, LOCAL_MAX_INSTANCES))));
     await gate.enter();
     try {
       // Deferred with its slot taken: invocations queued behind the slots must not start past a deferral either.

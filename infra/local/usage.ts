@@ -24,6 +24,8 @@ export interface UsageSnapshot {
     /** GET, HEAD and every other request except DELETE (which S3 does not bill). */
     tier2: number;
     byAction: Record<string, number>;
+    /** PUT-class (tier 1) requests by the key's first folder (`frames/`, `videos/`; `` for a bucket request): what a storage class prices. */
+    tier1ByPrefix: Record<string, number>;
     /** Bytes of the objects in each bucket (in a diff: what the run added). */
     storedBytes: Record<string, number>;
   };
@@ -93,7 +95,7 @@ export function s3PriceClass(method: string, url: string, headers: Readonly<Reco
 export class UsageMeter {
   private readonly counts: Omit<UsageSnapshot, 'at' | 'postgres'> = {
     functions: {},
-    s3: { tier1: 0, tier2: 0, byAction: {}, storedBytes: {} },
+    s3: { tier1: 0, tier2: 0, byAction: {}, tier1ByPrefix: {}, storedBytes: {} },
     sqs: { requests: 0, byAction: {}, emptyReceives: 0 },
     stepFunctions: { transitions: 0, byStateMachine: {} },
     dynamodb: { readUnits: 0, writeUnits: 0, byAction: {} },
@@ -115,8 +117,11 @@ export class UsageMeter {
     f.billedMs += Math.max(1, Math.ceil(ms));
   }
 
-  recordS3Request(action: string, tier: 0 | 1 | 2): void {
-    if (tier === 1) this.counts.s3.tier1++;
+  recordS3Request(action: string, tier: 0 | 1 | 2, prefix = ''): void {
+    if (tier === 1) {
+      this.counts.s3.tier1++;
+      add(this.counts.s3.tier1ByPrefix, prefix);
+    }
     if (tier === 2) this.counts.s3.tier2++;
     add(this.counts.s3.byAction, action);
   }
@@ -206,7 +211,8 @@ export function s3SqsMeter(usage: UsageMeter) {
     } else if (!(request.method === 'POST' && new URL(request.url, 'http://local').pathname === '/')) {
       // (a POST to the root is SNS's query protocol, which nothing here bills)
       const { action, tier } = s3PriceClass(request.method, request.url, request.headers);
-      usage.recordS3Request(action, tier);
+      const key = new URL(request.url, 'http://local').pathname.split('/').slice(2);
+      usage.recordS3Request(action, tier, key.length > 1 ? `${key[0]}/` : '');
     }
     return payload;
   };

@@ -19,7 +19,7 @@ const fn = (name: string, extra: Partial<FunctionDef> = {}): FunctionDef => ({
 });
 const testTopology: Topology = {
   ...topology,
-  functions: [fn('reporter'), fn('capped', { reservedConcurrency: 2 }), fn('quick', { timeoutSeconds: 1 })],
+  functions: [fn('reporter'), fn('capped', { reservedConcurrency: 2 }), fn('wide', { reservedConcurrency: 40 }), fn('quick', { timeoutSeconds: 1 })],
 };
 const functions = new LocalFunctions({
   root: PROJECT_ROOT,
@@ -67,6 +67,13 @@ describe('local function instances', () => {
     const reports = await Promise.all(Array.from({ length: 12 }, () => invoke('reporter', { action: 'wait', ms: 300 })));
     expect(new Set(reports.map((r) => r.threadId)).size).toBe(10);
     expect(functions.instanceCount('reporter')).toBe(10);
+  });
+
+  it('starts at most 10 instances of a function that reserves more (one machine runs them on its few cores)', async () => {
+    const reports = await Promise.all(Array.from({ length: 12 }, () => invoke('wide', { action: 'wait', ms: 300 })));
+    expect(reports).toHaveLength(12);
+    expect(new Set(reports.map((r) => r.threadId)).size).toBe(10);
+    expect(functions.instanceCount('wide')).toBe(10);
   });
 
   it('carries a failure back with its name, message, stack and fields', async () => {

@@ -25,7 +25,7 @@ const region = 'us-east-1';
 const bucket = localName('media');
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS });
+  cloud = await startLocalCloud({ dir, ...TEST_CLOUD_OPTIONS, metering: true });
 });
 afterAll(async () => {
   await cloud?.stop();
@@ -56,7 +56,7 @@ describe('local cloud usage meter', () => {
       const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 60 });
       expect((await fetch(url, { method: 'PUT', body })).status).toBe(200);
     });
-    expect(put.s3).toMatchObject({ tier1: 1, tier2: 0, byAction: { PutObject: 1 } });
+    expect(put.s3).toMatchObject({ tier1: 1, tier2: 0, byAction: { PutObject: 1 }, tier1ByPrefix: { 'cache/': 1 } });
     expect(put.s3.storedBytes[bucket]).toBe(body.length);
     const get = await usageOf(async () => expect((await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray()).length).toBe(body.length));
     expect(get.s3).toMatchObject({ tier1: 0, tier2: 1, byAction: { GetObject: 1, PutObject: 0 } });
@@ -158,5 +158,17 @@ describe('local cloud usage meter', () => {
     // (the counters are the database's: its catalog's rows count too)
     expect(p.postgres.rowsInserted).toBeGreaterThanOrEqual(100);
     expect(p.postgres.walBytes).toBeGreaterThan(100 * 28);
+  });
+
+  it('is off in a local cloud started without metering: it counts nothing and says so', async () => {
+    const plainDir = mkdtempSync(join(tmpdir(), 'framewise-unmetered-'));
+    const plain = await startLocalCloud({ dir: plainDir, ...TEST_CLOUD_OPTIONS });
+    try {
+      expect((await fetch(`${plain.endpoints.api}/v1/openapi.json`)).status).toBe(200);
+      await expect(plain.usage()).rejects.toThrow(/does not meter/);
+    } finally {
+      await plain.stop();
+      rmSync(plainDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { frameTime, parseFrameRate } from '../../functions/lib/frame-rate.ts';
-import { frameCountAt, planSegments, type SegmentPlan } from '../../functions/ingest/segments.ts';
+import { DEFAULT_MAX_FRAMES_PER_SEGMENT, frameCountAt, planSegments, type SegmentPlan } from '../../functions/ingest/segments.ts';
 
 /** The plan's segments are contiguous, do not overlap, and cover [0, frameCount) exactly. */
 function expectCovers(plan: SegmentPlan): void {
@@ -108,7 +108,7 @@ describe('segments', () => {
         for (const segments of [1, 2, 3, 7, 50]) {
           const plan = planSegments({ durationSeconds, fps, segments, startTime: 1.5 });
           expect(plan.frameCount).toBe(frameCountAt(durationSeconds, fps));
-          expect(plan.segments.length).toBe(Math.min(Math.max(segments, Math.ceil(plan.frameCount / 1500)), plan.frameCount));
+          expect(plan.segments.length).toBe(Math.min(Math.max(segments, Math.ceil(plan.frameCount / DEFAULT_MAX_FRAMES_PER_SEGMENT)), plan.frameCount));
           expectCovers(plan);
         }
       }
