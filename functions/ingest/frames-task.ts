@@ -12,7 +12,7 @@ import { s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { partTask } from '../jobs/step-task.ts';
 import { frameKey } from '../lib/frame-images.ts';
-import { extractSegment } from './extract.ts';
+import { extractSegment, threadsForMemory } from './extract.ts';
 
 const Input = z.object({
   jobId: z.string().min(1),
@@ -51,6 +51,7 @@ export const handler = partTask(Input, parts, async ({ videoId, bucket, key, fps
       fps,
       segment,
       outDir,
+      threads: threadsForMemory(Number(context.memoryLimitInMB)),
       timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - 60_000),
     });
     let next = 0;
