@@ -30,6 +30,7 @@ interface Request {
 
 interface Reply {
   code(status: number): Reply;
+  hijack(): Reply;
   header(name: string, value: string | number): Reply;
   send(body: NodeJS.ReadableStream): Reply;
 }
@@ -101,6 +102,10 @@ export function rangeReadHook(o: {
     if (obj.contentEncoding) reply.header('content-encoding', obj.contentEncoding);
     reply.header('content-length', r.end - r.start + 1);
     reply.header('content-range', `bytes ${r.start}-${r.end}/${size}`);
-    return reply.code(206).send(createReadStream(file, { start: r.start, end: r.end, highWaterMark: 1024 * 1024 }));
+    reply.code(206).send(createReadStream(file, { start: r.start, end: r.end, highWaterMark: 1024 * 1024 }));
+    // Answered here for good: Fastify would otherwise go on to fauxqs's handler (which reads the whole file) when
+    // the client closes the answer early, as ffmpeg does each time it seeks.
+    reply.hijack();
+    return reply;
   };
 }

@@ -2,6 +2,7 @@
 // and headers as S3, without reading (and holding) the whole object per request.
 import { randomBytes } from 'node:crypto';
 import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,16 @@ describe('ranged reads of large objects in the local S3', () => {
         expect(Buffer.from(await res.arrayBuffer()).equals(large.subarray(start))).toBe(true);
       }
       expect((await get(Key, 'bytes=100-199')).body.equals(large.subarray(100, 200))).toBe(true);
+      // ffmpeg closes an answer when it seeks elsewhere: the rest of it is not read either.
+      await new Promise<void>((resolve, reject) => {
+        const req = request(url, { headers: { range: 'bytes=0-' } }, (res) => {
+          res.once('data', () => {
+            res.destroy();
+            setTimeout(resolve, 300);
+          });
+        });
+        req.on('error', reject).end();
+      });
     } finally {
       fs.readFileSync = readFileSync;
       syncBuiltinESMExports();
