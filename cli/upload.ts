@@ -3,6 +3,8 @@
 // holds with the same bytes (a resumed upload) are not sent again.
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { sleep } from './commands/common.ts';
 
 /** What the API answers to an upload's start or resume (its UploadPlan schema): where and how to send the bytes. */
@@ -65,10 +67,27 @@ export function backoffDelay(attempt: number, backoffMs: number, maxBackoffMs: n
   return Math.round(base * (0.5 + random() / 2));
 }
 
-async function put(url: string, body: Buffer, headers: Record<string, string>): Promise<string> {
-  const res = await fetch(url, { method: 'PUT', body, headers });
-  if (!res.ok) throw new StorageRefused(res.status, await res.text());
-  return res.headers.get('etag') ?? '';
+/** A stalled request fails after this long, and is tried again (as fetch's own limits would). */
+const STALL_MS = 300_000;
+
+/** PUTs `body` as it is, answering its ETag (fetch would first copy a Buffer body whole: each part, 8 MiB and up). */
+function put(url: string, body: Buffer, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = send(url, { method: 'PUT', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) reject(new StorageRefused(status, Buffer.concat(chunks).toString('utf8')));
+        else resolve(typeof res.headers.etag === 'string' ? res.headers.etag : '');
+      });
+    });
+    req.setTimeout(STALL_MS, () => req.destroy(new Error(`no answer from storage within ${STALL_MS / 1000} s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 const md5Etag = (body: Buffer): string => `"${createHash('md5').update(body).digest('hex')}"`;

@@ -14,7 +14,7 @@ import { config } from '../lib/config.ts';
 import { partTask } from '../jobs/step-task.ts';
 import { framePackKey } from '../lib/frame-images.ts';
 import { packLayout, type PackedFrame } from '../lib/frame-pack.ts';
-import { extractSegment, type ExtractedFrame } from './extract.ts';
+import { extractSegment, threadsForMemory, type ExtractedFrame } from './extract.ts';
 
 const Input = z.object({
   jobId: z.string().min(1),
@@ -77,6 +77,7 @@ export const handler = partTask(Input, parts, async ({ jobId, videoId, bucket, k
       fps,
       segment,
       outDir,
+      threads: threadsForMemory(Number(context.memoryLimitInMB)),
       timeoutMs: Math.max(10_000, context.getRemainingTimeInMillis() - 60_000),
     });
     const pack = await framePack(frames);

@@ -2,7 +2,8 @@
 // (function-instance.ts) in front of its handler: one plain JavaScript file a worker runs without a TypeScript loader.
 // A bundle loads in a fraction of the time its TypeScript sources and packages take to resolve and load one by one,
 // which every new instance would pay. Bundles are kept under node_modules/.cache and built again when one of their
-// inputs changed, so that a restarted local cloud starts its instances at once.
+// inputs changed, so that a restarted local cloud starts its instances at once. V8's code compiled from them is kept
+// there too (Node's compile cache, see compileCacheDir).
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,6 +32,15 @@ export class FunctionBundles {
     private readonly root: string,
     private readonly cacheDir = join(root, 'node_modules', '.cache', 'framewise-functions'),
   ) {}
+
+  /**
+   * Where instances keep the code V8 compiled from the bundles (NODE_COMPILE_CACHE of their worker): a new instance
+   * then loads its bundle without compiling it again, in a fraction of the time (the ingest starts eight at once, and
+   * each step of a workflow starts cold). Node checks each entry against the source, so a rebuilt bundle compiles anew.
+   */
+  get compileCacheDir(): string {
+    return join(this.cacheDir, 'compiled');
+  }
 
   /** The path of the bundle of `entry` (relative to the project root): reused while its inputs are unchanged. */
   bundle(entry: string): Promise<string> {

@@ -59,6 +59,8 @@ export function serve(handler: Handler | undefined, entry: string): void {
   const port = parentPort;
   if (!port) throw new Error('a function instance runs in a worker thread');
   const data = workerData as InstanceData;
+  // Read once the bundle has loaded (function-bundles.ts): the function sees its own environment only, as do its children.
+  delete process.env.NODE_COMPILE_CACHE;
   shareFaultVisits(new Int32Array(data.faultVisits));
   port.on('message', (invocation: Invocation) => {
     if (invocation.faultPoint) process.env.FRAMEWISE_FAULT_POINT = invocation.faultPoint;

@@ -187,7 +187,7 @@ export class LocalFunctions {
     const instance = new Instance(
       bundle,
       { fn: fn.name, invokedFunctionArn: `arn:aws:lambda:${this.o.region}:000000000000:function:${fn.name}`, memoryMb: fn.memoryMb, faultVisits: this.faultVisits.buffer as SharedArrayBuffer },
-      this.o.environment(fn),
+      { ...this.o.environment(fn), NODE_COMPILE_CACHE: this.bundles.compileCacheDir },
     );
     this.instances.add(instance);
     return instance;

@@ -21,6 +21,7 @@ import type { AccessPolicy } from './access.ts';
 import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
+import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 import { s3SqsMeter, type UsageMeter } from './usage.ts';
 
@@ -80,6 +81,8 @@ export async function startS3Sqs(opts: {
   cors?: (bucket: string) => BucketCors | undefined;
   /** Counts every request answered (usage.ts). */
   usage?: UsageMeter;
+  /** Bytes of recently read bodies kept in memory; BODY_CACHE_BYTES by default (tests use less). */
+  bodyCacheBytes?: number;
 }): Promise<LocalS3Sqs> {
   const { SqsStore } = await internal<{ SqsStore: AnyClass }>('sqs/sqsStore.js');
   const { SnsStore } = await internal<{ SnsStore: AnyClass }>('sns/snsStore.js');
@@ -110,7 +113,8 @@ export async function startS3Sqs(opts: {
   // do). Bodies written or read recently are kept, bounded by size: an object just written is served from the
   // bytes it was written with, so its first range read does not read the whole file either (S3 reads only the
   // range). A body is forgotten when its object is removed or renamed, and replaced when it is written again.
-  const bodies = new SizedLru<Buffer>(() => BODY_CACHE_BYTES);
+  const bodyCacheBytes = opts.bodyCacheBytes ?? BODY_CACHE_BYTES;
+  const bodies = new SizedLru<Buffer>(() => bodyCacheBytes);
   const readBody = (objects.readBody as (bucket: string, key: string) => Buffer).bind(objects);
   objects.readBody = (bucket: string, key: string): Buffer => {
     const id = `${bucket}/${key}`;
@@ -162,6 +166,13 @@ export async function startS3Sqs(opts: {
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
   app.addHook('preHandler', presignedRequestCheck(new Map([...LOCAL_ACCESS_KEYS, ...(opts.policy?.secrets() ?? [])])));
   if (access) app.addHook('preHandler', access.preHandler);
+  // Objects too large for the body cache (SizedLru keeps none above a quarter of it) are read by range from their file.
+  const head = (bucket: string, key: string): StoredObjectMeta | undefined =>
+    (s3Store.buckets as Map<string, Map<string, StoredObjectMeta>>).get(bucket)?.get(key);
+  app.addHook(
+    'preHandler',
+    rangeReadHook({ minBytes: Math.floor(bodyCacheBytes / 4) + 1, head, file: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key) }),
+  );
   // Before any response leaves: the notifications of every write made so far are on disk.
   app.addHook('onSend', async () => {
     await outbox.durable();

@@ -11,13 +11,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSegments, type PlanInput, type SegmentPlan } from '../../functions/ingest/segments.ts';
-import { extractSegment, extractWhole, FfmpegError, FrameCountMismatchError, type ExtractedFrame } from '../../functions/ingest/extract.ts';
+import { extractSegment, extractWhole, FfmpegError, FrameCountMismatchError, threadsForMemory, type ExtractedFrame } from '../../functions/ingest/extract.ts';
+import { topology } from '../../infra/topology.ts';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const ffmpegPath = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const RATES = [5, 2, 1, 0.5, 10] as const;
 const SEGMENT_COUNTS = [1, 2, 3, 7] as const;
+/** Segments run with the threads ingest-frames gives them; the whole-video reference with ffmpeg's default. */
+const SEGMENT_THREADS = threadsForMemory(topology.functions.find((f) => f.name === 'ingest-frames')!.memoryMb);
 
 let dir: string;
 let ffprobePath: string;
@@ -160,7 +163,7 @@ async function extractAll(input: string, plan: SegmentPlan, outDir: string, limi
   const worker = async () => {
     while (next < plan.segments.length) {
       const segment = plan.segments[next++]!;
-      const got = await extractSegment({ ffmpegPath, input, fps: plan.fps, segment, outDir, quality: 3, ...extra });
+      const got = await extractSegment({ ffmpegPath, input, fps: plan.fps, segment, outDir, quality: 3, threads: SEGMENT_THREADS, ...extra });
       expect(got.map((f) => f.frame)).toEqual(Array.from({ length: got.length }, (_, i) => segment.firstFrame + i));
       frames.push(...got);
     }

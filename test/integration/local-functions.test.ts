@@ -1,6 +1,8 @@
 // Local functions run as Lambda runs them: each invocation in an instance (a worker) of its function with exactly
 // the function's environment, one invocation per instance at a time, idle instances reused, no more instances than
 // the reserved concurrency, a timed-out instance ended, errors carried back with their name.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topology, type FunctionDef, type Topology } from '../../infra/topology.ts';
 import { LocalFunctions } from '../../infra/local/functions.ts';
@@ -34,6 +36,7 @@ interface Report {
   invocations: number;
   env: Record<string, string>;
   remainingMs: number;
+  compileCacheDir: string | undefined;
 }
 const invoke = (name: string, event: object) => functions.invoke(name, event) as Promise<Report>;
 
@@ -44,6 +47,13 @@ describe('local function instances', () => {
     expect(process.env.PATH).toBeDefined();
     expect(report.remainingMs).toBeGreaterThan(20_000);
     expect(report.remainingMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it("starts an instance with V8's code of its bundle kept beside the bundles, not compiled anew", async () => {
+    const report = await invoke('reporter', { action: 'report' });
+    const kept = join(PROJECT_ROOT, 'node_modules', '.cache', 'framewise-functions', 'compiled');
+    expect(report.compileCacheDir?.startsWith(kept), report.compileCacheDir).toBe(true); // Node adds a folder per version
+    expect(readdirSync(kept).length).toBeGreaterThan(0);
   });
 
   it('runs concurrent invocations in instances of their own and reuses an idle one', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { frameTime, parseFrameRate } from '../../functions/lib/frame-rate.ts';
 import { DEFAULT_MAX_FRAMES_PER_SEGMENT, frameCountAt, planSegments, type SegmentPlan } from '../../functions/ingest/segments.ts';
+import { segmentArgs, threadsForMemory } from '../../functions/ingest/extract.ts';
 
 /** The plan's segments are contiguous, do not overlap, and cover [0, frameCount) exactly. */
 function expectCovers(plan: SegmentPlan): void {
@@ -159,5 +160,17 @@ describe('segments', () => {
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
     expect(plan.fps).toBe('30000/1001');
     expect(plan.frameCount).toBe(300);
+  });
+});
+
+describe('ffmpeg threads of a segment run', () => {
+  it("are the function's share of vCPUs (one per 1769 MB, at most six), at least one, and go to the decoder and the encoder", () => {
+    expect([128, 1769, 2048, 3538, 4000, 10240].map(threadsForMemory)).toEqual([1, 1, 1, 2, 2, 5]);
+    expect(threadsForMemory(20_000)).toBe(6);
+    const segment = { firstFrame: 100, frameCount: 50, last: false, seekSeconds: 19 };
+    const args = segmentArgs({ input: 'in.mp4', fps: 5, segment, threads: threadsForMemory(2048) }, 'out/%06d.jpg');
+    expect(args.filter((a, i) => a === '-threads' && args[i + 1] === '1')).toHaveLength(2);
+    expect(args.indexOf('-threads')).toBeLessThan(args.indexOf('-i'));
+    expect(args.lastIndexOf('-threads')).toBeGreaterThan(args.indexOf('-i'));
   });
 });

@@ -1,0 +1,121 @@
+// `npm run bench:timeline`: where the wall time of one local ingest goes, from the upload to released metrics. A
+// local cloud ingests BENCH_VIDEO (a game drawn by `npm run bench:cost`, which keeps it there) with the cost bench's
+// catalog and localizations, and prints the upload's phases, then every invocation from the upload complete on:
+// when it was asked for, how long it ran, and the gap before it (Step Functions' transitions, the gates, instance
+// starts), with the S3 requests each phase made. Not a test: figures for a person reading them.
+import { statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleLabelMapping, sampleLocalizations, type SampleGame } from '../cli/sample-game.ts';
+import { uploadFile, type UploadPlan } from '../cli/upload.ts';
+import { startLocalCloud } from '../infra/local/cloud.ts';
+import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
+import { parseLabelMapping } from '../shared/label-map.ts';
+import { childCpuSeconds } from './measure.ts';
+
+const video = process.env.BENCH_VIDEO;
+if (!video) throw new Error('BENCH_VIDEO names the game to ingest (npm run bench:cost draws and keeps one)');
+const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
+const GAME: SampleGame = { seconds: MINUTES * 60, width: 1280, height: 720, fps: 25 };
+
+const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-timeline-'));
+const t0 = performance.now();
+const at = () => (performance.now() - t0) / 1000;
+const ended: { fn: string; end: number; ms: number }[] = [];
+const cloud = await startLocalCloud({
+  dir: join(dir, 'cloud'),
+  schedules: false,
+  log: (l) => {
+    const line = l as { kind?: string; fn?: string; ms?: number };
+    if (line.kind === 'invocation') ended.push({ fn: line.fn!, end: at(), ms: line.ms! });
+  },
+});
+const s = (x: number) => `${x.toFixed(2)} s`;
+const cpu = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => `${s((b.user - a.user) / 1e6)} user + ${s((b.system - a.system) / 1e6)} system`;
+const s3Requests = (a: UsageSnapshot, b: UsageSnapshot) =>
+  Object.entries(usageDiff(a, b).s3.byAction)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(', ');
+try {
+  const call = async <T = any>(method: string, path: string, body?: unknown): Promise<T> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await fetch(`${cloud.endpoints.api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${cloud.credentials.adminApiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const locFile = join(dir, 'loc.json');
+  writeFileSync(locFile, JSON.stringify(sampleLocalizations(GAME)));
+  const labelMapping = Object.fromEntries([...parseLabelMapping(sampleLabelMapping())].map(([k, v]) => [String(k), v]));
+  const ids: Record<string, string> = {};
+  for (const name of ['Nike', 'Adidas', 'Puma', 'Heineken']) ids[name] = (await call<{ id: string }>('POST', '/v1/detectables', { name })).id;
+  await call('POST', '/v1/det-groups', { name: 'Sportswear', detectableIds: [ids.Nike, ids.Adidas, ids.Puma] });
+  await call('POST', '/v1/det-groups', { name: 'Drinks', detectableIds: [ids.Heineken] });
+  const sport = await call<{ id: string }>('POST', '/v1/sports', { name: 'Football' });
+  const league = await call<{ id: string }>('POST', '/v1/leagues', { sportId: sport.id, name: 'League' });
+  const season = await call<{ id: string }>('POST', '/v1/seasons', { leagueId: league.id, name: '2026' });
+  const game = await call<{ id: string }>('POST', '/v1/games', { seasonId: season.id, title: 'A v B', startsAt: '2026-11-21T15:00:00Z' });
+  const videoId = (await call<{ id: string }>('POST', '/v1/videos', { gameId: game.id, title: 'A v B' })).id;
+  await cloud.waitForIdle();
+  // The functions the catalog set off stay warm; the ingest's own start cold, as in the cost bench.
+  await new Promise((r) => setTimeout(r, 2000));
+
+  const asked: { fn: string; at: number }[] = [];
+  let metricsRan = false;
+  cloud.functions.intercept((name) => {
+    asked.push({ fn: name, at: at() });
+    if (name === 'ingest-metrics' || name === 'ingest-failed') metricsRan = true;
+  });
+  const u0 = await cloud.usage();
+  const cpu0 = childCpuSeconds();
+  const own0 = process.cpuUsage();
+  const started = at();
+  const loc = await call<UploadPlan>('POST', `/v1/videos/${videoId}/localizations/upload`, { sizeBytes: statSync(locFile).size, labelMapping });
+  await uploadFile(loc, locFile);
+  const locDone = at();
+  const plan = await call<UploadPlan>('POST', `/v1/videos/${videoId}/upload`, {
+    filename: 'game.mp4', contentType: 'video/mp4', sizeBytes: statSync(video).size, frameRate: 5, threshold: 0.5,
+  });
+  const planned = at();
+  const parts = await uploadFile(plan, video);
+  const sent = at();
+  if (plan.method === 'multipart') await call('POST', `/v1/videos/${videoId}/upload/complete`, { uploadId: plan.uploadId, parts });
+  const uploaded = at();
+  const u1 = await cloud.usage();
+  const own1 = process.cpuUsage();
+  console.log(`upload: localizations ${s(locDone - started)}, video plan ${s(planned - locDone)}, ${parts.length} parts ${s(sent - planned)} (${((statSync(video).size / 1e6) / (sent - planned)).toFixed(0)} MB/s), complete ${s(uploaded - sent)}; total ${s(uploaded - started)}`);
+  console.log(`  S3: ${s3Requests(u0, u1)}; CPU of this process (client, S3 and all) ${cpu(own0, own1)}`);
+
+  while (!metricsRan || ended.filter((e) => e.fn === 'ingest-metrics').length === 0) await new Promise((r) => setTimeout(r, 100));
+  const metricsEnd = ended.find((e) => e.fn === 'ingest-metrics')!.end;
+  await cloud.waitForIdle();
+  const u2 = await cloud.usage();
+  const ffmpegCpu = childCpuSeconds() - cpu0;
+  const own2 = process.cpuUsage();
+
+  console.log(`\nfrom the upload complete (t=0), invocations: asked at, ran for (start = end − duration), ended at`);
+  const used = new Set<number>();
+  let previousEnd = uploaded;
+  for (const a of asked.filter((x) => x.at >= uploaded - 0.001 || x.fn.startsWith('ingest-'))) {
+    const i = ended.findIndex((e, k) => !used.has(k) && e.fn === a.fn && e.end >= a.at);
+    if (i < 0) continue;
+    used.add(i);
+    const e = ended[i]!;
+    const start = e.end - e.ms / 1000;
+    console.log(
+      `  ${a.fn.padEnd(22)} asked ${s(a.at - uploaded).padStart(8)}  waited ${s(start - a.at).padStart(7)}  ran ${s(e.ms / 1000).padStart(8)}  ended ${s(e.end - uploaded).padStart(8)}` +
+        (a.fn === 'ingest-frames' ? '' : `  gap after previous end ${s(a.at - previousEnd)}`),
+    );
+    previousEnd = a.fn === 'ingest-frames' ? Math.max(previousEnd, e.end) : e.end;
+  }
+  console.log(`\nupload complete to metrics ended: ${s(metricsEnd - uploaded)}; upload to metrics: ${s(metricsEnd - started)}`);
+  console.log(`  CPU: ffmpeg and ffprobe ${s(ffmpegCpu)}; this process (S3, Step Functions, the functions' threads) ${cpu(own1, own2)}`);
+  console.log(`  S3 during the ingest: ${s3Requests(u1, u2)}`);
+} finally {
+  await cloud.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
