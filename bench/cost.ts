@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../cli/upload.ts';
-import { extractSegment, extractWhole } from '../functions/ingest/extract.ts';
+import { extractSegment, extractWhole, threadsForMemory } from '../functions/ingest/extract.ts';
 import { DEFAULT_MAX_FRAMES_PER_SEGMENT, SEGMENTS_AT_ONCE, segmentAt } from '../functions/ingest/segments.ts';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -38,8 +38,6 @@ const TARGET_USD = 0.02;
 const TARGET_TIMES_CHEAPER = 20;
 /** Upload to metrics, at most this many times ffmpeg's own extraction of the same frames. */
 const TARGET_END_TO_END = 1.4;
-/** Lambda gives a function one vCPU per this much memory (and at most 6). */
-const LAMBDA_MB_PER_VCPU = 1769;
 /** PostgreSQL reports a backend's row counters within this long once it is idle. */
 const PG_COUNTERS_SETTLE_MS = 11_000;
 /** The run is over when no function has started for this long after the metrics step. */
@@ -326,15 +324,18 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   );
   // The functions' durations are wall time on this machine, every instance sharing its cores (the frame segments run
   // at once): on Lambda each instance has its own share of a core. What ffmpeg itself needed is its CPU time.
+  // The bill with ingest-frames at ffmpeg's CPU time at its vCPU share: what Lambda bills it, where no instance waits
+  // for another's core. The targets are taken on it; the counted total above is an upper bound.
   const extract = functions.find(([name]) => name === 'ingest-frames')?.[1];
+  let atCpuTime = total;
   if (extract) {
-    const vcpu = Math.min(6, extract.memoryMb / LAMBDA_MB_PER_VCPU);
+    const vcpu = Math.min(vcpuAt(extract.memoryMb), threadsForMemory(extract.memoryMb));
     const framesGbS = gbSeconds(extract) * SCALE;
-    const uncontendedGbS = ((times.ffmpegCpuSeconds * SCALE) / vcpu) * (extract.memoryMb / 1024);
-    const uncontended = total - (framesGbS - uncontendedGbS) * P.lambdaGbSecondX86.usd;
+    const cpuGbS = ((times.ffmpegCpuSeconds * SCALE) / vcpu) * (extract.memoryMb / 1024);
+    atCpuTime = total - (framesGbS - cpuGbS) * P.lambdaGbSecondX86.usd;
     console.log(
       `  ingest-frames is ${((framesGbS * P.lambdaGbSecondX86.usd * 100) / total).toFixed(0)}% of it, billed at its wall time here; ffmpeg needed ${int(times.ffmpegCpuSeconds * SCALE)} CPU-s ` +
-        `per game-hour: at ${extract.memoryMb} MB (${vcpu.toFixed(2)} vCPU) that is ${int(uncontendedGbS)} GB-s, and the total ${usd(uncontended)} (an estimate, not counted)`,
+        `per game-hour: at ${extract.memoryMb} MB (ffmpeg using ${vcpu.toFixed(2)} vCPU) that is ${int(cpuGbS)} GB-s, and the total ${usd(atCpuTime)}`,
     );
   }
   console.log('  not in it: API Gateway requests (a handful per game), data transfer, logs, the database instances\' hourly charges,');
@@ -354,8 +355,11 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
 
   return (model: Modelled) => {
   console.log('\ntargets');
-  console.log(`  game-hour all included: ${usd(total)} against ${usd(TARGET_USD)}: ${(total / TARGET_USD).toFixed(2)}× the target (${total <= TARGET_USD ? 'met' : 'not met'})`);
-  const cheaper = refTotal / total;
+  console.log(
+    `  game-hour all included (ingest-frames at ffmpeg's CPU time; ${usd(total)} as counted here): ${usd(atCpuTime)} against ${usd(TARGET_USD)}: ` +
+      `${(atCpuTime / TARGET_USD).toFixed(2)}× the target (${atCpuTime <= TARGET_USD ? 'met' : 'not met'})`,
+  );
+  const cheaper = refTotal / atCpuTime;
   console.log(`  MediaConvert reference / game-hour: ${cheaper.toFixed(1)}× cheaper, target ≥ ${TARGET_TIMES_CHEAPER}× (${cheaper >= TARGET_TIMES_CHEAPER ? 'met' : 'not met'})`);
   const endToEnd = times.uploadSeconds + times.ingestSeconds;
   const slower = endToEnd / times.directSeconds;

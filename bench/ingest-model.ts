@@ -6,6 +6,7 @@
 // probe, localizations, plan, the ExtractFrames Map, metrics, the outcome. The Map runs `segments` items at most
 // `concurrency` at once, each on its own instance: ceil(segments / concurrency) waves of the largest segment's time,
 // the first wave on new instances (a cold start each).
+import { threadsForMemory } from '../functions/ingest/extract.ts';
 import { planSegments, wantedSegments } from '../functions/ingest/segments.ts';
 
 /** What is assumed, not measured: each figure with why. */
@@ -25,9 +26,9 @@ export const ASSUMED = {
   /** Lambda's CPU: one vCPU per 1,769 MB of memory, at most 6 (Lambda's documented ratio). */
   lambdaMbPerVcpu: 1769,
   /**
-   * A core of this machine does the work of one Lambda vCPU (both are x86 server cores of similar clock), and ffmpeg
-   * uses a share above one vCPU (2,048 MB: 1.16) fully: Lambda shows the instance 2 vCPUs and ffmpeg threads over them.
-   * The segments are measured with `-threads 1` on one core of this machine.
+   * A core of this machine does the work of one Lambda vCPU (both are x86 server cores of similar clock). ffmpeg runs
+   * one thread per whole vCPU of the function's share (threadsForMemory), so it uses the smaller of the two; the
+   * segments are measured with `-threads 1` on one core of this machine.
    */
   vcpuPerCore: 1,
   /** Concurrent iterations of an inline Map at most, whatever its MaxConcurrency (Step Functions' documented limit). */
@@ -150,7 +151,7 @@ export function modelIngest(game: Game, plan: Plan, m: Measured, prices: Prices)
   const waves = Math.ceil(segments / concurrency);
   const framesPerSegment = Math.max(...segmentPlan.segments.map((s) => s.frameCount));
 
-  const share = vcpuAt(game.framesMemoryMb) * ASSUMED.vcpuPerCore;
+  const share = Math.min(vcpuAt(game.framesMemoryMb), threadsForMemory(game.framesMemoryMb)) * ASSUMED.vcpuPerCore;
   const segmentTime = (k: number) => {
     const cpu = (m.segment.fixedSeconds + m.segment.perFrameSeconds * k) / share;
     const read = (((k / game.fps) * m.sourceBytesPerSecond) / 1e6) / ASSUMED.s3ReadMBps;

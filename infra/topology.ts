@@ -544,7 +544,8 @@ export const topology: Topology = {
       name: 'ingest-frames',
       purpose: "extracts one segment's frames with ffmpeg into one frame pack, frames/{videoId}/{run}/{firstFrame}.zip",
       entry: 'functions/ingest/frames-task.ts',
-      memoryMb: 2048,
+      // Exactly one vCPU, which ffmpeg's one thread (threadsForMemory) uses whole: more memory would be billed unused.
+      memoryMb: 1769,
       timeoutSeconds: 900,
       // The plan's segments at once (SEGMENTS_AT_ONCE in functions/ingest/segments.ts): one wave for a 3-hour game.
       reservedConcurrency: 40,

@@ -74,11 +74,15 @@ describe('ingest model', () => {
     expect(m.segmentSeconds).toBeCloseTo(2700 / ASSUMED.s3ReadMBps + 67.5 / ASSUMED.s3WriteMBps, 9);
   });
 
-  it('gives ffmpeg the vCPU share of the memory', () => {
+  it('gives ffmpeg the vCPU share of the memory, as far as its threads (one per whole vCPU) use it', () => {
     expect(vcpuAt(2048)).toBeCloseTo(2048 / 1769, 9);
     expect(vcpuAt(10_240)).toBeCloseTo(10_240 / 1769, 9);
     const at2048 = modelIngest({ ...game, framesMemoryMb: 2048 }, { maxFramesPerSegment: 1500, concurrency: 40 }, measured, prices);
-    expect(at2048.segmentSeconds).toBeCloseTo((0.5 + 13.5) / (2048 / 1769), 9);
+    expect(at2048.segmentSeconds).toBeCloseTo(0.5 + 13.5, 9);
+    const at4000 = modelIngest({ ...game, framesMemoryMb: 4000 }, { maxFramesPerSegment: 1500, concurrency: 40 }, measured, prices);
+    expect(at4000.segmentSeconds).toBeCloseTo((0.5 + 13.5) / 2, 9);
+    const at5000 = modelIngest({ ...game, framesMemoryMb: 5000 }, { maxFramesPerSegment: 1500, concurrency: 40 }, measured, prices);
+    expect(at5000.segmentSeconds).toBeCloseTo((0.5 + 13.5) / 2, 9);
   });
 
   it('chooses the fastest plan under the ceiling, and none over it', () => {
