@@ -8,11 +8,11 @@
 // It then measures what the model of a 3-hour game on AWS needs (ingest-model.ts): segments of a few sizes extracted
 // one at a time, and the durations of the run's other steps; and searches the segment plan that ingests that game
 // fastest within a cost ceiling.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { drawSampleGame, sampleLabelMapping, sampleLocalizations, type SampleGame } from '../cli/sample-game.ts';
+import { drawSampleGame, type SampleGame } from '../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../cli/upload.ts';
 import { extractSegment, extractWhole, threadsForMemory } from '../functions/ingest/extract.ts';
 import { DEFAULT_MAX_FRAMES_PER_SEGMENT, SEGMENTS_AT_ONCE, segmentAt } from '../functions/ingest/segments.ts';
@@ -22,7 +22,7 @@ import { localName, startLocalCloud } from '../infra/local/cloud.ts';
 import { LOCAL_ACCESS_KEY } from '../infra/local/s3-presign-check.ts';
 import { topology } from '../infra/topology.ts';
 import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
-import { parseLabelMapping } from '../shared/label-map.ts';
+import { apiCaller, prepareGame } from './game-catalog.ts';
 import { AWS_PRICES as P, PRICES_READ_ON, PRICES_REGION } from './aws-prices.ts';
 import { childCpuSeconds, median } from './measure.ts';
 import { ASSUMED, concurrencyBound, fitSegmentTime, modelIngest, searchPlans, vcpuAt, type Game, type Measured, type MeasuredStep, type Modelled, type Prices } from './ingest-model.ts';
@@ -64,19 +64,6 @@ const usd = (n: number) => (n >= 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(6)}`)
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const line = (label: string, amount: string, cost: number) => console.log(`  ${label.padEnd(44)} ${amount.padStart(22)}  ${usd(cost).padStart(11)}`);
 
-function api(base: string, key: string) {
-  return async <T = any>(method: string, path: string, body?: unknown): Promise<T> => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-cost-'));
 // Each invocation's duration, as the local functions report it (the model's per-step times).
 const invocations: { fn: string; ms: number; at: number }[] = [];
@@ -90,7 +77,7 @@ const cloud = await startLocalCloud({
   },
 });
 try {
-  const call = api(cloud.endpoints.api, cloud.credentials.adminApiKey);
+  const call = apiCaller(cloud.endpoints.api, cloud.credentials.adminApiKey);
   // BENCH_VIDEO names a video to reuse, drawn there and kept if it is missing.
   const video = process.env.BENCH_VIDEO || join(dir, 'game.mp4');
   if (!existsSync(video)) {
@@ -98,20 +85,8 @@ try {
     await drawSampleGame(video, GAME);
     console.log(`drew a ${MINUTES}-minute ${GAME.width}×${GAME.height} ${GAME.fps} fps game in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  const locFile = join(dir, 'loc.json');
-  writeFileSync(locFile, JSON.stringify(sampleLocalizations(GAME)));
-  const labelMapping = Object.fromEntries([...parseLabelMapping(sampleLabelMapping())].map(([k, v]) => [String(k), v]));
-
   // The catalog a customer has before its games arrive (not part of a game's cost).
-  const ids: Record<string, string> = {};
-  for (const name of ['Nike', 'Adidas', 'Puma', 'Heineken']) ids[name] = (await call<{ id: string }>('POST', '/v1/detectables', { name })).id;
-  await call('POST', '/v1/det-groups', { name: 'Sportswear', detectableIds: [ids.Nike, ids.Adidas, ids.Puma] });
-  await call('POST', '/v1/det-groups', { name: 'Drinks', detectableIds: [ids.Heineken] });
-  const sport = await call<{ id: string }>('POST', '/v1/sports', { name: 'Football' });
-  const league = await call<{ id: string }>('POST', '/v1/leagues', { sportId: sport.id, name: 'League' });
-  const season = await call<{ id: string }>('POST', '/v1/seasons', { leagueId: league.id, name: '2026' });
-  const game = await call<{ id: string }>('POST', '/v1/games', { seasonId: season.id, title: 'A v B', startsAt: '2026-11-21T15:00:00Z' });
-  const videoId = (await call<{ id: string }>('POST', '/v1/videos', { gameId: game.id, title: 'A v B' })).id;
+  const { videoId, locFile, labelMapping } = await prepareGame(call, dir, GAME);
   await cloud.waitForIdle();
 
   // The game: its localizations and its video uploaded, ingested, metrics computed. The run is over when the

@@ -3,14 +3,14 @@
 // catalog and localizations, and prints the upload's phases, then every invocation from the upload complete on:
 // when it was asked for, how long it ran, and the gap before it (Step Functions' transitions, the gates, instance
 // starts), with the S3 requests each phase made. Not a test: figures for a person reading them.
-import { statSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleLabelMapping, sampleLocalizations, type SampleGame } from '../cli/sample-game.ts';
+import type { SampleGame } from '../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../cli/upload.ts';
 import { startLocalCloud } from '../infra/local/cloud.ts';
 import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
-import { parseLabelMapping } from '../shared/label-map.ts';
+import { apiCaller, prepareGame } from './game-catalog.ts';
 import { childCpuSeconds } from './measure.ts';
 
 const video = process.env.BENCH_VIDEO;
@@ -38,28 +38,8 @@ const s3Requests = (a: UsageSnapshot, b: UsageSnapshot) =>
     .map(([op, n]) => `${op} ${n}`)
     .join(', ');
 try {
-  const call = async <T = any>(method: string, path: string, body?: unknown): Promise<T> => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(`${cloud.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${cloud.credentials.adminApiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-  const locFile = join(dir, 'loc.json');
-  writeFileSync(locFile, JSON.stringify(sampleLocalizations(GAME)));
-  const labelMapping = Object.fromEntries([...parseLabelMapping(sampleLabelMapping())].map(([k, v]) => [String(k), v]));
-  const ids: Record<string, string> = {};
-  for (const name of ['Nike', 'Adidas', 'Puma', 'Heineken']) ids[name] = (await call<{ id: string }>('POST', '/v1/detectables', { name })).id;
-  await call('POST', '/v1/det-groups', { name: 'Sportswear', detectableIds: [ids.Nike, ids.Adidas, ids.Puma] });
-  await call('POST', '/v1/det-groups', { name: 'Drinks', detectableIds: [ids.Heineken] });
-  const sport = await call<{ id: string }>('POST', '/v1/sports', { name: 'Football' });
-  const league = await call<{ id: string }>('POST', '/v1/leagues', { sportId: sport.id, name: 'League' });
-  const season = await call<{ id: string }>('POST', '/v1/seasons', { leagueId: league.id, name: '2026' });
-  const game = await call<{ id: string }>('POST', '/v1/games', { seasonId: season.id, title: 'A v B', startsAt: '2026-11-21T15:00:00Z' });
-  const videoId = (await call<{ id: string }>('POST', '/v1/videos', { gameId: game.id, title: 'A v B' })).id;
+  const call = apiCaller(cloud.endpoints.api, cloud.credentials.adminApiKey);
+  const { videoId, locFile, labelMapping } = await prepareGame(call, dir, GAME);
   await cloud.waitForIdle();
   // The functions the catalog set off stay warm; the ingest's own start cold, as in the cost bench.
   await new Promise((r) => setTimeout(r, 2000));
