@@ -25,6 +25,7 @@ const ended: { fn: string; end: number; ms: number }[] = [];
 const cloud = await startLocalCloud({
   dir: join(dir, 'cloud'),
   schedules: false,
+  metering: true,
   log: (l) => {
     const line = l as { kind?: string; fn?: string; ms?: number };
     if (line.kind === 'invocation') ended.push({ fn: line.fn!, end: at(), ms: line.ms! });
