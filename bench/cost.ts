@@ -437,7 +437,7 @@ function reportModel(o: {
   console.log(
     `  assumed: cold start ${ASSUMED.coldStartSeconds} s per new instance (billed since August 2025); ${ASSUMED.stateSeconds * 1000} ms per state, ${ASSUMED.mapIterationSeconds * 1000} ms per Map iteration; ` +
       `notification to workflow ${ASSUMED.notificationSeconds} s; S3 ${ASSUMED.s3ReadMBps} MB/s read and ${ASSUMED.s3WriteMBps} MB/s write per instance; ` +
-      `a core here = ${ASSUMED.vcpuPerCore} Lambda vCPU (1 per ${ASSUMED.lambdaMbPerVcpu} MB), ffmpeg using the whole share (see ingest-model.ts)`,
+      `a core here = ${ASSUMED.vcpuPerCore} Lambda vCPU (1 per ${ASSUMED.lambdaMbPerVcpu} MB), ffmpeg with one thread per whole vCPU of the share (see ingest-model.ts)`,
   );
   console.log(
     `  plan search: at most ${grid.join(', ')} frames a segment (${tmpMb} MB of /tmp holds ${int(tmpFrames)} frames and their pack), ` +
