@@ -64,7 +64,12 @@ export interface SegmentPlan {
  */
 export const DEFAULT_MAX_FRAMES_PER_SEGMENT = 3000;
 export const SEGMENTS_AT_ONCE = 40;
-export const SECONDS_PER_SEGMENT = 30;
+/**
+ * A segment's own cost (a cold start, ffmpeg's start, the decode from the keyframe before its seek, a transition) is
+ * about as much as 30 s of video's frames at 5 fps: at a minute each it is a third of the whole, not a half. Only
+ * videos under 40 minutes have segments this short; a 3-hour game's are 4.5 minutes.
+ */
+export const SECONDS_PER_SEGMENT = 60;
 export const DEFAULT_SEEK_MARGIN_SECONDS = 1;
 
 /** Segments wanted for a video of `durationSeconds`: about SECONDS_PER_SEGMENT of video each, at most `atOnce`. */

@@ -54,6 +54,9 @@ export interface LocalS3Sqs {
 }
 
 // The export map hides both the internals and package.json, so find the package folder the way Node searches.
+/** The largest object S3 takes in one PUT. */
+const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
+
 const fauxqsDist = join(
   createRequire(import.meta.url)
     .resolve.paths('fauxqs')!
@@ -157,6 +160,10 @@ export async function startS3Sqs(opts: {
   };
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
+  // fauxqs takes bodies up to 11 MiB, enough for a multipart part; S3 takes one PUT up to 5 GiB (a segment's frame
+  // pack is one PUT of tens of MB). Its catch-all parser (S3's binary bodies) again, with S3's limit.
+  app.removeContentTypeParser('*');
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: S3_MAX_PUT_BYTES }, (_req, body, done) => done(null, body));
   if (opts.usage) app.addHook('onSend', s3SqsMeter(opts.usage));
   const access = opts.policy && s3SqsAccessChecks(opts.policy);
   const cors = s3CorsHooks(opts.cors ?? (() => undefined));

@@ -36,7 +36,7 @@ beforeAll(async () => {
   s3local = await startS3Sqs({ dataDir: dir, port: 0, region: 'us-east-1', notificationsFor: () => [], bodyCacheBytes: CACHE_BYTES });
   s3local.createBucket(Bucket);
   s3 = new S3Client({ endpoint: s3local.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_ACCESS_KEY });
-  // A video arrives by multipart upload (fauxqs takes no single PUT this large).
+  // A video arrives by multipart upload.
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'video/mp4', Metadata: { origin: 'test' } }));
   const Parts = [];
   for (let n = 1; n <= 6; n++) {

@@ -50,9 +50,9 @@ describe('ingest model', () => {
 
   it('caps an inline Map at its 40 iterations at once, whatever the concurrency asked', () => {
     // The plan wants as many segments as the concurrency asked; the Map runs 40 of them at a time.
-    const m = modelIngest(game, { maxFramesPerSegment: 500, concurrency: 200 }, measured, prices);
-    expect(m.segments).toBe(200);
-    expect(m.waves).toBe(200 / ASSUMED.inlineMapConcurrency);
+    const m = modelIngest(game, { maxFramesPerSegment: 500, concurrency: 160 }, measured, prices);
+    expect(m.segments).toBe(160);
+    expect(m.waves).toBe(160 / ASSUMED.inlineMapConcurrency);
   });
 
   it('costs each segment its fixed time, its transition and its requests: more segments cost more', () => {
