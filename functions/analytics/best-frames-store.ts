@@ -3,10 +3,10 @@
 // ingest) with the boxes composited by sharp into a JPEG, kept under the media bucket's cache/ and handed out as a
 // presigned URL. A frame is drawn once per version of the results it shows (renderedFrameKey); later requests find
 // it in S3.
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../lib/auth.ts';
-import { mediaObjectExists, s3 } from '../lib/aws.ts';
+import { listObjects, mediaObjectExists, s3 } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
 import { notFound } from '../lib/errors.ts';
 import { framePacksPrefix, packHolding, unpackedFrameKey } from '../lib/frame-images.ts';
@@ -101,18 +101,6 @@ async function rangeOf(key: string, start: number, end: number): Promise<Buffer>
   return Buffer.from(await out.Body!.transformToByteArray());
 }
 
-/** The run's packs, with their sizes: one LIST (a page holds 1,000 packs, far more than a game's). */
-async function framePacks(prefix: string): Promise<{ key: string; size: number }[]> {
-  const packs: { key: string; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3().send(new ListObjectsV2Command({ Bucket: config.mediaBucket(), Prefix: prefix, ContinuationToken: token }));
-    packs.push(...(page.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size! })));
-    token = page.NextContinuationToken;
-  } while (token);
-  return packs;
-}
-
 /** Frame `frame` from its run's pack: its place read from the pack's end, its bytes by one ranged GET; undefined if not there. */
 async function packedFrame(pack: { key: string; size: number }, frame: number): Promise<Buffer | undefined> {
   if (pack.size < END_RECORD) return undefined;
@@ -134,7 +122,8 @@ async function packedFrame(pack: { key: string; size: number }, frame: number): 
 async function extractedFrame(video: Pick<VideoState, 'id' | 'metricsRun'>, run: Run, frame: number): Promise<Buffer> {
   const missing = () => notFound(`extracted frame ${frame} of video`, video.id);
   const prefix = run === null ? undefined : framePacksPrefix(video.id, run);
-  const packs = prefix ? await framePacks(prefix) : [];
+  // one LIST page holds 1,000 packs, far more than a game's
+  const packs = prefix ? await listObjects(config.mediaBucket(), prefix) : [];
   if (packs.length > 0) {
     const pack = packHolding(prefix!, packs, frame);
     const jpeg = pack && (await packedFrame(pack, frame));

@@ -1,6 +1,6 @@
 // One client per service per process. Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables,
 // which the local cloud sets; in AWS they are unset and the SDK uses the regional endpoints.
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -76,4 +76,22 @@ export async function mediaObjectExists(key: string): Promise<boolean> {
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
     throw err;
   }
+}
+
+export interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+}
+
+/** Every object of `bucket` whose key begins with `prefix`, page after page of ListObjectsV2. */
+export async function listObjects(bucket: string, prefix: string): Promise<ListedObject[]> {
+  const out: ListedObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0, etag: o.ETag ?? '' });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
 }

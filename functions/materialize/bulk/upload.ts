@@ -11,11 +11,11 @@
 import { TaskError } from '../../lib/errors.ts';
 import { createHash } from 'node:crypto';
 import { finished } from 'node:stream/promises';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
-import { s3 } from '../../lib/aws.ts';
+import { listObjects, s3 } from '../../lib/aws.ts';
 import { query, transaction } from '../../lib/pg.ts';
 import { DATASTACK, datastackSchema, inDatastack, LEDGER_TABLE, PUBLISHED_TABLE, reservedTableUse } from '../datastack.ts';
 import { byteRanges, planChunks, type Chunk } from './chunks.ts';
@@ -78,16 +78,11 @@ interface NpyObject {
 /** The `.npy` objects directly under the prefix (not in sub-folders), by name without `.npy`. */
 export async function listNpyObjects(bucket: string, prefix: string): Promise<NpyObject[]> {
   const out: NpyObject[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const rest = o.Key!.slice(prefix.length);
-      if (rest.includes('/') || !rest.endsWith('.npy') || rest.length === 4) continue;
-      out.push({ name: rest.slice(0, -4), key: o.Key!, size: o.Size ?? 0, etag: o.ETag ?? '' });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for (const o of await listObjects(bucket, prefix)) {
+    const rest = o.key.slice(prefix.length);
+    if (rest.includes('/') || !rest.endsWith('.npy') || rest.length === 4) continue;
+    out.push({ name: rest.slice(0, -4), key: o.key, size: o.size, etag: o.etag });
+  }
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
