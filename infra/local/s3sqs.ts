@@ -21,6 +21,7 @@ import type { AccessPolicy } from './access.ts';
 import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
+import { multipartHooks } from './s3-multipart.ts';
 import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 import { s3SqsMeter, type UsageMeter } from './usage.ts';
@@ -173,6 +174,15 @@ export async function startS3Sqs(opts: {
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
   app.addHook('preHandler', presignedRequestCheck(new Map([...LOCAL_ACCESS_KEYS, ...(opts.policy?.secrets() ?? [])])));
   if (access) app.addHook('preHandler', access.preHandler);
+  app.addHook(
+    'preHandler',
+    multipartHooks({
+      store: s3Store as never,
+      multipartDir: objects.multipartDir as string,
+      objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
+      forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
+    }),
+  );
   // Objects too large for the body cache (SizedLru keeps none above a quarter of it) are read by range from their file.
   const head = (bucket: string, key: string): StoredObjectMeta | undefined =>
     (s3Store.buckets as Map<string, Map<string, StoredObjectMeta>>).get(bucket)?.get(key);
