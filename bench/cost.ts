@@ -47,8 +47,11 @@ const ARCHIVE_CLASSES = {
     restore: { standard: P.s3DeepArchiveRestoreStandard.usd, bulk: P.s3DeepArchiveRestoreBulk.usd },
   },
 } as const;
-const sourceArchival = topology.buckets.find((b) => b.name === 'media')?.archivals?.find((a) => a.prefix === 'videos/');
-if (!sourceArchival) throw new Error('the media bucket has no archival rule for videos/: the bill prices the source by it');
+const sourceArchival = (() => {
+  const rule = topology.buckets.find((b) => b.name === 'media')?.archivals?.find((a) => a.prefix === 'videos/');
+  if (!rule) throw new Error('the media bucket has no archival rule for videos/: the bill prices the source by it');
+  return rule;
+})();
 const archive: { name: string; gbMonth: number; transition: number; minimumDays: number; restore?: { standard: number; bulk: number } } =
   ARCHIVE_CLASSES[sourceArchival.storageClass as keyof typeof ARCHIVE_CLASSES];
 /** PostgreSQL reports a backend's row counters within this long once it is idle. */
