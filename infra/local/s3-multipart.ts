@@ -2,13 +2,14 @@
 // body in memory until the upload completes, then hashes every part again, concatenates them all into one Buffer
 // and writes it in one blocking call: for a 482 MB video, 2.2 s with the event loop blocked and the object in
 // memory twice (a 3-hour game would not fit). Here a part is written to its file as it arrives (off the event
-// loop) and forgotten; completion takes the multipart ETag from the parts' own ETags (an ETag is the part's MD5) and
+// loop) and forgotten: its body is streamed from the request to a file as it comes, hashed on the way, and never
+// held whole; completion takes the multipart ETag from the parts' own ETags (an ETag is the part's MD5) and
 // streams the part files into the object's file. The files are the ones fauxqs writes and loads at its next start
 // (`_multipart/{uploadId}/parts/{n}.data` and `.meta.json`; the object's `.data` and `.meta.json`), and what is
 // kept in memory of the object is what fauxqs keeps of a persisted one. Requests this does not cover (copies of
 // parts, aws-chunked bodies, checksums) are left to fauxqs.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { s3ErrorXml, xmlText, type HookReply } from './s3-xml.ts';
@@ -52,6 +53,84 @@ interface Request {
   readonly body: unknown;
 }
 
+/** A part's body as the body parser left it: in a file of its own, hashed. */
+export interface ReceivedPart {
+  readonly receivedFile: string;
+  readonly md5: string;
+  readonly size: number;
+}
+
+const isReceivedPart = (body: unknown): body is ReceivedPart => typeof body === 'object' && body !== null && 'receivedFile' in body;
+
+/** An UploadPart these hooks take whole: its body is bytes of the part, nothing to decode or check beside its MD5. */
+function isPlainPart(request: Pick<Request, 'method' | 'url' | 'headers'>): boolean {
+  if (request.method !== 'PUT') return false;
+  const query = new URL(request.url, 'http://local').searchParams;
+  const partNumber = Number(query.get('partNumber'));
+  return (
+    query.has('uploadId') && Number.isInteger(partNumber) && partNumber >= 1 && partNumber <= MAX_PART_NUMBER &&
+    !request.headers['x-amz-copy-source'] &&
+    !String(request.headers['content-encoding'] ?? '').includes('aws-chunked') &&
+    !Object.keys(request.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')
+  );
+}
+
+/**
+ * The S3 body parser (Fastify's, for every content type): a plain part goes to a file under `receivedDir` (a
+ * ReceivedPart), anything else is collected into a Buffer as before. Bodies over `limit` bytes are a 413.
+ */
+export function s3BodyParser(receivedDir: string, limit: number) {
+  // What a crash left half received is nobody's.
+  rmSync(receivedDir, { recursive: true, force: true });
+  mkdirSync(receivedDir, { recursive: true });
+  const tooLarge = () => Object.assign(new Error('Request body is too large'), { statusCode: 413 });
+  return (request: Pick<Request, 'method' | 'url' | 'headers'>, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void => {
+    let size = 0;
+    if (!isPlainPart(request)) {
+      const chunks: Buffer[] = [];
+      payload.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) return payload.emit('error', tooLarge());
+        chunks.push(chunk);
+      });
+      payload.once('error', (err: Error) => done(err));
+      payload.once('end', () => done(null, Buffer.concat(chunks, size)));
+      return;
+    }
+    const receivedFile = join(receivedDir, randomUUID());
+    const hash = createHash('md5');
+    const file = createWriteStream(receivedFile);
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      file.destroy();
+      void rm(receivedFile, { force: true }).finally(() => done(err));
+    };
+    payload.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return fail(tooLarge());
+      hash.update(chunk);
+      if (!file.write(chunk)) {
+        payload.pause();
+        file.once('drain', () => payload.resume());
+      }
+    });
+    payload.once('error', fail);
+    file.once('error', fail);
+    payload.once('end', () => {
+      if (failed) return;
+      file.end(() => done(null, { receivedFile, md5: hash.digest('hex'), size } satisfies ReceivedPart));
+    });
+  };
+}
+
+/** Removes a received part's file that no hook took (the request was refused, or failed), before the answer leaves. A Fastify onSend hook. */
+export const dropUntakenPart = async <T>(request: { body?: unknown }, _reply: unknown, payload: T): Promise<T> => {
+  if (isReceivedPart(request.body)) await rm(request.body.receivedFile, { force: true });
+  return payload;
+};
+
 /** S3 refuses a completion whose parts, the last excepted, are smaller. */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
@@ -94,28 +173,15 @@ export function multipartHooks(o: {
   const partFile = (uploadId: string, partNumber: number, ext: string) => join(o.multipartDir, uploadId, 'parts', `${partNumber}.${ext}`);
 
   async function uploadPart(request: Request, reply: HookReply, url: URL, uploadId: string): Promise<HookReply | undefined> {
+    if (!isReceivedPart(request.body)) return undefined;
+    const received = request.body;
     const partNumber = Number(url.searchParams.get('partNumber'));
-    const plain =
-      Buffer.isBuffer(request.body) &&
-      Number.isInteger(partNumber) && partNumber >= 1 && partNumber <= MAX_PART_NUMBER &&
-      !request.headers['x-amz-copy-source'] &&
-      !String(request.headers['content-encoding'] ?? '').includes('aws-chunked') &&
-      !Object.keys(request.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm');
-    if (!plain) return undefined;
     const upload = o.store.multipartUploads.get(uploadId);
     if (!upload) return noSuchUpload(reply);
-    if (upload.checksumAlgorithm) return undefined;
-    const body = request.body as Buffer;
-    const part: StoredPart = {
-      partNumber,
-      etag: `"${createHash('md5').update(body).digest('hex')}"`,
-      body: Buffer.alloc(0),
-      size: body.length,
-      lastModified: new Date(),
-    };
+    const part: StoredPart = { partNumber, etag: `"${received.md5}"`, body: Buffer.alloc(0), size: received.size, lastModified: new Date() };
     // The data before its meta: fauxqs loads a part by its meta file.
     await mkdir(dirname(partFile(uploadId, partNumber, 'data')), { recursive: true });
-    await writeFile(partFile(uploadId, partNumber, 'data'), body);
+    await rename(received.receivedFile, partFile(uploadId, partNumber, 'data'));
     await writeFile(partFile(uploadId, partNumber, 'meta.json'), JSON.stringify({ partNumber, etag: part.etag, lastModified: part.lastModified.toISOString() }));
     // Aborted or completed meanwhile: the part is not the upload's (its folder is removed, or is being).
     if (o.store.multipartUploads.get(uploadId) !== upload) return noSuchUpload(reply);

@@ -1,8 +1,9 @@
-// Multipart uploads in the local S3 as S3 answers them, with the parts kept on disk (s3-multipart.ts): the object's
-// bytes and ETag (the MD5 of the parts' MD5s, and their count), ListParts, S3's errors on a bad completion, an
-// upload that survives a restart between its parts and its completion, and the one notification it raises.
+// Multipart uploads in the local S3 as S3 answers them, with the parts streamed to disk (s3-multipart.ts): the
+// object's bytes and ETag (the MD5 of the parts' MD5s, and their count), ListParts, S3's errors on a bad completion,
+// an upload that survives a restart between its parts and its completion, the one notification it raises, and no
+// file left by a refused part.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -137,6 +138,12 @@ describe('multipart uploads in the local S3', () => {
     const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, ContentLength: 10 }), { expiresIn: 600 });
     expect((await fetch(url, { method: 'PUT', body: Buffer.alloc(10) })).status).toBe(404);
     expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket, Key })))).name).toBe('NotFound');
+    // A part refused by its signature (another length than signed) leaves no received file behind.
+    const open = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const signed = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId: open.UploadId, PartNumber: 1, ContentLength: 10 }), { expiresIn: 600 });
+    expect((await fetch(signed, { method: 'PUT', body: Buffer.alloc(11) })).status).toBe(403);
+    expect(readdirSync(join(dir, 's3', '_received'))).toEqual([]);
+    expect((await s3.send(new ListPartsCommand({ Bucket, Key, UploadId: open.UploadId }))).Parts ?? []).toEqual([]);
 
     // The SDK's own multipart upload, with the CRC-32 checksums it sends by default.
     const withChecksums = new S3Client({ endpoint: s3local.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_ACCESS_KEY });
