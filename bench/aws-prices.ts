@@ -62,6 +62,23 @@ export const AWS_PRICES = {
     usd: 0.02 / 1000, per: 'lifecycle transition request into S3 Glacier Instant Retrieval', page: s3,
     read: 'not legible in the page: the published figure, justified in `note`', note: '$0.02 per 1,000 lifecycle transition requests into the class, from the same tab',
   },
+  s3DeepArchiveGbMonth: {
+    usd: 0.00099, per: 'GB-month, S3 Glacier Deep Archive (180 days at least; 40 KB per object added, 8 KB of it at the Standard rate)', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`',
+    note: '"$0.00099 per GB" for Deep Archive in us-east-1, as transcribed from the page by third-party price tables (2026); the 180-day minimum and the per-object overhead are in the S3 documentation (archival storage)',
+  },
+  s3DeepArchiveTransition: {
+    usd: 0.05 / 1000, per: 'lifecycle transition request into S3 Glacier Deep Archive', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.05 per 1,000, from the page\'s Requests & data retrievals tab',
+  },
+  s3DeepArchiveRestoreStandard: {
+    usd: 0.02, per: 'GB restored from S3 Glacier Deep Archive, Standard retrieval (within 12 hours), plus $0.10 per 1,000 requests', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.02 per GB and $0.10 per 1,000 restore requests, from the same tab',
+  },
+  s3DeepArchiveRestoreBulk: {
+    usd: 0.0025, per: 'GB restored from S3 Glacier Deep Archive, Bulk retrieval (within 48 hours), plus $0.025 per 1,000 requests', page: s3,
+    read: 'not legible in the page: the published figure, justified in `note`', note: '$0.0025 per GB and $0.025 per 1,000 restore requests, from the same tab',
+  },
   sqsRequest: {
     usd: 0.4 / 1e6, per: 'Standard queue request (64 KB chunk), past the first million a month', page: 'https://aws.amazon.com/sqs/pricing/',
     read: 'not legible in the page: the published figure, justified in `note`', note: '$0.40 per million',

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { drawSampleGame, type SampleGame } from '../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../cli/upload.ts';
 import { extractSegment, extractWhole, threadsForMemory } from '../functions/ingest/extract.ts';
+import { planUpload } from '../functions/lib/presigned-upload.ts';
 import { DEFAULT_MAX_FRAMES_PER_SEGMENT, SEGMENTS_AT_ONCE, segmentAt } from '../functions/ingest/segments.ts';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -38,6 +39,21 @@ const TARGET_USD = 0.02;
 const TARGET_TIMES_CHEAPER = 20;
 /** Upload to metrics, at most this many times ffmpeg's own extraction of the same frames. */
 const TARGET_END_TO_END = 1.4;
+/** The storage classes the topology may archive the source video in, as the bill prices them. */
+const ARCHIVE_CLASSES = {
+  GLACIER_IR: { name: 'Glacier Instant Retrieval', gbMonth: P.s3GlacierIrGbMonth.usd, transition: P.s3GlacierIrTransition.usd, minimumDays: 90, restore: undefined },
+  DEEP_ARCHIVE: {
+    name: 'Deep Archive', gbMonth: P.s3DeepArchiveGbMonth.usd, transition: P.s3DeepArchiveTransition.usd, minimumDays: 180,
+    restore: { standard: P.s3DeepArchiveRestoreStandard.usd, bulk: P.s3DeepArchiveRestoreBulk.usd },
+  },
+} as const;
+const sourceArchival = (() => {
+  const rule = topology.buckets.find((b) => b.name === 'media')?.archivals?.find((a) => a.prefix === 'videos/');
+  if (!rule) throw new Error('the media bucket has no archival rule for videos/: the bill prices the source by it');
+  return rule;
+})();
+const archive: { name: string; gbMonth: number; transition: number; minimumDays: number; restore?: { standard: number; bulk: number } } =
+  ARCHIVE_CLASSES[sourceArchival.storageClass as keyof typeof ARCHIVE_CLASSES];
 /** PostgreSQL reports a backend's row counters within this long once it is idle. */
 const PG_COUNTERS_SETTLE_MS = 11_000;
 /** The run is over when no function has started for this long after the metrics step. */
@@ -244,16 +260,19 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   console.log(`  PostgreSQL: ${int(p.rowsInserted)} rows inserted, ${int(p.rowsUpdated)} updated, ${int(p.rowsDeleted)} deleted, ${int(p.commits)} commits, ${(p.walBytes / 1e6).toFixed(2)} MB of WAL`);
 
   // The bill of one game-hour: processing (once) and storage. The frames are written as S3 Glacier Instant Retrieval
-  // objects (their PUTs priced as such); the source video stays one day in S3 Standard, then a lifecycle rule moves it
-  // to Glacier Instant Retrieval; everything else stays in Standard. Glacier Instant Retrieval bills 90 days at least.
+  // objects (their PUTs priced as such); the source video stays in S3 Standard as long as the topology's archival
+  // rule for videos/ says, then is in that rule's class; everything else stays in Standard. The game-hour's source is
+  // uploaded as one file, in the parts planUpload gives it (the run's own parts are a tenth of an hour's file's).
   const storedBytes = Object.values(u.s3.storedBytes).reduce((s, n) => s + n, 0);
   const gbOf = (bytes: number) => (bytes * SCALE) / 1e9;
   const videoGb = gbOf(stored.bytes['videos/']);
   const framesGb = gbOf(stored.bytes['frames/']);
   const standardGb = gbOf(storedBytes) - videoGb - framesGb;
   const framePuts = (u.s3.tier1ByPrefix['frames/'] ?? 0) * SCALE;
-  const standardPuts = u.s3.tier1 * SCALE - framePuts;
-  const transitionsToIr = stored.objects['videos/'] * SCALE;
+  const hourUpload = planUpload(stored.bytes['videos/'] * SCALE, topology.settings.multipartThresholdBytes, topology.settings.multipartPartBytes);
+  const hourParts = hourUpload.method === 'multipart' ? hourUpload.partCount : 0;
+  const standardPuts = (u.s3.tier1 - (u.s3.byAction.UploadPart ?? 0)) * SCALE - framePuts + hourParts;
+  const transitions = stored.objects['videos/'] * SCALE;
   const lambdaGbS = functions.reduce((s, [, f]) => s + gbSeconds(f), 0) * SCALE;
   const invocations = functions.reduce((s, [, f]) => s + f.invocations, 0) * SCALE;
   // Assumed: a DocumentDB write costs one I/O per 4 KB written and at least one per document; an Aurora write one
@@ -266,7 +285,7 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
     ['S3 PUT/COPY/POST/LIST (Standard)', int(standardPuts), standardPuts * P.s3PutCopyPostList.usd],
     ['S3 PUT of frames (Glacier Instant Retrieval)', int(framePuts), framePuts * P.s3GlacierIrPut.usd],
     ['S3 GET and other', int(u.s3.tier2 * SCALE), u.s3.tier2 * SCALE * P.s3GetAndOther.usd],
-    ['S3 lifecycle: video to Glacier Instant Retr.', int(transitionsToIr), transitionsToIr * P.s3GlacierIrTransition.usd],
+    [`S3 lifecycle: video to ${archive.name}`, int(transitions), transitions * archive.transition],
     ['SQS requests', int(u.sqs.requests * SCALE), u.sqs.requests * SCALE * P.sqsRequest.usd],
     ['Step Functions transitions', int(u.stepFunctions.transitions * SCALE), u.stepFunctions.transitions * SCALE * P.stepFunctionsTransition.usd],
     ['DynamoDB read units', int(u.dynamodb.readUnits * SCALE), u.dynamodb.readUnits * SCALE * P.dynamoReadUnit.usd],
@@ -277,14 +296,14 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   const processing = bill.reduce((s, [, , c]) => s + c, 0);
   const month = 30;
   const storage: [string, string, number][] = [
-    ['source video, 1 day in Standard', `${videoGb.toFixed(2)} GB`, videoGb * P.s3StandardGbMonth.usd * (1 / month)],
-    ['source video, 29 days in Glacier Instant Retr.', `${videoGb.toFixed(2)} GB`, videoGb * P.s3GlacierIrGbMonth.usd * ((month - 1) / month)],
+    [`source video, ${sourceArchival.days} day${sourceArchival.days === 1 ? '' : 's'} in Standard`, `${videoGb.toFixed(2)} GB`, videoGb * P.s3StandardGbMonth.usd * (sourceArchival.days / month)],
+    [`source video, ${month - sourceArchival.days} days in ${archive.name}`, `${videoGb.toFixed(2)} GB`, videoGb * archive.gbMonth * ((month - sourceArchival.days) / month)],
     ['frames in Glacier Instant Retrieval', `${framesGb.toFixed(2)} GB`, framesGb * P.s3GlacierIrGbMonth.usd],
     ['other objects in Standard', `${standardGb.toFixed(3)} GB`, standardGb * P.s3StandardGbMonth.usd],
   ];
   const firstMonth = storage.reduce((s, [, , c]) => s + c, 0);
   const total = processing + firstMonth;
-  const recurring = (videoGb + framesGb) * P.s3GlacierIrGbMonth.usd + standardGb * P.s3StandardGbMonth.usd;
+  const recurring = videoGb * archive.gbMonth + framesGb * P.s3GlacierIrGbMonth.usd + standardGb * P.s3StandardGbMonth.usd;
   console.log(`\nbill of one game-hour (${SCALE.toFixed(1)} × this run), AWS ${PRICES_REGION} prices read on ${PRICES_READ_ON}`);
   console.log('  processing (once)');
   for (const [label, amount, cost] of bill) line(label, amount, cost);
@@ -294,9 +313,16 @@ function report(u: UsageSnapshot, times: { uploadSeconds: number; ingestSeconds:
   line('storage, first month', '', firstMonth);
   line('total: processing and first month', '', total);
   console.log(
-    `  then every month: ${usd(recurring)} (video and frames ${(videoGb + framesGb).toFixed(2)} GB in Glacier Instant Retrieval, billed 90 days at least; ` +
-      `${standardGb.toFixed(3)} GB in Standard); a frame read back costs a GET (${usd(P.s3GlacierIrGet.usd * 1000)} per 1,000) and ${usd(P.s3GlacierIrRetrievalGb.usd)} per GB`,
+    `  then every month: ${usd(recurring)} (video ${videoGb.toFixed(2)} GB in ${archive.name}, billed ${archive.minimumDays} days at least; frames ${framesGb.toFixed(2)} GB in Glacier Instant Retrieval, ` +
+      `billed 90 days at least; ${standardGb.toFixed(3)} GB in Standard); a frame read back costs a GET (${usd(P.s3GlacierIrGet.usd * 1000)} per 1,000) and ${usd(P.s3GlacierIrRetrievalGb.usd)} per GB`,
   );
+  console.log(`  the game-hour's source in ${int(hourParts)} parts (the run's ${int(u.s3.byAction.UploadPart ?? 0)} × ${SCALE.toFixed(1)} would be ${int((u.s3.byAction.UploadPart ?? 0) * SCALE)})`);
+  if (archive.restore) {
+    console.log(
+      `  a re-run after ${sourceArchival.days} day${sourceArchival.days === 1 ? '' : 's'} first restores the source: ${usd(videoGb * archive.restore.standard)} a game-hour in Standard retrieval (within 12 hours), ` +
+        `${usd(videoGb * archive.restore.bulk)} in Bulk (within 48 hours)`,
+    );
+  }
   // The functions' durations are wall time on this machine, every instance sharing its cores (the frame segments run
   // at once): on Lambda each instance has its own share of a core. What ffmpeg itself needed is its CPU time.
   // The bill with ingest-frames at ffmpeg's CPU time at its vCPU share: what Lambda bills it, where no instance waits

@@ -22,11 +22,17 @@ export type UploadMode = { method: 'PUT' } | { method: 'multipart'; partSize: nu
 
 const MiB = 1024 * 1024;
 
-/** PUT below the threshold; otherwise parts of `partBytes`, grown (in whole MiB) if S3's 10,000-part limit needs it. */
+/**
+ * At most this many parts in an upload, by growing the part size: each part is a request S3 bills ($0.005 per
+ * 1,000), and a game-hour's source video (2.9 GB) in 8 MiB parts would be 350 of them. A failed part is sent again
+ * whole, so resuming costs at most a hundredth of the file.
+ */
+export const PARTS_PER_UPLOAD = 100;
+
+/** PUT below the threshold; otherwise parts of `partBytes`, grown (in whole MiB) to at most PARTS_PER_UPLOAD parts. */
 export function planUpload(sizeBytes: number, thresholdBytes: number, partBytes: number): UploadMode {
   if (sizeBytes < thresholdBytes) return { method: 'PUT' };
-  let partSize = partBytes;
-  if (Math.ceil(sizeBytes / partSize) > MAX_PARTS) partSize = Math.ceil(sizeBytes / MAX_PARTS / MiB) * MiB;
+  const partSize = Math.max(partBytes, Math.ceil(sizeBytes / PARTS_PER_UPLOAD / MiB) * MiB);
   return { method: 'multipart', partSize, partCount: Math.ceil(sizeBytes / partSize) };
 }
 

@@ -1,13 +1,7 @@
 // ListParts, which fauxqs lacks (it answers GET ?uploadId= as a GetObject): the parts an open multipart upload
 // holds, from fauxqs's own store, in S3's XML. Clients resume an upload by it.
+import { partSize, type StoredPart } from './s3-multipart.ts';
 import { s3ErrorXml, xmlText, type HookReply } from './s3-xml.ts';
-
-interface StoredPart {
-  readonly partNumber: number;
-  readonly etag: string;
-  readonly body: Buffer;
-  readonly lastModified: Date;
-}
 
 interface StoredUpload {
   readonly bucket: string;
@@ -43,7 +37,7 @@ export const listPartsHook =
     const page = after.slice(0, maxParts);
     const truncated = after.length > page.length;
     const parts = page
-      .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><LastModified>${p.lastModified.toISOString()}</LastModified><ETag>${xmlText(p.etag)}</ETag><Size>${p.body.length}</Size></Part>`)
+      .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><LastModified>${p.lastModified.toISOString()}</LastModified><ETag>${xmlText(p.etag)}</ETag><Size>${partSize(p)}</Size></Part>`)
       .join('');
     return reply.code(200).send(
       '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +

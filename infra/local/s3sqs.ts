@@ -21,6 +21,7 @@ import type { AccessPolicy } from './access.ts';
 import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
+import { dropUntakenPart, multipartHooks, s3BodyParser } from './s3-multipart.ts';
 import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 import { s3SqsMeter, type UsageMeter } from './usage.ts';
@@ -161,9 +162,11 @@ export async function startS3Sqs(opts: {
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
   // fauxqs takes bodies up to 11 MiB, enough for a multipart part; S3 takes one PUT up to 5 GiB (a segment's frame
-  // pack is one PUT of tens of MB). Its catch-all parser (S3's binary bodies) again, with S3's limit.
+  // pack is one PUT of tens of MB). Its catch-all parser (S3's binary bodies) again, with S3's limit, and a multipart
+  // part streamed to a file rather than collected (s3-multipart.ts).
   app.removeContentTypeParser('*');
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: S3_MAX_PUT_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', s3BodyParser(join(opts.dataDir, 's3', '_received'), S3_MAX_PUT_BYTES) as never);
+  app.addHook('onSend', dropUntakenPart);
   if (opts.usage) app.addHook('onSend', s3SqsMeter(opts.usage));
   const access = opts.policy && s3SqsAccessChecks(opts.policy);
   const cors = s3CorsHooks(opts.cors ?? (() => undefined));
@@ -173,6 +176,15 @@ export async function startS3Sqs(opts: {
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
   app.addHook('preHandler', presignedRequestCheck(new Map([...LOCAL_ACCESS_KEYS, ...(opts.policy?.secrets() ?? [])])));
   if (access) app.addHook('preHandler', access.preHandler);
+  app.addHook(
+    'preHandler',
+    multipartHooks({
+      store: s3Store as never,
+      multipartDir: objects.multipartDir as string,
+      objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
+      forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
+    }),
+  );
   // Objects too large for the body cache (SizedLru keeps none above a quarter of it) are read by range from their file.
   const head = (bucket: string, key: string): StoredObjectMeta | undefined =>
     (s3Store.buckets as Map<string, Map<string, StoredObjectMeta>>).get(bucket)?.get(key);

@@ -11,7 +11,7 @@ import { decodeRow, encodeValues, selectExpression } from '../../functions/catal
 import { fromPgError, parseKeyDetail } from '../../functions/lib/dberrors.ts';
 import * as tables from '../../functions/catalog/tables.ts';
 import * as s from '../../functions/catalog/schemas.ts';
-import { MAX_PARTS, planUpload } from '../../functions/lib/presigned-upload.ts';
+import { MAX_PARTS, PARTS_PER_UPLOAD, planUpload } from '../../functions/lib/presigned-upload.ts';
 import { videoSourceKey } from '../../functions/catalog/video-lifecycle.ts';
 
 const topologyRoutes = (): string[] => {
@@ -311,11 +311,16 @@ describe('upload planning', () => {
     expect(planUpload(64 * MiB + 1, 64 * MiB, 16 * MiB)).toEqual({ method: 'multipart', partSize: 16 * MiB, partCount: 5 });
   });
 
-  it('grows the part size to stay within 10,000 parts', () => {
+  it('grows the part size, in whole MiB, to at most a hundred parts (S3 allows 10,000)', () => {
+    expect(planUpload(800 * MiB, 8 * MiB, 8 * MiB)).toEqual({ method: 'multipart', partSize: 8 * MiB, partCount: 100 });
+    expect(planUpload(800 * MiB + 1, 8 * MiB, 8 * MiB)).toEqual({ method: 'multipart', partSize: 9 * MiB, partCount: 89 });
+    // A game-hour's source: 2.9 GB in 28 MiB parts, not 346 parts of 8 MiB.
+    expect(planUpload(2.9e9, 8 * MiB, 8 * MiB)).toEqual({ method: 'multipart', partSize: 28 * MiB, partCount: 99 });
     const plan = planUpload(50 * 1024 * MiB, 64 * MiB, 5 * MiB);
     expect(plan.method).toBe('multipart');
     if (plan.method !== 'multipart') return;
-    expect(plan.partCount).toBeLessThanOrEqual(MAX_PARTS);
+    expect(plan.partCount).toBeLessThanOrEqual(PARTS_PER_UPLOAD);
+    expect(PARTS_PER_UPLOAD).toBeLessThanOrEqual(MAX_PARTS);
     expect(plan.partSize % MiB).toBe(0);
     expect(plan.partSize * plan.partCount).toBeGreaterThanOrEqual(50 * 1024 * MiB);
   });

@@ -1,0 +1,156 @@
+// Multipart uploads in the local S3 as S3 answers them, with the parts streamed to disk (s3-multipart.ts): the
+// object's bytes and ETag (the MD5 of the parts' MD5s, and their count), ListParts, S3's errors on a bad completion,
+// an upload that survives a restart between its parts and its completion, the one notification it raises, and no
+// file left by a refused part.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3Sqs, type LocalS3Sqs, type S3ObjectEvent } from '../../infra/local/s3sqs.ts';
+import { LOCAL_ACCESS_KEY } from '../../infra/local/s3-presign-check.ts';
+
+const MiB = 1024 * 1024;
+const Bucket = 'multipart';
+const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+
+let dir: string;
+let s3local: LocalS3Sqs;
+let s3: S3Client;
+const events: S3ObjectEvent[] = [];
+
+async function start() {
+  s3local = await startS3Sqs({
+    dataDir: dir, port: 0, region: 'us-east-1',
+    notificationsFor: (e) => {
+      events.push(e);
+      return [];
+    },
+  });
+  s3local.createBucket(Bucket);
+  // As the functions' client: no checksums asked for, so parts go the plain way a presigned upload goes.
+  s3 = new S3Client({ endpoint: s3local.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_ACCESS_KEY, requestChecksumCalculation: 'WHEN_REQUIRED' });
+}
+
+async function restart() {
+  s3.destroy();
+  await s3local.stop();
+  await start();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'framewise-multipart-'));
+  await start();
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await s3local?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Sends a part through a presigned URL, as the CLI and the console do; returns its ETag. */
+async function putPart(Key: string, UploadId: string, PartNumber: number, body: Buffer): Promise<string> {
+  const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, ContentLength: body.length }), { expiresIn: 600 });
+  const res = await fetch(url, { method: 'PUT', body });
+  expect(res.status).toBe(200);
+  return res.headers.get('etag')!;
+}
+
+const s3Error = async (p: Promise<unknown>) => (await p.then(() => undefined, (e: { name: string; $metadata?: { httpStatusCode?: number } }) => e)) ?? { name: 'no error' };
+
+describe('multipart uploads in the local S3', () => {
+  it('stores the parts as one object with S3’s multipart ETag, across a restart between the parts and the completion', async () => {
+    const Key = 'videos/game/source';
+    const parts = [randomBytes(5 * MiB), randomBytes(6 * MiB), randomBytes(MiB + 17)];
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'video/mp4' }));
+    const etags: string[] = [];
+    for (const [i, body] of parts.entries()) etags.push(await putPart(Key, UploadId!, i + 1, body));
+    expect(etags).toEqual(parts.map((b) => `"${md5(b).toString('hex')}"`));
+    // The same part sent again replaces it.
+    expect(await putPart(Key, UploadId!, 2, parts[1]!)).toBe(etags[1]);
+
+    await restart();
+    const listed = await s3.send(new ListPartsCommand({ Bucket, Key, UploadId }));
+    expect(listed.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual(parts.map((b, i) => [i + 1, b.length, etags[i]]));
+
+    events.length = 0;
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
+    );
+    const expected = `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-3"`;
+    expect(done.ETag).toBe(expected);
+    expect(events).toEqual([{ bucket: Bucket, key: Key, kind: 'created', size: 12 * MiB + 17, etag: expected.replaceAll('"', ''), multipart: true }]);
+
+    await restart();
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key }));
+    expect([head.ContentLength, head.ETag, head.ContentType]).toEqual([12 * MiB + 17, expected, 'video/mp4']);
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(parts))).toBe(true);
+    const second = await s3.send(new GetObjectCommand({ Bucket, Key, PartNumber: 2 }));
+    expect(Buffer.from(await second.Body!.transformToByteArray()).equals(parts[1]!)).toBe(true);
+    // Completed: the upload is gone.
+    expect((await s3Error(s3.send(new ListPartsCommand({ Bucket, Key, UploadId })))).name).toBe('NoSuchUpload');
+  });
+
+  it('refuses a completion as S3 does, changing nothing, and completes once it is right', async () => {
+    const Key = 'videos/refused/source';
+    const parts = [randomBytes(5 * MiB), randomBytes(2 * MiB), randomBytes(MiB)];
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const etags: string[] = [];
+    for (const [i, body] of parts.entries()) etags.push(await putPart(Key, UploadId!, i + 1, body));
+    const complete = (Parts: { PartNumber: number; ETag: string }[]) =>
+      s3Error(s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } })));
+
+    expect((await complete([{ PartNumber: 1, ETag: etags[0]! }, { PartNumber: 2, ETag: etags[0]! }])).name).toBe('InvalidPart');
+    expect((await complete([{ PartNumber: 1, ETag: etags[0]! }, { PartNumber: 4, ETag: etags[0]! }])).name).toBe('InvalidPart');
+    expect((await complete([{ PartNumber: 2, ETag: etags[1]! }, { PartNumber: 1, ETag: etags[0]! }])).name).toBe('InvalidPartOrder');
+    // Part 2 (2 MiB) is not the last: too small.
+    expect((await complete(etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })))).name).toBe('EntityTooSmall');
+    // The upload id of another object.
+    expect((await s3Error(s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'videos/other/source', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etags[0]! }] } })))).name).toBe('NoSuchUpload');
+    expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket, Key })))).name).toBe('NotFound');
+
+    const done = await complete([{ PartNumber: 1, ETag: etags[0]! }, { PartNumber: 3, ETag: etags[2]! }]);
+    expect(done.name).toBe('no error');
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([parts[0]!, parts[2]!]))).toBe(true);
+    expect((await complete([{ PartNumber: 1, ETag: etags[0]! }])).name).toBe('NoSuchUpload');
+  });
+
+  it('takes no part for an aborted upload, and leaves uploads with checksums to S3’s own rules', async () => {
+    const Key = 'videos/aborted/source';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    await putPart(Key, UploadId!, 1, randomBytes(MiB));
+    await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+    const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, ContentLength: 10 }), { expiresIn: 600 });
+    expect((await fetch(url, { method: 'PUT', body: Buffer.alloc(10) })).status).toBe(404);
+    expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket, Key })))).name).toBe('NotFound');
+    // A part refused by its signature (another length than signed) leaves no received file behind.
+    const open = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const signed = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId: open.UploadId, PartNumber: 1, ContentLength: 10 }), { expiresIn: 600 });
+    expect((await fetch(signed, { method: 'PUT', body: Buffer.alloc(11) })).status).toBe(403);
+    expect(readdirSync(join(dir, 's3', '_received'))).toEqual([]);
+    expect((await s3.send(new ListPartsCommand({ Bucket, Key, UploadId: open.UploadId }))).Parts ?? []).toEqual([]);
+
+    // The SDK's own multipart upload, with the CRC-32 checksums it sends by default.
+    const withChecksums = new S3Client({ endpoint: s3local.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_ACCESS_KEY });
+    const body = randomBytes(11 * MiB);
+    await new Upload({ client: withChecksums, params: { Bucket, Key: 'datasets/d.zip', Body: body }, partSize: 5 * MiB }).done();
+    withChecksums.destroy();
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'datasets/d.zip' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+  });
+});
