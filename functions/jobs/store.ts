@@ -229,6 +229,19 @@ export async function recordNextRun(job: Job, executionArn: string, interrupted:
   return updateIfAllowed(job.jobId, { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
 }
 
+/**
+ * Ends a queued job's wait by recording its run's execution, if it still waits: the one caller that does gets the
+ * job (and starts the run), any other (a duplicated notification, the sweep) undefined.
+ */
+export async function endWait(jobId: string, executionArn: string): Promise<Job | undefined> {
+  return updateIfAllowed(jobId, {
+    UpdateExpression: 'SET executionArn = :e, updatedAt = :at REMOVE waitsFor',
+    ConditionExpression: 'attribute_exists(waitsFor) AND attribute_not_exists(executionArn) AND #state = :queued',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':e': executionArn, ':at': now(), ':queued': 'queued' },
+  });
+}
+
 /** Sets the execution of a queued job; refuses if the job moved on in between. */
 export async function setExecution(jobId: string, executionArn: string): Promise<void> {
   await dynamo().send(
