@@ -14,6 +14,7 @@ import { LOCAL_ACCESS_KEY } from '../../infra/local/s3-presign-check.ts';
 import { apiAt, eventually } from '../support/api.ts';
 import { TEST_CLOUD_OPTIONS } from '../support/cloud-options.ts';
 import { ingestSampleVideo } from '../support/sample-ingest.ts';
+import { startWaitingJob } from '../../functions/jobs/workflow.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-archived-rerun-'));
 const work = mkdtempSync(join(tmpdir(), 'framewise-archived-rerun-work-'));
@@ -71,7 +72,7 @@ beforeAll(async () => {
   const league = await call('POST', '/v1/leagues', { sportId: sport.body.id, name: 'L' });
   const season = await call('POST', '/v1/seasons', { leagueId: league.body.id, name: 'S' });
   const gameId = (await call('POST', '/v1/games', { seasonId: season.body.id, title: 'G', startsAt: '2026-11-21T15:00:00Z' })).body.id;
-  for (const title of ['restored by notification', 'restored without one']) {
+  for (const title of ['restored by notification', 'restored without one', 'started twice at once']) {
     const videoId = (await call('POST', '/v1/videos', { gameId, title })).body.id as string;
     const job = await ingestSampleVideo(call, videoId, work);
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
@@ -79,7 +80,7 @@ beforeAll(async () => {
     videos.push({ videoId, key: job.input.key, firstJobId: job.jobId, frameCount: video.frameCount });
   }
   // a day and more later, S3's lifecycle has moved the source videos to Deep Archive
-  expect(cloud.applyLifecycle(new Date(Date.now() + 1.5 * DAY))).toBeGreaterThanOrEqual(2);
+  expect(cloud.applyLifecycle(new Date(Date.now() + 1.5 * DAY))).toBeGreaterThanOrEqual(3);
 }, 240_000);
 
 afterAll(async () => {
@@ -172,5 +173,17 @@ describe('a re-run of a video whose source is in Deep Archive', () => {
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     expect(await executionsOf(jobId)).toEqual([jobId]);
     expect((await call('GET', `/v1/videos/${videoId}`)).body).toMatchObject({ status: 'ingested', frameCount });
+  });
+
+  it('two starts of a waiting re-run at once (a duplicated notification, the sweep) start one run', async () => {
+    const { videoId, key } = videos[2]!;
+    const res = await call('POST', `/v1/videos/${videoId}/ingest`, { force: true });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const jobId = res.body.jobId as string;
+    await eventually(async () => (/ongoing-request="false"/.test((await head(key)).Restore ?? '') ? true : undefined), 'the restore', 30_000);
+    const starts = await Promise.all([startWaitingJob(jobId), startWaitingJob(jobId), startWaitingJob(jobId)]);
+    expect(starts.filter((j) => j !== undefined).map((j) => j!.jobId)).toEqual([jobId]);
+    expect((await ended(jobId)).state).toBe('succeeded');
+    expect(await executionsOf(jobId)).toEqual([jobId]);
   });
 });
