@@ -87,8 +87,8 @@ export async function moveJob(
     values[':steps'] = initialSteps(fields.resetStepsOf);
   }
   if (fields.countRequeue) sets.push('requeues = if_not_exists(requeues, :zero) + :one');
-  // An error belongs to the failed state only; any other move clears it.
-  const update = `SET ${sets.join(', ')}${fields.error ? '' : ' REMOVE #error'}`;
+  // An error belongs to the failed state only; any other move clears it. A job that moves waits no more.
+  const update = `SET ${sets.join(', ')} REMOVE waitsFor${fields.error ? '' : ', #error'}`;
   return updateIfAllowed(jobId, {
     UpdateExpression: update,
     ConditionExpression: `attribute_exists(jobId) AND #state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
