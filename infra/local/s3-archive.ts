@@ -47,8 +47,6 @@ export interface ArchivalRule {
 
 /** What the archive needs of the objects fauxqs holds. */
 export interface StoredObjects {
-  /** The object's last write, or undefined when there is none. */
-  lastModified(bucket: string, key: string): Date | undefined;
   /** Every object of a bucket (key and last write). */
   list(bucket: string): Iterable<{ key: string; lastModified: Date }>;
 }

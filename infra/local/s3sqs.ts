@@ -155,7 +155,6 @@ export async function startS3Sqs(opts: {
     restoreDelayMs: opts.restoreDelayMs ?? DEFAULT_RESTORE_DELAY_MS,
     log: opts.log ?? (() => undefined),
     objects: {
-      lastModified: (bucket, key) => stored(bucket)?.get(key)?.lastModified,
       list: (bucket) => [...(stored(bucket)?.entries() ?? [])].map(([key, o]) => ({ key, lastModified: new Date(o.lastModified) })),
     },
     restored: async (bucket, key, r, storageClass) => {
