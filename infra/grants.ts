@@ -25,6 +25,7 @@ export interface ResourceArns {
 const reads = (a: BucketAccess) => a === 'read' || a === 'readwrite';
 const writes = (a: BucketAccess) => a === 'write' || a === 'readwrite';
 const deletes = (a: BucketAccess) => a === 'delete';
+const restores = (a: BucketAccess) => a === 'restore';
 
 /** Reading an object (GetObject answers HeadObject too). */
 export const S3_READ_OBJECT = ['s3:GetObject'] as const;
@@ -32,6 +33,8 @@ export const S3_READ_OBJECT = ['s3:GetObject'] as const;
 export const S3_WRITE_OBJECT = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] as const;
 /** Deleting an object (one DeleteObject, or each key of a DeleteObjects). */
 export const S3_DELETE_OBJECT = ['s3:DeleteObject'] as const;
+/** Asking for a readable copy of an archived object (RestoreObject); reading it is s3:GetObject. */
+export const S3_RESTORE_OBJECT = ['s3:RestoreObject'] as const;
 export const DYNAMODB_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'] as const;
 export const DYNAMODB_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'] as const;
 /** A secret's value, read and replaced (the bootstrap writes the first admin key into its secret). */
@@ -48,7 +51,10 @@ export function grantsOf(def: FunctionDef, arns: ResourceArns): Statement[] {
   for (const b of def.uses.buckets ?? []) {
     const bucket = arns.bucketArn(b.name);
     const objects = b.prefixes.map((p) => `${bucket}/${p}*`);
-    const actions = [...(reads(b.access) ? S3_READ_OBJECT : []), ...(writes(b.access) ? S3_WRITE_OBJECT : []), ...(deletes(b.access) ? S3_DELETE_OBJECT : [])];
+    const actions = [
+      ...(reads(b.access) ? S3_READ_OBJECT : []), ...(writes(b.access) ? S3_WRITE_OBJECT : []), ...(deletes(b.access) ? S3_DELETE_OBJECT : []),
+      ...(restores(b.access) ? S3_RESTORE_OBJECT : []),
+    ];
     statements.push({ actions, resources: objects });
     if (reads(b.access) || deletes(b.access)) {
       statements.push({ actions: ['s3:ListBucket'], resources: [bucket], conditions: { StringLike: { 's3:prefix': b.prefixes.map((p) => `${p}*`) } } });

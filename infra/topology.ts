@@ -3,8 +3,11 @@
 // them resource names through the environment variables named here.
 
 export type Access = 'read' | 'write' | 'readwrite';
-/** Of a bucket's objects, also `delete`: listing them and deleting them, without reading them. */
-export type BucketAccess = Access | 'delete';
+/**
+ * Of a bucket's objects, also `delete`: listing them and deleting them, without reading them; and `restore`: asking
+ * for a readable copy of an archived object (RestoreObject), without reading it.
+ */
+export type BucketAccess = Access | 'delete' | 'restore';
 
 /**
  * A function's use of a bucket: only objects under `prefixes`, for `access`. Reading includes listing under those
@@ -75,18 +78,25 @@ export interface BucketDef {
   /** Logical name; the local cloud prefixes it with `framewise-`, CDK lets CloudFormation name it. */
   readonly name: string;
   readonly purpose: string;
-  /** Objects under these prefixes raise S3 notifications into a queue. */
-  readonly notifications: readonly { readonly prefix: string; readonly queue: string }[];
+  /**
+   * Objects under these prefixes raise S3 notifications into a queue: when one is written (`created`), and when a
+   * readable copy of an archived one is ready (`restored`, S3's ObjectRestore:Completed).
+   */
+  readonly notifications: readonly { readonly prefix: string; readonly queue: string; readonly events: readonly BucketEvent[] }[];
   /** Allow browsers to PUT presigned uploads and GET presigned objects directly ({@link BROWSER_BUCKET_CORS}). */
   readonly browserUploads: boolean;
   /** Objects under these prefixes expire after `days` (S3 lifecycle; the local cloud keeps them, readers check expiry). */
   readonly expirations?: readonly { readonly prefix: string; readonly days: number }[];
   /**
    * Objects under these prefixes move to a cheaper storage class `days` after they were written (S3 lifecycle; the
-   * local cloud keeps one class). Readers see no difference but the price of reads.
+   * local cloud applies it when asked, as of a given time). GLACIER_IR is read as before, at a price per read;
+   * GLACIER and DEEP_ARCHIVE are read only after a restore (RestoreObject, hours in AWS).
    */
-  readonly archivals?: readonly { readonly prefix: string; readonly days: number; readonly storageClass: 'GLACIER_IR' }[];
+  readonly archivals?: readonly { readonly prefix: string; readonly days: number; readonly storageClass: ArchiveStorageClass }[];
 }
+
+export type BucketEvent = 'created' | 'restored';
+export type ArchiveStorageClass = 'GLACIER_IR' | 'GLACIER' | 'DEEP_ARCHIVE';
 
 export interface TableDef {
   readonly name: string;
@@ -350,12 +360,13 @@ export const topology: Topology = {
     {
       name: 'media',
       purpose: 'uploaded videos (videos/), extracted frames (frames/), localizations (localizations/), large cache values (cache/), materialization inputs (materialize/), annotation content, frames and task videos (annotation/), slide uploads and pyramids (slides/)',
-      notifications: [{ prefix: 'videos/', queue: 'video-ingest' }],
+      notifications: [{ prefix: 'videos/', queue: 'video-ingest', events: ['created', 'restored'] }],
       browserUploads: true,
       expirations: [{ prefix: 'cache/', days: 8 }, { prefix: 'slides/work/', days: 2 }],
       // A source video is read whole by its ingest, within minutes of its upload, and again only by a re-run: kept a
-      // day in STANDARD, then at a sixth of the price (a re-run pays for reading it back; see the README's costs).
-      archivals: [{ prefix: 'videos/', days: 1, storageClass: 'GLACIER_IR' }],
+      // day in STANDARD, then in Deep Archive at a quarter of Glacier Instant Retrieval's price. A re-run first
+      // restores it (hours) and starts when the restore completes (the `restored` notification; see the README).
+      archivals: [{ prefix: 'videos/', days: 1, storageClass: 'DEEP_ARCHIVE' }],
     },
   ],
   cdns: [
@@ -391,7 +402,7 @@ export const topology: Topology = {
   queues: [
     {
       name: 'video-ingest',
-      purpose: 'S3 notifications of uploaded videos',
+      purpose: 'S3 notifications of uploaded videos, and of archived videos restored for a re-run',
       visibilityTimeoutSeconds: 180,
       maxReceiveCount: 3,
     },
@@ -488,11 +499,11 @@ export const topology: Topology = {
       timeoutSeconds: 29,
       layers: [],
       triggers: [{ kind: 'http', routes: ['POST /v1/videos/{id}/ingest'] }],
-      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }, { name: 'media', access: 'restore', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
     },
     {
       name: 'ingest-upload',
-      purpose: 'turns an uploaded video (as S3 holds it now) into a queued job and starts the video-ingest workflow',
+      purpose: 'turns an uploaded video (as S3 holds it now) into a queued job and starts the video-ingest workflow; starts the re-run that waited for a restored video',
       entry: 'functions/ingest/upload.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
@@ -502,13 +513,13 @@ export const topology: Topology = {
     },
     {
       name: 'ingest-recover-uploads',
-      purpose: 'finds uploaded videos whose object arrived without a job (a notification lost or failed for good) and starts their ingest',
+      purpose: 'finds uploaded videos whose object arrived without a job (a notification lost or failed for good) and starts their ingest; starts re-runs whose archived video is readable again',
       entry: 'functions/ingest/recover-uploads.ts',
       memoryMb: 256,
       timeoutSeconds: 60,
       layers: [],
       triggers: [{ kind: 'schedule', name: 'recover-uploads', expression: 'rate(5 minutes)', everySeconds: 300, input: { graceSeconds: 120 } }],
-      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
+      uses: { buckets: [{ name: 'media', access: 'read', prefixes: ['videos/'] }, { name: 'media', access: 'restore', prefixes: ['videos/'] }], tables: [{ name: 'jobs', access: 'readwrite' }], stateMachines: ['video-ingest'], postgres: true },
     },
     {
       name: 'ingest-probe',

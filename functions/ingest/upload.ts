@@ -1,10 +1,12 @@
-// ingest-upload: an S3 notification of an uploaded video becomes a queued job and a video-ingest run.
+// ingest-upload: an S3 notification of an uploaded video becomes a queued job and a video-ingest run; one of a
+// restored video starts the re-run that waited for it (restore.ts).
 import type { S3Event, SQSRecord } from 'aws-lambda';
 import { logger } from '../lib/logger.ts';
 import { sqsHandler } from '../lib/sqs.ts';
 import { arrivalJobId, headObject, startIngestOf } from './arrival.ts';
 import { videoIdFromKey } from '../catalog/video-lifecycle.ts';
 import { videoExists } from './videos.ts';
+import { startRestoredRuns } from './restore.ts';
 
 const decodeKey = (key: string): string => decodeURIComponent(key.replace(/\+/g, ' '));
 
@@ -19,6 +21,12 @@ async function handleRecord(record: SQSRecord): Promise<void> {
       continue;
     }
     logger.appendKeys({ videoId });
+    if (r.eventName.startsWith('ObjectRestore:')) {
+      const started = await startRestoredRuns(videoId, r.s3.bucket.name, key);
+      if (started.length > 0) logger.info('video re-run started: its source was restored', { jobIds: started });
+      else logger.info('restore completed with no re-run waiting for it; dropped', { key, eventName: r.eventName });
+      continue;
+    }
     // An object for a video the catalog does not know fails the record: after 3 receives it rests in the DLQ.
     if (!(await videoExists(videoId))) throw new Error(`no video ${videoId} for uploaded object ${key}`);
     // The job is named by the object as it is now (as the recovery paths name it); a notification of an object

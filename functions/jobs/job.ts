@@ -6,6 +6,9 @@ export type JobState = (typeof JOB_STATES)[number];
 export const JOB_KINDS = ['video-ingest', 'det-group', 'bulk-upload', 'materialize-version', 'ingest-annotations', 'update-roots', 'materialize', 'annotation-content', 'annotation-dataset', 'slide-image'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
+export const JOB_WAITS = ['source-restore'] as const;
+export type JobWait = (typeof JOB_WAITS)[number];
+
 export interface JobError {
   readonly code: string;
   readonly message: string;
@@ -75,6 +78,11 @@ export interface Job {
   /** Runs started since the last start or requeue because the one before ended without an outcome. */
   readonly resumes?: number;
   readonly executionArn?: string;
+  /**
+   * What a queued job waits for before its run starts: `source-restore`, the restore of its archived source (a
+   * video's re-run). Whoever sees the wait end starts it, once (startWaitingJob); the sweeper leaves it alone.
+   */
+  readonly waitsFor?: JobWait;
   readonly error?: JobError;
   /** What a succeeded run reported (e.g. a bulk upload's row counts, a segmentation run's summary). */
   readonly result?: Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The jobs API's response schemas: what GET /v1/jobs and the routes that start or requeue a job answer.
 import { ErrorBody } from '../lib/openapi.ts';
 import { z } from '../lib/zod.ts';
-import { JOB_KINDS, JOB_STATES } from './job.ts';
+import { JOB_KINDS, JOB_STATES, JOB_WAITS } from './job.ts';
 
 const Step = z.object({
   state: z.enum(['pending', 'working', 'succeeded', 'failed']),
@@ -24,6 +24,9 @@ export const JobSchema = z
     requeues: z.number().int(),
     resumes: z.number().int().optional(),
     executionArn: z.string().optional(),
+    waitsFor: z.enum(JOB_WAITS).optional().openapi({
+      description: 'A queued job whose run has not started yet: `source-restore` waits for its archived source video to be restored (hours in AWS)',
+    }),
     error: ErrorBody.shape.error.pick({ code: true, message: true }).optional(),
     result: z.record(z.string(), z.unknown()).optional(),
     createdAt: z.string(),

@@ -87,8 +87,8 @@ export async function moveJob(
     values[':steps'] = initialSteps(fields.resetStepsOf);
   }
   if (fields.countRequeue) sets.push('requeues = if_not_exists(requeues, :zero) + :one');
-  // An error belongs to the failed state only; any other move clears it.
-  const update = `SET ${sets.join(', ')}${fields.error ? '' : ' REMOVE #error'}`;
+  // An error belongs to the failed state only; any other move clears it. A job that moves waits no more.
+  const update = `SET ${sets.join(', ')} REMOVE waitsFor${fields.error ? '' : ', #error'}`;
   return updateIfAllowed(jobId, {
     UpdateExpression: update,
     ConditionExpression: `attribute_exists(jobId) AND #state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
@@ -227,6 +227,19 @@ export async function recordNextRun(job: Job, executionArn: string, interrupted:
     values[':from'] = job.executionArn;
   } else condition += ' AND attribute_not_exists(executionArn)';
   return updateIfAllowed(job.jobId, { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values });
+}
+
+/**
+ * Ends a queued job's wait by recording its run's execution, if it still waits: the one caller that does gets the
+ * job (and starts the run), any other (a duplicated notification, the sweep) undefined.
+ */
+export async function endWait(jobId: string, executionArn: string): Promise<Job | undefined> {
+  return updateIfAllowed(jobId, {
+    UpdateExpression: 'SET executionArn = :e, updatedAt = :at REMOVE waitsFor',
+    ConditionExpression: 'attribute_exists(waitsFor) AND attribute_not_exists(executionArn) AND #state = :queued',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':e': executionArn, ':at': now(), ':queued': 'queued' },
+  });
 }
 
 /** Sets the execution of a queued job; refuses if the job moved on in between. */

@@ -1,6 +1,6 @@
 // jobs-sweeper (schedule): a job still queued or working whose execution has ended will never get an outcome from
 // it (the process died, the run timed out or was stopped). It runs again, up to the job's runs, and then fails
-// (see continueAfterRunEnded).
+// (see continueAfterRunEnded). A job waiting for something before its run (a restore) has no run to check.
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
 import { sfn } from '../lib/aws.ts';
 import { logger } from '../lib/logger.ts';
@@ -36,6 +36,7 @@ export async function sweep(now = Date.now()): Promise<Sweep> {
       cursor = page.cursor;
       for (const listed of page.jobs) {
         done.checked++;
+        if (listed.waitsFor) continue; // no run yet, by design: started when its wait ends
         const status = await executionStatus(listed);
         if (status === 'RUNNING') continue;
         // An execution that has ended gets no more outcome; one not (yet) found may be about to start.

@@ -1,8 +1,8 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '../lib/aws.ts';
 import { config } from '../lib/config.ts';
-import { afterRunEnded, executionName, workingSteps, type Job } from './job.ts';
-import { createJob, moveJob, recordNextRun, requireJob, setExecution } from './store.ts';
+import { afterRunEnded, executionName, workingSteps, type Job, type JobWait } from './job.ts';
+import { createJob, endWait, getJob, moveJob, recordNextRun, requireJob, setExecution } from './store.ts';
 
 /**
  * The workflow of each kind of job, and the input it starts with. A workflow with a closing run records a failure
@@ -79,6 +79,25 @@ export async function createAndStartJob(
   if (job.executionArn) return { job, started: false };
   await beforeStart?.();
   return { job: await startJob(job), started: true };
+}
+
+/** Creates the job (unless it exists) queued without a run: it waits for `waitsFor`, and startWaitingJob starts it. */
+export async function createWaitingJob(fields: Omit<Parameters<typeof createJob>[0], 'waitsFor'>, waitsFor: JobWait): Promise<Job> {
+  await createJob({ ...fields, waitsFor });
+  return requireJob(fields.jobId);
+}
+
+/**
+ * Starts the run of a job that waited, once: the wait is ended and the run recorded by one conditional write (as
+ * startJob records first), so a second caller starts nothing. Returns the job started, or undefined.
+ */
+export async function startWaitingJob(jobId: string): Promise<Job | undefined> {
+  const job = await getJob(jobId);
+  if (!job?.waitsFor || job.executionArn) return undefined;
+  const started = await endWait(jobId, runOf(job, job.resumes ?? 0).executionArn);
+  if (!started) return undefined;
+  await startRun(started, started.resumes ?? 0);
+  return started;
 }
 
 /**

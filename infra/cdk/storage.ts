@@ -10,7 +10,8 @@ import type { Queues } from './queues.ts';
 
 export const ABORT_INCOMPLETE_UPLOADS = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) };
 
-const STORAGE_CLASSES = { GLACIER_IR: StorageClass.GLACIER_INSTANT_RETRIEVAL } as const;
+const STORAGE_CLASSES = { GLACIER_IR: StorageClass.GLACIER_INSTANT_RETRIEVAL, GLACIER: StorageClass.GLACIER, DEEP_ARCHIVE: StorageClass.DEEP_ARCHIVE } as const;
+const EVENT_TYPES = { created: EventType.OBJECT_CREATED, restored: EventType.OBJECT_RESTORE_COMPLETED } as const;
 
 export class Storage extends Construct {
   readonly buckets = new Map<string, Bucket>();
@@ -62,7 +63,8 @@ export class Storage extends Construct {
       });
       Tags.of(bucket).add(TOPOLOGY_TAG, topologyTagValue('bucket', def.name), { includeResourceTypes: ['AWS::S3::Bucket'] });
       for (const n of def.notifications) {
-        bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(props.queues.get(n.queue).queue), { prefix: n.prefix });
+        const queue = new SqsDestination(props.queues.get(n.queue).queue);
+        for (const e of n.events) bucket.addEventNotification(EVENT_TYPES[e], queue, { prefix: n.prefix });
       }
       this.buckets.set(def.name, bucket);
     }

@@ -42,6 +42,7 @@ function s3Requests(method: string, url: string, headers: GatedRequest['headers'
   const object = `${bucketArn}/${key}`;
   if (method === 'GET' || method === 'HEAD') return [{ action: q.has('uploadId') ? 's3:ListMultipartUploadParts' : 's3:GetObject', resource: object }];
   if (method === 'DELETE') return [{ action: q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject', resource: object }];
+  if (method === 'POST' && q.has('restore')) return [{ action: 's3:RestoreObject', resource: object }];
   const source = headers['x-amz-copy-source'];
   const copied = typeof source === 'string' ? decodeURIComponent(source.replace(/^\//, '').split('?')[0]!) : undefined;
   return [{ action: 's3:PutObject', resource: object }, ...(copied ? [{ action: 's3:GetObject', resource: `arn:aws:s3:::${copied}` }] : [])];

@@ -64,6 +64,11 @@ export interface LocalCloud {
    * only a cloud started with `metering` counts (the others reject).
    */
   usage(): Promise<UsageSnapshot>;
+  /**
+   * Applies the buckets' archivals (S3 lifecycle transitions) as S3 would have by `at` (now by default): objects
+   * older than a rule's days move to its storage class. Returns how many moved.
+   */
+  applyLifecycle(at?: Date): number;
   stop(): Promise<void>;
 }
 
@@ -185,6 +190,8 @@ export interface StartOptions {
   topology?: Topology;
   /** Variables added to every function's environment (tests tune the cache with them). */
   environment?: Record<string, string>;
+  /** How long a restore of an archived object takes (hours in AWS; two seconds by default). */
+  restoreDelayMs?: number;
   log?: (line: object) => void;
 }
 
@@ -236,6 +243,8 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       service('S3 and SQS', 's3sqs', (dataDir) =>
         startS3Sqs({
           dataDir, port: 0, region: REGION, notificationsFor: (e) => notify.router?.notificationsFor(e) ?? [], log, policy, usage,
+          restoreDelayMs: options.restoreDelayMs,
+          archivals: topology.buckets.flatMap((b) => (b.archivals ?? []).map((a) => ({ bucket: localName(b.name), ...a }))),
           cors: (bucket) => (topology.buckets.some((b) => b.browserUploads && localName(b.name) === bucket) ? BROWSER_BUCKET_CORS : undefined),
         }),
       ),
@@ -327,7 +336,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
         ),
       ),
       notifications: topology.buckets.flatMap((b) =>
-        b.notifications.map((n) => ({ bucket: localName(b.name), prefix: n.prefix, queueUrl: localQueueUrl(s3sqs.endpoint, n.queue) })),
+        b.notifications.map((n) => ({ bucket: localName(b.name), prefix: n.prefix, queueUrl: localQueueUrl(s3sqs.endpoint, n.queue), events: n.events })),
       ),
       schedules: topology.functions.flatMap((f) =>
         f.triggers.flatMap((t) => (t.kind === 'schedule' ? [{ name: t.name, fn: f.name, everySeconds: t.everySeconds, input: t.input }] : [])),
@@ -343,7 +352,12 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
     writePrivateFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     stops.push(async () => rmSync(endpointsFile, { force: true }));
 
-    return { dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush, usage: () => (usage ? usage.snapshot() : Promise.reject(new Error('this local cloud does not meter: start it with metering: true'))), stop: stopAll };
+    return {
+      dir, endpoints, credentials, functions, router, waitForIdle: sfn.waitForIdle, flush: mongo.flush,
+      usage: () => (usage ? usage.snapshot() : Promise.reject(new Error('this local cloud does not meter: start it with metering: true'))),
+      applyLifecycle: (at = new Date()) => s3sqs.applyLifecycle(at),
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

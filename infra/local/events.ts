@@ -14,6 +14,8 @@ export function s3Notification(o: {
   eventName: string;
   sequencer: string;
   time?: Date;
+  /** Of an ObjectRestore:Completed event: until when the restored copy is readable, and the object's class. */
+  restore?: { expiryTime: Date; storageClass: string };
 }): S3Event {
   return {
     Records: [
@@ -32,6 +34,11 @@ export function s3Notification(o: {
           bucket: { name: o.bucket, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${o.bucket}` },
           object: { key: encodeS3EventKey(o.key), size: o.size, eTag: o.etag, sequencer: o.sequencer },
         },
+        ...(o.restore && {
+          glacierEventData: {
+            restoreEventData: { lifecycleRestorationExpiryTime: o.restore.expiryTime.toISOString(), lifecycleRestoreStorageClass: o.restore.storageClass },
+          },
+        }),
       },
     ],
   };

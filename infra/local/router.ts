@@ -19,6 +19,8 @@ export interface NotificationBinding {
   readonly bucket: string;
   readonly prefix: string;
   readonly queueUrl: string;
+  /** Objects written, restores of archived objects completed. */
+  readonly events: readonly ('created' | 'restored')[];
 }
 
 export interface ScheduleBinding {
@@ -71,11 +73,15 @@ export class Router {
     }
   }
 
-  /** The notifications the topology asks for when S3 writes or removes an object (S3 records them before it answers). */
+  /**
+   * The notifications the topology asks for when S3 writes or removes an object (S3 records them before it answers),
+   * or completes a restore.
+   */
   notificationsFor(e: S3ObjectEvent): S3NotificationMessage[] {
-    if (e.kind !== 'created') return [];
+    if (e.kind === 'removed') return [];
+    const kind = e.kind;
     return this.o.notifications
-      .filter((n) => n.bucket === e.bucket && e.key.startsWith(n.prefix))
+      .filter((n) => n.bucket === e.bucket && e.key.startsWith(n.prefix) && n.events.includes(kind))
       .map((n) => {
         const sequencer = (Date.now() * 1000 + (this.sequence++ % 1000)).toString(16).toUpperCase();
         const body = s3Notification({
@@ -85,7 +91,8 @@ export class Router {
           size: e.size,
           etag: e.etag,
           sequencer,
-          eventName: e.multipart ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:Put',
+          eventName: kind === 'restored' ? 'ObjectRestore:Completed' : e.multipart ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:Put',
+          ...(e.restore && { restore: { expiryTime: e.restore.expiresAt, storageClass: e.restore.storageClass } }),
         });
         return { queuePath: new URL(n.queueUrl).pathname, body: JSON.stringify(body) };
       });

@@ -7,7 +7,8 @@
 // written (PutObject, CompleteMultipartUpload, CopyObject), each notification it raises is written to an
 // outbox file (`outbox/`, fsynced) before the request is answered; it is sent to its queue after that and its
 // file removed once SendMessage succeeded; whatever is left in the outbox is sent again at the next start.
-// The cost is two fsyncs per notifying write (the file and its folder), concurrent writes sharing none.
+// The cost is two fsyncs per notifying write (the file and its folder), concurrent writes sharing none. A restore of
+// an archived object raises its notification the same way when it completes (s3-archive.ts).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,16 +24,19 @@ import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { dropUntakenPart, multipartHooks, s3BodyParser } from './s3-multipart.ts';
 import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
+import { archiveHooks, DEFAULT_RESTORE_DELAY_MS, ObjectArchive, type ArchivalRule } from './s3-archive.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
 import { s3SqsMeter, type UsageMeter } from './usage.ts';
 
 export interface S3ObjectEvent {
   readonly bucket: string;
   readonly key: string;
-  readonly kind: 'created' | 'removed';
+  readonly kind: 'created' | 'removed' | 'restored';
   readonly size: number;
   readonly etag: string;
   readonly multipart: boolean;
+  /** Of a restore completed: until when its copy is readable, and the object's (archived) class. */
+  readonly restore?: { readonly expiresAt: Date; readonly storageClass: string };
 }
 
 /** One S3 notification for one queue; `queuePath` is the queue URL's path (the port changes across starts). */
@@ -51,6 +55,8 @@ export interface LocalS3Sqs {
   createQueue(name: string, attributes: Record<string, string>): { url: string; arn: string };
   /** Bytes of the objects in each bucket now. */
   storedBytes(): Record<string, number>;
+  /** Applies the lifecycle's transitions as S3 would have by `at`; returns how many objects moved to a colder class. */
+  applyLifecycle(at: Date): number;
   stop(): Promise<void>;
 }
 
@@ -87,6 +93,10 @@ export async function startS3Sqs(opts: {
   usage?: UsageMeter;
   /** Bytes of recently read bodies kept in memory; BODY_CACHE_BYTES by default (tests use less). */
   bodyCacheBytes?: number;
+  /** The lifecycle's transitions to colder storage classes (applyLifecycle applies them). */
+  archivals?: readonly ArchivalRule[];
+  /** How long a restore of an archived object takes here (hours in AWS); DEFAULT_RESTORE_DELAY_MS by default. */
+  restoreDelayMs?: number;
 }): Promise<LocalS3Sqs> {
   const { SqsStore } = await internal<{ SqsStore: AnyClass }>('sqs/sqsStore.js');
   const { SnsStore } = await internal<{ SnsStore: AnyClass }>('sns/snsStore.js');
@@ -140,11 +150,32 @@ export async function startS3Sqs(opts: {
     deleteObjectsByBucket(bucket);
   };
 
+  const stored = (bucket: string): Map<string, StoredObjectMeta> | undefined => (s3Store.buckets as Map<string, Map<string, StoredObjectMeta>>).get(bucket);
+  const archive = new ObjectArchive({
+    file: join(opts.dataDir, 'storage-classes.json'),
+    restoreDelayMs: opts.restoreDelayMs ?? DEFAULT_RESTORE_DELAY_MS,
+    log: opts.log ?? (() => undefined),
+    objects: {
+      list: (bucket) => [...(stored(bucket)?.entries() ?? [])].map(([key, o]) => ({ key, lastModified: new Date(o.lastModified) })),
+    },
+    restored: async (bucket, key, r, storageClass) => {
+      const head = s3Store.headObject(bucket, key) as { contentLength: number; etag: string };
+      const event: S3ObjectEvent = {
+        bucket, key, kind: 'restored', size: head.contentLength, etag: head.etag.replace(/"/g, ''), multipart: false,
+        restore: { expiresAt: new Date(r.expiresAt), storageClass },
+      };
+      for (const message of opts.notificationsFor(event)) outbox.add(message);
+      await outbox.durable();
+    },
+  });
+
   // S3's own event source: the store reports each object written or removed; we turn that into notifications.
   s3Store.spy = {
     addMessage(m: { service: string; bucket: string; key: string; status: string }) {
       if (m.service !== 's3') return;
       if (m.status === 'deleted' || m.status === 'renamed') bodies.delete(`${m.bucket}/${m.key}`);
+      // a new object (or none) under the key: its class is the write's (set once the write is answered)
+      if (m.status === 'uploaded' || m.status === 'deleted' || m.status === 'renamed') archive.forget(m.bucket, m.key);
       if (m.status !== 'uploaded' && m.status !== 'deleted') return;
       let size = 0;
       let etag = '';
@@ -176,6 +207,11 @@ export async function startS3Sqs(opts: {
   app.addHook('onRequest', listPartsHook(s3Store.multipartUploads));
   app.addHook('preHandler', presignedRequestCheck(new Map([...LOCAL_ACCESS_KEYS, ...(opts.policy?.secrets() ?? [])])));
   if (access) app.addHook('preHandler', access.preHandler);
+  const head = (bucket: string, key: string): StoredObjectMeta | undefined => stored(bucket)?.get(key);
+  const classes = archiveHooks(archive, (bucket, key) => head(bucket, key) !== undefined);
+  app.addHook('preHandler', classes.preHandler);
+  app.addHook('onSend', classes.onSend);
+  // After the archive's hooks: a completion's storage class is taken from what they saw of its request.
   app.addHook(
     'preHandler',
     multipartHooks({
@@ -186,8 +222,6 @@ export async function startS3Sqs(opts: {
     }),
   );
   // Objects too large for the body cache (SizedLru keeps none above a quarter of it) are read by range from their file.
-  const head = (bucket: string, key: string): StoredObjectMeta | undefined =>
-    (s3Store.buckets as Map<string, Map<string, StoredObjectMeta>>).get(bucket)?.get(key);
   app.addHook(
     'preHandler',
     rangeReadHook({ minBytes: Math.floor(bodyCacheBytes / 4) + 1, head, file: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key) }),
@@ -197,6 +231,7 @@ export async function startS3Sqs(opts: {
     await outbox.durable();
   });
   app.addHook('preClose', () => {
+    archive.stop();
     outbox.stop();
     queuesAndTopics.close();
     objects.close();
@@ -208,7 +243,10 @@ export async function startS3Sqs(opts: {
   return {
     endpoint,
     port,
-    startNotifications: (send) => outbox.start(send),
+    startNotifications: (send) => {
+      outbox.start(send);
+      archive.start();
+    },
     createBucket(name) {
       if (!s3Store.hasBucket?.(name) && !s3Store.buckets?.has(name)) s3Store.createBucket(name);
     },
@@ -226,6 +264,7 @@ export async function startS3Sqs(opts: {
       }
       return bytes;
     },
+    applyLifecycle: (at) => archive.applyLifecycle(opts.archivals ?? [], at),
     stop: () => app.close(),
   };
 }

@@ -86,7 +86,10 @@ export function s3PriceClass(method: string, url: string, headers: Readonly<Reco
   }
   if (method === 'GET') return q.has('uploadId') ? { action: 'ListParts', tier: 1 } : { action: 'GetObject', tier: 2 };
   if (method === 'HEAD') return { action: 'HeadObject', tier: 2 };
-  if (method === 'POST') return { action: q.has('uploads') ? 'CreateMultipartUpload' : q.has('uploadId') ? 'CompleteMultipartUpload' : 'PostObject', tier: 1 };
+  if (method === 'POST') {
+    const action = q.has('uploads') ? 'CreateMultipartUpload' : q.has('uploadId') ? 'CompleteMultipartUpload' : q.has('restore') ? 'RestoreObject' : 'PostObject';
+    return { action, tier: 1 };
+  }
   if (q.has('partNumber')) return { action: headers['x-amz-copy-source'] ? 'UploadPartCopy' : 'UploadPart', tier: 1 };
   return { action: headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject', tier: 1 };
 }

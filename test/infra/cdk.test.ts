@@ -28,7 +28,7 @@ import {
   type TopologyKind,
 } from '../../infra/cdk/names.ts';
 import { inVpc } from '../../infra/cdk/functions.ts';
-import { S3_DELETE_OBJECT, S3_READ_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
+import { S3_DELETE_OBJECT, S3_READ_OBJECT, S3_RESTORE_OBJECT, S3_WRITE_OBJECT } from '../../infra/grants.ts';
 import { aslPlaceholders, checkSubstitutions } from '../../infra/cdk/workflows.ts';
 import { SECRET_NOT_SET } from '../../functions/lib/aws.ts';
 import {
@@ -343,7 +343,8 @@ describe('buckets', () => {
         expect(rules, def.name).toContainEqual(expect.objectContaining({ Prefix: e.prefix, Status: 'Enabled', ExpirationInDays: e.days }));
       }
     }
-    expect(topology.buckets.find((b) => b.name === 'media')?.archivals).toContainEqual(expect.objectContaining({ prefix: 'videos/', storageClass: 'GLACIER_IR' }));
+    // a source video is read again only by a re-run, which restores it first
+    expect(topology.buckets.find((b) => b.name === 'media')?.archivals).toContainEqual(expect.objectContaining({ prefix: 'videos/', storageClass: 'DEEP_ARCHIVE' }));
   });
 
   it('CORS for PUT and GET (presigned uploads, and objects a page follows from a redirect) exactly on buckets with browser uploads', () => {
@@ -359,22 +360,25 @@ describe('buckets', () => {
     }
   });
 
-  it('an OBJECT_CREATED notification into its queue per topology notification', () => {
+  it("a notification into its queue per topology notification and event: objects created, restores completed", () => {
     const notifications = ofType('Custom::S3BucketNotifications');
     for (const def of topology.buckets) {
       const bucketId = logicalId('AWS::S3::Bucket', 'bucket', def.name);
       const configs = notifications
         .filter(([, n]) => references(n.Properties.BucketName).has(bucketId))
         .flatMap(([, n]) => asArray<any>(n.Properties.NotificationConfiguration?.QueueConfigurations));
-      expect(configs, def.name).toHaveLength(def.notifications.length);
+      expect(configs, def.name).toHaveLength(def.notifications.reduce((sum, n) => sum + n.events.length, 0));
       for (const n of def.notifications) {
-        expect(configs).toContainEqual({
-          Events: ['s3:ObjectCreated:*'],
-          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: n.prefix }] } },
-          QueueArn: getAtt(logicalId('AWS::SQS::Queue', 'queue', n.queue), 'Arn'),
-        });
+        for (const e of n.events) {
+          expect(configs).toContainEqual({
+            Events: [e === 'created' ? 's3:ObjectCreated:*' : 's3:ObjectRestore:Completed'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: n.prefix }] } },
+            QueueArn: getAtt(logicalId('AWS::SQS::Queue', 'queue', n.queue), 'Arn'),
+          });
+        }
       }
     }
+    expect(topology.buckets.find((b) => b.name === 'media')?.notifications).toContainEqual({ prefix: 'videos/', queue: 'video-ingest', events: ['created', 'restored'] });
   });
 });
 
@@ -676,17 +680,24 @@ describe('S3 grants by prefix', () => {
       const objects = s3.filter((st) => !asArray<string>(st.Action).includes('s3:ListBucket'));
       const granted = objects.flatMap((st) => asArray<any>(st.Resource).map((r) => ({ actions: asArray<string>(st.Action).sort(), prefix: r['Fn::Join'][1][1] })));
       const actionsFor = (access: string) =>
-        access === 'delete' ? [...S3_DELETE_OBJECT] : [...(access !== 'write' ? S3_READ_OBJECT : []), ...(access !== 'read' ? S3_WRITE_OBJECT : [])].sort();
+        access === 'delete' ? [...S3_DELETE_OBJECT]
+        : access === 'restore' ? [...S3_RESTORE_OBJECT]
+        : [...(access !== 'write' ? S3_READ_OBJECT : []), ...(access !== 'read' ? S3_WRITE_OBJECT : [])].sort();
       const declared = (def.uses.buckets ?? []).flatMap((b) => b.prefixes.map((p) => ({ actions: actionsFor(b.access), prefix: `/${p}*` })));
-      const byPrefix = (a: { prefix: string }, b: { prefix: string }) => a.prefix.localeCompare(b.prefix);
-      expect(granted.sort(byPrefix), def.name).toEqual(declared.sort(byPrefix));
+      // IAM statements on the same objects are one statement (reading and restoring videos/, say)
+      const byPrefix = (list: { actions: string[]; prefix: string }[]) => {
+        const merged = new Map<string, Set<string>>();
+        for (const g of list) for (const a of g.actions) merged.set(g.prefix, (merged.get(g.prefix) ?? new Set()).add(a));
+        return [...merged].map(([prefix, actions]) => ({ prefix, actions: [...actions].sort() })).sort((a, b) => a.prefix.localeCompare(b.prefix));
+      };
+      expect(byPrefix(granted), def.name).toEqual(byPrefix(declared));
       for (const st of objects) for (const r of asArray<any>(st.Resource)) expect(references(r), def.name).toEqual(new Set([media]));
       const deletePrefixes = (def.uses.buckets ?? []).filter((b) => b.access === 'delete').flatMap((b) => b.prefixes.map((p) => `/${p}*`));
       const deleting = s3.filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('s3:Delete')));
       expect(deleting.flatMap((st) => asArray<string>(st.Action)), def.name).toEqual(deleting.length ? ['s3:DeleteObject'] : []);
       expect(deleting.flatMap((st) => asArray<any>(st.Resource).map((r) => r['Fn::Join'][1][1])).sort(), def.name).toEqual(deletePrefixes.sort());
       const lists = s3.filter((st) => asArray<string>(st.Action).includes('s3:ListBucket'));
-      const readPrefixes = (def.uses.buckets ?? []).filter((b) => b.access !== 'write').flatMap((b) => b.prefixes.map((p) => `${p}*`));
+      const readPrefixes = (def.uses.buckets ?? []).filter((b) => b.access !== 'write' && b.access !== 'restore').flatMap((b) => b.prefixes.map((p) => `${p}*`));
       expect(lists.flatMap((st) => asArray<string>(st.Condition.StringLike['s3:prefix'])).sort(), def.name).toEqual(readPrefixes.sort());
     }
   });
@@ -702,6 +713,15 @@ describe('upload recovery', () => {
       .filter((s) => s.Effect === 'Allow');
   };
   const actionsOf = (statements: any[]) => statements.flatMap((s) => asArray<string>(s.Action));
+
+  it('s3:RestoreObject only for the functions that restore an archived video for a re-run, on videos/ only', () => {
+    const restoring = topology.functions.filter((f) => actionsOf(statementsOf(f.name)).includes('s3:RestoreObject')).map((f) => f.name);
+    expect(restoring.sort()).toEqual(['ingest-api', 'ingest-recover-uploads']);
+    for (const name of restoring) {
+      const statements = statementsOf(name).filter((s) => asArray<string>(s.Action).includes('s3:RestoreObject'));
+      expect(statements.flatMap((s) => asArray<any>(s.Resource).map((r) => r['Fn::Join'][1][1])), name).toEqual(['/videos/*']);
+    }
+  });
 
   it('a rule every 5 minutes runs ingest-recover-uploads with its grace as constant input', () => {
     const rules = ofType('AWS::Events::Rule').filter(([, r]) =>

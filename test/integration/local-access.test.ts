@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, RestoreObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -53,6 +53,14 @@ describe('the access gate, with the real SDK', () => {
     expect(await outcome(frames.send(new PutObjectCommand({ Bucket: media, Key: 'frames/access-test/1.jpg', Body: 'x' })))).toBe('allowed');
     expect(await outcome(frames.send(new GetObjectCommand({ Bucket: media, Key: 'frames/access-test/1.jpg' })))).toBe('AccessDenied');
     expect(await outcome(frames.send(new DeleteObjectCommand({ Bucket: media, Key: 'frames/access-test/1.jpg' })))).toBe('AccessDenied');
+  });
+
+  it('S3: RestoreObject only where declared (ingest-api on videos/), not with read access alone', async () => {
+    const restore = (Key: string) => new RestoreObjectCommand({ Bucket: media, Key, RestoreRequest: { Days: 1, GlacierJobParameters: { Tier: 'Bulk' } } });
+    const api = s3As('ingest-api'); // videos/ read and restore
+    expect(await outcome(api.send(restore('videos/none.mp4')), ['NoSuchKey'])).toBe('allowed');
+    expect(await outcome(api.send(restore('frames/none.zip')))).toBe('AccessDenied');
+    expect(await outcome(s3As('ingest-probe').send(restore('videos/none.mp4')))).toBe('AccessDenied');
   });
 
   it("S3: a presigned URL carries its signer's rights", async () => {

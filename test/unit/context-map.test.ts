@@ -60,7 +60,9 @@ describe('what each context owns', () => {
           const key = `${use.name}:${prefix}`;
           used.add(key);
           expect(ownerOf('prefixes', key), `${fn.name} uses ${key}`).toHaveLength(1);
-          if (use.access !== 'read') expect(ownerOf('prefixes', key), `${fn.name} writes ${key}`).toEqual([contextOf(fn)]);
+          // a restore makes a temporary readable copy of an archived object: the object itself does not change
+          const writes = use.access !== 'read' && use.access !== 'restore';
+          if (writes) expect(ownerOf('prefixes', key), `${fn.name} writes ${key}`).toEqual([contextOf(fn)]);
         }
       }
     }

@@ -11,6 +11,7 @@ describe('S3 price classes', () => {
     expect(cls('PUT', '/b/k?partNumber=2&uploadId=u')).toEqual({ action: 'UploadPart', tier: 1 });
     expect(cls('POST', '/b/k?uploads')).toEqual({ action: 'CreateMultipartUpload', tier: 1 });
     expect(cls('POST', '/b/k?uploadId=u')).toEqual({ action: 'CompleteMultipartUpload', tier: 1 });
+    expect(cls('POST', '/b/videos/v/game.mp4?restore')).toEqual({ action: 'RestoreObject', tier: 1 });
     expect(cls('GET', '/b?list-type=2&prefix=frames/')).toEqual({ action: 'ListObjects', tier: 1 });
     expect(cls('GET', '/b/k?uploadId=u')).toEqual({ action: 'ListParts', tier: 1 });
     expect(cls('POST', '/b?delete')).toEqual({ action: 'DeleteObjects', tier: 1 });
