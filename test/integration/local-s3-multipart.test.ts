@@ -130,6 +130,15 @@ describe('multipart uploads in the local S3', () => {
     expect((await complete([{ PartNumber: 1, ETag: etags[0]! }])).name).toBe('NoSuchUpload');
   });
 
+  it('gives the object the storage class its upload was created with', async () => {
+    const Key = 'videos/archived/source';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, StorageClass: 'DEEP_ARCHIVE' }));
+    const ETag = await putPart(Key, UploadId!, 1, randomBytes(MiB));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key }))).StorageClass).toBe('DEEP_ARCHIVE');
+    expect((await s3Error(s3.send(new GetObjectCommand({ Bucket, Key })))).name).toBe('InvalidObjectState');
+  });
+
   it('takes no part for an aborted upload, and leaves uploads with checksums to S3’s own rules', async () => {
     const Key = 'videos/aborted/source';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
