@@ -8,12 +8,12 @@
 // It then measures what the model of a 3-hour game on AWS needs (ingest-model.ts): segments of a few sizes extracted
 // one at a time, and the durations of the run's other steps; and searches the segment plan that ingests that game
 // fastest within a cost ceiling.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { drawSampleGame, type SampleGame } from '../cli/sample-game.ts';
-import { uploadFile, type UploadPlan } from '../cli/upload.ts';
+import { drawSampleGame, sampleLabelMapping, type SampleGame } from '../cli/sample-game.ts';
 import { extractSegment, extractWhole, threadsForMemory } from '../functions/ingest/extract.ts';
 import { planUpload } from '../functions/lib/presigned-upload.ts';
 import { DEFAULT_MAX_FRAMES_PER_SEGMENT, SEGMENTS_AT_ONCE, segmentAt } from '../functions/ingest/segments.ts';
@@ -32,6 +32,24 @@ const ffmpegPath = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') a
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
 const GAME: SampleGame = { seconds: MINUTES * 60, width: 1280, height: 720, fps: 25 };
 const INGEST_FPS = 5;
+/** `framewise ingest --no-follow` in a process of its own: it returns once the pipeline has the upload. */
+async function uploadWithCli(
+  apiUrl: string,
+  apiKey: string,
+  o: { video: string; file: string; localizations: string; labelMapping: string; frameRate: number; threshold: number },
+): Promise<void> {
+  const args = [
+    'cli/bin/framewise.js', 'ingest', '--video', o.video, '--file', o.file, '--localizations', o.localizations, '--label-mapping', o.labelMapping,
+    '--frame-rate', String(o.frameRate), '--threshold', String(o.threshold), '--no-follow',
+  ];
+  const cli = spawn(process.execPath, args, { env: { ...process.env, FRAMEWISE_API_URL: apiUrl, FRAMEWISE_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  cli.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  cli.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => cli.once('error', reject).once('close', resolve));
+  if (code !== 0) throw new Error(`framewise ingest exited with ${code}:\n${output}`);
+}
+
 /** A game-hour is this many runs. */
 const SCALE = 60 / MINUTES;
 /** Targets of a game-hour. */
@@ -102,7 +120,7 @@ try {
     console.log(`drew a ${MINUTES}-minute ${GAME.width}×${GAME.height} ${GAME.fps} fps game in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   // The catalog a customer has before its games arrive (not part of a game's cost).
-  const { videoId, locFile, labelMapping } = await prepareGame(call, dir, GAME);
+  const { videoId, locFile } = await prepareGame(call, dir, GAME);
   await cloud.waitForIdle();
 
   // The game: its localizations and its video uploaded, ingested, metrics computed. The run is over when the
@@ -116,16 +134,20 @@ try {
   });
   const before = await cloud.usage();
   const cpuBefore = childCpuSeconds();
-  const started = performance.now();
-  const loc = await call<UploadPlan>('POST', `/v1/videos/${videoId}/localizations/upload`, { sizeBytes: statSync(locFile).size, labelMapping });
-  await uploadFile(loc, locFile);
-  const plan = await call<UploadPlan>('POST', `/v1/videos/${videoId}/upload`, {
-    filename: 'game.mp4', contentType: 'video/mp4', sizeBytes: statSync(video).size, frameRate: INGEST_FPS, threshold: 0.5,
+  // Uploaded as a customer uploads: by the CLI, in a process of its own. The upload starts with its first request
+  // (the CLI's own start is not the pipeline's) and ends when the upload's notification reaches ingest-upload.
+  const spawned = performance.now();
+  const labelMappingFile = join(dir, 'label-mapping.txt');
+  writeFileSync(labelMappingFile, sampleLabelMapping());
+  await uploadWithCli(cloud.endpoints.api, cloud.credentials.adminApiKey, {
+    video: videoId, file: video, localizations: locFile, labelMapping: labelMappingFile, frameRate: INGEST_FPS, threshold: 0.5,
   });
-  const parts = await uploadFile(plan, video);
-  if (plan.method === 'multipart') await call('POST', `/v1/videos/${videoId}/upload/complete`, { uploadId: plan.uploadId, parts });
-  const uploaded = performance.now();
-  const uploadedAt = Date.now();
+  const startOf = (i: { ms: number; at: number }) => i.at - i.ms;
+  const started = Math.min(...invocations.filter((i) => i.at >= spawned).map(startOf));
+  const arrival = invocations.find((i) => i.at >= spawned && i.fn === 'ingest-upload');
+  if (!arrival) throw new Error('the upload reached no ingest-upload');
+  const uploaded = startOf(arrival);
+  const uploadedAt = Date.now() - (performance.now() - uploaded);
   const quiet = () => metricsRan && performance.now() - lastInvocation > QUIET_MS && topology.functions.every((f) => cloud.functions.running(f.name) === 0);
   while (!quiet()) {
     if (performance.now() - uploaded > MAX_WAIT_MS) throw new Error('the ingest did not finish in time');
