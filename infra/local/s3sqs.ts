@@ -22,7 +22,7 @@ import type { AccessPolicy } from './access.ts';
 import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
-import { dropUntakenPart, multipartHooks, s3BodyParser } from './s3-multipart.ts';
+import { LocalMultipart } from './s3-multipart.ts';
 import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
 import { archiveHooks, DEFAULT_RESTORE_DELAY_MS, ObjectArchive, type ArchivalRule } from './s3-archive.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
@@ -114,6 +114,16 @@ export async function startS3Sqs(opts: {
   snsStore.region = opts.region;
   const queuesAndTopics = new PersistenceManager(join(opts.dataDir, 'sqs'));
   const objects = new FileS3Persistence(join(opts.dataDir, 's3'));
+  // Multipart parts on disk (s3-multipart.ts), loaded as they were left.
+  const multipart = new LocalMultipart({
+    store: s3Store as never,
+    multipartDir: objects.multipartDir as string,
+    receivedDir: join(opts.dataDir, 's3', '_received'),
+    limit: S3_MAX_PUT_BYTES,
+    objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
+    forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
+  });
+  objects.loadMultipartUploads = (store: { restoreMultipartUpload: (upload: unknown) => void }) => multipart.loadUploads((u) => store.restoreMultipartUpload(u));
   // Load first, then attach persistence, as startFauxqs does (attaching first would rewrite what is loaded).
   queuesAndTopics.loadSqsAndSns(sqsStore, snsStore);
   objects.loadS3(s3Store);
@@ -196,8 +206,8 @@ export async function startS3Sqs(opts: {
   // pack is one PUT of tens of MB). Its catch-all parser (S3's binary bodies) again, with S3's limit, and a multipart
   // part streamed to a file rather than collected (s3-multipart.ts).
   app.removeContentTypeParser('*');
-  app.addContentTypeParser('*', s3BodyParser(join(opts.dataDir, 's3', '_received'), S3_MAX_PUT_BYTES) as never);
-  app.addHook('onSend', dropUntakenPart);
+  app.addContentTypeParser('*', multipart.bodyParser as never);
+  app.addHook('onSend', multipart.dropUntaken);
   if (opts.usage) app.addHook('onSend', s3SqsMeter(opts.usage));
   const access = opts.policy && s3SqsAccessChecks(opts.policy);
   const cors = s3CorsHooks(opts.cors ?? (() => undefined));
@@ -212,15 +222,7 @@ export async function startS3Sqs(opts: {
   app.addHook('preHandler', classes.preHandler);
   app.addHook('onSend', classes.onSend);
   // After the archive's hooks: a completion's storage class is taken from what they saw of its request.
-  app.addHook(
-    'preHandler',
-    multipartHooks({
-      store: s3Store as never,
-      multipartDir: objects.multipartDir as string,
-      objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
-      forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
-    }),
-  );
+  app.addHook('preHandler', multipart.preHandler);
   // Objects too large for the body cache (SizedLru keeps none above a quarter of it) are read by range from their file.
   app.addHook(
     'preHandler',

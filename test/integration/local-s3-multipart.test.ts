@@ -3,7 +3,7 @@
 // an upload that survives a restart between its parts and its completion, the one notification it raises, and no
 // file left by a refused part.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -128,6 +128,37 @@ describe('multipart uploads in the local S3', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([parts[0]!, parts[2]!]))).toBe(true);
     expect((await complete([{ PartNumber: 1, ETag: etags[0]! }])).name).toBe('NoSuchUpload');
+  });
+
+  it('makes the object of parts sent in place by renaming their assembly, without writing it again', async () => {
+    const Key = 'videos/assembled/source';
+    const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(2 * MiB + 3)];
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const etags = await Promise.all(parts.map((body, i) => putPart(Key, UploadId!, i + 1, body)));
+    const assembly = statSync(join(dir, 's3', '_multipart', UploadId!, 'assembly'));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }));
+    const object = statSync(join(dir, 's3', 'buckets', Bucket, 'objects', 'videos', 'assembled', 'source.data'));
+    expect([object.ino, object.size]).toEqual([assembly.ino, 12 * MiB + 3]);
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('keeps a stored part whole while it is sent again or refused, and completes with the part last stored', async () => {
+    const Key = 'videos/resent/source';
+    const [one, two, again] = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(5 * MiB)];
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const first = await putPart(Key, UploadId!, 1, one!);
+    await putPart(Key, UploadId!, 2, two!);
+    // Refused by its signature (signed for another length): part 2 stays as it was.
+    const signed = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, ContentLength: 5 * MiB - 1 }), { expiresIn: 600 });
+    expect((await fetch(signed, { method: 'PUT', body: again! })).status).toBe(403);
+    const kept = await s3.send(new ListPartsCommand({ Bucket, Key, UploadId }));
+    expect(kept.Parts?.map((p) => p.ETag)).toEqual([first, `"${md5(two!).toString('hex')}"`]);
+    // Sent again: the new bytes are the part's.
+    const second = await putPart(Key, UploadId!, 2, again!);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: first }, { PartNumber: 2, ETag: second }] } }));
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([one!, again!]))).toBe(true);
   });
 
   it('gives the object the storage class its upload was created with', async () => {
