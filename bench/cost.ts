@@ -70,8 +70,11 @@ const sourceArchival = (() => {
   if (!rule) throw new Error('the media bucket has no archival rule for videos/: the bill prices the source by it');
   return rule;
 })();
-const archive: { name: string; gbMonth: number; transition: number; minimumDays: number; restore?: { standard: number; bulk: number } } =
-  ARCHIVE_CLASSES[sourceArchival.storageClass as keyof typeof ARCHIVE_CLASSES];
+const archive: { name: string; gbMonth: number; transition: number; minimumDays: number; restore?: { standard: number; bulk: number } } = (() => {
+  const prices = ARCHIVE_CLASSES[sourceArchival.storageClass as keyof typeof ARCHIVE_CLASSES] as (typeof ARCHIVE_CLASSES)[keyof typeof ARCHIVE_CLASSES] | undefined;
+  if (!prices) throw new Error(`the bill has no prices for ${sourceArchival.storageClass}, the class the topology archives source videos in (aws-prices.ts)`);
+  return prices;
+})();
 /** PostgreSQL reports a backend's row counters within this long once it is idle. */
 const PG_COUNTERS_SETTLE_MS = 11_000;
 /** The run is over when no function has started for this long after the metrics step. */
