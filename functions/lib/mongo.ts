@@ -50,18 +50,11 @@ async function connection(): Promise<MongoConnection> {
   return mongoConnectionFromSecret(await readSecret(arn));
 }
 
-/**
- * The driver polls the server's state, as it does on Lambda (it detects the environment by AWS_EXECUTION_ENV). The
- * local cloud's functions are not detected as Lambda, and the local MongoDB announces the streaming protocol
- * (topologyVersion) without streaming: the driver's monitor then fails and clears the pool under an operation.
- */
-const SERVER_MONITORING = 'poll';
-
 /** The process-wide database handle; one small pool per Lambda instance. */
 export async function mongo(): Promise<Db> {
   // A first connection that fails (the server down or restarting) is not kept: the next call tries again.
   client ??= connection()
-    .then((c) => new MongoClient(c.uri, { maxPoolSize: 4, serverMonitoringMode: SERVER_MONITORING, ...c.options }).connect())
+    .then((c) => new MongoClient(c.uri, { maxPoolSize: 4, ...c.options }).connect())
     .catch((err: unknown) => {
       client = undefined;
       throw err;

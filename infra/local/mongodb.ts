@@ -37,6 +37,11 @@ export interface LocalMongo {
 
 type Doc = Record<string, unknown> & { _id: { toHexString(): string } };
 
+/** congodb's handler of hello (and isMaster): one object, shared by both commands. */
+interface HelloHandler {
+  handle(context: unknown): Promise<Record<string, unknown>>;
+}
+
 /** The parts of congodb's MemoryStorageAdapter that the journal reads and replays. */
 interface MemoryStorage {
   databases: Map<string, Map<string, Map<string, Doc>>>;
@@ -284,6 +289,15 @@ export async function startMongo(opts: {
   const log = opts.log ?? (() => undefined);
   makePrivateDir(dir);
   const server = new congodb.CongoServer({ port: opts.port, host: '127.0.0.1', storage: 'memory' });
+  // congodb's hello announces the streaming protocol (topologyVersion) but answers a streaming hello once, without
+  // moreToCome: a driver that streams (any driver not on Lambda) then fails a heartbeat each time and clears its
+  // pool under the operations in flight. Without topologyVersion every driver polls.
+  const hello = (server as unknown as { commandRouter: { handlers: Map<string, HelloHandler> } }).commandRouter.handlers.get('hello')!;
+  const answerHello = hello.handle.bind(hello);
+  hello.handle = async (context) => {
+    const { topologyVersion: _announced, ...answer } = await answerHello(context);
+    return answer;
+  };
   const storage = server.getStorage() as unknown as MemoryStorage;
   const originals: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const method of ['insertOne', 'updateById', 'deleteById', ...STRUCTURAL]) {
