@@ -146,8 +146,9 @@ try {
     video: videoId, file: video, localizations: locFile, labelMapping: labelMappingFile, frameRate: INGEST_FPS, threshold: 0.5,
   });
   const startOf = (i: { ms: number; at: number }) => i.at - i.ms;
-  const started = Math.min(...invocations.filter((i) => i.at >= spawned).map(startOf));
-  const arrival = invocations.find((i) => i.at >= spawned && i.fn === 'ingest-upload');
+  // (Invocations that began before, such as the det_groups' computations, are not the upload's.)
+  const started = Math.min(...invocations.map(startOf).filter((start) => start >= spawned));
+  const arrival = invocations.find((i) => startOf(i) >= spawned && i.fn === 'ingest-upload');
   if (!arrival) throw new Error('the upload reached no ingest-upload');
   const uploaded = startOf(arrival);
   const uploadedAt = Date.now() - (performance.now() - uploaded);
