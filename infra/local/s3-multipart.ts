@@ -17,6 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { bodyTooLarge, receiveToFile, recordObject, reportUploaded, type ObjectStore } from './s3-received-bodies.ts';
 import { s3ErrorXml, xmlText, type HookReply } from './s3-xml.ts';
 
 /** A part as fauxqs's store holds it; `body` is empty for a part kept on disk only (its size is then `size`). */
@@ -46,11 +47,9 @@ interface StoredUpload {
 }
 
 /** The parts of fauxqs's S3 store this uses. */
-interface Store {
+interface Store extends ObjectStore {
   readonly multipartUploads: Map<string, StoredUpload>;
   readonly multipartUploadsByBucket: Map<string, Set<string>>;
-  readonly buckets: Map<string, Map<string, object>>;
-  readonly spy?: { addMessage(m: object): void };
 }
 
 interface Request {
@@ -180,13 +179,12 @@ export class LocalMultipart {
 
   /** The S3 body parser (Fastify's, for every content type): a plain part goes to disk, anything else into a Buffer. */
   readonly bodyParser = (request: Pick<Request, 'method' | 'url' | 'headers'>, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void => {
-    const tooLarge = () => Object.assign(new Error('Request body is too large'), { statusCode: 413 });
-    let size = 0;
     if (!isPlainPart(request)) {
       const chunks: Buffer[] = [];
+      let size = 0;
       payload.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > this.o.limit) return payload.emit('error', tooLarge());
+        if (size > this.o.limit) return payload.emit('error', bodyTooLarge());
         chunks.push(chunk);
       });
       payload.once('error', (err: Error) => done(err));
@@ -202,31 +200,13 @@ export class LocalMultipart {
       receivedFile !== undefined
         ? createWriteStream(receivedFile)
         : createWriteStream(this.assemblyFile(uploadId), { flags: 'r+', start: assemblyOffset });
-    const hash = createHash('md5');
-    let failed = false;
-    const fail = (err: Error) => {
-      if (failed) return;
-      failed = true;
-      file.destroy();
-      this.assemblies.get(uploadId)?.writing.delete(partNumber);
-      void (receivedFile ? rm(receivedFile, { force: true }) : Promise.resolve()).finally(() => done(err));
-    };
-    payload.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > this.o.limit) return fail(tooLarge());
-      hash.update(chunk);
-      if (!file.write(chunk)) {
-        payload.pause();
-        file.once('drain', () => payload.resume());
-      }
-    });
-    payload.once('error', fail);
-    file.once('error', fail);
-    payload.once('end', () => {
-      if (failed) return;
-      const received: ReceivedPart = { uploadId, partNumber, md5: hash.digest('hex'), size, receivedFile, assemblyOffset };
-      file.end(() => done(null, received));
-    });
+    receiveToFile(payload, file, this.o.limit).then(
+      ({ md5, size }) => done(null, { uploadId, partNumber, md5, size, receivedFile, assemblyOffset } satisfies ReceivedPart),
+      (err: Error) => {
+        this.assemblies.get(uploadId)?.writing.delete(partNumber);
+        void (receivedFile ? rm(receivedFile, { force: true }) : Promise.resolve()).finally(() => done(err));
+      },
+    );
   };
 
   /** Lets go of a received part no hook took (the request was refused, or failed), before the answer leaves. A Fastify onSend hook. */
@@ -348,13 +328,10 @@ export class LocalMultipart {
       ...(upload.cacheControl && { cacheControl: upload.cacheControl }),
       ...(upload.contentEncoding && { contentEncoding: upload.contentEncoding }),
     };
-    await writeFile(dataFile.replace(/\.data$/, '.meta.json'), JSON.stringify({ ...obj, lastModified: obj.lastModified.toISOString() }));
-    this.o.forgetBody(upload.bucket, upload.key);
-    this.o.store.buckets.get(upload.bucket)?.set(upload.key, { ...obj, body: Buffer.alloc(0) });
+    await recordObject(this.o, upload.bucket, dataFile, obj);
     this.assemblies.delete(uploadId);
     await rm(join(this.o.multipartDir, uploadId), { recursive: true, force: true });
-    // What fauxqs reports of a completed upload: the notifications follow from it.
-    this.o.store.spy?.addMessage({ service: 's3', bucket: upload.bucket, key: upload.key, status: 'uploaded', timestamp: Date.now() });
+    reportUploaded(this.o.store, upload.bucket, upload.key);
     const host = String(request.headers.host ?? 'localhost');
     return reply
       .code(200)

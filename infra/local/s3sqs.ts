@@ -23,6 +23,7 @@ import { s3SqsAccessChecks } from './access-s3sqs.ts';
 import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { LocalMultipart } from './s3-multipart.ts';
+import { LocalPutObject } from './s3-put-object.ts';
 import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
 import { archiveHooks, DEFAULT_RESTORE_DELAY_MS, ObjectArchive, type ArchivalRule } from './s3-archive.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
@@ -123,6 +124,14 @@ export async function startS3Sqs(opts: {
     objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
     forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
   });
+  // Plain PUTs streamed to disk (s3-put-object.ts).
+  const puts = new LocalPutObject({
+    store: s3Store as never,
+    receivedDir: join(opts.dataDir, 's3', '_received'),
+    limit: S3_MAX_PUT_BYTES,
+    objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
+    forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
+  });
   objects.loadMultipartUploads = (store: { restoreMultipartUpload: (upload: unknown) => void }) => multipart.loadUploads((u) => store.restoreMultipartUpload(u));
   // Load first, then attach persistence, as startFauxqs does (attaching first would rewrite what is loaded).
   queuesAndTopics.loadSqsAndSns(sqsStore, snsStore);
@@ -203,11 +212,13 @@ export async function startS3Sqs(opts: {
 
   const app = buildApp({ logger: false, defaultRegion: opts.region, stores: { sqsStore, snsStore, s3Store } } as never);
   // fauxqs takes bodies up to 11 MiB, enough for a multipart part; S3 takes one PUT up to 5 GiB (a segment's frame
-  // pack is one PUT of tens of MB). Its catch-all parser (S3's binary bodies) again, with S3's limit, and a multipart
-  // part streamed to a file rather than collected (s3-multipart.ts).
+  // pack is one PUT of tens of MB). Its catch-all parser (S3's binary bodies) again, with S3's limit, and a plain
+  // PUT or multipart part streamed to a file rather than collected (s3-put-object.ts, s3-multipart.ts).
   app.removeContentTypeParser('*');
-  app.addContentTypeParser('*', multipart.bodyParser as never);
+  app.addContentTypeParser('*', ((request: never, payload: never, done: never) =>
+    (puts.takes(request) ? puts.bodyParser : multipart.bodyParser)(request, payload, done)) as never);
   app.addHook('onSend', multipart.dropUntaken);
+  app.addHook('onSend', puts.dropUntaken);
   if (opts.usage) app.addHook('onSend', s3SqsMeter(opts.usage));
   const access = opts.policy && s3SqsAccessChecks(opts.policy);
   const cors = s3CorsHooks(opts.cors ?? (() => undefined));
@@ -221,8 +232,9 @@ export async function startS3Sqs(opts: {
   const classes = archiveHooks(archive, (bucket, key) => head(bucket, key) !== undefined);
   app.addHook('preHandler', classes.preHandler);
   app.addHook('onSend', classes.onSend);
-  // After the archive's hooks: a completion's storage class is taken from what they saw of its request.
+  // After the archive's hooks: a completion's or a PUT's storage class is taken from what they saw of its request.
   app.addHook('preHandler', multipart.preHandler);
+  app.addHook('preHandler', puts.preHandler);
   // Objects too large for the body cache (SizedLru keeps none above a quarter of it) are read by range from their file.
   app.addHook(
     'preHandler',

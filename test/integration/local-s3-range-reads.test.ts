@@ -124,6 +124,54 @@ describe('ranged reads of large objects in the local S3', () => {
   });
 });
 
+describe('the buffers ranged answers are read into', () => {
+  it('are reused from one answer to the next, not allocated per chunk', async () => {
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 60 });
+    const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+    let chunksAllocated = 0;
+    Buffer.allocUnsafeSlow = (size: number) => (size >= MiB && chunksAllocated++, allocUnsafeSlow(size));
+    try {
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(url, { headers: { range: `bytes=${i * MiB}-` } });
+        expect(Buffer.from(await res.arrayBuffer()).equals(large.subarray(i * MiB))).toBe(true);
+      }
+    } finally {
+      Buffer.allocUnsafeSlow = allocUnsafeSlow;
+    }
+    // 4 answers of 45 to 48 MiB, read 1 MiB at a time: a chunk per read would be 186
+    expect(chunksAllocated).toBeLessThanOrEqual(16);
+  });
+
+  it('never hand one answer the bytes of another: concurrent answers, read slowly or given up halfway', async () => {
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 60 });
+    const readSlowly = (start: number, end: number, giveUpAfter?: number) =>
+      new Promise<Buffer>((resolve, reject) => {
+        request(url, { headers: { range: `bytes=${start}-${end}` } }, (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            chunks.push(Buffer.from(chunk));
+            size += chunk.length;
+            if (giveUpAfter !== undefined && size >= giveUpAfter) return (res.destroy(), resolve(Buffer.concat(chunks)));
+            res.pause();
+            setTimeout(() => res.resume(), 2);
+          });
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.on('error', reject);
+        })
+          .on('error', reject)
+          .end();
+      });
+    const ranges = Array.from({ length: 12 }, (_, i) => ({ start: i * 3 * MiB + i, end: i * 3 * MiB + i + 6 * MiB, giveUpAfter: i % 3 === 0 ? 2 * MiB : undefined }));
+    const bodies = await Promise.all(ranges.map((r) => readSlowly(r.start, r.end, r.giveUpAfter)));
+    for (const [i, r] of ranges.entries()) {
+      const want = large.subarray(r.start, r.end + 1);
+      if (r.giveUpAfter === undefined) expect(bodies[i]!.equals(want), `range ${i}`).toBe(true);
+      else expect(bodies[i]!.equals(want.subarray(0, bodies[i]!.length)), `range ${i}, given up`).toBe(true);
+    }
+  });
+});
+
 describe('byteRange', () => {
   it('reads the forms of a single range S3 accepts and refuses the rest', () => {
     expect(byteRange('bytes=0-', 10)).toEqual({ start: 0, end: 9 });
