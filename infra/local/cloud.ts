@@ -238,7 +238,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
           startPostgres({ dataDir, port, password: stored.postgresPassword, database: topology.settings.postgresDatabase }),
         ),
       ),
-      service('MongoDB', 'mongodb', (dataDir) => freePort().then((port) => startMongo({ dataDir, port, log, usage }))),
+      service('MongoDB', 'mongodb', (dataDir) => startMongo({ dataDir, port: 0, log, usage })),
       service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION, policy, usage })),
       service('S3 and SQS', 's3sqs', (dataDir) =>
         startS3Sqs({

@@ -19,6 +19,7 @@
 // the documents it names first, so reading or writing a document by its id costs that document, not the store.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
@@ -277,6 +278,7 @@ interface Handler {
 /** Accepts only ObjectId `_id`s and enforces no unique secondary index: stores use deterministic ObjectIds. */
 export async function startMongo(opts: {
   dataDir: string;
+  /** 0 for one the system chooses (the started server's `port`). */
   port: number;
   /** Journal bytes that trigger a compaction (tests make it small to compact often). */
   compactAfterBytes?: number;
@@ -458,13 +460,15 @@ export async function startMongo(opts: {
   }
 
   await server.start();
+  // Port 0 is the system's choice, free when it is made (a port chosen beforehand may be taken before the listen).
+  const port = ((server as unknown as { server: Server }).server.address() as AddressInfo).port;
   if (legacy || journal.bytes >= Math.max(compactAfter, snapshotBytes)) {
     journal.bytes = Math.max(journal.bytes, compactAfter);
     compactIfDue();
   }
   return {
-    uri: `mongodb://127.0.0.1:${opts.port}/?directConnection=true`,
-    port: opts.port,
+    uri: `mongodb://127.0.0.1:${port}/?directConnection=true`,
+    port,
     async flush() {
       await journal.durable();
       await compacting;
