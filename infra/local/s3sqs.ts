@@ -143,9 +143,10 @@ export async function startS3Sqs(opts: {
 
   // fauxqs reads a persisted object's whole file for every GET, range requests included, so a bulk load's
   // hundreds of range reads of the same few files each read a whole file (and block the event loop while they
-  // do). Bodies written or read recently are kept, bounded by size: an object just written is served from the
-  // bytes it was written with, so its first range read does not read the whole file either (S3 reads only the
-  // range). A body is forgotten when its object is removed or renamed, and replaced when it is written again.
+  // do). Bodies read recently are kept, bounded by size, and so are those fauxqs writes itself (a PUT with a
+  // checksum, a copy): such an object is served from the bytes it was written with. A plain PUT is written by
+  // streaming (s3-put-object.ts) and its body is read once, at its first GET. A body is forgotten when its object is
+  // removed or renamed, and replaced when it is written again.
   const bodyCacheBytes = opts.bodyCacheBytes ?? BODY_CACHE_BYTES;
   const bodies = new SizedLru<Buffer>(() => bodyCacheBytes);
   const readBody = (objects.readBody as (bucket: string, key: string) => Buffer).bind(objects);
