@@ -2,11 +2,12 @@
 // body in memory until the upload completes, then hashes every part again, concatenates them all into one Buffer
 // and writes it in one blocking call: for a 482 MB video, 2.2 s with the event loop blocked and the object in
 // memory twice (a 3-hour game would not fit). Here a part's body is streamed from the request to disk as it
-// comes, hashed on the way, and never held whole. Parts of the same size as part 1 (every part of a planned
-// upload, the last excepted) are written straight to their place in the upload's assembly file, so that a
-// completion of parts 1..n all in place is a rename: the object is written once, not twice (writing a game's
-// 482 MB again took 1.5 s here). Any other part has a file of its own, and a completion that needs one is copied
-// into a new file. The multipart ETag comes from the parts' own ETags (an ETag is the part's MD5). A place is
+// comes, hashed on the way, and never held whole. The first part to arrive sets the upload's part size (an
+// uploader sends parts at once, so that is not always part 1), and parts no larger than that (every part of a
+// planned upload) are written straight to their place in the upload's assembly file, so that a completion of parts
+// 1..n all in place, all of that size but the last, is a rename: the object is written once, not twice (writing a
+// game's 482 MB again took 1.5 s here, and did so whenever part 2 came before part 1). Any other part has a file
+// of its own, and a completion that needs one is copied into a new file. The multipart ETag comes from the parts' own ETags (an ETag is the part's MD5). A place is
 // written only by the one request of its number in flight while none is stored, so what it writes is either
 // recorded whole (the request was let through and its body arrived) or never read: a part refused, cut off or sent
 // again cannot change the bytes of one stored. Parts are kept as
@@ -120,7 +121,7 @@ export function isAssembled(parts: readonly StoredPart[], partSize: number | und
   );
 }
 
-/** What an open upload's assembly holds: the size of part 1 (every part's place), and the parts being written in it. */
+/** What an open upload's assembly holds: the part size (of the first part to arrive: every part's place), and the parts being written in it. */
 interface Assembly {
   partSize?: number;
   readonly writing: Set<number>;
@@ -157,15 +158,15 @@ export class LocalMultipart {
   }
 
   /**
-   * Where an arriving part goes: its place in the assembly when it is part 1 or of part 1's size at most, its
-   * number is not stored or being written already (a part sent again must not overwrite the bytes of the one
+   * Where an arriving part goes: its place in the assembly when it is the first to arrive or no larger than that
+   * one, its number is not stored or being written already (a part sent again must not overwrite the bytes of the one
    * stored until it is whole), and the upload is open; otherwise a file of its own.
    */
   private placeOf(uploadId: string, partNumber: number, length: number): number | undefined {
     const upload = this.o.store.multipartUploads.get(uploadId);
     if (!upload || !Number.isInteger(length) || length <= 0) return undefined;
     const a = this.assemblyOf(uploadId);
-    if (partNumber === 1 && a.partSize === undefined) {
+    if (a.partSize === undefined) {
       a.partSize = length;
       mkdirSync(join(this.o.multipartDir, uploadId), { recursive: true });
       writeFileSync(join(this.o.multipartDir, uploadId, 'assembly.json'), JSON.stringify({ partSize: length }));
