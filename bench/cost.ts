@@ -19,11 +19,11 @@ import { planUpload } from '../functions/lib/presigned-upload.ts';
 import { DEFAULT_MAX_FRAMES_PER_SEGMENT, SEGMENTS_AT_ONCE, segmentAt } from '../functions/ingest/segments.ts';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { localName, startLocalCloud } from '../infra/local/cloud.ts';
+import { localName } from '../infra/local/cloud.ts';
 import { LOCAL_ACCESS_KEY } from '../infra/local/s3-presign-check.ts';
 import { topology } from '../infra/topology.ts';
 import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
-import { apiCaller, prepareGame } from './game-catalog.ts';
+import { apiCaller, prepareGame, startMeteredCloud, startOf } from './game-catalog.ts';
 import { AWS_PRICES as P, PRICES_READ_ON, PRICES_REGION } from './aws-prices.ts';
 import { childCpuSeconds, median } from './measure.ts';
 import { ASSUMED, concurrencyBound, fitSegmentTime, modelIngest, searchPlans, vcpuAt, type Game, type Measured, type MeasuredStep, type Modelled, type Prices } from './ingest-model.ts';
@@ -103,16 +103,7 @@ const line = (label: string, amount: string, cost: number) => console.log(`  ${l
 
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-cost-'));
 // Each invocation's duration, as the local functions report it (the model's per-step times).
-const invocations: { fn: string; ms: number; at: number }[] = [];
-const cloud = await startLocalCloud({
-  dir: join(dir, 'cloud'),
-  schedules: false,
-  metering: true,
-  log: (l) => {
-    const line = l as { kind?: string; fn?: string; ms?: number };
-    if (line.kind === 'invocation' && line.fn && typeof line.ms === 'number') invocations.push({ fn: line.fn, ms: line.ms, at: performance.now() });
-  },
-});
+const { cloud, invocations } = await startMeteredCloud(join(dir, 'cloud'));
 try {
   const call = apiCaller(cloud.endpoints.api, cloud.credentials.adminApiKey);
   // BENCH_VIDEO names a video to reuse, drawn there and kept if it is missing.
@@ -145,7 +136,6 @@ try {
   await uploadWithCli(cloud.endpoints.api, cloud.credentials.adminApiKey, {
     video: videoId, file: video, localizations: locFile, labelMapping: labelMappingFile, frameRate: INGEST_FPS, threshold: 0.5,
   });
-  const startOf = (i: { ms: number; at: number }) => i.at - i.ms;
   // (Invocations that began before, such as the det_groups' computations, are not the upload's.)
   const started = Math.min(...invocations.map(startOf).filter((start) => start >= spawned));
   const arrival = invocations.find((i) => startOf(i) >= spawned && i.fn === 'ingest-upload');
@@ -167,10 +157,10 @@ try {
   const stored = await reportStorage(videoId);
   // Each step's invocation in the run; jobs-outcome also records the det_group jobs deferred by the ingest: its step is
   // the invocation right after the metrics.
-  const ran = invocations.filter((i) => i.at >= started);
-  const metricsAt = ran.find((i) => i.fn === 'ingest-metrics')?.at ?? Infinity;
+  const ran = invocations.filter((i) => i.end >= started);
+  const metricsAt = ran.find((i) => i.fn === 'ingest-metrics')?.end ?? Infinity;
   const steps = Object.fromEntries(ran.map((i) => [i.fn, i.ms / 1000]));
-  const outcome = ran.find((i) => i.fn === 'jobs-outcome' && i.at > metricsAt);
+  const outcome = ran.find((i) => i.fn === 'jobs-outcome' && i.end > metricsAt);
   if (outcome) steps['jobs-outcome'] = outcome.ms / 1000;
   const runSegments = run.functions['ingest-frames']?.invocations ?? 0;
   const loadAfterRun = loadavg();

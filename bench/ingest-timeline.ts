@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SampleGame } from '../cli/sample-game.ts';
 import { uploadFile, type UploadPlan } from '../cli/upload.ts';
-import { startLocalCloud } from '../infra/local/cloud.ts';
 import { usageDiff, type UsageSnapshot } from '../infra/local/usage.ts';
-import { apiCaller, prepareGame } from './game-catalog.ts';
+import { apiCaller, prepareGame, startMeteredCloud, type Invocation } from './game-catalog.ts';
 import { childCpuSeconds } from './measure.ts';
 
 const video = process.env.BENCH_VIDEO;
@@ -21,16 +20,9 @@ const GAME: SampleGame = { seconds: MINUTES * 60, width: 1280, height: 720, fps:
 const dir = mkdtempSync(join(tmpdir(), 'framewise-bench-timeline-'));
 const t0 = performance.now();
 const at = () => (performance.now() - t0) / 1000;
-const ended: { fn: string; end: number; ms: number }[] = [];
-const cloud = await startLocalCloud({
-  dir: join(dir, 'cloud'),
-  schedules: false,
-  metering: true,
-  log: (l) => {
-    const line = l as { kind?: string; fn?: string; ms?: number };
-    if (line.kind === 'invocation') ended.push({ fn: line.fn!, end: at(), ms: line.ms! });
-  },
-});
+const { cloud, invocations } = await startMeteredCloud(join(dir, 'cloud'));
+/** An invocation's end, in seconds on this bench's clock. */
+const endOf = (i: Invocation) => (i.end - t0) / 1000;
 const s = (x: number) => `${x.toFixed(2)} s`;
 const cpu = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => `${s((b.user - a.user) / 1e6)} user + ${s((b.system - a.system) / 1e6)} system`;
 const s3Requests = (a: UsageSnapshot, b: UsageSnapshot) =>
@@ -42,8 +34,6 @@ try {
   const call = apiCaller(cloud.endpoints.api, cloud.credentials.adminApiKey);
   const { videoId, locFile, labelMapping } = await prepareGame(call, dir, GAME);
   await cloud.waitForIdle();
-  // The functions the catalog set off stay warm; the ingest's own start cold, as in the cost bench.
-  await new Promise((r) => setTimeout(r, 2000));
 
   const asked: { fn: string; at: number }[] = [];
   let metricsRan = false;
@@ -71,8 +61,8 @@ try {
   console.log(`upload: localizations ${s(locDone - started)}, video plan ${s(planned - locDone)}, ${parts.length} parts ${s(sent - planned)} (${((statSync(video).size / 1e6) / (sent - planned)).toFixed(0)} MB/s), complete ${s(uploaded - sent)}; total ${s(uploaded - started)}`);
   console.log(`  S3: ${s3Requests(u0, u1)}; CPU of this process (client, S3 and all) ${cpu(own0, own1)}`);
 
-  while (!metricsRan || ended.filter((e) => e.fn === 'ingest-metrics').length === 0) await new Promise((r) => setTimeout(r, 100));
-  const metricsEnd = ended.find((e) => e.fn === 'ingest-metrics')!.end;
+  while (!metricsRan || !invocations.some((e) => e.fn === 'ingest-metrics')) await new Promise((r) => setTimeout(r, 100));
+  const metricsEnd = endOf(invocations.find((e) => e.fn === 'ingest-metrics')!);
   await cloud.waitForIdle();
   const u2 = await cloud.usage();
   const ffmpegCpu = childCpuSeconds() - cpu0;
@@ -82,10 +72,10 @@ try {
   const used = new Set<number>();
   let previousEnd = uploaded;
   for (const a of asked.filter((x) => x.at >= uploaded - 0.001 || x.fn.startsWith('ingest-'))) {
-    const i = ended.findIndex((e, k) => !used.has(k) && e.fn === a.fn && e.end >= a.at);
+    const i = invocations.findIndex((e, k) => !used.has(k) && e.fn === a.fn && endOf(e) >= a.at);
     if (i < 0) continue;
     used.add(i);
-    const e = ended[i]!;
+    const e = { ...invocations[i]!, end: endOf(invocations[i]!) };
     const start = e.end - e.ms / 1000;
     console.log(
       `  ${a.fn.padEnd(22)} asked ${s(a.at - uploaded).padStart(8)}  waited ${s(start - a.at).padStart(7)}  ran ${s(e.ms / 1000).padStart(8)}  ended ${s(e.end - uploaded).padStart(8)}` +
