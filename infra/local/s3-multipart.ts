@@ -234,7 +234,6 @@ export class LocalMultipart {
     await mkdir(dirname(this.partFile(uploadId, partNumber, 'meta.json')), { recursive: true });
     // The data before its meta: a part is loaded by its meta file.
     if (received.receivedFile) await rename(received.receivedFile, this.partFile(uploadId, partNumber, 'data'));
-    else await rm(this.partFile(uploadId, partNumber, 'data'), { force: true });
     const meta = { partNumber, etag: part.etag, lastModified: part.lastModified.toISOString(), size: part.size, assemblyOffset: part.assemblyOffset };
     await writeFile(this.partFile(uploadId, partNumber, 'meta.json'), JSON.stringify(meta));
     this.taken.add(received);
