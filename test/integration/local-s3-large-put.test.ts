@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Sqs, type LocalS3Sqs, type S3ObjectEvent } from '../../infra/local/s3sqs.ts';
+import type { LocalS3Sqs, S3ObjectEvent } from '../../infra/local/s3sqs.ts';
+import { startLocalS3 } from '../support/local-s3.ts';
 import { LOCAL_ACCESS_KEY } from '../../infra/local/s3-presign-check.ts';
 
 const MiB = 1024 * 1024;
@@ -25,16 +26,7 @@ let s3: S3Client;
 const events: S3ObjectEvent[] = [];
 
 async function start() {
-  s3local = await startS3Sqs({
-    dataDir: dir, port: 0, region: 'us-east-1',
-    notificationsFor: (e) => {
-      events.push(e);
-      return [];
-    },
-  });
-  s3local.createBucket(Bucket);
-  // As the functions' client: no checksums asked for, so a PUT goes the plain way a presigned PUT goes.
-  s3 = new S3Client({ endpoint: s3local.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: LOCAL_ACCESS_KEY, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  ({ s3local, s3 } = await startLocalS3(dir, Bucket, events));
 }
 
 beforeAll(async () => {
