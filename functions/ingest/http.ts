@@ -32,6 +32,7 @@ export const ingestRoutes = [
       'job started, or, when the source video is archived (Deep Archive, a day after its upload), 202 with a job queued with ' +
       '`waitsFor: "source-restore"`: its restore is asked for (`restoreTier`) and the run starts when it completes (hours in AWS).',
     params: IdParams, body: IngestBody, response: JobSchema, errors: [404, 409],
+    otherSuccesses: { 202: 'Accepted: the source video is archived; the job is queued with `waitsFor: "source-restore"` and starts when its restore completes' },
     handle: async ({ params: { id }, body: { force, restoreTier } }) => {
       const video = await getVideoState(id);
       // An upload whose object is in storage but whose arrival was never taken (a lost notification) starts now.

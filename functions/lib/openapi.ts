@@ -67,6 +67,7 @@ export function buildOpenApiDocument(routes: readonly DefinedRoute[]): OpenApiDo
       ...(content && doc.status !== 204 ? { content } : {}),
       ...(Object.keys(headers).length > 0 ? { headers: headerObjects(headers) } : {}),
     };
+    for (const [status, when] of Object.entries(doc.otherSuccesses ?? {})) responses[status] = { description: when, ...(content ? { content } : {}) };
     if (doc.cached) responses['304'] = { description: 'Not modified: the If-None-Match ETag is current', headers: headerObjects(CACHED_HEADERS) };
     const errors = new Set<number>(doc.errors);
     if (doc.params || doc.query || doc.body || doc.rawBody) errors.add(400);

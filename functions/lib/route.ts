@@ -25,6 +25,8 @@ export interface RouteDoc {
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
   readonly status: SuccessStatus;
+  /** Successes the route answers instead in some cases (a Reply), with the same body: status → when. */
+  readonly otherSuccesses?: Readonly<Partial<Record<SuccessStatus, string>>>;
   readonly response?: z.ZodType;
   /** Headers of the success response besides content-type. */
   readonly headers?: HeaderDocs;
@@ -81,6 +83,8 @@ export interface RouteSpec<P, Q, B> {
   readonly rawBody?: RawBody;
   /** Default: 201 for POST, 204 for DELETE, 200 otherwise. */
   readonly status?: SuccessStatus;
+  /** Successes the handler answers instead in some cases (a Reply), with the same body: status → when. */
+  readonly otherSuccesses?: Readonly<Partial<Record<SuccessStatus, string>>>;
   readonly response?: z.ZodType;
   readonly headers?: HeaderDocs;
   readonly cached?: boolean;
@@ -114,6 +118,7 @@ export function defineRoute<
       body: spec.body,
       rawBody: spec.rawBody,
       status,
+      otherSuccesses: spec.otherSuccesses,
       response: spec.response,
       headers: spec.headers,
       cached: spec.cached,

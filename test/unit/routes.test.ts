@@ -53,5 +53,9 @@ describe('OpenAPI document', () => {
     expect(Object.keys(table.responses['200']!.headers ?? {})).toEqual(expect.arrayContaining(['next-cursor', 'link', 'x-datastack-version']));
     expect(Object.keys(table.responses['200']!.content ?? {})).toEqual(['application/json', 'text/csv']);
     expect(Object.keys(op('POST /v1/materialize/{datastack}/bulk-upload').responses)).toEqual(expect.arrayContaining(['202', '413', '415']));
+    // a re-run answers 201 with its job started, or 202 with it waiting for its source's restore: the same job either way
+    const rerun = op('POST /v1/videos/{id}/ingest').responses;
+    expect(Object.keys(rerun)).toEqual(expect.arrayContaining(['201', '202']));
+    expect(rerun['202']!.content).toEqual(rerun['201']!.content);
   });
 });
