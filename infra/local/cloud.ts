@@ -17,7 +17,6 @@ import { writePrivateFileSync } from './files.ts';
 import { LocalFunctions } from './functions.ts';
 import { startMongo } from './mongodb.ts';
 import { ACCOUNT, localFunctionArn, localName, localQueueUrl, localSecretName, localStateMachineArn, REGION } from './names.ts';
-import { freePort } from './ports.ts';
 import { startPostgres } from './postgres.ts';
 import { Router } from './router.ts';
 import { LOCAL_ACCESS_KEY } from './s3-presign-check.ts';
@@ -234,9 +233,7 @@ export async function startLocalCloud(options: StartOptions = {}): Promise<Local
       );
     const starting = [
       service('PostgreSQL', 'postgres', (dataDir) =>
-        freePort().then((port) =>
-          startPostgres({ dataDir, port, password: stored.postgresPassword, database: topology.settings.postgresDatabase }),
-        ),
+        startPostgres({ dataDir, port: 0, password: stored.postgresPassword, database: topology.settings.postgresDatabase }),
       ),
       service('MongoDB', 'mongodb', (dataDir) => startMongo({ dataDir, port: 0, log, usage })),
       service('DynamoDB', 'dynamodb', (dataDir) => startDynamo({ dataDir, port: 0, region: REGION, policy, usage })),

@@ -16,6 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './ports.ts';
 import { LocalServiceError } from './service-error.ts';
 
 export interface LocalPostgres {
@@ -37,11 +38,20 @@ interface RunAs {
   gid: number;
 }
 
+/** Ports tried, when the port is ours to choose, before a port taken at each listen is the answer. */
+const PORT_ATTEMPTS = 3;
+
 export async function startPostgres(opts: {
   dataDir: string;
+  /**
+   * 0: a free port. The server cannot listen on port 0 itself, so one is chosen just before it starts, and chosen
+   * again when another process took it in between (any process's connections take ports from the same range).
+   */
   port: number;
   password: string;
   database: string;
+  /** How a free port is chosen (freePort by default). */
+  choosePort?: () => Promise<number>;
 }): Promise<LocalPostgres> {
   await mkdir(opts.dataDir, { recursive: true });
   const runAs = process.getuid?.() === 0 ? await postgresUser() : undefined;
@@ -52,9 +62,20 @@ export async function startPostgres(opts: {
   }
   const dataDir = join(opts.dataDir, 'data');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initdb(binaries, dataDir, opts.password, runAs);
-  const server = await serve(binaries, dataDir, opts.port, runAs);
+  const choosePort = opts.choosePort ?? freePort;
+  let port = opts.port || (await choosePort());
+  let server: Server;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      server = await serve(binaries, dataDir, port, runAs);
+      break;
+    } catch (err) {
+      if (opts.port !== 0 || attempt >= PORT_ATTEMPTS || !/address already in use/i.test((err as Error).message)) throw err;
+      port = await choosePort();
+    }
+  }
   try {
-    const admin = new pg.Client({ host: '127.0.0.1', port: opts.port, user: 'postgres', password: opts.password, database: 'postgres' });
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: opts.password, database: 'postgres' });
     // A connection the server ends fails the query in progress; the event must not end the process too.
     admin.on('error', () => undefined);
     await admin.connect();
@@ -64,8 +85,8 @@ export async function startPostgres(opts: {
     } finally {
       await admin.end();
     }
-    const url = `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database}`;
-    return { url, port: opts.port, stop: server.stop };
+    const url = `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${port}/${opts.database}`;
+    return { url, port, stop: server.stop };
   } catch (err) {
     await server.stop();
     throw err;

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 import { freePort } from '../../infra/local/ports.ts';
@@ -80,6 +81,32 @@ describe('a service that cannot start', () => {
     expect(err).toBeInstanceOf(LocalServiceError);
     expect((err as Error).message).toMatch(/^PostgreSQL could not start: the server stopped at start \(exit code \d+\): .*Address already in use/);
     expect((err as Error).message).toContain('What to do: another process took its port');
+  });
+
+  it('PostgreSQL on a free port of its choice: chooses again when the port chosen is taken before the server listens', async () => {
+    // the first port chosen is one another process holds by the time the server starts; the next is free
+    const holder = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => holder.once('listening', resolve));
+    const held = (holder.address() as { port: number }).port;
+    const chosen: number[] = [];
+    const choosePort = async () => {
+      const port = chosen.length === 0 ? held : await freePort();
+      chosen.push(port);
+      return port;
+    };
+    const dataDir = join(tempDir('framewise-pg-choose-'), 'postgres');
+    const pgServer = await startPostgres({ dataDir, port: 0, password: 'x', database: 'framewise', choosePort });
+    try {
+      expect(chosen).toHaveLength(2);
+      expect(pgServer.port).toBe(chosen[1]);
+      const client = new pg.Client({ connectionString: pgServer.url });
+      await client.connect();
+      expect((await client.query('SELECT current_database() AS db')).rows).toEqual([{ db: 'framewise' }]);
+      await client.end();
+    } finally {
+      await pgServer.stop();
+      holder.close();
+    }
   });
 
   it('PostgreSQL on data a server left running still uses: names that process', async () => {
