@@ -7,7 +7,8 @@
 // planned upload) are written straight to their place in the upload's assembly file, so that a completion of parts
 // 1..n all in place, all of that size but the last, is a rename: the object is written once, not twice (writing a
 // game's 482 MB again took 1.5 s here, and did so whenever part 2 came before part 1). Any other part has a file
-// of its own, and a completion that needs one is copied into a new file. The multipart ETag comes from the parts' own ETags (an ETag is the part's MD5). A place is
+// of its own, and a completion that needs one is copied into a new file. The multipart ETag comes from the parts'
+// own ETags (an ETag is the part's MD5). A place is
 // written only by the one request of its number in flight while none is stored, so what it writes is either
 // recorded whole (the request was let through and its body arrived) or never read: a part refused, cut off or sent
 // again cannot change the bytes of one stored. Parts are kept as

@@ -36,7 +36,8 @@ export function receiveToFile(payload: NodeJS.ReadableStream, file: WriteStream,
     payload.once('error', fail);
     file.once('error', fail);
     payload.once('end', () => {
-      if (!failed) file.end(() => resolve({ md5: hash.digest('hex'), size }));
+      // the last writes may fail as the file ends (a full disk): then the body was not received
+      if (!failed) file.end((err?: Error | null) => (err ? fail(err) : resolve({ md5: hash.digest('hex'), size })));
     });
   });
 }
