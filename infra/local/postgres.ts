@@ -38,6 +38,8 @@ interface RunAs {
   gid: number;
 }
 
+/** What the server says when another process holds its port. */
+const ADDRESS_IN_USE = /address already in use/i;
 /** Ports tried, when the port is ours to choose, before a port taken at each listen is the answer. */
 const PORT_ATTEMPTS = 3;
 
@@ -70,7 +72,7 @@ export async function startPostgres(opts: {
       server = await serve(binaries, dataDir, port, runAs);
       break;
     } catch (err) {
-      if (opts.port !== 0 || attempt >= PORT_ATTEMPTS || !/address already in use/i.test((err as Error).message)) throw err;
+      if (opts.port !== 0 || attempt >= PORT_ATTEMPTS || !ADDRESS_IN_USE.test((err as Error).message)) throw err;
       port = await choosePort();
     }
   }
@@ -170,7 +172,7 @@ class OutputTail {
 function remedyFor(reason: string, dataDir: string): string {
   const pid = /another postmaster \(PID (\d+)\)/.exec(reason)?.[1];
   if (pid) return `a PostgreSQL server (process ${pid}) still runs on ${dataDir}, left by a local cloud that did not stop: stop it (kill ${pid}) and start again.`;
-  if (/address already in use/i.test(reason)) return 'another process took its port: stop that process, or start again (ports are chosen free at each start).';
+  if (ADDRESS_IN_USE.test(reason)) return 'another process took its port: stop that process, or start again (ports are chosen free at each start).';
   if (/wrong ownership|permissions should be/i.test(reason)) {
     return `${dataDir} must belong to the user PostgreSQL runs as (postgres, when started as root) and be private to it (mode 0700): fix its owner and mode, or remove it to start with an empty database.`;
   }

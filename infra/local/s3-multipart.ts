@@ -8,18 +8,17 @@
 // 1..n all in place, all of that size but the last, is a rename: the object is written once, not twice (writing a
 // game's 482 MB again took 1.5 s here, and did so whenever part 2 came before part 1). Any other part has a file
 // of its own, and a completion that needs one is copied into a new file. The multipart ETag comes from the parts'
-// own ETags (an ETag is the part's MD5). A place is
-// written only by the one request of its number in flight while none is stored, so what it writes is either
-// recorded whole (the request was let through and its body arrived) or never read: a part refused, cut off or sent
-// again cannot change the bytes of one stored. Parts are kept as
-// fauxqs keeps them (`_multipart/{uploadId}/parts/{n}.meta.json`, with `{n}.data` or a place in `assembly`), loaded
+// own ETags (an ETag is the part's MD5). A place is written only by the one request of its number in flight while
+// none is stored, so what it writes is either recorded whole (the request was let through and its body arrived) or
+// never read: a part refused, cut off or sent again cannot change the bytes of one stored. Parts are kept as fauxqs
+// keeps them (`_multipart/{uploadId}/parts/{n}.meta.json`, with `{n}.data` or a place in `assembly`), loaded
 // at a start by `loadUploads`, and the object as fauxqs keeps a persisted one. Requests this does not cover (copies of
 // parts, aws-chunked bodies, checksums) are left to fauxqs.
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { bodyTooLarge, receiveToFile, recordObject, reportUploaded, type ObjectStore } from './s3-received-bodies.ts';
+import { bodyTooLarge, hasPlainBody, receiveToFile, recordObject, reportUploaded, type ObjectStore, type ReceivedBodies } from './s3-received-bodies.ts';
 import { s3ErrorXml, xmlText, type HookReply } from './s3-xml.ts';
 
 /** A part as fauxqs's store holds it; `body` is empty for a part kept on disk only (its size is then `size`). */
@@ -85,10 +84,7 @@ export function isPlainPart(request: Pick<Request, 'method' | 'url' | 'headers'>
   const query = new URL(request.url, 'http://local').searchParams;
   const partNumber = Number(query.get('partNumber'));
   return (
-    query.has('uploadId') && Number.isInteger(partNumber) && partNumber >= 1 && partNumber <= MAX_PART_NUMBER &&
-    !request.headers['x-amz-copy-source'] &&
-    !String(request.headers['content-encoding'] ?? '').includes('aws-chunked') &&
-    !Object.keys(request.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm')
+    query.has('uploadId') && Number.isInteger(partNumber) && partNumber >= 1 && partNumber <= MAX_PART_NUMBER && hasPlainBody(request.headers)
   );
 }
 
@@ -128,27 +124,11 @@ interface Assembly {
   readonly writing: Set<number>;
 }
 
-/**
- * The local S3's multipart parts and completions, as described above. `multipartDir` and `objectFile` are
- * FileS3Persistence's; `forgetBody` drops a cached body of an object being replaced; bodies over `limit` are a 413.
- */
+/** The local S3's multipart parts and completions, as described above. `multipartDir` is FileS3Persistence's. */
 export class LocalMultipart {
   private readonly assemblies = new Map<string, Assembly>();
 
-  constructor(
-    private readonly o: {
-      store: Store;
-      multipartDir: string;
-      receivedDir: string;
-      limit: number;
-      objectFile: (bucket: string, key: string) => string;
-      forgetBody: (bucket: string, key: string) => void;
-    },
-  ) {
-    // What a crash left half received is nobody's.
-    rmSync(o.receivedDir, { recursive: true, force: true });
-    mkdirSync(o.receivedDir, { recursive: true });
-  }
+  constructor(private readonly o: ReceivedBodies & { store: Store; multipartDir: string }) {}
 
   private partFile = (uploadId: string, partNumber: number, ext: string) => join(this.o.multipartDir, uploadId, 'parts', `${partNumber}.${ext}`);
   private assemblyFile = (uploadId: string) => join(this.o.multipartDir, uploadId, 'assembly');
@@ -174,7 +154,7 @@ export class LocalMultipart {
       // Parts are written into it at their places ('r+'), never truncating what others wrote.
       closeSync(openSync(this.assemblyFile(uploadId), 'a'));
     }
-    if (a.partSize === undefined || length > a.partSize || upload.parts.has(partNumber) || a.writing.has(partNumber)) return undefined;
+    if (length > a.partSize || upload.parts.has(partNumber) || a.writing.has(partNumber)) return undefined;
     a.writing.add(partNumber);
     return (partNumber - 1) * a.partSize;
   }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { receiveToFile, recordObject, reportUploaded, type ObjectStore, type StoredObject } from './s3-received-bodies.ts';
+import { hasPlainBody, receiveToFile, recordObject, reportUploaded, SIGNING_PARAMETER, type ReceivedBodies, type StoredObject } from './s3-received-bodies.ts';
 import { s3ErrorXml, type HookReply } from './s3-xml.ts';
 
 interface Request {
@@ -27,9 +27,6 @@ interface ReceivedObject {
 }
 
 const isReceivedObject = (body: unknown): body is ReceivedObject => typeof body === 'object' && body !== null && 'receivedFile' in body && !('partNumber' in body);
-
-/** Query parameters of a presigned or SDK PUT that change nothing in it. */
-const SIGNING = /^(x-amz-|x-id$)/i;
 
 const objectOf = (request: Pick<Request, 'params'>): { bucket: string; key: string } | undefined => {
   const params = request.params as { bucket?: string; '*'?: string } | undefined;
@@ -57,15 +54,7 @@ function metadataOf(request: Pick<Request, 'headers'>): Pick<StoredObject, 'meta
 export class LocalPutObject {
   private readonly taken = new WeakSet<ReceivedObject>();
 
-  constructor(
-    private readonly o: {
-      store: ObjectStore;
-      receivedDir: string;
-      limit: number;
-      objectFile: (bucket: string, key: string) => string;
-      forgetBody: (bucket: string, key: string) => void;
-    },
-  ) {}
+  constructor(private readonly o: ReceivedBodies) {}
 
   /** A PutObject taken whole here: nothing in its body or headers to decode or check beside its MD5. */
   takes(request: Pick<Request, 'method' | 'url' | 'headers' | 'params'>): boolean {
@@ -74,11 +63,7 @@ export class LocalPutObject {
     if (!target || !this.o.store.buckets.has(target.bucket)) return false;
     const query = new URL(request.url, 'http://local').searchParams;
     return (
-      [...query.keys()].every((k) => SIGNING.test(k)) &&
-      !request.headers['x-amz-copy-source'] &&
-      !request.headers['content-md5'] &&
-      !String(request.headers['content-encoding'] ?? '').includes('aws-chunked') &&
-      !Object.keys(request.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm' || h === 'x-amz-trailer')
+      [...query.keys()].every((k) => SIGNING_PARAMETER.test(k)) && !request.headers['content-md5'] && hasPlainBody(request.headers)
     );
   }
 

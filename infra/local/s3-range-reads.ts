@@ -14,6 +14,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { SIGNING_PARAMETER } from './s3-received-bodies.ts';
 
 /** What fauxqs keeps in memory of a persisted object (its body is read on demand and empty here). */
 export interface StoredObjectMeta {
@@ -113,8 +114,6 @@ class FileRangeBody extends Readable {
   }
 }
 
-/** Query parameters of a presigned or SDK GET that change nothing in the answer. */
-const SIGNING = /^(x-amz-|x-id$)/i;
 /** (A checksum asked for changes nothing: S3 gives none with a range.) */
 const CONDITIONS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 
@@ -157,7 +156,7 @@ export function rangeReadHook(o: {
     const key = params?.['*'];
     if (!bucket || !key) return undefined;
     const query = new URL(request.url, 'http://local').searchParams;
-    if ([...query.keys()].some((k) => !SIGNING.test(k))) return undefined;
+    if ([...query.keys()].some((k) => !SIGNING_PARAMETER.test(k))) return undefined;
     const obj = o.head(bucket, key);
     if (!obj || obj.body.length > 0 || obj.contentLength < o.minBytes) return undefined;
     const file = o.file(bucket, key);

@@ -4,6 +4,31 @@ import { createHash } from 'node:crypto';
 import type { WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 
+/** Where bodies streamed to disk are received and what their objects are recorded with (s3sqs.ts gives both). */
+export interface ReceivedBodies {
+  readonly store: ObjectStore;
+  /** Bodies being received, each in a file of its own; cleared at a start (what a crash left half received). */
+  readonly receivedDir: string;
+  /** Bodies over this many bytes are a 413. */
+  readonly limit: number;
+  /** FileS3Persistence's file of an object's bytes. */
+  readonly objectFile: (bucket: string, key: string) => string;
+  /** Drops a cached body of an object being replaced. */
+  readonly forgetBody: (bucket: string, key: string) => void;
+}
+
+/** Query parameters of a presigned or SDK request that sign it or name its action: they change nothing in it. */
+export const SIGNING_PARAMETER = /^(x-amz-|x-id$)/i;
+
+/** A request whose body is the bytes to store as sent: not a copy, not aws-chunked, with no checksum to check. */
+export function hasPlainBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  return (
+    !headers['x-amz-copy-source'] &&
+    !String(headers['content-encoding'] ?? '').includes('aws-chunked') &&
+    !Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm' || h === 'x-amz-trailer')
+  );
+}
+
 /** S3's answer to a body over its limit. */
 export const bodyTooLarge = (): Error => Object.assign(new Error('Request body is too large'), { statusCode: 413 });
 

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { buildApp } from 'fauxqs';
@@ -24,6 +24,7 @@ import { s3CorsHooks, type BucketCors } from './s3-cors.ts';
 import { listPartsHook } from './s3-list-parts.ts';
 import { LocalMultipart } from './s3-multipart.ts';
 import { LocalPutObject } from './s3-put-object.ts';
+import type { ReceivedBodies } from './s3-received-bodies.ts';
 import { objectFile, rangeReadHook, type StoredObjectMeta } from './s3-range-reads.ts';
 import { archiveHooks, DEFAULT_RESTORE_DELAY_MS, ObjectArchive, type ArchivalRule } from './s3-archive.ts';
 import { LOCAL_ACCESS_KEYS, presignedRequestCheck } from './s3-presign-check.ts';
@@ -115,23 +116,19 @@ export async function startS3Sqs(opts: {
   snsStore.region = opts.region;
   const queuesAndTopics = new PersistenceManager(join(opts.dataDir, 'sqs'));
   const objects = new FileS3Persistence(join(opts.dataDir, 's3'));
-  // Multipart parts on disk (s3-multipart.ts), loaded as they were left.
-  const multipart = new LocalMultipart({
-    store: s3Store as never,
-    multipartDir: objects.multipartDir as string,
-    receivedDir: join(opts.dataDir, 's3', '_received'),
-    limit: S3_MAX_PUT_BYTES,
-    objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
-    forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
-  });
-  // Plain PUTs streamed to disk (s3-put-object.ts).
-  const puts = new LocalPutObject({
+  // Multipart parts (s3-multipart.ts, loaded as they were left) and plain PUTs (s3-put-object.ts) streamed to disk.
+  const received: ReceivedBodies = {
     store: s3Store as never,
     receivedDir: join(opts.dataDir, 's3', '_received'),
     limit: S3_MAX_PUT_BYTES,
     objectFile: (bucket, key) => objectFile(objects.bucketsDir as string, bucket, key),
     forgetBody: (bucket, key) => bodies.delete(`${bucket}/${key}`),
-  });
+  };
+  // What a crash left half received is nobody's.
+  rmSync(received.receivedDir, { recursive: true, force: true });
+  mkdirSync(received.receivedDir, { recursive: true });
+  const multipart = new LocalMultipart({ ...received, store: s3Store as never, multipartDir: objects.multipartDir as string });
+  const puts = new LocalPutObject(received);
   objects.loadMultipartUploads = (store: { restoreMultipartUpload: (upload: unknown) => void }) => multipart.loadUploads((u) => store.restoreMultipartUpload(u));
   // Load first, then attach persistence, as startFauxqs does (attaching first would rewrite what is loaded).
   queuesAndTopics.loadSqsAndSns(sqsStore, snsStore);
